@@ -1,0 +1,123 @@
+"""The application factory: one place that wires settings, database, handlers and hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+import handlers
+from bot.context import BotContext, BotData, BriefingApp
+from bot.dates import warm_up
+from bot.settings import Settings
+from handlers.start import menu_commands
+from store import queries
+from store.db import create_engine, current_revision, make_session_factory, upgrade_schema
+from store.transfer import load_seed
+
+log = logging.getLogger(__name__)
+
+# Tokens are only checked by Telegram itself; offline runs (console, tests) use this one.
+OFFLINE_TOKEN = "123456:OFFLINE-NOT-A-REAL-TOKEN"
+
+
+async def open_store(bot_data: BotData) -> None:
+    """Open the engine, bring an empty or SQLite store up to date, and seed an empty one."""
+    settings = bot_data.settings
+    assert settings is not None
+    engine = create_engine(settings.database_url)
+    bot_data.engine = engine
+    bot_data.sessions = make_session_factory(engine)
+    revision = await current_revision(engine)
+    if revision is None or engine.dialect.name == "sqlite":
+        await upgrade_schema(engine)
+    if settings.seed_on_empty:
+        async with bot_data.sessions() as session:
+            counts = await queries.count_facts(session)
+            if not any(counts.values()) and not await queries.parties_and_issues(session):
+                report = await load_seed(session)
+                log.info("Seeded an empty store: %s", report.summary())
+
+
+async def close_store(bot_data: BotData) -> None:
+    """Dispose of the engine's connections."""
+    if bot_data.engine is not None:
+        await bot_data.engine.dispose()
+        bot_data.engine = None
+        bot_data.sessions = None
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    await open_store(app.bot_data)
+    try:
+        await app.bot.set_my_commands(menu_commands())
+    except TelegramError as exc:
+        log.warning("Could not set the command menu: %s", exc)
+    # dateparser loads its language data on first use (~0.3 s); do it off the event loop now.
+    settings = app.bot_data.settings
+    await asyncio.to_thread(warm_up, settings.date_languages if settings else ("en",))
+
+
+async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    await close_store(app.bot_data)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    token: str | None = None,
+) -> BriefingApp:
+    """Build the bot: settings in, fully wired PTB Application out (not yet initialized)."""
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(token or settings.token or OFFLINE_TOKEN)
+        .context_types(context_types)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        # Read-only commands are independent, so updates may be handled concurrently.
+        .concurrent_updates(True)
+    )
+    if settings.telegram_api_base:
+        builder = builder.base_url(settings.telegram_api_base)
+    if settings.telegram_file_base:
+        builder = builder.base_file_url(settings.telegram_file_base)
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    app: BriefingApp = builder.build()
+    app.bot_data.settings = settings
+    handlers.add_handlers(app)
+    return app
+
+
+@asynccontextmanager
+async def running(app: BriefingApp) -> AsyncIterator[BriefingApp]:
+    """Initialize and start an app without run_polling (console, tests), then tear it down.
+
+    PTB only calls post_init/post_shutdown from run_polling/run_webhook, so do it here.
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

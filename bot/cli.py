@@ -1,0 +1,107 @@
+"""`python -m bot [command]`: run the bot, chat locally, migrate, import and export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from telegram import Update
+
+from bot.app import build_application
+from bot.logs import setup_logging
+from bot.settings import Settings
+from store.db import create_engine, make_session_factory, upgrade_schema
+from store.transfer import dump_dataset, export_dataset, import_bytes
+
+NO_TOKEN = (
+    "BOT_TOKEN is not set: put the token from @BotFather in .env or the environment "
+    "(see .env.example), or try the bot locally with `python -m bot console`."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Peace talks briefing bot (Telegram)."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    sub.add_parser("run", help="run the bot with long polling (the default)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal, no Telegram")
+    console.add_argument("--admin", action="store_true", help="act as an editor (admin)")
+    sub.add_parser("migrate", help="upgrade the database schema to the newest version")
+    imp = sub.add_parser("import", help="import facts from a JSON file (docs/data-format.md)")
+    imp.add_argument("file", type=Path)
+    exp = sub.add_parser("export", help="export every fact as JSON (to FILE or stdout)")
+    exp.add_argument("file", type=Path, nargs="?")
+    sub.add_parser("send-briefings", help="deliver due morning briefings once and exit")
+    sub.add_parser("webhook", help="serve Telegram's webhook instead of polling")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def run_polling(settings: Settings) -> int:
+    """Long-poll Telegram until interrupted."""
+    token = settings.token
+    if token is None:
+        return _fail(NO_TOKEN)
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _with_store(settings: Settings, action: str, path: Path | None) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        if action == "migrate":
+            print("Database schema is up to date.")
+            return 0
+        sessions = make_session_factory(engine)
+        async with sessions() as session:
+            if action == "import":
+                assert path is not None
+                report = await import_bytes(session, await asyncio.to_thread(path.read_bytes))
+                print(report.summary())
+                for problem in report.errors:
+                    print(f"  - {problem}")
+                return 0 if report.ok else 1
+            text = dump_dataset(await export_dataset(session))
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+            print(f"Exported to {path}.", file=sys.stderr)
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper()
+        return _fail(f"Bad setting {field}: {first['msg']} (see .env.example).")
+    setup_logging(settings.log_level, settings.token)
+    command = args.command or "run"
+    if command == "run":
+        return run_polling(settings)
+    if command == "console":
+        from bot.console import run_console
+
+        return asyncio.run(run_console(settings, admin=args.admin))
+    if command in ("migrate", "import", "export"):
+        if command == "import" and not args.file.is_file():
+            return _fail(f"No such file: {args.file}")
+        return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+    return _fail(f"`{command}` is not available in this version yet.")

@@ -1,0 +1,65 @@
+"""Natural-language dates (dateparser) and the one unambiguous way the bot writes dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Prepositions people type before a date ("since Monday", "в понеділок", "з 1 червня").
+_SKIP_TOKENS = ["since", "from", "on", "в", "у", "з", "із", "с", "со", "від", "от"]
+
+DATE_EXAMPLES = "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
+
+
+def format_date(day: dt.date) -> str:
+    """A date nobody can misread, e.g. 'Mon 2 Jun 2025'."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_date_range(start: dt.date, end: dt.date | None) -> str:
+    """'Fri 23 May 2025' or 'Fri 23 May – Sun 25 May 2025' for a span."""
+    if end is None or end == start:
+        return format_date(start)
+    if start.year == end.year:
+        head = f"{_WEEKDAYS[start.weekday()]} {start.day} {_MONTHS[start.month - 1]}"
+        return f"{head} – {format_date(end)}"
+    return f"{format_date(start)} – {format_date(end)}"
+
+
+def parse_date(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    languages: Sequence[str] = ("en", "uk", "ru"),
+    now: dt.datetime | None = None,
+) -> dt.date | None:
+    """Read a date typed by a person, relative to now in `tz`, preferring the past."""
+    text = text.strip()
+    if not text or len(text) > 64:
+        return None
+    base = (now or dt.datetime.now(tz)).astimezone(tz).replace(tzinfo=None)
+    parsed = dateparser.parse(
+        text,
+        languages=list(languages),
+        settings={
+            "PREFER_DATES_FROM": "past",
+            "RELATIVE_BASE": base,
+            "DATE_ORDER": "DMY",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "SKIP_TOKENS": _SKIP_TOKENS,
+        },
+    )
+    return None if parsed is None else parsed.date()
+
+
+def warm_up(languages: Sequence[str] = ("en", "uk", "ru")) -> None:
+    """Load dateparser's language data once, so the first user does not wait for it."""
+    tz = ZoneInfo("UTC")
+    for sample in ("Monday", "вчора", "вчера", "2 June 2025", "blurgh"):
+        parse_date(sample, tz=tz, languages=languages)

@@ -1,0 +1,82 @@
+"""Settings from the environment or `.env`; `.env.example` documents each one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/briefing.db"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base: str | None = None
+    telegram_file_base: str | None = None
+    timezone: str = "Europe/Kyiv"
+    briefing_time: dt.time = dt.time(8, 0)
+    log_level: str = "INFO"
+    date_languages: Annotated[tuple[str, ...], NoDecode] = ("en", "uk", "ru")
+    seed_on_empty: bool = Field(
+        default=True, description="Load the seed facts into an empty store."
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(p) for p in parts if p)
+            except ValueError as exc:
+                raise ValueError(
+                    "ADMIN_IDS must be comma-separated numeric Telegram user ids"
+                ) from exc
+        return value
+
+    @field_validator("date_languages", mode="before")
+    @classmethod
+    def _parse_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone as a ZoneInfo."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear, or None when unset."""
+        if self.bot_token is None:
+            return None
+        value = self.bot_token.get_secret_value().strip()
+        return value or None

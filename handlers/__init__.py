@@ -1,0 +1,17 @@
+"""Command families; `add_handlers` wires them in order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import errors, exchanges, fallback, latest, positions, rounds, search, start
+
+
+def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Register every handler; order matters, since the first matching handler wins."""
+    # Real commands and their page buttons first.
+    for family in (start, latest, positions, exchanges, rounds, search):
+        family.register(app)
+    # Catch-alls last: unknown commands and free text only reach these.
+    fallback.register(app)
+    errors.register(app)

@@ -1,0 +1,104 @@
+"""Helpers every command family shares: arguments, paged replies, usage answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from handlers.render import join_blocks
+
+log = logging.getLogger(__name__)
+
+# Commands take short arguments; anything longer is a paste, not a query.
+MAX_ARGS_LENGTH = 200
+
+
+def command_args(update: Update) -> str:
+    """The text after the command word (and after @BotName in groups)."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer with HTML: edit the message when a button was pressed, else send a new one."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.answer()
+        try:
+            await query.message.edit_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+            )
+        except BadRequest as exc:
+            # Pressing the same page twice asks for an identical edit; that is not an error.
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            disable_web_page_preview=True,
+            do_quote=False,
+        )
+
+
+def too_long(args: str) -> bool:
+    """True when the arguments are far longer than any command needs."""
+    return len(args) > MAX_ARGS_LENGTH
+
+
+TOO_LONG_REPLY = (
+    "That is longer than any command needs. Send a short command, e.g. "
+    "<code>/search ceasefire</code>, or /help for the list."
+)
+
+
+async def send_page(
+    update: Update,
+    *,
+    header: str,
+    blocks: Sequence[str],
+    offset: int,
+    page_size: int,
+    has_more: bool,
+    callback: str,
+    labels: tuple[str, str] = ("◀ Newer", "Older ▶"),
+    footer: str = "",
+) -> None:
+    """Send one page of blocks with back/forward buttons; `callback` is the data prefix."""
+    text, used = join_blocks(header, blocks, footer)
+    more_after = has_more or used < len(blocks)
+    buttons = []
+    if offset > 0:
+        back = max(0, offset - page_size)
+        buttons.append(InlineKeyboardButton(labels[0], callback_data=f"{callback}:{back}"))
+    if more_after:
+        buttons.append(InlineKeyboardButton(labels[1], callback_data=f"{callback}:{offset + used}"))
+    await reply(update, text, InlineKeyboardMarkup([buttons]) if buttons else None)
+
+
+def page_offset(update: Update) -> tuple[list[str], int]:
+    """For a pressed pager button: the data's fields before the offset, and the offset."""
+    data = update.callback_query.data if update.callback_query else None
+    if not isinstance(data, str):
+        return [], 0
+    *fields, last = data.split(":")
+    try:
+        return fields, max(0, int(last))
+    except ValueError:
+        return fields, 0
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Answer a button whose data no longer makes sense."""
+    if update.callback_query is not None:
+        await update.callback_query.answer("This button has expired — send the command again.")

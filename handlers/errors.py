@@ -1,0 +1,42 @@
+"""The application error handler: log every escaped exception, tell the user briefly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application
+
+from bot.context import BotContext
+
+log = logging.getLogger("bot.errors")
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+async def error_handler(update: object, context: BotContext) -> None:
+    """Log the error with the update's chat and text (the log filter scrubs the token)."""
+    error = context.error
+    where = ""
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        text = update.effective_message.text if update.effective_message else None
+        where = f" chat={chat.id if chat else '?'} text={(text or '')[:80]!r}"
+    if isinstance(error, (NetworkError, TimedOut, RetryAfter, Forbidden)):
+        log.warning("Telegram API problem%s: %s", where, error)
+        return
+    log.error("Unhandled error%s", where, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(SORRY[:200])
+            else:
+                await context.bot.send_message(update.effective_chat.id, SORRY)
+        except Exception:  # the apology must never raise into PTB's loop
+            log.warning("Could not tell the user about the error", exc_info=True)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire the error handler."""
+    app.add_error_handler(error_handler)

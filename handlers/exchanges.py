@@ -1,0 +1,52 @@
+"""/exchanges: prisoner exchanges, newest first, with yearly totals per side."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from handlers.common import page_offset, reply, send_page
+from handlers.render import exchange_block, totals_block
+from store import queries
+
+PAGE_SIZE = 5
+
+
+async def exchanges_cmd(update: Update, context: BotContext) -> None:
+    """List prisoner exchanges, newest first."""
+    await show_exchanges(update, context, offset=0)
+
+
+async def exchanges_page_btn(update: Update, context: BotContext) -> None:
+    """Turn the page of an /exchanges answer."""
+    _, offset = page_offset(update)
+    await show_exchanges(update, context, offset=offset)
+
+
+async def show_exchanges(update: Update, context: BotContext, *, offset: int) -> None:
+    """One page of exchanges; the first page opens with the totals."""
+    async with context.session() as session:
+        page = await queries.list_exchanges(session, limit=PAGE_SIZE, offset=offset)
+        totals = await queries.exchange_totals(session) if offset == 0 else []
+    if not page.items:
+        await reply(update, "No prisoner exchanges on file yet.")
+        return
+    header = "🔁 <b>Prisoner exchanges</b> (newest first)"
+    if offset == 0:
+        header += "\n" + totals_block(totals)
+    await send_page(
+        update,
+        header=header,
+        blocks=[exchange_block(x) for x in page.items],
+        offset=offset,
+        page_size=PAGE_SIZE,
+        has_more=page.has_more,
+        callback="exch",
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire /exchanges and its page buttons."""
+    app.add_handler(CommandHandler("exchanges", exchanges_cmd))
+    app.add_handler(CallbackQueryHandler(exchanges_page_btn, pattern=r"^exch:"))

@@ -1,0 +1,41 @@
+"""Replies to what no other handler took: unknown commands and free text."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.context import BotContext
+from handlers.common import reply
+from handlers.render import esc
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Point an unknown command at /help (in groups, only commands meant for this bot)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    word = message.text.split(maxsplit=1)[0]
+    command, _, target = word[1:].partition("@")
+    if target and target.lower() != (context.bot.username or "").lower():
+        return
+    await reply(update, f"I don't know /{esc(command[:32])}. Send /help to see what I can do.")
+
+
+async def free_text(update: Update, context: BotContext) -> None:
+    """Answer plain text in a private chat with a pointer to the commands."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    await reply(
+        update,
+        "I answer commands rather than chat. Try /latest, "
+        "<code>/search ceasefire</code> or /help for everything I can do.",
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire the catch-alls; they must come after every real command."""
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, free_text))

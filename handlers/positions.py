@@ -1,0 +1,154 @@
+"""/positions [party or issue] and /positions history <issue>: where each side stands."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from handlers.common import (
+    TOO_LONG_REPLY,
+    command_args,
+    page_offset,
+    reply,
+    send_page,
+    stale_button,
+    too_long,
+)
+from handlers.render import esc, position_blocks
+from store import queries
+from store.queries import NamedThing
+
+PAGE_SIZE = 8
+
+USAGE = (
+    "Usage: <code>/positions</code> (everything), <code>/positions PARTY</code>, "
+    "<code>/positions ISSUE</code> or <code>/positions history ISSUE</code>.\n"
+    "Examples: <code>/positions russia</code>, <code>/positions nato</code>, "
+    "<code>/positions history territory</code>"
+)
+
+
+async def _unknown_name(update: Update, context: BotContext, name: str) -> None:
+    async with context.session() as session:
+        things = await queries.parties_and_issues(session)
+    match = queries.match_name(name, things)
+    parties = ", ".join(esc(t.name) for t in things if t.kind == "party")
+    issues = ", ".join(esc(t.name) for t in things if t.kind == "issue")
+    hint = ""
+    if match.suggestions:
+        hint = "Did you mean " + " or ".join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
+        hint += "?\n\n"
+    await reply(
+        update,
+        f"I don't know “{esc(name[:60])}” as a party or an issue.\n{hint}"
+        f"<b>Parties:</b> {parties or 'none yet'}\n<b>Issues:</b> {issues or 'none yet'}",
+    )
+
+
+async def positions_cmd(update: Update, context: BotContext) -> None:
+    """Current stances, all or filtered by a party or an issue; or one issue's history."""
+    args = command_args(update)
+    if too_long(args):
+        await reply(update, TOO_LONG_REPLY)
+        return
+    words = args.split(maxsplit=1)
+    history = bool(words) and words[0].lower() in ("history", "changes", "timeline")
+    name = (words[1] if len(words) > 1 else "") if history else args
+    if history and not name:
+        await reply(update, "Which issue? " + USAGE)
+        return
+    target: NamedThing | None = None
+    if name:
+        async with context.session() as session:
+            match = await queries.find_party_or_issue(session, name=name)
+        if match.found is None:
+            await _unknown_name(update, context, name)
+            return
+        target = match.found
+    if history:
+        assert target is not None
+        if target.kind != "issue":
+            await reply(
+                update,
+                f"History is kept per issue; <b>{esc(target.name)}</b> is a party. "
+                f"Try <code>/positions {esc(target.key)}</code> for its current stances, or "
+                "<code>/positions history territory</code>.",
+            )
+            return
+        await show_history(update, context, issue_id=target.id, offset=0)
+        return
+    key = "-" if target is None else f"{target.kind[0]}{target.id}"
+    await show_current(update, context, key=key, offset=0)
+
+
+async def positions_page_btn(update: Update, context: BotContext) -> None:
+    """Turn the page of a /positions answer."""
+    fields, offset = page_offset(update)
+    if len(fields) != 3:
+        await stale_button(update, context)
+        return
+    try:
+        if fields[1] == "now":
+            await show_current(update, context, key=fields[2], offset=offset)
+        else:
+            await show_history(update, context, issue_id=int(fields[2]), offset=offset)
+    except ValueError:
+        await stale_button(update, context)
+
+
+async def show_current(update: Update, context: BotContext, *, key: str, offset: int) -> None:
+    """One page of current stances; key is '-', 'p<party id>' or 'i<issue id>'."""
+    party_id = int(key[1:]) if key.startswith("p") else None
+    issue_id = int(key[1:]) if key.startswith("i") else None
+    async with context.session() as session:
+        page = await queries.current_positions(
+            session, limit=PAGE_SIZE, offset=offset, party_id=party_id, issue_id=issue_id
+        )
+    if not page.items:
+        await reply(update, "No positions on file for that yet. /positions lists them all.")
+        return
+    by_party = party_id is not None
+    subject = page.items[0].party if by_party else (page.items[0].issue if issue_id else "")
+    title = f"Where {esc(subject)} stands" if by_party else "Current positions"
+    if issue_id:
+        title = f"Current positions on {esc(subject)}"
+    await send_page(
+        update,
+        header=f"🧭 <b>{title}</b>",
+        blocks=position_blocks(page.items, by_party=by_party),
+        offset=offset,
+        page_size=PAGE_SIZE,
+        has_more=page.has_more,
+        callback=f"pos:now:{key}",
+        labels=("◀ Back", "More ▶"),
+        footer="\n\n<i>History of an issue:</i> <code>/positions history ISSUE</code>",
+    )
+
+
+async def show_history(update: Update, context: BotContext, *, issue_id: int, offset: int) -> None:
+    """One page of every stance taken on an issue, newest first."""
+    async with context.session() as session:
+        page = await queries.position_history(
+            session, issue_id=issue_id, limit=PAGE_SIZE, offset=offset
+        )
+    if not page.items:
+        await reply(update, "No positions on file for that issue yet.")
+        return
+    issue = page.items[0].issue
+    await send_page(
+        update,
+        header=f"🕰 <b>How positions on {esc(issue)} changed</b> (newest first)\n"
+        "🟢 current · ⚪️ superseded",
+        blocks=position_blocks(page.items, history=True, by_party=True),
+        offset=offset,
+        page_size=PAGE_SIZE,
+        has_more=page.has_more,
+        callback=f"pos:hist:{issue_id}",
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire /positions and its page buttons."""
+    app.add_handler(CommandHandler("positions", positions_cmd))
+    app.add_handler(CallbackQueryHandler(positions_page_btn, pattern=r"^pos:"))

@@ -1,0 +1,48 @@
+"""/rounds: the timeline of rounds of talks."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from handlers.common import page_offset, reply, send_page
+from handlers.render import round_block
+from store import queries
+
+PAGE_SIZE = 4
+
+
+async def rounds_cmd(update: Update, context: BotContext) -> None:
+    """List rounds of talks, newest first."""
+    await show_rounds(update, context, offset=0)
+
+
+async def rounds_page_btn(update: Update, context: BotContext) -> None:
+    """Turn the page of a /rounds answer."""
+    _, offset = page_offset(update)
+    await show_rounds(update, context, offset=offset)
+
+
+async def show_rounds(update: Update, context: BotContext, *, offset: int) -> None:
+    """One page of the rounds timeline."""
+    async with context.session() as session:
+        page = await queries.list_rounds(session, limit=PAGE_SIZE, offset=offset)
+    if not page.items:
+        await reply(update, "No rounds of talks on file yet.")
+        return
+    await send_page(
+        update,
+        header="🗓 <b>Rounds of talks</b> (newest first)",
+        blocks=[round_block(r) for r in page.items],
+        offset=offset,
+        page_size=PAGE_SIZE,
+        has_more=page.has_more,
+        callback="rounds",
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire /rounds and its page buttons."""
+    app.add_handler(CommandHandler("rounds", rounds_cmd))
+    app.add_handler(CallbackQueryHandler(rounds_page_btn, pattern=r"^rounds:"))

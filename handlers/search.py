@@ -1,0 +1,77 @@
+"""/search <words>: full-text search over every fact."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from handlers.common import TOO_LONG_REPLY, command_args, page_offset, reply, send_page, too_long
+from handlers.render import esc, search_block
+from store import queries
+
+PAGE_SIZE = 5
+# Callback data is capped at 64 bytes, so the words a search pages over must fit in it.
+MAX_QUERY_BYTES = 48
+
+USAGE = (
+    "Usage: <code>/search WORDS</code>, e.g. <code>/search prisoner exchange</code>, "
+    "<code>/search memorandum</code>, <code>/search children</code>"
+)
+
+
+def search_key(args: str) -> str:
+    """The normalized words of a query, cut to what a page button can carry."""
+    kept: list[str] = []
+    for term in queries.search_terms(args):
+        if len(" ".join([*kept, term]).encode()) > MAX_QUERY_BYTES:
+            break
+        kept.append(term)
+    return " ".join(kept)
+
+
+async def search_cmd(update: Update, context: BotContext) -> None:
+    """Search every fact for the given words."""
+    args = command_args(update)
+    if too_long(args):
+        await reply(update, TOO_LONG_REPLY)
+        return
+    key = search_key(args)
+    if not key:
+        await reply(update, "What should I look for?\n" + USAGE)
+        return
+    await show_results(update, context, key=key, offset=0)
+
+
+async def search_page_btn(update: Update, context: BotContext) -> None:
+    """Turn the page of a /search answer."""
+    fields, offset = page_offset(update)
+    await show_results(update, context, key=":".join(fields[1:]), offset=offset)
+
+
+async def show_results(update: Update, context: BotContext, *, key: str, offset: int) -> None:
+    """One page of search results for the normalized query `key`."""
+    async with context.session() as session:
+        page = await queries.search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
+    if not page.items:
+        await reply(
+            update,
+            f"Nothing on file matches “{esc(key)}”.\nTry fewer or other words, or /latest.",
+        )
+        return
+    await send_page(
+        update,
+        header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
+        blocks=[search_block(f) for f in page.items],
+        offset=offset,
+        page_size=PAGE_SIZE,
+        has_more=page.has_more,
+        callback=f"search:{key}",
+        labels=("◀ Back", "More ▶"),
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire /search and its page buttons."""
+    app.add_handler(CommandHandler("search", search_cmd))
+    app.add_handler(CallbackQueryHandler(search_page_btn, pattern=r"^search:"))
