@@ -1,0 +1,147 @@
+"""The command line as a newcomer meets it: no token, the console, import/export, real polling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAKE_TOKEN
+from tests.fake_server import FakeTelegramServer
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = json.loads((REPO / "store" / "seed" / "seed.json").read_text(encoding="utf-8"))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env.update({"PYTHONPATH": str(REPO), "LOG_LEVEL": "INFO", **extra})
+    return env
+
+
+def run_cli(
+    *args: str, cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in `cwd` (no .env there) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=120,
+    )
+
+
+def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "BOT_TOKEN" in lines[0] and "python -m bot console" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_bad_setting_exits_2_without_traceback(tmp_path: Path) -> None:
+    result = run_cli(cwd=tmp_path, ADMIN_IDS="12,abc")
+    assert result.returncode == 2
+    assert "ADMIN_IDS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_answers_from_the_embedded_seeded_store(tmp_path: Path) -> None:
+    result = run_cli(
+        "console", cwd=tmp_path, stdin="/latest 3\n/rounds\n/positions kids\n/latest abc\n"
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # Newest event date first; among equal dates, the one stored last.
+    order = sorted(enumerate(SEED["updates"]), key=lambda iu: (iu[1]["date"], iu[0]), reverse=True)
+    assert order[0][1]["headline"] in out
+    assert out.index(order[0][1]["headline"]) < out.index(order[1][1]["headline"])
+    assert "Mon 2 Jun 2025" in out and "Source: Reuters" in out
+    assert "Ciragan Palace" in out and "Hakan Fidan" in out
+    assert "Deported children".upper() in out
+    assert "is not a number of updates" in out
+    assert "<b>" not in out, "HTML must be rendered for the terminal"
+    assert (tmp_path / "data" / "briefing.db").is_file()
+    assert "Traceback" not in result.stderr
+
+
+def test_console_pages_with_numbered_buttons(tmp_path: Path) -> None:
+    result = run_cli("console", cwd=tmp_path, stdin="/search the\n")
+    assert result.returncode == 0, result.stderr
+    assert "[1] More ▶" in result.stdout
+    pressed = run_cli("console", cwd=tmp_path, stdin="/search the\n1\n")
+    assert "bot (edited)>" in pressed.stdout and "[1] ◀ Back" in pressed.stdout
+
+
+def test_import_export_round_trip(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    assert run_cli("migrate", cwd=first).returncode == 0
+    imported = run_cli("import", str(REPO / "store" / "seed" / "seed.json"), cwd=first)
+    assert imported.returncode == 0, imported.stderr
+    assert f"{len(SEED['updates'])} updates" in imported.stdout
+    exported = run_cli("export", str(tmp_path / "out.json"), cwd=first)
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert {u["headline"] for u in data["updates"]} == {u["headline"] for u in SEED["updates"]}
+    again = run_cli("import", str(tmp_path / "out.json"), cwd=second)
+    assert again.returncode == 0, again.stderr
+    to_stdout = run_cli("export", cwd=second)
+    assert json.loads(to_stdout.stdout)["positions"] == data["positions"]
+
+    (tmp_path / "bad.json").write_text('{"updates": [{"date": "blurgh"}]}', encoding="utf-8")
+    refused = run_cli("import", str(tmp_path / "bad.json"), cwd=second)
+    assert refused.returncode == 1
+    assert "updates[0]: date" in refused.stdout and "nothing was written" in refused.stdout
+    missing = run_cli("import", str(tmp_path / "nope.json"), cwd=second)
+    assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+async def test_bot_long_polls_the_http_fake_end_to_end(tmp_path: Path) -> None:
+    async with FakeTelegramServer() as server:
+        api = server.api
+        env = _env(
+            BOT_TOKEN=FAKE_TOKEN,
+            TELEGRAM_API_BASE=server.base_url,
+            TELEGRAM_FILE_BASE=server.base_file_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            api.push_update(api.make_message("/rounds", chat_id=777, user_id=777))
+            api.push_update(
+                api.make_message("/latest@BriefingTestBot 2", chat_id=-1001, chat_type="group")
+            )
+            for _ in range(300):
+                if len(api.sent(777)) >= 1 and len(api.sent(-1001)) >= 1:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the bot did not answer through the HTTP fake within 30 s")
+            assert "Ciragan Palace" in api.last(777).plain
+            assert "Latest updates (1–2" in api.last(-1001).plain
+            assert [c["command"] for c in api.commands()][:2] == ["latest", "positions"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+        log = stderr.decode()
+        assert proc.returncode == 0, log
+        assert FAKE_TOKEN not in log and "Application started" in log

@@ -1,0 +1,332 @@
+"""The store on SQLite and PostgreSQL: migrations, seed, supersede chains, search, import/export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import col, func, select
+
+from store import facts, queries
+from store.db import (
+    SessionFactory,
+    create_engine,
+    current_revision,
+    make_session_factory,
+    upgrade_schema,
+)
+from store.models import (
+    Citation,
+    Exchange,
+    FactKind,
+    Issue,
+    NewsUpdate,
+    Party,
+    Position,
+    SearchDoc,
+    Subscriber,
+)
+from store.transfer import (
+    SEED_FILE,
+    dump_dataset,
+    export_dataset,
+    import_bytes,
+    load_seed,
+)
+
+D = dt.date
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    """A migrated, empty store on each backend."""
+    engine = create_engine(database_url)
+    await upgrade_schema(engine)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+async def _count(sessions: SessionFactory, model: type) -> int:
+    async with sessions() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+async def _party_issue(sessions: SessionFactory) -> tuple[Party, Issue]:
+    async with sessions() as session:
+        party = Party(key="alpha", name="Alpha", aliases="a-land")
+        issue = Issue(key="border", name="Border", aliases="frontier, boundary")
+        session.add_all([party, issue])
+        await session.commit()
+        return party, issue
+
+
+async def test_migration_creates_schema_and_is_idempotent(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        assert await current_revision(engine) is None
+        await upgrade_schema(engine)
+        await upgrade_schema(engine)
+        assert await current_revision(engine) == "0001"
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert {
+            "party",
+            "issue",
+            "source",
+            "citation",
+            "talk_round",
+            "news_update",
+            "position",
+            "exchange",
+            "exchange_count",
+            "search_doc",
+            "subscriber",
+        } <= tables
+    finally:
+        await engine.dispose()
+
+
+async def test_seed_loads_once_with_sources(sessions: SessionFactory) -> None:
+    seed = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    async with sessions() as session:
+        first = await load_seed(session)
+    assert first.ok, first.errors
+    assert first.created["updates"] == len(seed["updates"])
+    assert first.created["positions"] == len(seed["positions"])
+    async with sessions() as session:
+        again = await load_seed(session)
+    assert again.ok and not any(again.created.values())
+    assert await _count(sessions, NewsUpdate) == len(seed["updates"])
+    assert await _count(sessions, Position) == len(seed["positions"])
+    assert await _count(sessions, Exchange) == len(seed["exchanges"])
+    # Every seed fact names its source.
+    async with sessions() as session:
+        cited = (await session.exec(select(func.count(func.distinct(Citation.fact_id))))).one()
+        page = await queries.latest_updates(session, limit=20)
+    assert cited > 0
+    assert all(u.sources and u.sources[0].name == "Reuters" for u in page.items)
+    assert {u.date for u in page.items} <= {D(2025, 6, 1), D(2025, 6, 2)}
+
+
+async def test_export_then_import_gives_back_the_same_facts(
+    sessions: SessionFactory, tmp_path: object
+) -> None:
+    async with sessions() as session:
+        await load_seed(session)
+    async with sessions() as session:
+        # Retract one update so the export carries a retraction too.
+        row = (await session.exec(select(NewsUpdate).order_by(col(NewsUpdate.id)))).first()
+        assert row is not None and row.id is not None
+        row.retracted_at = dt.datetime(2025, 6, 3, 9, 0, tzinfo=dt.UTC)
+        row.retraction_reason = "duplicate"
+        session.add(row)
+        await facts.drop_search_doc(session, kind=FactKind.UPDATE, fact_id=row.id)
+        await session.commit()
+        exported = dump_dataset(await export_dataset(session))
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    await upgrade_schema(engine)
+    copy = make_session_factory(engine)
+    try:
+        async with copy() as session:
+            report = await import_bytes(session, exported)
+        assert report.ok, report.errors
+        async with copy() as session:
+            again = dump_dataset(await export_dataset(session))
+        strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "exported_at"}  # noqa: E731
+        assert strip(again) == strip(exported)
+        retracted = [u for u in json.loads(again)["updates"] if "retracted" in u]
+        assert len(retracted) == 1 and retracted[0]["retracted"]["reason"] == "duplicate"
+    finally:
+        await engine.dispose()
+
+
+async def test_bad_import_writes_nothing_and_names_each_problem(sessions: SessionFactory) -> None:
+    bad = {
+        "format": "peace-briefing/1",
+        "parties": [{"key": "alpha", "name": "Alpha"}],
+        "issues": [{"key": "border", "name": "Border"}],
+        "updates": [
+            {"key": "ok-one", "date": "2025-01-01", "headline": "Fine", "sources": []},
+            {"key": "bad-date", "date": "blurgh", "headline": "Broken"},
+        ],
+        "exchanges": [
+            {"key": "neg", "date": "2025-01-02", "returned": {"alpha": -5}},
+        ],
+    }
+    async with sessions() as session:
+        report = await import_bytes(session, json.dumps(bad))
+    assert not report.ok
+    joined = "\n".join(report.errors)
+    assert "updates[1] (bad-date): date" in joined
+    assert "exchanges[0] (neg): returned.alpha" in joined
+    assert await _count(sessions, NewsUpdate) == 0
+    assert await _count(sessions, Party) == 0
+
+    unknown_ref = {
+        "parties": [{"key": "alpha", "name": "Alpha"}],
+        "positions": [{"party": "alpha", "issue": "nowhere", "stance": "x", "as_of": "2025-01-01"}],
+        "updates": [{"date": "2025-01-01", "headline": "h", "sources": ["missing-source"]}],
+    }
+    async with sessions() as session:
+        report = await import_bytes(session, json.dumps(unknown_ref))
+    assert any("unknown issue 'nowhere'" in e for e in report.errors), report.errors
+    assert any("unknown source 'missing-source'" in e for e in report.errors), report.errors
+    assert await _count(sessions, Party) == 0, "refused import must roll back the parties too"
+
+    async with sessions() as session:
+        report = await import_bytes(session, b"{not json")
+    assert report.errors and report.errors[0].startswith("not a JSON file")
+
+
+async def test_newer_position_supersedes_and_retraction_restores(sessions: SessionFactory) -> None:
+    party, issue = await _party_issue(sessions)
+    async with sessions() as session:
+        old = await facts.create_position(
+            session, party=party, issue=issue, stance="Keep the old line", as_of=D(2025, 1, 1)
+        )
+        new = await facts.create_position(
+            session, party=party, issue=issue, stance="Accept a new line", as_of=D(2025, 3, 1)
+        )
+        # A back-filled stance older than both slots in at the start of the chain.
+        oldest = await facts.create_position(
+            session, party=party, issue=issue, stance="No talks", as_of=D(2024, 6, 1)
+        )
+        await session.commit()
+    async with sessions() as session:
+        current = await queries.current_positions(session, limit=10)
+        history = await queries.position_history(session, issue_id=issue.id or 0, limit=10)
+        rows = {p.id: p for p in (await session.exec(select(Position))).all()}
+    assert [p.stance for p in current.items] == ["Accept a new line"]
+    assert [p.stance for p in history.items] == [
+        "Accept a new line",
+        "Keep the old line",
+        "No talks",
+    ]
+    assert rows[oldest.id].superseded_by_id == old.id
+    assert rows[old.id].superseded_by_id == new.id
+    assert rows[new.id].superseded_by_id is None
+
+    async with sessions() as session:
+        row = await session.get(Position, new.id)
+        assert row is not None
+        row.retracted_at = dt.datetime.now(dt.UTC)
+        row.retraction_reason = "misattributed"
+        session.add(row)
+        await facts.drop_search_doc(session, kind=FactKind.POSITION, fact_id=new.id or 0)
+        await facts.relink_positions(session, party_id=party.id or 0, issue_id=issue.id or 0)
+        await session.commit()
+    async with sessions() as session:
+        current = await queries.current_positions(session, limit=10)
+        hits = await queries.search_facts(session, query="accept new line", limit=10)
+    assert [p.stance for p in current.items] == ["Keep the old line"]
+    assert hits.items == []
+
+
+async def test_search_ranks_and_skips_retracted(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        older = await facts.create_update(
+            session, date=D(2025, 5, 1), headline="Ceasefire proposal", summary="A ceasefire plan."
+        )
+        newer = await facts.create_update(
+            session, date=D(2025, 6, 1), headline="Ceasefire proposal", summary="A ceasefire plan."
+        )
+        await facts.create_update(session, date=D(2025, 6, 2), headline="Unrelated sanctions news")
+        gone = await facts.create_update(session, date=D(2025, 6, 3), headline="Ceasefire rumour")
+        await session.commit()
+    async with sessions() as session:
+        row = await session.get(NewsUpdate, gone.id)
+        assert row is not None
+        row.retracted_at = dt.datetime.now(dt.UTC)
+        session.add(row)
+        await facts.drop_search_doc(session, kind=FactKind.UPDATE, fact_id=gone.id or 0)
+        await session.commit()
+    async with sessions() as session:
+        page = await queries.search_facts(session, query="ceasefire", limit=10)
+        stemmed = await queries.search_facts(session, query="proposals", limit=10)
+        operators = await queries.search_facts(session, query='ceasefire AND "OR * NEAR(', limit=5)
+    ids = [f.id for f in page.items]
+    # Equal matches: the newer first; the retracted one never.
+    assert ids == [newer.id, older.id]
+    assert [f.id for f in stemmed.items] == [newer.id, older.id]
+    assert operators.items == []
+    assert await _count(sessions, SearchDoc) == 3
+
+
+async def test_latest_since_and_paging(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        for day in range(1, 13):
+            await facts.create_update(session, date=D(2025, 5, day), headline=f"Day {day}")
+        await session.commit()
+    async with sessions() as session:
+        first = await queries.latest_updates(session, limit=5)
+        second = await queries.latest_updates(session, limit=5, offset=5)
+        since = await queries.latest_updates(session, limit=20, since=D(2025, 5, 10))
+    assert [u.headline for u in first.items] == [f"Day {d}" for d in range(12, 7, -1)]
+    assert first.has_more and second.has_more
+    assert [u.headline for u in second.items] == [f"Day {d}" for d in range(7, 2, -1)]
+    assert [u.headline for u in since.items] == ["Day 12", "Day 11", "Day 10"]
+    assert not since.has_more
+
+
+async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        a = Party(key="a", name="Alpha")
+        b = Party(key="b", name="Beta")
+        session.add_all([a, b])
+        await session.flush()
+        for date, n, status in [
+            (D(2024, 12, 30), 150, "completed"),
+            (D(2025, 5, 23), 390, "completed"),
+            (D(2025, 5, 24), 307, "completed"),
+            (D(2025, 6, 2), None, "agreed"),
+        ]:
+            await facts.create_exchange(
+                session, date=date, returned=[(a, n), (b, n)], status=status
+            )
+        await session.commit()
+    async with sessions() as session:
+        totals = await queries.exchange_totals(session)
+        listed = await queries.list_exchanges(session, limit=10)
+    assert [(t.year, t.exchanges) for t in totals] == [(2025, 2), (2024, 1)]
+    assert [(c.party, c.returned) for c in totals[0].per_party] == [("Alpha", 697), ("Beta", 697)]
+    assert [x.status for x in listed.items][0] == "agreed"
+    assert listed.items[0].counts[0].returned is None
+
+
+async def test_record_chat_keeps_first_seen(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        await queries.record_chat(session, chat_id=-100123, chat_type="group", language_code=None)
+    async with sessions() as session:
+        first = await queries.get_subscriber(session, chat_id=-100123)
+        assert first is not None
+        first_seen, last_seen = first.first_seen, first.last_seen
+    async with sessions() as session:
+        await queries.record_chat(
+            session, chat_id=-100123, chat_type="supergroup", language_code="uk"
+        )
+    async with sessions() as session:
+        row = await queries.get_subscriber(session, chat_id=-100123)
+    assert row is not None
+    assert row.first_seen == first_seen and row.first_seen.tzinfo is not None
+    assert row.last_seen >= last_seen
+    assert (row.chat_type, row.language_code, row.subscribed) == ("supergroup", "uk", False)
+    assert await _count(sessions, Subscriber) == 1
+
+
+def test_name_matching_is_forgiving() -> None:
+    things = [
+        queries.NamedThing("party", 1, "russia", "Russia", ("moscow", "kremlin")),
+        queries.NamedThing("issue", 2, "children", "Deported children", ("kids", "deportation")),
+        queries.NamedThing("issue", 3, "nato", "NATO and neutrality", ("nato", "neutrality")),
+    ]
+    assert queries.match_name("RUSSIA", things).found == things[0]
+    assert queries.match_name("kids", things).found == things[1]
+    assert queries.match_name("Nato", things).found == things[2]
+    assert queries.match_name("deported", things).found == things[1]
+    miss = queries.match_name("Rusia", things)
+    assert miss.found is None and miss.suggestions == (things[0],)
+    assert queries.match_name("Narnia", things).found is None
