@@ -78,9 +78,13 @@ def render_message(message: SentMessage, *, color: bool) -> str:
         body = message.plain
     if message.document is not None:
         body = f"[document {message.filename or 'file'}, {len(message.document):,} bytes] {body}"
-    labels = [label for row in message.buttons for label, _ in row]
-    if labels:
-        body += "\n" + "   ".join(f"[{i}] {label}" for i, label in enumerate(labels, start=1))
+    rows = (message.reply_markup or {}).get("inline_keyboard") or []
+    numbered = [b["text"] for row in rows for b in row if "callback_data" in b]
+    links = [f"{b['text']} <{b['url']}>" for row in rows for b in row if "url" in b]
+    if numbered:
+        body += "\n" + "   ".join(f"[{i}] {label}" for i, label in enumerate(numbered, start=1))
+    if links:
+        body += "\n" + "   ".join(links)
     prefix = "bot (edited)> " if message.edited else "bot> "
     return prefix + body.replace("\n", "\n     ")
 
@@ -134,7 +138,10 @@ async def run_console(
             seen += len(new)
             for message in new:
                 stdout.write(render_message(message, color=color) + "\n")
-                pressable = [data for row in message.buttons for _, data in row]
+                rows = (message.reply_markup or {}).get("inline_keyboard") or []
+                pressable = [
+                    b["callback_data"] for row in rows for b in row if "callback_data" in b
+                ]
                 buttons = [(message.message_id, data) for data in pressable]
             stdout.flush()
     return 0

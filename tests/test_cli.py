@@ -25,9 +25,7 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(
-    *args: str, cwd: Path, stdin: str = "", **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` in `cwd` (no .env there) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -1,0 +1,553 @@
+"""Tests of the strict fake Bot API: it must refuse what Telegram refuses, and drive real PTB."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import Application, CommandHandler, ContextTypes
+
+from bot.local_api import (
+    NOT_MODIFIED,
+    HtmlParseError,
+    LocalBotApi,
+    LocalRequest,
+    telegram_html_to_plain,
+    utf16_len,
+)
+from tests.fake_server import FakeTelegramServer
+
+TOKEN = "123456:TEST-TOKEN-NOT-REAL"
+CHAT = 4242
+PARSE = "Bad Request: can't parse entities: "
+
+
+async def call(api: LocalBotApi, method: str, **params: Any) -> tuple[int, dict[str, Any]]:
+    return await api.handle(method, params)
+
+
+async def send_html(api: LocalBotApi, text: str, **params: Any) -> tuple[int, dict[str, Any]]:
+    return await call(api, "sendMessage", chat_id=CHAT, text=text, parse_mode="HTML", **params)
+
+
+def keyboard(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"inline_keyboard": [list(buttons)]}
+
+
+def refused(status: int, body: dict[str, Any], description: str, code: int = 400) -> bool:
+    return (status, body) == (
+        code,
+        {"ok": False, "error_code": code, "description": description},
+    )
+
+
+# ---- the HTML parser ------------------------------------------------------------------------
+
+
+def test_parser_builds_plain_text_and_utf16_entities() -> None:
+    plain, entities = telegram_html_to_plain(
+        '😀 <b>Talks</b> &amp; <a href="https://example.org/?a=1&amp;b=2">source</a>'
+    )
+    assert plain == "😀 Talks & source"
+    assert entities == [
+        {"type": "bold", "offset": 3, "length": 5},
+        {"type": "text_link", "offset": 11, "length": 6, "url": "https://example.org/?a=1&b=2"},
+    ]
+
+
+def test_parser_pre_code_spoiler_blockquote() -> None:
+    html = (
+        '<pre><code class="language-python">x = 1</code></pre>'
+        '<span class="tg-spoiler">s</span><blockquote expandable>q</blockquote>'
+    )
+    plain, entities = telegram_html_to_plain(html)
+    assert plain == "x = 1sq"
+    assert entities == [
+        {"type": "pre", "offset": 0, "length": 5, "language": "python"},
+        {"type": "spoiler", "offset": 5, "length": 1},
+        {"type": "expandable_blockquote", "offset": 6, "length": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "message"),
+    [
+        ("<div>x</div>", 'Unsupported start tag "div" at byte offset 0'),
+        ("é <foo>", 'Unsupported start tag "foo" at byte offset 3'),
+        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("a <", "Unclosed start tag at byte offset 2"),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ],
+)
+def test_parser_refuses_like_telegram(html: str, message: str) -> None:
+    with pytest.raises(HtmlParseError) as info:
+        telegram_html_to_plain(html)
+    assert str(info.value) == message
+
+
+def test_parser_ampersand_strict_by_default_lenient_on_request() -> None:
+    with pytest.raises(HtmlParseError, match='Unescaped "&" at byte offset 2'):
+        telegram_html_to_plain("AT&T")
+    assert telegram_html_to_plain("AT&T", strict_ampersand=False) == ("AT&T", [])
+    assert telegram_html_to_plain("&lt;b&gt; &#65;&#x42; &quot;") == ('<b> AB "', [])
+
+
+def test_utf16_len_counts_surrogate_pairs() -> None:
+    assert utf16_len("a😀é") == 4
+
+
+# ---- sendMessage strictness -------------------------------------------------------------------
+
+
+async def test_send_message_refuses_bad_html_and_sends_nothing() -> None:
+    api = LocalBotApi()
+    status, body = await send_html(api, "<div>x</div>")
+    assert refused(status, body, PARSE + 'Unsupported start tag "div" at byte offset 0')
+    status, body = await send_html(api, "<b>open")
+    assert refused(status, body, PARSE + 'Can\'t find end tag corresponding to start tag "b"')
+    status, body = await send_html(api, "1 < 2")
+    assert refused(status, body, PARSE + 'Unsupported start tag "" at byte offset 2')
+    status, body = await send_html(api, "AT&T")
+    assert status == 400 and body["description"].startswith(PARSE + 'Unescaped "&"')
+    assert api.sent() == []
+
+
+async def test_length_is_utf16_after_entity_parsing() -> None:
+    api = LocalBotApi()
+    emoji = "😀" * 2048  # 2048 characters, 4096 UTF-16 code units
+    status, body = await send_html(api, emoji)
+    assert status == 200 and body["result"]["text"] == emoji
+    status, body = await send_html(api, emoji + "a")
+    assert refused(status, body, "Bad Request: message is too long")
+
+    status, body = await send_html(api, "<b>" + "a" * 4096 + "</b>")
+    assert status == 200
+    assert body["result"]["entities"] == [{"type": "bold", "offset": 0, "length": 4096}]
+    status, body = await send_html(api, "<b>" + "a" * 4097 + "</b>")
+    assert refused(status, body, "Bad Request: message is too long")
+    status, body = await send_html(api, "&lt;" * 4096)
+    assert status == 200 and api.last(CHAT).plain == "<" * 4096
+    assert [len(m.plain) for m in api.sent(CHAT)] == [2048, 4096, 4096]
+
+
+async def test_empty_text_after_parsing_is_refused() -> None:
+    api = LocalBotApi()
+    for text in ("<b></b>", " \n ", ""):
+        status, body = await send_html(api, text)
+        assert refused(status, body, "Bad Request: message text is empty"), text
+    status, body = await call(api, "sendMessage", chat_id=CHAT)
+    assert refused(status, body, "Bad Request: message text is empty")
+
+
+async def test_text_is_trimmed_like_telegram() -> None:
+    api = LocalBotApi()
+    status, body = await send_html(api, "\n  <b>Hi</b> there \n\n")
+    assert status == 200
+    assert body["result"]["text"] == "Hi there"
+    assert body["result"]["entities"] == [{"type": "bold", "offset": 0, "length": 2}]
+    sent = api.last(CHAT)
+    assert (sent.text, sent.plain, sent.parse_mode) == (
+        "\n  <b>Hi</b> there \n\n",
+        "Hi there",
+        "HTML",
+    )
+
+
+async def test_unsupported_parse_mode() -> None:
+    status, body = await call(LocalBotApi(), "sendMessage", chat_id=CHAT, text="x", parse_mode="X")
+    assert refused(status, body, "Bad Request: unsupported parse_mode")
+
+
+# ---- inline keyboards ---------------------------------------------------------------------------
+
+
+async def test_callback_data_limit_is_64_bytes() -> None:
+    api = LocalBotApi()
+    ok = keyboard({"text": "Yes", "callback_data": "y" * 64})
+    status, _ = await send_html(api, "Pick", reply_markup=json.dumps(ok))  # PTB/form style
+    assert status == 200
+    assert api.last(CHAT).buttons == [[("Yes", "y" * 64)]]
+    for data in ("y" * 65, "é" * 33):  # 65 and 66 bytes
+        markup = keyboard({"text": "No", "callback_data": data})
+        status, body = await send_html(api, "Pick", reply_markup=markup)
+        assert refused(status, body, "Bad Request: BUTTON_DATA_INVALID")
+    assert len(api.sent()) == 1
+
+
+@pytest.mark.parametrize(
+    ("markup", "description"),
+    [
+        (
+            keyboard({"text": "plain"}),
+            "Bad Request: can't parse inline keyboard button: "
+            "Text buttons are unallowed in the inline keyboard",
+        ),
+        (keyboard({"text": "js", "url": "javascript:alert(1)"}), "Bad Request: BUTTON_URL_INVALID"),
+        (
+            {"inline_keyboard": [[{"text": str(i), "callback_data": str(i)} for i in range(101)]]},
+            "Bad Request: REPLY_MARKUP_TOO_LONG",
+        ),
+        ("{not json", "Bad Request: can't parse reply keyboard markup JSON object"),
+    ],
+)
+async def test_bad_keyboards_are_refused(markup: Any, description: str) -> None:
+    api = LocalBotApi()
+    status, body = await send_html(api, "x", reply_markup=markup)
+    assert refused(status, body, description)
+
+
+async def test_button_needs_exactly_one_action() -> None:
+    button = {"text": "both", "url": "https://example.org", "callback_data": "x"}
+    status, body = await send_html(LocalBotApi(), "x", reply_markup=keyboard(button))
+    assert status == 400
+    assert body["description"].startswith("Bad Request: can't parse inline keyboard button")
+
+
+# ---- faults ----------------------------------------------------------------------------------
+
+
+async def test_blocked_chat_gets_403() -> None:
+    api = LocalBotApi()
+    api.block_chat(CHAT)
+    status, body = await send_html(api, "hello")
+    assert refused(status, body, "Forbidden: bot was blocked by the user", code=403)
+    status, _ = await call(api, "sendMessage", chat_id=CHAT + 1, text="other chat")
+    assert status == 200
+    api.unblock_chat(CHAT)
+    status, _ = await send_html(api, "again")
+    assert status == 200
+    assert [(m.chat_id, m.plain) for m in api.sent()] == [(CHAT + 1, "other chat"), (CHAT, "again")]
+
+
+async def test_injected_flood_answers_429_with_retry_after() -> None:
+    api = LocalBotApi()
+    api.inject_flood("sendMessage", times=2, retry_after=7)
+    expected = {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 7",
+        "parameters": {"retry_after": 7},
+    }
+    assert await send_html(api, "one") == (429, expected)
+    assert (await call(api, "getMe"))[0] == 200  # other methods are unaffected
+    assert await send_html(api, "two") == (429, expected)
+    status, _ = await send_html(api, "three")
+    assert status == 200 and [m.plain for m in api.sent()] == ["three"]
+
+
+async def test_rate_limit_per_second() -> None:
+    api = LocalBotApi(rate_limit_per_second=2)
+    assert (await send_html(api, "1"))[0] == 200
+    assert (await send_html(api, "2"))[0] == 200
+    status, body = await send_html(api, "3")
+    assert status == 429 and body["parameters"] == {"retry_after": 1}
+
+
+async def test_unknown_method_is_404_and_names_are_case_insensitive() -> None:
+    api = LocalBotApi()
+    expected = {"ok": False, "error_code": 404, "description": "Not Found"}
+    assert await call(api, "sendTelepathy", chat_id=CHAT) == (404, expected)
+    status, body = await call(api, "GETME")
+    assert status == 200 and body["result"]["username"] == "BriefingTestBot"
+
+
+# ---- edits, callbacks, commands ------------------------------------------------------------------
+
+
+async def test_edit_message_text_not_modified_and_not_found() -> None:
+    api = LocalBotApi()
+    markup = keyboard({"text": "More", "callback_data": "more"})
+    _, body = await send_html(api, "<b>Brief</b>", reply_markup=markup)
+    message_id = body["result"]["message_id"]
+    edit = {"chat_id": CHAT, "message_id": message_id, "parse_mode": "HTML"}
+
+    # Same parsed content and markup, even though the HTML differs.
+    status, body = await call(
+        api, "editMessageText", text="<strong>Brief</strong>", reply_markup=markup, **edit
+    )
+    assert refused(status, body, f"Bad Request: {NOT_MODIFIED}")
+
+    # Leaving out reply_markup removes the keyboard, so this is a modification.
+    status, body = await call(api, "editMessageText", text="<b>Brief</b>", **edit)
+    assert status == 200 and "reply_markup" not in body["result"]
+    last = api.last(CHAT)
+    assert (last.edited, last.plain, last.buttons) == (True, "Brief", [])
+
+    status, body = await call(api, "editMessageReplyMarkup", chat_id=CHAT, message_id=message_id)
+    assert refused(status, body, f"Bad Request: {NOT_MODIFIED}")
+    status, body = await call(api, "editMessageText", text="x", **{**edit, "message_id": 999})
+    assert refused(status, body, "Bad Request: message to edit not found")
+
+
+async def test_callback_query_lifecycle() -> None:
+    api = LocalBotApi()
+    markup = keyboard({"text": "Yes", "callback_data": "vote:yes"})
+    _, body = await send_html(api, "Vote?", reply_markup=markup)
+    message_id = body["result"]["message_id"]
+
+    update = api.make_callback(message_id, "vote:yes", chat_id=CHAT)
+    query = update["callback_query"]
+    assert query["data"] == "vote:yes" and query["message"]["text"] == "Vote?"
+    with pytest.raises(LookupError):
+        api.make_callback(message_id, "vote:no", chat_id=CHAT)
+
+    status, body = await call(
+        api, "answerCallbackQuery", callback_query_id=query["id"], text="x" * 201
+    )
+    assert refused(status, body, "Bad Request: MESSAGE_TOO_LONG")
+    status, _ = await call(api, "answerCallbackQuery", callback_query_id=query["id"], text="Saved")
+    assert status == 200
+    assert [(a.query_id, a.text) for a in api.callback_answers] == [(query["id"], "Saved")]
+    too_old = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    status, body = await call(api, "answerCallbackQuery", callback_query_id=query["id"])
+    assert refused(status, body, too_old)
+    status, body = await call(api, "answerCallbackQuery", callback_query_id="nope")
+    assert refused(status, body, too_old)
+
+
+async def test_set_my_commands_validation_and_scopes() -> None:
+    api = LocalBotApi()
+    for commands, description in [
+        ([{"command": "Brief", "description": "x"}], "Bad Request: BOT_COMMAND_INVALID"),
+        ([{"command": "a" * 33, "description": "x"}], "Bad Request: BOT_COMMAND_INVALID"),
+        ([{"command": "brief", "description": ""}], "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"),
+        (
+            [{"command": "brief", "description": "d" * 257}],
+            "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID",
+        ),
+        (
+            [{"command": f"c{i}", "description": "d"} for i in range(101)],
+            "Bad Request: BOT_COMMANDS_TOO_MUCH",
+        ),
+    ]:
+        status, body = await call(api, "setMyCommands", commands=json.dumps(commands))
+        assert refused(status, body, description)
+
+    brief = [{"command": "brief", "description": "Latest briefing"}]
+    admin = [{"command": "import", "description": "Import facts"}]
+    scope = {"type": "chat", "chat_id": CHAT}
+    assert (await call(api, "setMyCommands", commands=brief))[0] == 200
+    assert (await call(api, "setMyCommands", commands=admin, scope=json.dumps(scope)))[0] == 200
+    assert (await call(api, "getMyCommands"))[1]["result"] == brief
+    assert (await call(api, "getMyCommands", scope=scope))[1]["result"] == admin
+    assert api.commands(scope) == admin
+    assert (await call(api, "deleteMyCommands", scope=scope))[0] == 200
+    assert api.commands(scope) == [] and api.commands() == brief
+
+
+# ---- updates ---------------------------------------------------------------------------------
+
+
+def test_make_message_adds_bot_command_entity() -> None:
+    api = LocalBotApi()
+    message = api.make_message("/brief@BriefingTestBot 😀 today")["message"]
+    assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 22}]
+    assert message["chat"] == {"id": 200001, "type": "private", "first_name": "Test"}
+    assert "entities" not in api.make_message("hello /brief")["message"]
+    first, second = api.make_message("/a"), api.make_message("/b")
+    assert second["update_id"] == first["update_id"] + 1
+    assert api.pending_updates() == []  # nothing is queued unless asked
+
+
+async def test_get_updates_long_poll_offset_and_conflict() -> None:
+    api = LocalBotApi()
+    poll = asyncio.create_task(call(api, "getUpdates", timeout=5))
+    await asyncio.sleep(0.05)
+    assert not poll.done()
+    update = api.make_message("/brief", chat_id=CHAT, push=True)
+    status, body = await asyncio.wait_for(poll, 1)
+    assert status == 200 and body["result"] == [update]
+
+    # Not confirmed yet: delivered again; confirmed by offset: gone.
+    assert (await call(api, "getUpdates"))[1]["result"] == [update]
+    offset = update["update_id"] + 1
+    assert (await call(api, "getUpdates", offset=offset))[1]["result"] == []
+
+    older = asyncio.create_task(call(api, "getUpdates", offset=offset, timeout=5))
+    await asyncio.sleep(0.05)
+    newer = asyncio.create_task(call(api, "getUpdates", offset=offset, timeout=0.1))
+    status, body = await asyncio.wait_for(older, 1)
+    assert status == 409 and body["description"].startswith("Conflict: terminated by other")
+    assert (await newer)[0] == 200
+
+
+# ---- python-telegram-bot, in process -----------------------------------------------------------
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_html(f"<b>echo</b>: {' '.join(context.args or [])}")
+
+
+def local_app(api: LocalBotApi) -> Application[Any, Any, Any, Any, Any, Any]:
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .request(LocalRequest(api))
+        .get_updates_request(LocalRequest(api))
+        .updater(None)
+        .build()
+    )
+    app.add_handler(CommandHandler("echo", echo))
+    return app
+
+
+async def test_in_process_application_replies() -> None:
+    api = LocalBotApi()
+    async with local_app(api) as app:
+        update = Update.de_json(api.make_message("/echo hi there", chat_id=CHAT), app.bot)
+        await app.process_update(update)
+    reply = api.last(CHAT)
+    assert (reply.plain, reply.text, reply.parse_mode) == (
+        "echo: hi there",
+        "<b>echo</b>: hi there",
+        "HTML",
+    )
+    assert reply.entities == [{"type": "bold", "offset": 0, "length": 4}]
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_ptb_sees_telegram_errors() -> None:
+    api = LocalBotApi()
+    async with local_app(api) as app:
+        with pytest.raises(BadRequest, match=r'(?i)unsupported start tag "div"'):
+            await app.bot.send_message(CHAT, "<div>x</div>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="y" * 65)]])
+            await app.bot.send_message(CHAT, "x", reply_markup=markup)
+        api.inject_flood("sendMessage", retry_after=3)
+        with pytest.raises(RetryAfter, match="Retry in 3 seconds"):
+            await app.bot.send_message(CHAT, "x")
+        api.block_chat(CHAT)
+        with pytest.raises(Forbidden, match="bot was blocked by the user"):
+            await app.bot.send_message(CHAT, "x")
+    assert api.sent() == []
+
+
+async def test_documents_upload_and_download_in_process() -> None:
+    api = LocalBotApi()
+    update = api.make_document_message(b'{"facts": []}', "facts.json", chat_id=CHAT)
+    file_id = update["message"]["document"]["file_id"]
+    async with local_app(api) as app:
+        file = await app.bot.get_file(file_id)
+        assert bytes(await file.download_as_bytearray()) == b'{"facts": []}'
+        await app.bot.send_document(
+            CHAT, b"date,fact\n", filename="export.csv", caption="<i>Export</i>", parse_mode="HTML"
+        )
+    (sent,) = api.documents(CHAT)
+    assert (sent.document, sent.filename, sent.plain) == (b"date,fact\n", "export.csv", "Export")
+
+
+# ---- over HTTP -------------------------------------------------------------------------------
+
+
+async def wait_for_reply(api: LocalBotApi, chat_id: int, seconds: float = 5.0) -> str:
+    """Poll the fake until the bot has sent something to ``chat_id`` (bounded)."""
+    for _ in range(int(seconds / 0.01)):
+        if api.sent(chat_id):
+            return api.last(chat_id).plain
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no reply in chat {chat_id} within {seconds}s")
+
+
+async def test_end_to_end_polling_over_http() -> None:
+    async with FakeTelegramServer(token=TOKEN) as server:
+        api = server.api
+        app = (
+            Application.builder()
+            .token(TOKEN)
+            .base_url(server.base_url)
+            .base_file_url(server.base_file_url)
+            .build()
+        )
+        app.add_handler(CommandHandler("echo", echo))
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            api.make_message("/echo over http", chat_id=CHAT, push=True)
+            assert await wait_for_reply(api, CHAT) == "echo: over http"
+            assert api.last(CHAT).text == "<b>echo</b>: over http"
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+    methods = [name for name, _ in api.calls]
+    assert methods[:2] == ["getMe", "deleteWebhook"] and "getUpdates" in methods
+
+
+async def test_http_server_token_forms_json_and_files() -> None:
+    async with FakeTelegramServer(token=TOKEN) as server, aiohttp.ClientSession() as session:
+        async with session.post(f"{server.base_url}WRONG:TOKEN/getMe") as response:
+            assert response.status == 401
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 401,
+                "description": "Unauthorized",
+            }
+        url = f"{server.base_url}{TOKEN}/sendMessage"
+        markup = json.dumps(keyboard({"text": "Go", "callback_data": "go"}))
+        form = {
+            "chat_id": str(CHAT),
+            "text": "<b>form</b>",
+            "parse_mode": "HTML",
+            "reply_markup": markup,
+        }
+        async with session.post(url, data=form) as response:
+            assert response.status == 200
+            assert (await response.json())["result"]["text"] == "form"
+        async with session.post(url, json={"chat_id": CHAT, "text": "<i>json"}) as response:
+            body = await response.json()
+        assert response.status == 200 and body["result"]["text"] == "<i>json"  # no parse_mode
+        async with session.post(
+            url, json={"chat_id": CHAT, "text": "<i>json", "parse_mode": "HTML"}
+        ) as response:
+            assert response.status == 400
+        update = server.api.make_document_message(b"payload", "a.txt", chat_id=CHAT)
+        async with session.get(
+            f"{server.base_url}{TOKEN}/getFile",
+            params={"file_id": update["message"]["document"]["file_id"]},
+        ) as response:
+            file_path = (await response.json())["result"]["file_path"]
+        async with session.get(f"{server.base_file_url}{TOKEN}/{file_path}") as response:
+            assert response.status == 200 and await response.read() == b"payload"
+    assert [(m.plain, m.buttons) for m in server.api.sent(CHAT)] == [
+        ("form", [[("Go", "go")]]),
+        ("<i>json", []),
+    ]
+
+
+async def test_delete_reply_chat_action_and_webhook_refusals() -> None:
+    api = LocalBotApi()
+    _, body = await send_html(api, "to delete")
+    message_id = body["result"]["message_id"]
+    assert (await call(api, "deleteMessage", chat_id=CHAT, message_id=message_id))[0] == 200
+    assert api.last(CHAT).deleted
+    status, body = await call(api, "deleteMessage", chat_id=CHAT, message_id=message_id)
+    assert refused(status, body, "Bad Request: message to delete not found")
+
+    status, body = await send_html(api, "reply", reply_parameters={"message_id": 777})
+    assert refused(status, body, "Bad Request: message to be replied not found")
+    status, body = await call(api, "sendChatAction", chat_id=CHAT, action="dancing")
+    assert refused(status, body, "Bad Request: wrong parameter action in request")
+    assert (await call(api, "sendChatAction", chat_id=CHAT, action="typing"))[0] == 200
+    assert api.chat_actions == [(CHAT, "typing")]
+
+    status, body = await call(api, "setWebhook", url="http://example.org/hook")
+    assert refused(
+        status, body, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+    )
+    assert (await call(api, "setWebhook", url="https://example.org/hook"))[0] == 200
+    status, body = await call(api, "getUpdates")
+    assert status == 409 and body["description"].startswith("Conflict: can't use getUpdates")
+    assert (await call(api, "deleteWebhook"))[0] == 200
+    assert (await call(api, "getUpdates"))[1]["result"] == []
