@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from html.parser import HTMLParser
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from telegram import Update
 
@@ -27,7 +27,15 @@ BANNER = (
 class _TerminalHtml(HTMLParser):
     """Telegram HTML to terminal text: bold and italics as ANSI styles, links spelled out."""
 
-    STYLES = {"b": "1", "strong": "1", "i": "3", "em": "3", "u": "4", "code": "36", "pre": "36"}
+    STYLES: ClassVar[dict[str, str]] = {
+        "b": "1",
+        "strong": "1",
+        "i": "3",
+        "em": "3",
+        "u": "4",
+        "code": "36",
+        "pre": "36",
+    }
 
     def __init__(self, color: bool) -> None:
         super().__init__(convert_charrefs=True)

@@ -293,7 +293,7 @@ async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory
         listed = await queries.list_exchanges(session, limit=10)
     assert [(t.year, t.exchanges) for t in totals] == [(2025, 2), (2024, 1)]
     assert [(c.party, c.returned) for c in totals[0].per_party] == [("Alpha", 697), ("Beta", 697)]
-    assert [x.status for x in listed.items][0] == "agreed"
+    assert listed.items[0].status == "agreed"
     assert listed.items[0].counts[0].returned is None
 
 
