@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import Any
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -61,6 +62,36 @@ async def set_search_doc(
         session.add(existing)
 
 
+async def search_body(session: AsyncSession, *, kind: FactKind, row: Any) -> tuple[dt.date, str]:
+    """The date and the searchable words of a fact, names of parties and issues included."""
+    if kind is FactKind.UPDATE:
+        return row.date, " ".join([row.headline, row.summary, row.tags])
+    if kind is FactKind.POSITION:
+        party = await session.get(Party, row.party_id)
+        issue = await session.get(Issue, row.issue_id)
+        names = [x for t in (party, issue) if t is not None for x in (t.name, t.aliases)]
+        return row.as_of, " ".join([*names, row.stance])
+    if kind is FactKind.EXCHANGE:
+        parties = await session.exec(
+            select(Party.name)
+            .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
+            .where(ExchangeCount.exchange_id == row.id)
+        )
+        words = ["prisoner exchange swap", row.status, *parties, row.categories]
+        return row.date, " ".join(filter(None, [*words, row.mediator, row.note]))
+    heads = " ".join(
+        f"{d.get('party', '')} {d.get('head') or ''}" for d in json.loads(row.delegations)
+    )
+    words = [row.title, "talks round", row.place, row.venue, row.mediator, heads, row.duration]
+    return row.date, " ".join(filter(None, [*words, row.outcome]))
+
+
+async def index_fact(session: AsyncSession, *, kind: FactKind, row: Any) -> None:
+    """Create or refresh the search document of a live fact (after flush, so it has an id)."""
+    fact_date, body = await search_body(session, kind=kind, row=row)
+    await set_search_doc(session, kind=kind, fact_id=row.id, fact_date=fact_date, body=body)
+
+
 async def drop_search_doc(session: AsyncSession, *, kind: FactKind, fact_id: int) -> None:
     """Remove a fact from search (used when it is retracted)."""
     await session.exec(
@@ -107,11 +138,7 @@ async def create_round(
     await session.flush()
     assert row.id is not None
     await cite(session, kind=FactKind.ROUND, fact_id=row.id, source_ids=source_ids)
-    heads = " ".join(f"{p} {h or ''}" for p, h in delegations)
-    body = " ".join(
-        filter(None, [title, "talks round", place, venue, mediator, heads, duration, outcome])
-    )
-    await set_search_doc(session, kind=FactKind.ROUND, fact_id=row.id, fact_date=date, body=body)
+    await index_fact(session, kind=FactKind.ROUND, row=row)
     return row
 
 
@@ -142,8 +169,7 @@ async def create_update(
     await session.flush()
     assert row.id is not None
     await cite(session, kind=FactKind.UPDATE, fact_id=row.id, source_ids=source_ids)
-    body = " ".join([headline, summary, " ".join(tags)])
-    await set_search_doc(session, kind=FactKind.UPDATE, fact_id=row.id, fact_date=date, body=body)
+    await index_fact(session, kind=FactKind.UPDATE, row=row)
     return row
 
 
@@ -190,10 +216,7 @@ async def create_position(
     assert row.id is not None
     await cite(session, kind=FactKind.POSITION, fact_id=row.id, source_ids=source_ids)
     await relink_positions(session, party_id=party.id, issue_id=issue.id)
-    body = " ".join([party.name, party.aliases, issue.name, issue.aliases, stance])
-    await set_search_doc(
-        session, kind=FactKind.POSITION, fact_id=row.id, fact_date=as_of, body=body
-    )
+    await index_fact(session, kind=FactKind.POSITION, row=row)
     return row
 
 
@@ -232,9 +255,5 @@ async def create_exchange(
         assert party.id is not None
         session.add(ExchangeCount(exchange_id=row.id, party_id=party.id, returned=count))
     await cite(session, kind=FactKind.EXCHANGE, fact_id=row.id, source_ids=source_ids)
-    names = " ".join(p.name for p, _ in returned)
-    body = " ".join(
-        filter(None, ["prisoner exchange swap", status, names, *categories, mediator, note])
-    )
-    await set_search_doc(session, kind=FactKind.EXCHANGE, fact_id=row.id, fact_date=date, body=body)
+    await index_fact(session, kind=FactKind.EXCHANGE, row=row)
     return row

@@ -211,6 +211,47 @@ class Subscriber(SQLModel, table=True):
     subscribed: bool = False
 
 
+class AuditEntry(SQLModel, table=True):
+    """One create, edit, retraction or import of a fact: who, when, before and after (JSON)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_fact", "fact_kind", "fact_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _stamp(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, sa_type=BigInteger)
+    actor_name: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=16)
+    fact_kind: str = Field(max_length=16)
+    fact_id: int
+    before: str | None = Field(default=None, sa_type=Text)
+    after: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class DraftStatus(StrEnum):
+    """Where an editor's draft stands; only a pending draft can be saved."""
+
+    PENDING = "pending"
+    SAVED = "saved"
+    CANCELLED = "cancelled"
+
+
+class Draft(SQLModel, table=True):
+    """An editor's previewed change, kept until Save or Cancel so any replica can finish it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = _stamp(default_factory=utcnow)
+    actor_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)
+    action: str = Field(max_length=16, description="create, edit or retract")
+    fact_kind: str = Field(max_length=16)
+    fact_id: int | None = None
+    payload: str = Field(sa_type=Text, description="The validated change, as JSON")
+    status: str = Field(default=DraftStatus.PENDING.value, max_length=16)
+    result_id: int | None = None
+
+
 FACT_TABLES: dict[FactKind, type[FactBase]] = {
     FactKind.UPDATE: NewsUpdate,
     FactKind.POSITION: Position,

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store import facts as writes
+from store.audit import Actor, record_audit, snapshot
 from store.facts import split_list
 from store.models import (
     Citation,
@@ -176,6 +177,7 @@ class ImportReport:
     created: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    facts: list[tuple[FactKind, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -229,17 +231,34 @@ async def _existing_keys(session: AsyncSession, model: Any, keys: Sequence[str])
     return {r.key: r for r in rows}
 
 
-async def import_dataset(session: AsyncSession, dataset: Dataset) -> ImportReport:
-    """Write a validated dataset in one transaction: all of it, or nothing and the reasons."""
+async def import_dataset(
+    session: AsyncSession,
+    dataset: Dataset,
+    *,
+    actor: Actor | None = None,
+    action: str = "import",
+    commit: bool = True,
+) -> ImportReport:
+    """Write a validated dataset in one transaction: all of it, or nothing and the reasons.
+
+    Every fact created is written to the audit log under `actor` (None: the system). With
+    commit=False a successful import is left for the caller to commit with its own writes.
+    """
     report = ImportReport()
     try:
         await _write(session, dataset, report)
+        if not report.errors:
+            for kind, fact_id in report.facts:
+                after = await snapshot(session, kind=kind, fact_id=fact_id)
+                await record_audit(
+                    session, actor=actor, action=action, kind=kind, fact_id=fact_id, after=after
+                )
     except Exception:
         await session.rollback()
         raise
     if report.errors:
         await session.rollback()
-    else:
+    elif commit:
         await session.commit()
     return report
 
@@ -379,6 +398,7 @@ async def _write(session: AsyncSession, ds: Dataset, report: ImportReport) -> No
             round_ids[rnd.key] = created.id
         await _apply_retraction(session, FactKind.ROUND, created, rnd.retracted)
         bump(report.created, "rounds")
+        report.facts.append((FactKind.ROUND, _id(created)))
 
     for i, upd in enumerate(ds.updates):
         label = _label("updates", i, upd)
@@ -398,6 +418,7 @@ async def _write(session: AsyncSession, ds: Dataset, report: ImportReport) -> No
         )
         await _apply_retraction(session, FactKind.UPDATE, created_u, upd.retracted)
         bump(report.created, "updates")
+        report.facts.append((FactKind.UPDATE, _id(created_u)))
 
     for i, pos in enumerate(ds.positions):
         label = _label("positions", i, pos)
@@ -423,6 +444,7 @@ async def _write(session: AsyncSession, ds: Dataset, report: ImportReport) -> No
             await _apply_retraction(session, FactKind.POSITION, created_p, pos.retracted)
             await writes.relink_positions(session, party_id=party.id, issue_id=issue.id)
         bump(report.created, "positions")
+        report.facts.append((FactKind.POSITION, _id(created_p)))
 
     for i, ex in enumerate(ds.exchanges):
         label = _label("exchanges", i, ex)
@@ -450,6 +472,13 @@ async def _write(session: AsyncSession, ds: Dataset, report: ImportReport) -> No
         )
         await _apply_retraction(session, FactKind.EXCHANGE, created_x, ex.retracted)
         bump(report.created, "exchanges")
+        report.facts.append((FactKind.EXCHANGE, _id(created_x)))
+
+
+def _id(row: FactBase) -> int:
+    fact_id = getattr(row, "id", None)
+    assert fact_id is not None
+    return int(fact_id)
 
 
 async def _apply_retraction(
@@ -466,12 +495,14 @@ async def _apply_retraction(
     await writes.drop_search_doc(session, kind=kind, fact_id=fact_id)
 
 
-async def import_bytes(session: AsyncSession, raw: bytes | str) -> ImportReport:
+async def import_bytes(
+    session: AsyncSession, raw: bytes | str, *, actor: Actor | None = None
+) -> ImportReport:
     """Parse, validate and import a file's content; the report says what happened."""
     dataset, problems = parse_dataset(raw)
     if dataset is None:
         return ImportReport(errors=problems)
-    return await import_dataset(session, dataset)
+    return await import_dataset(session, dataset, actor=actor)
 
 
 async def load_seed(session: AsyncSession, path: Path = SEED_FILE) -> ImportReport:

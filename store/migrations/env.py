@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -13,11 +14,21 @@ import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 target_metadata = SQLModel.metadata
 
 
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    # The full-text index lives outside the models (FTS5 tables, the tsvector column).
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    return not (type_ == "column" and name == "tsv")
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
