@@ -15,7 +15,9 @@ from telegram.request import BaseRequest
 import handlers
 from bot.context import BotContext, BotData, BriefingApp
 from bot.dates import warm_up
+from bot.processing import PerChatUpdateProcessor
 from bot.settings import Settings
+from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
 from store import queries
 from store.db import create_engine, current_revision, make_session_factory, upgrade_schema
@@ -59,6 +61,8 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
         await app.bot.set_my_commands(menu_commands())
     except TelegramError as exc:
         log.warning("Could not set the command menu: %s", exc)
+    if app.bot_data.settings is not None:
+        await set_editor_menus(app.bot, app.bot_data.settings.admin_ids)
     # dateparser loads its language data on first use (~0.3 s); do it off the event loop now.
     settings = app.bot_data.settings
     await asyncio.to_thread(warm_up, settings.date_languages if settings else ("en",))
@@ -83,8 +87,8 @@ def build_application(
         .context_types(context_types)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        # Read-only commands are independent, so updates may be handled concurrently.
-        .concurrent_updates(True)
+        # Chats are served concurrently; each chat's updates stay in order (guided forms).
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)

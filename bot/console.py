@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from typing import ClassVar, TextIO
 
@@ -13,6 +14,7 @@ from telegram import Update
 from bot.app import build_application, running
 from bot.local_api import LocalBotApi, LocalRequest, SentMessage
 from bot.settings import Settings
+from handlers.forms import is_field_line
 
 CONSOLE_USER_ID = 10_001
 CONSOLE_ADMIN_ID = 10_002
@@ -20,7 +22,7 @@ CONSOLE_ADMIN_ID = 10_002
 BANNER = (
     "Peace talks briefing — local console (no Telegram involved).\n"
     "Type a command such as /help or /latest; type a button's number to press it; "
-    "Ctrl-D quits.\n"
+    "end a line with \\ to continue the message on the next line; Ctrl-D quits.\n"
 )
 
 
@@ -97,6 +99,44 @@ def render_message(message: SentMessage, *, color: bool) -> str:
     return prefix + body.replace("\n", "\n     ")
 
 
+async def read_messages(stdin: TextIO, stdout: TextIO, *, interactive: bool) -> AsyncIterator[str]:
+    """Yield whole chat messages typed or piped in.
+
+    A line ending in a backslash continues on the next line. From a pipe, `field: value` lines
+    right after a command are part of that command's message, as they would be in Telegram.
+    """
+    pending: str | None = None
+    while True:
+        if interactive:
+            stdout.write("you> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        text = line.rstrip("\n")
+        while text.endswith("\\"):
+            if interactive:
+                stdout.write("...> ")
+                stdout.flush()
+            more = await asyncio.to_thread(stdin.readline)
+            text = text[:-1] + "\n" + more.rstrip("\n")
+            if not more:
+                break
+        text = text.strip()
+        if interactive:
+            if text:
+                yield text
+            continue
+        if pending is not None and pending.startswith("/") and is_field_line(text):
+            pending += "\n" + text
+            continue
+        if pending:
+            yield pending
+        pending = text or None
+    if pending:
+        yield pending
+
+
 async def run_console(
     settings: Settings,
     *,
@@ -122,19 +162,12 @@ async def run_console(
     async with running(app):
         if interactive:
             stdout.write(BANNER + ("You are an editor (admin).\n" if admin else ""))
-        while True:
-            if interactive:
-                stdout.write("you> ")
-                stdout.flush()
-            line = await asyncio.to_thread(stdin.readline)
-            if not line:
-                break
-            line = line.strip()
-            if not line:
-                continue
+        async for line in read_messages(stdin, stdout, interactive=interactive):
             if line.isdigit() and 1 <= int(line) <= len(buttons):
                 message_id, data = buttons[int(line) - 1]
-                raw = api.make_callback(message_id, data, chat_id=user_id, user_id=user_id)
+                raw = api.make_callback(
+                    message_id, data, chat_id=user_id, user_id=user_id, first_name="Console"
+                )
             else:
                 raw = api.make_message(line, chat_id=user_id, user_id=user_id, first_name="Console")
             answers_before = len(api.callback_answers)

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import errors, exchanges, fallback, latest, positions, rounds, search, start
+from handlers import (
+    bulk,
+    corrections,
+    curate,
+    drafts,
+    errors,
+    exchanges,
+    fallback,
+    latest,
+    positions,
+    rounds,
+    search,
+    start,
+)
 
 
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
-    # Real commands and their page buttons first.
+    # Subscribers' commands and their page buttons first.
     for family in (start, latest, positions, exchanges, rounds, search):
+        family.register(app)
+    # Editors' commands: each handler checks the sender itself. The guided-form conversation
+    # comes before the catch-alls so its answers are not taken for free text; draft
+    # corrections run in group -1, ahead of both.
+    for family in (curate, drafts, corrections, bulk):
         family.register(app)
     # Catch-alls last: unknown commands and free text only reach these.
     fallback.register(app)

@@ -105,7 +105,7 @@ def position_blocks(
         line = position_line(p, label=label, history=history)
         if heading != group:
             group = heading
-            line = f"<b>— {esc(clip(heading, 80)).upper()} —</b>\n{line}"
+            line = f"<b>— {esc(clip(heading, 80).upper())} —</b>\n{line}"
         blocks.append(line)
     return blocks
 

@@ -40,7 +40,7 @@ async def search_cmd(update: Update, context: BotContext) -> None:
     if not key:
         await reply(update, "What should I look for?\n" + USAGE)
         return
-    await show_results(update, context, key=key, offset=0)
+    await show_results(update, context, key=key, offset=0, typed=args)
 
 
 async def search_page_btn(update: Update, context: BotContext) -> None:
@@ -49,14 +49,18 @@ async def search_page_btn(update: Update, context: BotContext) -> None:
     await show_results(update, context, key=":".join(fields[1:]), offset=offset)
 
 
-async def show_results(update: Update, context: BotContext, *, key: str, offset: int) -> None:
-    """One page of search results for the normalized query `key`."""
+async def show_results(
+    update: Update, context: BotContext, *, key: str, offset: int, typed: str | None = None
+) -> None:
+    """One page of search results for the normalized query `key` (`typed`: the user's words)."""
     async with context.session() as session:
         page = await queries.search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
     if not page.items:
+        # Quote what the user typed, not the normalized key ("<b>x</b>", not "b x b").
+        asked = " ".join((typed or key).split())[:60]
         await reply(
             update,
-            f"Nothing on file matches “{esc(key)}”.\nTry fewer or other words, or /latest.",
+            f"Nothing on file matches “{esc(asked)}”.\nTry fewer or other words, or /latest.",
         )
         return
     await send_page(

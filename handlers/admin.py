@@ -1,0 +1,96 @@
+"""Who is an editor: the check every admin handler and button runs, and the editors' menu."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, NamedTuple, TypeVar
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from handlers.common import reply
+from handlers.start import menu_commands
+from store.audit import Actor
+
+log = logging.getLogger(__name__)
+
+NOT_AN_EDITOR = "This command is for editors."
+
+
+class AdminCommand(NamedTuple):
+    """A command only editors can use."""
+
+    name: str
+    description: str
+    example: str
+
+
+ADMIN_COMMANDS = (
+    AdminCommand("add", "add a news update (preview, then Save)", "/add HEADLINE + date:, source:"),
+    AdminCommand("position", "record a party's stance on an issue", "/position + party:, issue:"),
+    AdminCommand("exchange", "record a prisoner exchange", "/exchange + date:, returned:"),
+    AdminCommand("round", "record a round of talks", "/round + date:, place:"),
+    AdminCommand("edit", "correct a fact", "/edit U12 + field: value lines"),
+    AdminCommand("retract", "retract a fact, with a reason", "/retract U12 wrong date"),
+    AdminCommand("history", "audit log of a fact", "/history U12"),
+    AdminCommand("import", "import facts: send a JSON file with caption /import", "/import"),
+    AdminCommand("export", "get every fact as a JSON file", "/export"),
+)
+
+
+def is_admin(update: Update, context: BotContext) -> bool:
+    """True when the sender is in ADMIN_IDS."""
+    user = update.effective_user
+    return user is not None and user.id in context.settings.admin_ids
+
+
+def actor_of(update: Update) -> Actor:
+    """The editor behind an update, for the audit log."""
+    user = update.effective_user
+    if user is None:
+        return Actor(id=None, name="unknown")
+    name = user.full_name + (f" (@{user.username})" if user.username else "")
+    return Actor(id=user.id, name=name)
+
+
+R = TypeVar("R")
+
+
+def editors_only(
+    callback: Callable[[Update, BotContext], Coroutine[Any, Any, R]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, R | None]]:
+    """Refuse, log and change nothing unless the sender is an editor (commands and buttons)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> R | None:
+        if is_admin(update, context):
+            return await callback(update, context)
+        user = update.effective_user
+        log.warning(
+            "Refused %s from non-editor user_id=%s", callback.__name__, user.id if user else "?"
+        )
+        if update.callback_query is not None:
+            await update.callback_query.answer(NOT_AN_EDITOR, show_alert=True)
+        else:
+            await reply(update, NOT_AN_EDITOR)
+        return None
+
+    return guarded
+
+
+def editor_menu() -> list[BotCommand]:
+    """The command menu an editor sees: the public commands, then the editors' ones."""
+    return menu_commands() + [BotCommand(c.name, c.description) for c in ADMIN_COMMANDS]
+
+
+async def set_editor_menus(context_bot: Any, admin_ids: frozenset[int]) -> None:
+    """Show the editors' commands in each editor's private chat; everyone else sees the public."""
+    for admin_id in sorted(admin_ids):
+        try:
+            await context_bot.set_my_commands(editor_menu(), scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:
+            # An editor who never started the bot has no chat yet: Telegram says "chat not found".
+            log.warning("Could not set the editor menu for %s: %s", admin_id, exc)

@@ -1,0 +1,237 @@
+"""/edit, /retract and /history: editors correct facts; every change is audited, none deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import BotContext
+from bot.dates import format_date
+from handlers.admin import editors_only
+from handlers.common import reply
+from handlers.drafts import (
+    changes_between,
+    draft_payload,
+    form_context,
+    problems_text,
+    send_preview,
+)
+from handlers.forms import FIELDS, build_draft, parse_form
+from handlers.render import esc, search_block
+from store import queries
+from store.audit import fact_history, fact_ref, parse_fact_ref, snapshot
+from store.models import FactKind
+
+EDIT_USAGE = (
+    "Usage: <code>/edit U12</code> and then <code>field: value</code> lines, e.g.\n"
+    "<code>/edit U12\ndate: 3 June 2025\nsource: Reuters https://…</code>\n"
+    "Ids: U = update, P = position, X = exchange, R = round (shown to editors in every list)."
+)
+RETRACT_USAGE = "Usage: <code>/retract U12 reason</code>, e.g. <code>/retract U12 wrong date</code>"
+HISTORY_USAGE = "Usage: <code>/history U12</code>"
+PAST_TENSE = {"create": "created", "edit": "edited", "retract": "retracted", "import": "imported"}
+
+
+def _sources_value(snap: dict[str, Any]) -> str:
+    return "; ".join(
+        " ".join(filter(None, [s.get("name"), s.get("url")])) for s in snap.get("sources", [])
+    )
+
+
+def values_from_snapshot(kind: FactKind, snap: dict[str, Any]) -> dict[str, str]:
+    """A stored fact as the `field: value` lines an editor would type for it."""
+    values: dict[str, str] = {"source": _sources_value(snap)}
+    if kind is FactKind.UPDATE:
+        values |= {
+            "headline": snap.get("headline", ""),
+            "date": snap["date"],
+            "summary": snap.get("summary", ""),
+            "tags": ", ".join(snap.get("tags", [])),
+        }
+    elif kind is FactKind.POSITION:
+        values |= {
+            "party": snap.get("party", ""),
+            "issue": snap.get("issue", ""),
+            "stance": snap.get("stance", ""),
+            "date": snap["as_of"],
+        }
+    elif kind is FactKind.EXCHANGE:
+        counts = snap.get("returned", {})
+        values |= {
+            "date": snap["date"],
+            "returned": ", ".join(f"{p} {'?' if n is None else n}" for p, n in counts.items()),
+            "categories": ", ".join(snap.get("categories", [])),
+            "mediator": snap.get("mediator", ""),
+            "status": snap.get("status", "completed"),
+            "note": snap.get("note", ""),
+        }
+    else:
+        heads = "; ".join(
+            f"{d['party']}: {d.get('head') or ''}" for d in snap.get("delegations", [])
+        )
+        values |= {
+            "date": snap["date"],
+            "place": ", ".join(filter(None, [snap.get("place"), snap.get("venue")])),
+            "title": snap.get("title", ""),
+            "mediator": snap.get("mediator", ""),
+            "delegations": heads,
+            "duration": snap.get("duration", ""),
+            "outcome": snap.get("outcome", ""),
+        }
+    return {k: v for k, v in values.items() if v}
+
+
+async def _live_snapshot(
+    update: Update, context: BotContext, ref_text: str, usage: str
+) -> tuple[FactKind, int, dict[str, Any]] | None:
+    ref = parse_fact_ref(ref_text)
+    if ref is None:
+        await reply(update, f"“{esc(ref_text[:20])}” is not a fact id.\n{usage}")
+        return None
+    kind, fact_id = ref
+    async with context.session() as session:
+        snap = await snapshot(session, kind=kind, fact_id=fact_id)
+    if snap is None:
+        await reply(update, f"There is no {fact_ref(kind, fact_id)}.")
+        return None
+    if snap.get("retracted_at"):
+        await reply(update, f"{fact_ref(kind, fact_id)} is retracted; it cannot be changed.")
+        return None
+    return kind, fact_id, snap
+
+
+@editors_only
+async def edit_cmd(update: Update, context: BotContext) -> None:
+    """Correct a fact: preview the changed fields, then Save."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    first, _, rest = text.partition("\n")
+    words = first.split()
+    if len(words) < 2:
+        await reply(update, EDIT_USAGE)
+        return
+    found = await _live_snapshot(update, context, words[1], EDIT_USAGE)
+    if found is None:
+        return
+    kind, fact_id, snap = found
+    before = values_from_snapshot(kind, snap)
+    inline = " ".join(words[2:])
+    form = parse_form(kind, f"{inline}\n{rest}" if inline else rest, has_command=False)
+    if not form.values and not form.errors:
+        current = "\n".join(
+            f"{s.name}: {before[s.name]}" for s in FIELDS[kind] if before.get(s.name)
+        )
+        await reply(
+            update,
+            f"What should change in {fact_ref(kind, fact_id)}? Send <code>/edit "
+            f"{fact_ref(kind, fact_id)}</code> with the new lines. Now it reads:\n"
+            f"<code>{esc(current)}</code>",
+        )
+        return
+    values = {**before, **form.values}
+    built = build_draft(kind, values, await form_context(context))
+    if form.errors or isinstance(built, list):
+        problems = form.errors + (built if isinstance(built, list) else [])
+        await reply(update, problems_text(problems, EDIT_USAGE))
+        return
+    changes = changes_between(before, values)
+    if not changes:
+        await reply(
+            update, f"That is what {fact_ref(kind, fact_id)} already says; nothing changes."
+        )
+        return
+    payload = draft_payload(built, values, before=before, changes=changes)
+    await send_preview(update, context, action="edit", kind=kind, payload=payload, fact_id=fact_id)
+
+
+@editors_only
+async def retract_cmd(update: Update, context: BotContext) -> None:
+    """Retract a fact with a reason: preview, then confirm."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    words = text.split(maxsplit=2)
+    if len(words) < 2:
+        await reply(update, RETRACT_USAGE)
+        return
+    reason = words[2].strip() if len(words) > 2 else ""
+    found = await _live_snapshot(update, context, words[1], RETRACT_USAGE)
+    if found is None:
+        return
+    kind, fact_id, _ = found
+    if len(reason) < 3:
+        await reply(
+            update, "Please give a reason, so readers of the history know why.\n" + RETRACT_USAGE
+        )
+        return
+    if len(reason) > 500:
+        await reply(update, "Keep the reason under 500 characters.")
+        return
+    async with context.session() as session:
+        facts = await queries.facts_by_ref(session, refs=[(kind, fact_id)])
+    payload = {"reason": reason, "block": search_block(facts[(kind, fact_id)])}
+    await send_preview(
+        update, context, action="retract", kind=kind, payload=payload, fact_id=fact_id
+    )
+
+
+def _when(at: dt.datetime) -> str:
+    return f"{format_date(at.date())} {at:%H:%M} UTC"
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    skip = {"updated_at"}
+    names = [k for k in dict.fromkeys([*before, *after]) if k not in skip]
+    return [
+        f"{k}: {json.dumps(before.get(k), ensure_ascii=False)} → "
+        f"{json.dumps(after.get(k), ensure_ascii=False)}"
+        for k in names
+        if before.get(k) != after.get(k)
+    ]
+
+
+@editors_only
+async def history_cmd(update: Update, context: BotContext) -> None:
+    """Show who created, edited or retracted a fact, when, and what changed."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    words = text.split()
+    if len(words) != 2:
+        await reply(update, HISTORY_USAGE)
+        return
+    ref = parse_fact_ref(words[1])
+    if ref is None:
+        await reply(update, f"“{esc(words[1][:20])}” is not a fact id.\n{HISTORY_USAGE}")
+        return
+    kind, fact_id = ref
+    async with context.session() as session:
+        snap = await snapshot(session, kind=kind, fact_id=fact_id)
+        entries = await fact_history(session, kind=kind, fact_id=fact_id)
+    if snap is None:
+        await reply(update, f"There is no {fact_ref(kind, fact_id)}.")
+        return
+    state = "retracted" if snap.get("retracted_at") else "live"
+    lines = [f"🗂 <b>History of {fact_ref(kind, fact_id)}</b> ({state})"]
+    for entry in entries[-20:]:
+        who = esc(entry.actor_name or "system")
+        verb = PAST_TENSE.get(entry.action, entry.action)
+        head = f"• <b>{_when(entry.at)}</b> — {esc(verb)} by {who}"
+        if entry.action == "retract" and entry.note:
+            head += f": {esc(entry.note)}"
+        lines.append(head)
+        if entry.action == "edit" and entry.before and entry.after:
+            for change in _diff(json.loads(entry.before), json.loads(entry.after))[:8]:
+                lines.append("   " + esc(change[:300]))
+    if not entries:
+        lines.append("No recorded changes.")
+    text_out = "\n".join(lines)
+    if len(text_out) > 3900:
+        text_out = text_out[:3900].rsplit("\n", 1)[0] + "\n…"
+    await reply(update, text_out)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire /edit, /retract and /history."""
+    app.add_handler(CommandHandler("edit", edit_cmd))
+    app.add_handler(CommandHandler("retract", retract_cmd))
+    app.add_handler(CommandHandler("history", history_cmd))

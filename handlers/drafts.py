@@ -1,0 +1,460 @@
+"""Previews of editors' changes and their Save / Edit / Cancel buttons (drafts live in the DB)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from handlers.admin import actor_of, editors_only, is_admin
+from handlers.common import reply
+from handlers.forms import Draft, FormContext, build_draft, parse_form
+from handlers.render import (
+    esc,
+    exchange_block,
+    position_line,
+    round_block,
+    update_block,
+    visible_length,
+)
+from store import editing, queries
+from store.audit import fact_ref
+from store.models import DraftStatus, FactKind
+from store.transfer import (
+    Dataset,
+    ExchangeIn,
+    IssueIn,
+    PartyIn,
+    PositionIn,
+    RoundIn,
+    SourceIn,
+    UpdateIn,
+    import_dataset,
+)
+from store.views import (
+    Delegation,
+    ExchangeView,
+    PositionView,
+    ReturnedCount,
+    RoundView,
+    SourceRef,
+    UpdateView,
+)
+
+log = logging.getLogger(__name__)
+
+KIND_NAMES = {
+    FactKind.UPDATE: "update",
+    FactKind.POSITION: "position",
+    FactKind.EXCHANGE: "prisoner exchange",
+    FactKind.ROUND: "round of talks",
+}
+WHERE_SHOWN = {
+    FactKind.UPDATE: "/latest and /search",
+    FactKind.POSITION: "/positions and /search",
+    FactKind.EXCHANGE: "/exchanges and /search",
+    FactKind.ROUND: "/rounds and /search",
+}
+ITEM_MODELS: dict[FactKind, Any] = {
+    FactKind.UPDATE: UpdateIn,
+    FactKind.POSITION: PositionIn,
+    FactKind.EXCHANGE: ExchangeIn,
+    FactKind.ROUND: RoundIn,
+}
+SECTIONS = {
+    FactKind.UPDATE: "updates",
+    FactKind.POSITION: "positions",
+    FactKind.EXCHANGE: "exchanges",
+    FactKind.ROUND: "rounds",
+}
+PREVIEW_BUDGET = 3500
+
+
+async def form_context(context: BotContext) -> FormContext:
+    """Known parties and issues plus date settings, for validating a form."""
+    async with context.session() as session:
+        things = await queries.parties_and_issues(session)
+    settings = context.settings
+    return FormContext(things=things, tz=settings.tz, languages=settings.date_languages)
+
+
+def _sources(item: Any) -> tuple[SourceRef, ...]:
+    return tuple(
+        SourceRef(name=s.name, url=s.url, published=s.published)
+        for s in item.sources
+        if isinstance(s, SourceIn)
+    )
+
+
+def fact_block(kind: FactKind, item: Any, names: dict[str, str]) -> str:
+    """How subscribers will see a not-yet-stored fact."""
+    if kind is FactKind.UPDATE:
+        view_u = UpdateView(
+            0, item.date, item.headline, item.summary, tuple(item.tags), _sources(item)
+        )
+        return update_block(view_u)
+    if kind is FactKind.POSITION:
+        view_p = PositionView(
+            0,
+            names.get(item.party, item.party),
+            names.get(item.issue, item.issue),
+            item.stance,
+            item.as_of,
+            sources=_sources(item),
+        )
+        return position_line(view_p, label=f"{view_p.party} on {view_p.issue}")
+    if kind is FactKind.EXCHANGE:
+        counts = tuple(ReturnedCount(names.get(k, k), n) for k, n in item.returned.items())
+        view_x = ExchangeView(
+            0,
+            item.date,
+            item.end_date,
+            item.status,
+            counts,
+            tuple(item.categories),
+            item.mediator,
+            item.note,
+            sources=_sources(item),
+        )
+        return exchange_block(view_x)
+    view_r = RoundView(
+        0,
+        item.date,
+        item.end_date,
+        item.title,
+        item.place,
+        item.venue,
+        item.mediator,
+        tuple(Delegation(d.party, d.head or "") for d in item.delegations),
+        item.duration,
+        item.outcome,
+        _sources(item),
+    )
+    return round_block(view_r)
+
+
+def draft_payload(draft: Draft, values: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """What a draft row keeps: typed values, the validated fact, names it creates or uses."""
+    return {
+        "values": values,
+        "item": draft.item.model_dump(mode="json"),
+        "new_parties": [p.model_dump(mode="json") for p in draft.new_parties],
+        "new_issues": [i.model_dump(mode="json") for i in draft.new_issues],
+        "names": draft.names,
+        "notes": draft.notes,
+        **extra,
+    }
+
+
+def _item(kind: FactKind, payload: dict[str, Any]) -> Any:
+    return ITEM_MODELS[kind].model_validate(payload["item"])
+
+
+def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: int | None) -> str:
+    """The preview of a draft: exactly what will be stored, and what to watch out for."""
+    noun = KIND_NAMES[kind]
+    ref = fact_ref(kind, fact_id) if fact_id else ""
+    if action == "retract":
+        head = f"🗑 <b>Preview: retract {ref}</b> — nothing changes until you confirm"
+        tail = (
+            f"\n\n<b>Reason:</b> {esc(payload['reason'])}\n"
+            "It will disappear from every answer and briefing; the record is kept."
+        )
+        return f"{head}\n\n{payload['block']}{tail}"
+    item = _item(kind, payload)
+    lines = []
+    if action == "edit":
+        lines.append(f"✏️ <b>Preview: correction of {ref}</b> — not saved yet")
+        changes = payload.get("changes") or []
+        if changes:
+            lines.append("<b>Changes:</b>")
+            lines += [
+                f"• {esc(name)}: {esc(old or '—')} → {esc(new or '—')}"
+                for name, old, new in changes
+            ]
+    else:
+        lines.append(f"📝 <b>Preview: new {noun}</b> — not saved yet")
+    lines += [esc(note) for note in payload.get("notes") or []]
+    if kind is FactKind.UPDATE and item.tags:
+        lines.append("Tags: " + esc(", ".join(item.tags)))
+    text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
+    if visible_length(text) > PREVIEW_BUDGET:
+        text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"
+    return text
+
+
+def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
+    """Save / Edit / Cancel (or Retract / Cancel) for one draft."""
+    if action == "retract":
+        row = [
+            InlineKeyboardButton("🗑 Retract", callback_data=f"draft:save:{draft_id}"),
+            InlineKeyboardButton("✖️ Cancel", callback_data=f"draft:cancel:{draft_id}"),
+        ]
+    else:
+        row = [
+            InlineKeyboardButton("✅ Save", callback_data=f"draft:save:{draft_id}"),
+            InlineKeyboardButton("✏️ Edit", callback_data=f"draft:edit:{draft_id}"),
+            InlineKeyboardButton("✖️ Cancel", callback_data=f"draft:cancel:{draft_id}"),
+        ]
+    return InlineKeyboardMarkup([row])
+
+
+async def send_preview(
+    update: Update,
+    context: BotContext,
+    *,
+    action: str,
+    kind: FactKind,
+    payload: dict[str, Any],
+    fact_id: int | None = None,
+) -> None:
+    """Store the draft and show its preview with buttons; nothing is written to the facts."""
+    if action == "create":
+        item = _item(kind, payload)
+        async with context.session() as session:
+            dupes = await editing.find_duplicates(session, kind=kind, item=item)
+        if dupes:
+            refs = ", ".join(fact_ref(kind, d) for d in dupes[:5])
+            payload["notes"] = [*payload.get("notes", []), f"⚠️ Likely a duplicate of {refs}."]
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    async with context.session() as session:
+        draft = await editing.create_draft(
+            session,
+            actor_id=user.id,
+            chat_id=chat.id,
+            action=action,
+            kind=kind,
+            payload=payload,
+            fact_id=fact_id,
+        )
+    assert draft.id is not None
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(
+        preview_text(action, kind, payload, fact_id),
+        parse_mode="HTML",
+        reply_markup=draft_buttons(draft.id, action),
+        disable_web_page_preview=True,
+        do_quote=False,
+    )
+
+
+def problems_text(problems: list[str], usage: str) -> str:
+    """A short list of what is wrong with a form, then how to write it."""
+    listed = "\n".join(f"• {esc(p)}" for p in problems[:10])
+    return f"Nothing was stored. Please fix:\n{listed}\n\n{usage}"
+
+
+async def _finish(query_message: Any, text: str) -> None:
+    if isinstance(query_message, Message):
+        await query_message.edit_text(text, parse_mode="HTML", disable_web_page_preview=True)
+
+
+@editors_only
+async def draft_button(update: Update, context: BotContext) -> None:
+    """Save, edit or cancel a draft; a second press or a press after Cancel changes nothing."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        await query.answer("This button has expired.")
+        return
+    verb, draft_id = parts[1], int(parts[2])
+    async with context.session() as session:
+        draft = await editing.get_draft(session, draft_id=draft_id)
+    if draft is None:
+        await query.answer("This preview has expired; send the command again.", show_alert=True)
+        return
+    kind = FactKind(draft.fact_kind)
+    if draft.status == DraftStatus.SAVED.value:
+        ref = fact_ref(kind, draft.result_id or draft.fact_id or 0)
+        await query.answer(f"Already saved as {ref}; nothing more was written.", show_alert=True)
+        return
+    if draft.status == DraftStatus.CANCELLED.value:
+        await query.answer("This draft was cancelled; nothing was stored.", show_alert=True)
+        return
+    payload = json.loads(draft.payload)
+    if verb == "cancel":
+        async with context.session() as session:
+            done = await editing.claim_draft(
+                session, draft_id=draft_id, status=DraftStatus.CANCELLED
+            )
+            await session.commit()
+        await query.answer("Cancelled." if done else "Already handled.")
+        if done:
+            await _finish(query.message, "✖️ Cancelled — nothing was stored.")
+        return
+    if verb == "edit":
+        user_data = context.user_data
+        assert user_data is not None
+        user_data["editing_draft"] = draft_id
+        await query.answer()
+        await reply_in_chat(
+            update,
+            "✏️ Send the fields to change as <code>field: value</code> lines, e.g. "
+            "<code>date: 3 June 2025</code>. /cancel keeps the preview as it is.",
+        )
+        return
+    await _save(update, context, draft_id=draft_id, kind=kind, action=draft.action, payload=payload)
+
+
+async def reply_in_chat(update: Update, text: str) -> None:
+    """Send a new message to the chat of a pressed button."""
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(text, parse_mode="HTML", disable_web_page_preview=True)
+
+
+async def _save(
+    update: Update,
+    context: BotContext,
+    *,
+    draft_id: int,
+    kind: FactKind,
+    action: str,
+    payload: dict[str, Any],
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor = actor_of(update)
+    draft_fact_id: int | None = None
+    async with context.session() as session:
+        if not await editing.claim_draft(session, draft_id=draft_id, status=DraftStatus.SAVED):
+            await session.rollback()
+            await query.answer("Already handled; nothing more was written.", show_alert=True)
+            return
+        draft = await editing.get_draft(session, draft_id=draft_id)
+        assert draft is not None
+        draft_fact_id = draft.fact_id
+        try:
+            if action == "create":
+                dataset = Dataset(
+                    parties=[PartyIn.model_validate(p) for p in payload["new_parties"]],
+                    issues=[IssueIn.model_validate(i) for i in payload["new_issues"]],
+                    **{SECTIONS[kind]: [_item(kind, payload)]},
+                )
+                report = await import_dataset(
+                    session, dataset, actor=actor, action="create", commit=False
+                )
+                if report.errors or not report.facts:
+                    # The store changed since the preview (e.g. a key now taken): say so.
+                    await query.answer("Could not save: " + "; ".join(report.errors)[:150])
+                    return
+                fact_id = report.facts[0][1]
+            elif action == "edit":
+                assert draft_fact_id is not None
+                await editing.apply_edit(
+                    session,
+                    kind=kind,
+                    fact_id=draft_fact_id,
+                    item=_item(kind, payload),
+                    new_parties=[PartyIn.model_validate(p) for p in payload["new_parties"]],
+                    new_issues=[IssueIn.model_validate(i) for i in payload["new_issues"]],
+                    actor=actor,
+                )
+                fact_id = draft_fact_id
+            else:
+                assert draft_fact_id is not None
+                await editing.retract_fact(
+                    session,
+                    kind=kind,
+                    fact_id=draft_fact_id,
+                    reason=payload["reason"],
+                    actor=actor,
+                )
+                fact_id = draft_fact_id
+        except LookupError:
+            await session.rollback()
+            await query.answer(
+                "That fact no longer exists or was retracted; nothing was changed.",
+                show_alert=True,
+            )
+            return
+        await editing.set_draft_result(session, draft_id=draft_id, result_id=fact_id)
+        await session.commit()
+    ref = fact_ref(kind, fact_id)
+    await query.answer(f"Retracted {ref}." if action == "retract" else f"Saved as {ref}.")
+    if action == "retract":
+        await _finish(query.message, f"🗑 <b>{ref} retracted.</b> It no longer appears anywhere.")
+        return
+    verb = "Saved as" if action == "create" else "Corrected"
+    body = fact_block(kind, _item(kind, payload), payload.get("names") or {})
+    await _finish(
+        query.message, f"✅ <b>{verb} {ref}</b> — it now shows in {WHERE_SHOWN[kind]}.\n\n{body}"
+    )
+
+
+async def draft_correction(update: Update, context: BotContext) -> None:
+    """After Edit was pressed: merge the editor's `field: value` lines into the draft."""
+    user_data = context.user_data
+    if user_data is None or "editing_draft" not in user_data or not is_admin(update, context):
+        return
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    draft_id = int(user_data.pop("editing_draft"))
+    async with context.session() as session:
+        draft = await editing.get_draft(session, draft_id=draft_id)
+    if draft is None or draft.status != DraftStatus.PENDING.value:
+        await reply(update, "That draft is no longer open; send the command again.")
+        raise ApplicationHandlerStop
+    kind = FactKind(draft.fact_kind)
+    payload = json.loads(draft.payload)
+    form = parse_form(kind, message.text, has_command=False)
+    values = {**payload["values"], **form.values}
+    built = build_draft(kind, values, await form_context(context))
+    if form.errors or isinstance(built, list):
+        user_data["editing_draft"] = draft_id
+        problems = form.errors + (built if isinstance(built, list) else [])
+        await reply(update, problems_text(problems, "Send the corrected lines again, or /cancel."))
+        raise ApplicationHandlerStop
+    extra: dict[str, Any] = {}
+    if draft.action == "edit":
+        extra = {"before": payload["before"], "changes": changes_between(payload["before"], values)}
+    new_payload = draft_payload(built, values, **extra)
+    async with context.session() as session:
+        await editing.claim_draft(session, draft_id=draft_id, status=DraftStatus.CANCELLED)
+        await session.commit()
+    await send_preview(
+        update, context, action=draft.action, kind=kind, payload=new_payload, fact_id=draft.fact_id
+    )
+    raise ApplicationHandlerStop
+
+
+def changes_between(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The fields whose typed values differ: (name, old, new)."""
+    names = list(dict.fromkeys([*before, *after]))
+    return [
+        (n, before.get(n, ""), after.get(n, ""))
+        for n in names
+        if before.get(n, "").strip() != after.get(n, "").strip()
+    ]
+
+
+async def cancel_correction(update: Update, context: BotContext) -> None:
+    """/cancel while correcting a draft: keep the preview as it was."""
+    user_data = context.user_data
+    if user_data is None or user_data.pop("editing_draft", None) is None:
+        return
+    await reply(update, "OK — the preview stays as it was; use its buttons to save or cancel.")
+    raise ApplicationHandlerStop
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire the draft buttons and the Edit follow-up (ahead of the catch-alls, in group -1)."""
+    app.add_handler(CallbackQueryHandler(draft_button, pattern=r"^draft:"))
+    app.add_handler(CommandHandler("cancel", cancel_correction), group=-1)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, draft_correction), group=-1)
