@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
 from bot.context import BotContext, BotData, BriefingApp
 from bot.dates import warm_up
 from bot.processing import PerChatUpdateProcessor
+from bot.scheduling import schedule_all
 from bot.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
@@ -63,6 +64,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
         log.warning("Could not set the command menu: %s", exc)
     if app.bot_data.settings is not None:
         await set_editor_menus(app.bot, app.bot_data.settings.admin_ids)
+    await schedule_all(app)
     # dateparser loads its language data on first use (~0.3 s); do it off the event loop now.
     settings = app.bot_data.settings
     await asyncio.to_thread(warm_up, settings.date_languages if settings else ("en",))
@@ -90,6 +92,11 @@ def build_application(
         # Chats are served concurrently; each chat's updates stay in order (guided forms).
         .concurrent_updates(PerChatUpdateProcessor())
     )
+    if settings.rate_limit:
+        # Paces every call to Telegram's limits; 429s are retried after their retry_after.
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.briefing_rate, max_retries=3)
+        )
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)
     if settings.telegram_file_base:

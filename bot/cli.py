@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, close_store, open_store
+from bot.delivery import send_due_briefings
 from bot.logs import setup_logging
 from bot.settings import Settings
 from store.db import create_engine, make_session_factory, upgrade_schema
@@ -83,6 +84,28 @@ async def _with_store(settings: Settings, action: str, path: Path | None) -> int
         await engine.dispose()
 
 
+async def _send_briefings(settings: Settings) -> int:
+    """Deliver every due briefing once, then exit (for cron or an external scheduler)."""
+    if settings.token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    app = build_application(settings)
+    await app.initialize()
+    try:
+        await open_store(app.bot_data)
+        sessions = app.bot_data.sessions
+        assert sessions is not None
+        stats = await send_due_briefings(app.bot, sessions, settings)
+        print(
+            f"Briefings: {stats.sent} sent, {stats.failed} failed, {stats.blocked} blocked, "
+            f"{stats.unknown} in doubt, {stats.skipped} skipped, in {stats.seconds:.1f} s."
+        )
+        return 0 if stats.failed == 0 else 1
+    finally:
+        await close_store(app.bot_data)
+        await app.shutdown()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -104,4 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
         return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+    if command == "send-briefings":
+        return asyncio.run(_send_briefings(settings))
     return _fail(f"`{command}` is not available in this version yet.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,27 @@ class Settings(BaseSettings):
     seed_on_empty: bool = Field(
         default=True, description="Load the seed facts into an empty store."
     )
+    briefing_catchup: dt.timedelta = dt.timedelta(hours=3)
+    briefing_rate: float = Field(default=25.0, gt=0, description="Messages per second overall")
+    rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
+
+    @field_validator("briefing_catchup", mode="before")
+    @classmethod
+    def _parse_catchup(cls, value: object) -> object:
+        """Accept '3h', '90m', '2h30m' or a number of hours."""
+        if isinstance(value, (int, float)):
+            return dt.timedelta(hours=value)
+        if isinstance(value, str):
+            text = value.strip().lower()
+            match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+)m)?", text)
+            if text and match and any(match.groups()):
+                hours = float(match.group(1) or 0)
+                return dt.timedelta(hours=hours, minutes=int(match.group(2) or 0))
+            try:
+                return dt.timedelta(hours=float(text))
+            except ValueError as exc:
+                raise ValueError("BRIEFING_CATCHUP takes a duration such as 3h or 90m") from exc
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    broadcast,
     bulk,
     corrections,
     curate,
@@ -17,18 +18,19 @@ from handlers import (
     rounds,
     search,
     start,
+    subscriptions,
 )
 
 
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
     # Subscribers' commands and their page buttons first.
-    for family in (start, latest, positions, exchanges, rounds, search):
+    for family in (start, latest, positions, exchanges, rounds, search, subscriptions):
         family.register(app)
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # comes before the catch-alls so its answers are not taken for free text; draft
     # corrections run in group -1, ahead of both.
-    for family in (curate, drafts, corrections, bulk):
+    for family in (curate, drafts, corrections, bulk, broadcast):
         family.register(app)
     # Catch-alls last: unknown commands and free text only reach these.
     fallback.register(app)

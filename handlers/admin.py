@@ -38,6 +38,8 @@ ADMIN_COMMANDS = (
     AdminCommand("history", "audit log of a fact", "/history U12"),
     AdminCommand("import", "import facts: send a JSON file with caption /import", "/import"),
     AdminCommand("export", "get every fact as a JSON file", "/export"),
+    AdminCommand("broadcast", "breaking news to every subscriber", "/broadcast TEXT"),
+    AdminCommand("stats", "subscribers and the last briefing run", "/stats"),
 )
 
 

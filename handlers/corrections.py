@@ -17,6 +17,7 @@ from handlers.drafts import (
     changes_between,
     draft_payload,
     form_context,
+    keep_stored,
     problems_text,
     send_preview,
 )
@@ -132,18 +133,28 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
         )
         return
     values = {**before, **form.values}
-    built = build_draft(kind, values, await form_context(context))
+    ctx = await form_context(context)
+    built = build_draft(kind, values, ctx)
     if form.errors or isinstance(built, list):
         problems = form.errors + (built if isinstance(built, list) else [])
         await reply(update, problems_text(problems, EDIT_USAGE))
         return
-    changes = changes_between(before, values)
-    if not changes:
+    extra: dict[str, Any] = {
+        "before": before,
+        "changes": changes_between(before, values),
+        "kept": {"sources": snap.get("sources", []), "end_date": snap.get("end_date")},
+    }
+    keep_stored(built, values, extra)
+    # "date: 2 June 2025" on a fact dated 2025-06-02 reads differently but changes nothing.
+    stored = build_draft(kind, before, ctx)
+    if not isinstance(stored, list):
+        keep_stored(stored, before, extra)
+    if not extra["changes"] or (not isinstance(stored, list) and stored.item == built.item):
         await reply(
             update, f"That is what {fact_ref(kind, fact_id)} already says; nothing changes."
         )
         return
-    payload = draft_payload(built, values, before=before, changes=changes)
+    payload = draft_payload(built, values, **extra)
     await send_preview(update, context, action="edit", kind=kind, payload=payload, fact_id=fact_id)
 
 

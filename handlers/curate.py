@@ -70,8 +70,19 @@ def _kind_of(update: Update) -> FactKind:
     return COMMAND_KINDS[command]
 
 
-@editors_only
 async def add_cmd(update: Update, context: BotContext) -> int:
+    """Entry point: an editor's form, or a refusal that starts no conversation.
+
+    A refused command must end the conversation explicitly: a handler returning None there
+    would leave PTB to schedule a timeout, and the non-editor would later be told that a form
+    they never opened was closed.
+    """
+    state = await add_form(update, context)
+    return ConversationHandler.END if state is None else state
+
+
+@editors_only
+async def add_form(update: Update, context: BotContext) -> int:
     """One-shot form with fields: preview it. Bare command: start the guided form."""
     message = update.effective_message
     assert message is not None and message.text is not None

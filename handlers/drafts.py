@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -157,6 +158,27 @@ def draft_payload(draft: Draft, values: dict[str, str], **extra: Any) -> dict[st
     }
 
 
+def keep_stored(draft: Draft, values: dict[str, str], extra: dict[str, Any]) -> None:
+    """For a correction: keep as stored what the `field: value` lines cannot say.
+
+    The source line shows only names and links, so while it reads as before the fact keeps its
+    sources with their publication dates; the forms have no end date, so a multi-day round or
+    exchange keeps its last day (unless the corrected first day falls after it).
+    """
+    kept = extra.get("kept") or {}
+    before = extra.get("before") or {}
+    item: Any = draft.item
+    changes: dict[str, Any] = {}
+    same_line = values.get("source", "").strip() == before.get("source", "").strip()
+    if kept.get("sources") and same_line:
+        changes["sources"] = kept["sources"]
+    end = kept.get("end_date")
+    if end and getattr(item, "end_date", "") is None and dt.date.fromisoformat(end) >= item.date:
+        changes["end_date"] = end
+    if changes:
+        draft.item = type(item).model_validate({**item.model_dump(mode="json"), **changes})
+
+
 def _item(kind: FactKind, payload: dict[str, Any]) -> Any:
     return ITEM_MODELS[kind].model_validate(payload["item"])
 
@@ -269,7 +291,7 @@ async def draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3 or parts[1] not in ("save", "edit", "cancel") or not parts[2].isdigit():
         await query.answer("This button has expired.")
         return
     verb, draft_id = parts[1], int(parts[2])
@@ -296,6 +318,9 @@ async def draft_button(update: Update, context: BotContext) -> None:
         await query.answer("Cancelled." if done else "Already handled.")
         if done:
             await _finish(query.message, "✖️ Cancelled — nothing was stored.")
+        return
+    if verb == "edit" and draft.action == "retract":
+        await query.answer("A retraction has nothing to edit: Cancel it, then send /retract again.")
         return
     if verb == "edit":
         user_data = context.user_data
@@ -423,7 +448,12 @@ async def draft_correction(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     extra: dict[str, Any] = {}
     if draft.action == "edit":
-        extra = {"before": payload["before"], "changes": changes_between(payload["before"], values)}
+        extra = {
+            "before": payload["before"],
+            "changes": changes_between(payload["before"], values),
+            "kept": payload.get("kept") or {},
+        }
+        keep_stored(built, values, extra)
     new_payload = draft_payload(built, values, **extra)
     async with context.session() as session:
         await editing.claim_draft(session, draft_id=draft_id, status=DraftStatus.CANCELLED)

@@ -17,7 +17,6 @@ from bot.dates import DATE_EXAMPLES, format_date, parse_date
 from store.models import FactKind
 from store.queries import NamedThing, match_name
 from store.transfer import (
-    DelegationIn,
     ExchangeIn,
     IssueIn,
     PartyIn,
@@ -350,7 +349,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
         }
     else:
         place, _, venue = v.get("place", "").partition(",")
-        delegations = []
+        delegations: list[dict[str, str | None]] = []
         for part in (p.strip() for p in (v.get("delegations") or "").split(";")):
             if part:
                 party, sep, head = part.partition(":")
@@ -361,8 +360,10 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
                     )
                     break
                 known = match_name(party, [t for t in ctx.things if t.kind == "party"]).found
+                # Plain data, validated with the round below (its errors become messages), and
+                # "Russia:" with no name is a delegation whose head the source does not name.
                 delegations.append(
-                    DelegationIn(party=known.name if known else party.strip(), head=head.strip())
+                    {"party": known.name if known else party.strip(), "head": head.strip() or None}
                 )
         data |= {
             "date": check.date("date", v.get("date")),

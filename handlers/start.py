@@ -26,6 +26,10 @@ PUBLIC_COMMANDS = (
     PublicCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
     PublicCommand("rounds", "timeline of the rounds of talks", "/rounds"),
     PublicCommand("search", "search every fact", "/search memorandum"),
+    PublicCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
+    PublicCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
+    PublicCommand("brief", "what your next briefing would say now", "/brief"),
+    PublicCommand("unsubscribe", "stop the morning briefing", "/unsubscribe"),
     PublicCommand("help", "this list", "/help"),
 )
 

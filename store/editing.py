@@ -28,6 +28,7 @@ from store.models import (
     TalkRound,
     utcnow,
 )
+from store.queries import sources_for
 from store.transfer import (
     ExchangeIn,
     IssueIn,
@@ -180,6 +181,10 @@ async def _source_id(session: AsyncSession, src: str | SourceIn) -> int:
         return row.id
     stmt = select(Source).where(Source.name == src.name)
     stmt = stmt.where(Source.url == src.url if src.url else col(Source.url).is_(None))
+    # Two sources may share a name and link and differ by date (the identity is all three).
+    stmt = stmt.where(
+        Source.published == src.published if src.published else col(Source.published).is_(None)
+    )
     found = (await session.exec(stmt)).first()
     if found is not None and found.id is not None:
         return found.id
@@ -188,6 +193,19 @@ async def _source_id(session: AsyncSession, src: str | SourceIn) -> int:
     await session.flush()
     assert row.id is not None
     return row.id
+
+
+async def _same_sources(
+    session: AsyncSession, *, kind: FactKind, fact_id: int, sources: Sequence[str | SourceIn]
+) -> bool:
+    """True when `sources` are the fact's current citations (name, link and date, in order).
+
+    An edit that leaves the sources as they read keeps its citations (and their titles) as
+    they are, instead of re-linking them to whichever stored source has the same name.
+    """
+    current = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
+    wanted = [(s.name, s.url, s.published) for s in sources if isinstance(s, SourceIn)]
+    return len(wanted) == len(sources) and wanted == [(c.name, c.url, c.published) for c in current]
 
 
 async def _party(session: AsyncSession, key: str) -> Party:
@@ -239,13 +257,14 @@ async def apply_edit(
         row.duration, row.outcome = item.duration, item.outcome
     row.updated_at = utcnow()
     session.add(row)
-    await session.exec(
-        delete(Citation).where(
-            col(Citation.fact_kind) == kind.value, col(Citation.fact_id) == fact_id
+    if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):
+        await session.exec(
+            delete(Citation).where(
+                col(Citation.fact_kind) == kind.value, col(Citation.fact_id) == fact_id
+            )
         )
-    )
-    source_ids = [await _source_id(session, s) for s in item.sources]
-    await writes.cite(session, kind=kind, fact_id=fact_id, source_ids=source_ids)
+        source_ids = [await _source_id(session, s) for s in item.sources]
+        await writes.cite(session, kind=kind, fact_id=fact_id, source_ids=source_ids)
     await session.flush()
     for party_id, issue_id in relink:
         await writes.relink_positions(session, party_id=party_id, issue_id=issue_id)

@@ -137,7 +137,13 @@ class NewsUpdate(FactBase, table=True):
     """A dated development: headline, short summary, tags."""
 
     __tablename__ = "news_update"
-    __table_args__ = (Index("ix_news_update_date_id", "date", "id"),)
+    __table_args__ = (
+        Index("ix_news_update_date_id", "date", "id"),
+        # Briefings ask "what was created, edited or retracted since the last one".
+        Index("ix_news_update_created_at", "created_at"),
+        Index("ix_news_update_updated_at", "updated_at"),
+        Index("ix_news_update_retracted_at", "retracted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date
@@ -203,12 +209,20 @@ class SearchDoc(SQLModel, table=True):
 class Subscriber(SQLModel, table=True):
     """A chat that has talked to the bot; `subscribed` is set by /subscribe."""
 
+    __table_args__ = (Index("ix_subscriber_slot", "subscribed", "briefing_time", "timezone"),)
+
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     chat_type: str = Field(max_length=16)
     language_code: str | None = Field(default=None, max_length=16)
     first_seen: dt.datetime = _stamp(default_factory=utcnow)
     last_seen: dt.datetime = _stamp(default_factory=utcnow)
     subscribed: bool = False
+    briefing_time: dt.time | None = Field(default=None, description="Local time of the briefing")
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone name")
+    quiet: bool = Field(default=False, description="Send briefings without a notification sound")
+    active: bool = Field(default=True, description="False once Telegram says the bot is blocked")
+    failures: int = Field(default=0, description="Consecutive deliveries refused with 403")
+    last_briefing_at: dt.datetime | None = _stamp(default=None)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -250,6 +264,68 @@ class Draft(SQLModel, table=True):
     payload: str = Field(sa_type=Text, description="The validated change, as JSON")
     status: str = Field(default=DraftStatus.PENDING.value, max_length=16)
     result_id: int | None = None
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's progress; `sending` rows that outlive their lease are in doubt."""
+
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+
+class Delivery(SQLModel, table=True):
+    """The ledger: one row per chat and message to deliver (a day's briefing, a broadcast).
+
+    The unique (chat_id, key) pair is what makes delivery happen at most once, whichever
+    process or replica claims it first.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "key", name="uq_delivery_chat_key"),
+        Index("ix_delivery_status_lease", "status", "lease_until"),
+        Index("ix_delivery_run", "run_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    key: str = Field(max_length=48, description="briefing:YYYY-MM-DD or broadcast:ID")
+    status: str = Field(default=DeliveryStatus.CLAIMED.value, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: dt.datetime | None = _stamp(default=None)
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = _stamp(default_factory=utcnow)
+    sent_at: dt.datetime | None = _stamp(default=None)
+    run_id: int | None = None
+
+
+class DeliveryRun(SQLModel, table=True):
+    """One briefing or broadcast run of one process, with its counts, for /stats."""
+
+    __tablename__ = "delivery_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    worker: str = Field(max_length=64)
+    started_at: dt.datetime = _stamp(default_factory=utcnow)
+    finished_at: dt.datetime | None = _stamp(default=None)
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    unknown: int = 0
+
+
+class Broadcast(SQLModel, table=True):
+    """Breaking news an editor sent to every active subscriber."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_type=Text)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: dt.datetime = _stamp(default_factory=utcnow)
 
 
 FACT_TABLES: dict[FactKind, type[FactBase]] = {

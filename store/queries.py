@@ -78,7 +78,7 @@ async def sources_for(
 # ---------------------------------------------------------------- updates
 
 
-async def _update_views(session: AsyncSession, rows: Sequence[NewsUpdate]) -> list[UpdateView]:
+async def update_views(session: AsyncSession, rows: Sequence[NewsUpdate]) -> list[UpdateView]:
     ids = [r.id for r in rows if r.id is not None]
     sources = await sources_for(session, kind=FactKind.UPDATE, fact_ids=ids)
     return [
@@ -108,7 +108,7 @@ async def latest_updates(
         .limit(limit + 1)
     )
     rows = (await session.exec(stmt)).all()
-    return _page(await _update_views(session, rows), offset=offset, limit=limit)
+    return _page(await update_views(session, rows), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- parties and issues
@@ -185,7 +185,7 @@ async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
 # ---------------------------------------------------------------- positions
 
 
-async def _position_views(session: AsyncSession, stmt: Any) -> list[PositionView]:
+async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]:
     rows = (await session.exec(stmt)).all()
     ids = [row[0].id for row in rows]
     sources = await sources_for(session, kind=FactKind.POSITION, fact_ids=ids)
@@ -203,7 +203,7 @@ async def _position_views(session: AsyncSession, stmt: Any) -> list[PositionView
     ]
 
 
-def _positions_select() -> Any:
+def positions_select() -> Any:
     return (
         select(Position, Party.name, Issue.name)
         .join(Party, col(Party.id) == col(Position.party_id))
@@ -221,7 +221,7 @@ async def current_positions(
     issue_id: int | None = None,
 ) -> Page[PositionView]:
     """Each party's current stance on each issue, grouped by issue, optionally filtered."""
-    stmt = _positions_select().where(col(Position.superseded_by_id).is_(None))
+    stmt = positions_select().where(col(Position.superseded_by_id).is_(None))
     if party_id is not None:
         stmt = stmt.where(Position.party_id == party_id)
     if issue_id is not None:
@@ -231,7 +231,7 @@ async def current_positions(
         .offset(offset)
         .limit(limit + 1)
     )
-    return _page(await _position_views(session, stmt), offset=offset, limit=limit)
+    return _page(await position_views(session, stmt), offset=offset, limit=limit)
 
 
 async def position_history(
@@ -243,7 +243,7 @@ async def position_history(
     party_id: int | None = None,
 ) -> Page[PositionView]:
     """Every live stance ever taken on an issue, newest first, superseded ones included."""
-    stmt = _positions_select().where(Position.issue_id == issue_id)
+    stmt = positions_select().where(Position.issue_id == issue_id)
     if party_id is not None:
         stmt = stmt.where(Position.party_id == party_id)
     stmt = (
@@ -251,13 +251,13 @@ async def position_history(
         .offset(offset)
         .limit(limit + 1)
     )
-    return _page(await _position_views(session, stmt), offset=offset, limit=limit)
+    return _page(await position_views(session, stmt), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- exchanges
 
 
-async def _exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
+async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
     ids = [ex.id for ex, _, _ in rows]
     sources = await sources_for(session, kind=FactKind.EXCHANGE, fact_ids=ids)
     counts: dict[int, list[ReturnedCount]] = defaultdict(list)
@@ -288,7 +288,7 @@ async def _exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Ex
     ]
 
 
-def _exchanges_select() -> Any:
+def exchanges_select() -> Any:
     return (
         select(Exchange, col(TalkRound.title), col(TalkRound.date))
         .join(TalkRound, col(TalkRound.id) == col(Exchange.round_id), isouter=True)
@@ -301,13 +301,13 @@ async def list_exchanges(
 ) -> Page[ExchangeView]:
     """Live prisoner exchanges, newest first."""
     stmt = (
-        _exchanges_select()
+        exchanges_select()
         .order_by(col(Exchange.date).desc(), col(Exchange.id).desc())
         .offset(offset)
         .limit(limit + 1)
     )
     rows = (await session.exec(stmt)).all()
-    return _page(await _exchange_views(session, rows), offset=offset, limit=limit)
+    return _page(await exchange_views(session, rows), offset=offset, limit=limit)
 
 
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
@@ -367,7 +367,7 @@ def _round_view(row: TalkRound, sources: dict[int, tuple[SourceRef, ...]]) -> Ro
     )
 
 
-async def _round_views(session: AsyncSession, rows: Sequence[TalkRound]) -> list[RoundView]:
+async def round_views(session: AsyncSession, rows: Sequence[TalkRound]) -> list[RoundView]:
     ids = [r.id for r in rows if r.id is not None]
     sources = await sources_for(session, kind=FactKind.ROUND, fact_ids=ids)
     return [_round_view(r, sources) for r in rows]
@@ -383,7 +383,7 @@ async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> 
         .limit(limit + 1)
     )
     rows = (await session.exec(stmt)).all()
-    return _page(await _round_views(session, rows), offset=offset, limit=limit)
+    return _page(await round_views(session, rows), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- search
@@ -443,15 +443,15 @@ async def facts_by_ref(
                 )
             )
         ).all()
-        for u in await _update_views(session, rows):
+        for u in await update_views(session, rows):
             found[(FactKind.UPDATE, u.id)] = u
     if ids := wanted.get(FactKind.POSITION):
-        stmt = _positions_select().where(col(Position.id).in_(ids))
-        for p in await _position_views(session, stmt):
+        stmt = positions_select().where(col(Position.id).in_(ids))
+        for p in await position_views(session, stmt):
             found[(FactKind.POSITION, p.id)] = p
     if ids := wanted.get(FactKind.EXCHANGE):
-        rows_x = (await session.exec(_exchanges_select().where(col(Exchange.id).in_(ids)))).all()
-        for x in await _exchange_views(session, rows_x):
+        rows_x = (await session.exec(exchanges_select().where(col(Exchange.id).in_(ids)))).all()
+        for x in await exchange_views(session, rows_x):
             found[(FactKind.EXCHANGE, x.id)] = x
     if ids := wanted.get(FactKind.ROUND):
         rows_r = (
@@ -461,7 +461,7 @@ async def facts_by_ref(
                 )
             )
         ).all()
-        for r in await _round_views(session, rows_r):
+        for r in await round_views(session, rows_r):
             found[(FactKind.ROUND, r.id)] = r
     return found
 
@@ -472,7 +472,7 @@ async def facts_by_ref(
 async def record_chat(
     session: AsyncSession, *, chat_id: int, chat_type: str, language_code: str | None
 ) -> None:
-    """Insert or refresh the subscriber row of a chat (first seen kept, last seen bumped)."""
+    """Insert or refresh a chat's row: first seen kept, last seen bumped, reactivated."""
     now = utcnow()
     values = {
         "chat_id": chat_id,
@@ -481,6 +481,9 @@ async def record_chat(
         "first_seen": now,
         "last_seen": now,
         "subscribed": False,
+        "quiet": False,
+        "active": True,
+        "failures": 0,
     }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -491,6 +494,9 @@ async def record_chat(
             "chat_type": stmt.excluded.chat_type,
             "language_code": stmt.excluded.language_code,
             "last_seen": stmt.excluded.last_seen,
+            # Talking to the bot again (e.g. /start after unblocking it) reactivates a chat.
+            "active": True,
+            "failures": 0,
         },
     )
     await session.exec(stmt)

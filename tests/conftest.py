@@ -65,6 +65,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "admin_ids": frozenset({42}),
         "timezone": "Europe/Kyiv",
         "log_level": "INFO",
+        # Pacing is tested where it matters (deliveries); elsewhere it only slows tests down.
+        "rate_limit": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

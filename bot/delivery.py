@@ -1,0 +1,264 @@
+"""Delivering briefings and broadcasts: claim in the ledger, send at Telegram's pace, record.
+
+Exactly once, and which way it errs: a chat is claimed in the ledger (a unique row per chat and
+day, or per broadcast) before anything is sent, so no two processes or runs ever send it twice.
+The row moves claimed -> sending -> sent. A process killed before `sending` leaves a claim that
+expires and is taken over later (nothing was sent, so nothing is lost). A process killed while
+`sending` leaves a row that expires to `unknown` and is NOT sent again: Telegram may already have
+delivered it, and a duplicate briefing is worse than the rare one lost in the instant of a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.settings import Settings
+from bot.zones import local_datetime
+from handlers.briefing_text import briefing_messages
+from store import ledger
+from store.db import SessionFactory
+from store.digest import Digest, changes_between
+from store.models import Broadcast, DeliveryStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+CONCURRENCY = 16
+SEND_ATTEMPTS = 3
+FIRST_BRIEFING_WINDOW = dt.timedelta(hours=24)
+
+
+@dataclass
+class RunStats:
+    """What one run did."""
+
+    run_id: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    started: dt.datetime = field(default_factory=utcnow)
+    finished: dt.datetime | None = None
+
+    @property
+    def seconds(self) -> float:
+        """How long the run took."""
+        return ((self.finished or utcnow()) - self.started).total_seconds()
+
+
+def briefing_key(local_day: dt.date) -> str:
+    """The ledger key of a day's briefing."""
+    return f"briefing:{local_day.isoformat()}"
+
+
+def due_day(target: ledger.Target, settings: Settings, now: dt.datetime) -> dt.date | None:
+    """The local day whose briefing is due for `target` now, or None (too early or too late)."""
+    zone = target.timezone or settings.timezone
+    at = target.briefing_time or settings.briefing_time
+    local_now = now.astimezone(ZoneInfo(zone))
+    scheduled = local_datetime(local_now.date(), at, zone)
+    late = now - scheduled
+    if dt.timedelta(0) <= late <= settings.briefing_catchup:
+        return local_now.date()
+    return None
+
+
+async def _send_texts(
+    bot: Bot, chat_id: int, texts: list[str], *, quiet: bool
+) -> tuple[DeliveryStatus, str | None]:
+    """Send a chat its messages, retrying passing failures; the outcome for the ledger."""
+    for text in texts:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    disable_notification=quiet,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                break
+            except Forbidden as exc:
+                return DeliveryStatus.BLOCKED, str(exc)
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    return DeliveryStatus.BLOCKED, str(exc)
+                return DeliveryStatus.FAILED, str(exc)
+            except RetryAfter as exc:
+                # The rate limiter already retried; wait as Telegram asks, then try again.
+                if attempt == SEND_ATTEMPTS:
+                    return DeliveryStatus.FAILED, str(exc)
+                await asyncio.sleep(
+                    exc.retry_after.total_seconds()
+                    if isinstance(exc.retry_after, dt.timedelta)
+                    else float(exc.retry_after)
+                )
+            except (NetworkError, TelegramError) as exc:
+                if attempt == SEND_ATTEMPTS:
+                    return DeliveryStatus.FAILED, str(exc)
+                await asyncio.sleep(0.5 * 2**attempt)
+    return DeliveryStatus.SENT, None
+
+
+Compose = Callable[[ledger.Target], Awaitable[list[str]]]
+
+
+async def _deliver(
+    bot: Bot,
+    sessions: SessionFactory,
+    *,
+    kind: str,
+    batches: AsyncIterator[list[tuple[ledger.Target, str]]],
+    compose: Compose,
+    briefed_until: dt.datetime | None,
+    worker: str,
+) -> RunStats:
+    """Claim, send and record every target; the shared path of briefings and broadcasts."""
+    stats = RunStats()
+    stats.unknown = await ledger.expire_stale_claims(sessions, now=utcnow())
+    stats.run_id = await ledger.start_run(sessions, kind=kind, worker=worker)
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(target: ledger.Target, key: str) -> None:
+        async with limit:
+            if not await ledger.mark_sending(
+                sessions, chat_id=target.chat_id, key=key, worker=worker, now=utcnow()
+            ):
+                stats.skipped += 1
+                return
+            try:
+                texts = await compose(target)
+                status, error = await _send_texts(bot, target.chat_id, texts, quiet=target.quiet)
+            except Exception as exc:  # one bad chat must not stop the run
+                log.exception("Delivery to %s failed", target.chat_id)
+                status, error = DeliveryStatus.FAILED, repr(exc)
+            await ledger.mark_done(
+                sessions,
+                chat_id=target.chat_id,
+                key=key,
+                status=status,
+                error=error,
+                briefed_until=briefed_until,
+            )
+            if status is DeliveryStatus.SENT:
+                stats.sent += 1
+            elif status is DeliveryStatus.BLOCKED:
+                stats.blocked += 1
+            else:
+                stats.failed += 1
+
+    async for batch in batches:
+        keys = {t.chat_id: key for t, key in batch}
+        won = await ledger.claim(
+            sessions,
+            chat_ids=list(keys),
+            key_of=keys,
+            worker=worker,
+            run_id=stats.run_id,
+            now=utcnow(),
+        )
+        stats.skipped += len(keys) - len(won)
+        await asyncio.gather(*(one(t, key) for t, key in batch if t.chat_id in won))
+    stats.finished = utcnow()
+    await ledger.finish_run(
+        sessions,
+        run_id=stats.run_id,
+        sent=stats.sent,
+        failed=stats.failed,
+        blocked=stats.blocked,
+        unknown=stats.unknown,
+    )
+    return stats
+
+
+async def send_due_briefings(
+    bot: Bot,
+    sessions: SessionFactory,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    slot: tuple[dt.time, str] | None = None,
+    worker: str = WORKER,
+) -> RunStats:
+    """Send every briefing that is due now (within the catch-up window), each at most once."""
+    cutoff = now or utcnow()
+    digests: dict[dt.datetime, Digest] = {}
+
+    async def digest_since(since: dt.datetime) -> Digest:
+        if since not in digests:
+            async with sessions() as session:
+                digests[since] = await changes_between(session, since=since, until=cutoff)
+        return digests[since]
+
+    async def compose(target: ledger.Target) -> list[str]:
+        since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
+        zone = ZoneInfo(target.timezone or settings.timezone)
+        today = cutoff.astimezone(zone).date()
+        return briefing_messages(await digest_since(since), tz=zone, today=today)
+
+    async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
+        async for batch in ledger.stream_subscribers(sessions, slot=slot):
+            due = [(t, day) for t in batch if (day := due_day(t, settings, cutoff)) is not None]
+            if due:
+                yield [(t, briefing_key(day)) for t, day in due]
+
+    stats = await _deliver(
+        bot,
+        sessions,
+        kind="briefing",
+        batches=due_batches(),
+        compose=compose,
+        briefed_until=cutoff,
+        worker=worker,
+    )
+    log.info(
+        "Briefing run %s: %s sent, %s failed, %s blocked, %s in doubt, %s skipped in %.1f s",
+        stats.run_id,
+        stats.sent,
+        stats.failed,
+        stats.blocked,
+        stats.unknown,
+        stats.skipped,
+        stats.seconds,
+    )
+    return stats
+
+
+async def send_broadcast(
+    bot: Bot, sessions: SessionFactory, *, broadcast_id: int, worker: str = WORKER
+) -> RunStats:
+    """Send a stored broadcast to every subscribed, reachable chat, each at most once."""
+    async with sessions() as session:
+        row = await session.get(Broadcast, broadcast_id)
+    if row is None:
+        raise LookupError(f"no broadcast {broadcast_id}")
+    text = row.text
+
+    async def compose(target: ledger.Target) -> list[str]:
+        return [text]
+
+    async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
+        async for batch in ledger.stream_subscribers(sessions):
+            yield [(t, f"broadcast:{broadcast_id}") for t in batch]
+
+    return await _deliver(
+        bot,
+        sessions,
+        kind="broadcast",
+        batches=batches(),
+        compose=compose,
+        briefed_until=None,
+        worker=worker,
+    )

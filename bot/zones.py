@@ -1,0 +1,84 @@
+"""Time zones and times of day as subscribers type them: IANA names, city names, 7:30, 8am."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import cache
+
+import dateparser
+
+# Common names that are not the last part of an IANA zone name.
+_EXTRA = {
+    "kiev": "Europe/Kyiv",
+    "kyiv": "Europe/Kyiv",
+    "washington": "America/New_York",
+    "dc": "America/New_York",
+    "nyc": "America/New_York",
+    "san francisco": "America/Los_Angeles",
+    "la": "America/Los_Angeles",
+    "beijing": "Asia/Shanghai",
+    "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "ankara": "Europe/Istanbul",
+    "utc": "UTC",
+    "gmt": "Etc/GMT",
+}
+ZONE_EXAMPLES = "Kyiv, London, New York, Europe/Berlin, UTC"
+
+_TIME = re.compile(
+    r"^\s*(?P<time>\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midnight)\b\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for zone in sorted(zoneinfo.available_timezones()):
+        names.setdefault(zone.lower(), zone)
+        city = zone.rsplit("/", 1)[-1].replace("_", " ").lower()
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/")):
+            names.setdefault(city, zone)
+    names.update(_EXTRA)
+    return names
+
+
+def resolve_zone(text: str) -> str | None:
+    """The IANA zone meant by an IANA name or a city ('London', 'new york'); None if unknown."""
+    key = " ".join(text.strip().replace("_", " ").lower().split())
+    if not key:
+        return None
+    names = _zone_names()
+    return names.get(key) or names.get(key.replace(" ", "_"))
+
+
+def parse_time_of_day(text: str) -> dt.time | None:
+    """'7:30', '07:00', '8am', '8 pm', 'noon' -> a time; None when it is not a valid time."""
+    text = text.strip()
+    if not text or len(text) > 20:
+        return None
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text)
+    if match and (int(match.group(1)) > 23 or int(match.group(2)) > 59):
+        return None
+    parsed = dateparser.parse(
+        text, languages=["en"], settings={"PREFER_DATES_FROM": "future", "STRICT_PARSING": False}
+    )
+    if parsed is None:
+        return None
+    return parsed.time().replace(second=0, microsecond=0)
+
+
+def split_time_and_zone(args: str) -> tuple[str, str]:
+    """'8am Europe/Kyiv' -> ('8am', 'Europe/Kyiv'); a zone alone -> ('', zone)."""
+    match = _TIME.match(args)
+    if match is None:
+        return "", args.strip()
+    return match.group("time").strip(), match.group("rest").strip()
+
+
+def local_datetime(day: dt.date, at: dt.time, zone: str) -> dt.datetime:
+    """The aware instant of `at` on `day` in `zone` (DST gaps resolve as zoneinfo does)."""
+    return dt.datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(zone))

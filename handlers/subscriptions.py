@@ -1,0 +1,230 @@
+"""/subscribe, /unsubscribe, /settings and /brief: the morning briefing, at each reader's time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.dates import format_date
+from bot.delivery import FIRST_BRIEFING_WINDOW, briefing_key
+from bot.scheduling import next_delivery, schedule_slot
+from bot.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
+from handlers.briefing_text import briefing_messages
+from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
+from handlers.render import esc
+from store import subscriptions
+from store.digest import changes_between
+from store.models import Subscriber, utcnow
+from store.queries import get_subscriber
+
+SUBSCRIBE_USAGE = (
+    "Usage: <code>/subscribe [TIME] [ZONE]</code>, e.g. <code>/subscribe</code>, "
+    "<code>/subscribe 7:30</code>, <code>/subscribe 8am Europe/Kyiv</code>, "
+    "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>"
+)
+SETTINGS_USAGE = (
+    "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
+    "<code>/settings quiet on</code> (or off)."
+)
+
+
+def _when(at: dt.time, zone: str) -> str:
+    city = zone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{at:%H:%M} {city} time ({zone})"
+
+
+async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) -> str:
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(zone)).date()
+    async with context.session() as session:
+        sent_today = await subscriptions.delivered(
+            session, chat_id=chat_id, key=briefing_key(today)
+        )
+    upcoming = next_delivery(at, zone, now=now, sent_today=sent_today)
+    return f"{format_date(upcoming.date())}, {upcoming:%H:%M}"
+
+
+def _bad_time(text: str) -> str:
+    return (
+        f"I couldn't read “{esc(text[:20])}” as a time of day. Try 7:30, 07:00 or 8am.\n"
+        + SUBSCRIBE_USAGE
+    )
+
+
+def _bad_zone(text: str) -> str:
+    return (
+        f"I don't know the time zone “{esc(text[:40])}”. Try a city or an IANA name: "
+        f"{ZONE_EXAMPLES}."
+    )
+
+
+async def subscribe_cmd(update: Update, context: BotContext) -> None:
+    """Subscribe (or resume, or change time and zone) and say when the next briefing comes."""
+    args = command_args(update)
+    if too_long(args):
+        await reply(update, TOO_LONG_REPLY)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    async with context.session() as session:
+        current = await get_subscriber(session, chat_id=chat.id)
+    settings = context.settings
+    time_text, zone_text = split_time_and_zone(args)
+    at = (current.briefing_time if current else None) or settings.briefing_time
+    if time_text:
+        parsed = parse_time_of_day(time_text)
+        if parsed is None:
+            await reply(update, _bad_time(time_text))
+            return
+        at = parsed
+    zone = (current.timezone if current else None) or settings.timezone
+    if zone_text:
+        resolved = resolve_zone(zone_text)
+        if resolved is None:
+            await reply(update, _bad_zone(zone_text))
+            return
+        zone = resolved
+    user = update.effective_user
+    async with context.session() as session:
+        await subscriptions.subscribe(
+            session,
+            chat_id=chat.id,
+            chat_type=chat.type,
+            language_code=user.language_code if user else None,
+            at=at,
+            zone=zone,
+        )
+    schedule_slot(context.application, at, zone)
+    upcoming = await _next_text(context, chat.id, at, zone)
+    await reply(
+        update,
+        f"✅ Subscribed: a briefing every morning at {_when(at, zone)}.\n"
+        f"Next one: <b>{upcoming}</b>.\n"
+        "/settings to change it, /brief to see what it would say now, /unsubscribe to stop.",
+    )
+
+
+async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
+    """Stop briefings; time, zone and quiet mode are kept for a later /subscribe."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with context.session() as session:
+        stopped = await subscriptions.unsubscribe(session, chat_id=chat.id)
+    if stopped:
+        await reply(
+            update, "Unsubscribed: no more briefings. /subscribe resumes them as they were."
+        )
+    else:
+        await reply(update, "You are not subscribed. /subscribe starts the morning briefing.")
+
+
+def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
+    settings = context.settings
+    at = (sub.briefing_time if sub else None) or settings.briefing_time
+    zone = (sub.timezone if sub else None) or settings.timezone
+    subscribed = bool(sub and sub.subscribed)
+    state = "subscribed" if subscribed else "not subscribed"
+    if sub is not None and subscribed and not sub.active:
+        state = "paused (Telegram said the bot was blocked; /start resumes)"
+    return (
+        "⚙️ <b>Your briefing settings</b>\n"
+        f"Status: {state}\nTime: {_when(at, zone)}\n"
+        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n\n"
+        + SETTINGS_USAGE
+    )
+
+
+def _settings_buttons(sub: Subscriber | None) -> InlineKeyboardMarkup:
+    quiet = bool(sub and sub.quiet)
+    label = "🔔 Turn sound on" if quiet else "🔕 Quiet mode"
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")]]
+    )
+
+
+async def settings_cmd(update: Update, context: BotContext) -> None:
+    """Show the briefing settings, or change time, zone or quiet mode."""
+    chat = update.effective_chat
+    assert chat is not None
+    args = command_args(update)
+    words = args.split(maxsplit=1)
+    if words:
+        what, value = words[0].lower(), (words[1] if len(words) > 1 else "")
+        if what == "quiet" and value.lower() in ("on", "off", "yes", "no"):
+            async with context.session() as session:
+                await subscriptions.set_quiet(
+                    session, chat_id=chat.id, quiet=value.lower() in ("on", "yes")
+                )
+        elif what in ("time", "zone"):
+            update_args = value if what == "time" else f"{value}"
+            if what == "time" and parse_time_of_day(value) is None:
+                await reply(update, _bad_time(value))
+                return
+            if what == "zone" and resolve_zone(value) is None:
+                await reply(update, _bad_zone(value))
+                return
+            async with context.session() as session:
+                current = await get_subscriber(session, chat_id=chat.id)
+            if current is None or not current.subscribed:
+                await reply(update, "Subscribe first: /subscribe " + esc(update_args))
+                return
+            at = parse_time_of_day(value) if what == "time" else current.briefing_time
+            zone = resolve_zone(value) if what == "zone" else current.timezone
+            assert at is not None and zone is not None
+            async with context.session() as session:
+                await subscriptions.subscribe(
+                    session,
+                    chat_id=chat.id,
+                    chat_type=chat.type,
+                    language_code=current.language_code,
+                    at=at,
+                    zone=zone,
+                )
+            schedule_slot(context.application, at, zone)
+        else:
+            await reply(update, "I can change time, zone or quiet.\n" + SETTINGS_USAGE)
+            return
+    async with context.session() as session:
+        sub = await get_subscriber(session, chat_id=chat.id)
+    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+
+
+async def quiet_btn(update: Update, context: BotContext) -> None:
+    """The quiet-mode button of /settings."""
+    chat = update.effective_chat
+    query = update.callback_query
+    assert chat is not None and query is not None
+    quiet = (query.data or "").endswith(":1")
+    async with context.session() as session:
+        sub = await subscriptions.set_quiet(session, chat_id=chat.id, quiet=quiet)
+    if sub is None:
+        await query.answer("Send /subscribe first.", show_alert=True)
+        return
+    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+
+
+async def brief_cmd(update: Update, context: BotContext) -> None:
+    """What the next briefing would say if it were sent now."""
+    chat = update.effective_chat
+    assert chat is not None
+    now = utcnow()
+    async with context.session() as session:
+        sub = await get_subscriber(session, chat_id=chat.id)
+        since = (sub.last_briefing_at if sub else None) or now - FIRST_BRIEFING_WINDOW
+        digest = await changes_between(session, since=since, until=now)
+    zone = ZoneInfo((sub.timezone if sub else None) or context.settings.timezone)
+    for text in briefing_messages(digest, tz=zone, today=now.astimezone(zone).date()):
+        await reply(update, text)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Wire the subscription commands and the quiet-mode button."""
+    app.add_handler(CommandHandler("subscribe", subscribe_cmd))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe_cmd))
+    app.add_handler(CommandHandler("settings", settings_cmd))
+    app.add_handler(CommandHandler("brief", brief_cmd))
+    app.add_handler(CallbackQueryHandler(quiet_btn, pattern=r"^set:quiet:[01]$"))
