@@ -124,6 +124,7 @@ async def _deliver(
     compose: Compose,
     briefed_until: dt.datetime | None,
     worker: str,
+    lease: dt.timedelta,
 ) -> RunStats:
     """Claim, send and record every target; the shared path of briefings and broadcasts."""
     stats = RunStats()
@@ -134,7 +135,12 @@ async def _deliver(
     async def one(target: ledger.Target, key: str) -> None:
         async with limit:
             if not await ledger.mark_sending(
-                sessions, chat_id=target.chat_id, key=key, worker=worker, now=utcnow()
+                sessions,
+                chat_id=target.chat_id,
+                key=key,
+                worker=worker,
+                now=utcnow(),
+                lease=lease,
             ):
                 stats.skipped += 1
                 return
@@ -168,6 +174,7 @@ async def _deliver(
             worker=worker,
             run_id=stats.run_id,
             now=utcnow(),
+            lease=lease,
         )
         stats.skipped += len(keys) - len(won)
         await asyncio.gather(*(one(t, key) for t, key in batch if t.chat_id in won))
@@ -222,6 +229,7 @@ async def send_due_briefings(
         compose=compose,
         briefed_until=cutoff,
         worker=worker,
+        lease=settings.delivery_lease,
     )
     log.info(
         "Briefing run %s: %s sent, %s failed, %s blocked, %s in doubt, %s skipped in %.1f s",
@@ -237,7 +245,12 @@ async def send_due_briefings(
 
 
 async def send_broadcast(
-    bot: Bot, sessions: SessionFactory, *, broadcast_id: int, worker: str = WORKER
+    bot: Bot,
+    sessions: SessionFactory,
+    settings: Settings,
+    *,
+    broadcast_id: int,
+    worker: str = WORKER,
 ) -> RunStats:
     """Send a stored broadcast to every subscribed, reachable chat, each at most once."""
     async with sessions() as session:
@@ -261,4 +274,5 @@ async def send_broadcast(
         compose=compose,
         briefed_until=None,
         worker=worker,
+        lease=settings.delivery_lease,
     )

@@ -32,10 +32,14 @@ class Settings(BaseSettings):
         default=True, description="Load the seed facts into an empty store."
     )
     briefing_catchup: dt.timedelta = dt.timedelta(hours=3)
+    delivery_lease: dt.timedelta = Field(
+        default=dt.timedelta(minutes=5),
+        description="How long a claim in the delivery ledger holds before others take it over",
+    )
     briefing_rate: float = Field(default=25.0, gt=0, description="Messages per second overall")
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
 
-    @field_validator("briefing_catchup", mode="before")
+    @field_validator("briefing_catchup", "delivery_lease", mode="before")
     @classmethod
     def _parse_catchup(cls, value: object) -> object:
         """Accept '3h', '90m', '2h30m' or a number of hours."""
@@ -50,7 +54,7 @@ class Settings(BaseSettings):
             try:
                 return dt.timedelta(hours=float(text))
             except ValueError as exc:
-                raise ValueError("BRIEFING_CATCHUP takes a duration such as 3h or 90m") from exc
+                raise ValueError("takes a duration such as 3h, 90m or 0.5 (hours)") from exc
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -103,7 +103,9 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id if update.effective_chat else None
 
     async def deliver() -> None:
-        stats = await send_broadcast(context.bot, sessions, broadcast_id=broadcast_id)
+        stats = await send_broadcast(
+            context.bot, sessions, context.settings, broadcast_id=broadcast_id
+        )
         if chat_id is not None:
             await context.bot.send_message(
                 chat_id,

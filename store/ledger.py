@@ -23,10 +23,8 @@ from store.models import (
 )
 
 BATCH = 500
-# A claimed row not yet being sent may be taken over after this; a `sending` one becomes
-# "unknown" (in doubt: Telegram may have delivered it) and is never sent again.
-CLAIM_LEASE = dt.timedelta(minutes=5)
-SEND_LEASE = dt.timedelta(minutes=2)
+# A claim older than its lease (DELIVERY_LEASE) may be taken over if it was never sent; a
+# `sending` row past its lease becomes "unknown" (Telegram may have delivered it) for good.
 BLOCKED_AFTER = 2
 
 
@@ -128,6 +126,7 @@ async def claim(
     worker: str,
     run_id: int,
     now: dt.datetime,
+    lease: dt.timedelta,
 ) -> set[int]:
     """Claim deliveries for chats; returns the chats this worker won (others were taken)."""
     if not chat_ids:
@@ -141,7 +140,7 @@ async def claim(
                 "key": key_of[chat_id],
                 "status": DeliveryStatus.CLAIMED.value,
                 "claimed_by": worker,
-                "lease_until": now + CLAIM_LEASE,
+                "lease_until": now + lease,
                 "attempts": 0,
                 "created_at": now,
                 "run_id": run_id,
@@ -160,7 +159,13 @@ async def claim(
 
 
 async def mark_sending(
-    sessions: SessionFactory, *, chat_id: int, key: str, worker: str, now: dt.datetime
+    sessions: SessionFactory,
+    *,
+    chat_id: int,
+    key: str,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
 ) -> bool:
     """Move this worker's claim to `sending` just before the first message goes out."""
     async with sessions() as session:
@@ -174,7 +179,7 @@ async def mark_sending(
             )
             .values(
                 status=DeliveryStatus.SENDING.value,
-                lease_until=now + SEND_LEASE,
+                lease_until=now + lease,
                 attempts=Delivery.attempts + 1,
             )
         )
