@@ -54,7 +54,7 @@ def run_polling(settings: Settings) -> int:
         return _fail(NO_TOKEN)
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    return int(app.bot_data.extra.get("exit_code", 0))
 
 
 async def _with_store(settings: Settings, action: str, path: Path | None) -> int:
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]).upper()
         return _fail(f"Bad setting {field}: {first['msg']} (see .env.example).")
-    setup_logging(settings.log_level, settings.token)
+    setup_logging(settings.log_level, settings.token, settings.log_format)
     command = args.command or "run"
     if command == "run":
         return run_polling(settings)
@@ -127,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
         return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+    if command == "webhook":
+        if settings.token is None:
+            return _fail(NO_TOKEN)
+        from bot.webhook import serve_webhook
+
+        return asyncio.run(serve_webhook(settings))
     if command == "send-briefings":
         return asyncio.run(_send_briefings(settings))
     return _fail(f"`{command}` is not available in this version yet.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 
 REDACTED = "[BOT_TOKEN]"
@@ -28,14 +30,37 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the traceback if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str, token: str | None, log_format: str = "text") -> None:
     """Configure the root logger once: level, format, token scrubbing, quiet httpx."""
     root = logging.getLogger()
-    if not any(getattr(h, "_briefing", False) for h in root.handlers):
+    formatter: logging.Formatter = (
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    ours = [h for h in root.handlers if getattr(h, "_briefing", False)]
+    if not ours:
         stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         stream._briefing = True  # type: ignore[attr-defined]
         root.addHandler(stream)
+        ours = [stream]
+    for handler in ours:
+        handler.setFormatter(formatter)
     for handler in root.handlers:
         for f in list(handler.filters):
             if isinstance(f, RedactToken):

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Kyiv"
     briefing_time: dt.time = dt.time(8, 0)
     log_level: str = "INFO"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    webhook_url: str | None = Field(default=None, description="Public https URL Telegram posts to")
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
     date_languages: Annotated[tuple[str, ...], NoDecode] = ("en", "uk", "ru")
     seed_on_empty: bool = Field(
         default=True, description="Load the seed facts into an empty store."
@@ -84,6 +89,20 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name") from exc
+        return value
+
+    @field_validator("webhook_secret", "webhook_url", "bot_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("log_level")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.context import BotContext
@@ -13,11 +13,23 @@ from bot.context import BotContext
 log = logging.getLogger("bot.errors")
 
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+CONFLICT = (
+    "Telegram answered 409 Conflict: another process is already receiving this bot's updates "
+    "(a second polling instance, or a webhook is set). Stopping."
+)
+EXIT_CONFLICT = 3
 
 
 async def error_handler(update: object, context: BotContext) -> None:
     """Log the error with the update's chat and text (the log filter scrubs the token)."""
     error = context.error
+    if isinstance(error, Conflict):
+        # Two pollers on one token fight forever; stop with one clear line instead.
+        if not context.bot_data.extra.get("exit_code"):
+            log.error(CONFLICT)
+            context.bot_data.extra["exit_code"] = EXIT_CONFLICT
+            context.application.stop_running()
+        return
     where = ""
     if isinstance(update, Update):
         chat = update.effective_chat

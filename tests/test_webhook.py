@@ -1,0 +1,213 @@
+"""Webhook mode, health checks, 409 on a second poller, and replicas sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import build_application, running
+from bot.local_api import LocalBotApi
+from bot.webhook import SECRET_HEADER, make_web_app, webhook_path
+from tests.conftest import FAKE_TOKEN, make_settings, start_harness
+from tests.fake_server import FakeTelegramServer
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "test-secret_123"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_for(predicate: Any, *, seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+async def webhook_site(
+    sqlite_url: str,
+) -> AsyncIterator[tuple[str, LocalBotApi, Any]]:
+    """The real app behind our aiohttp webhook server, talking to the HTTP fake Bot API."""
+    async with FakeTelegramServer() as fake:
+        settings = make_settings(
+            sqlite_url,
+            telegram_api_base=fake.base_url,
+            telegram_file_base=fake.base_file_url,
+            webhook_url="https://bot.example.org/hook/abc",
+            webhook_secret=SECRET,
+        )
+        app = build_application(settings)
+        async with running(app):
+            runner = web.AppRunner(make_web_app(app, settings))
+            await runner.setup()
+            port = _free_port()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            try:
+                yield f"http://127.0.0.1:{port}", fake.api, app
+            finally:
+                await runner.cleanup()
+
+
+async def test_webhook_accepts_only_the_secret(webhook_site: tuple[str, LocalBotApi, Any]) -> None:
+    base, api, _ = webhook_site
+    update = api.make_message("/rounds", chat_id=901, user_id=901)
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
+            async with http.post(f"{base}/hook/abc", json=update, headers=headers) as resp:
+                assert resp.status == 403
+        await asyncio.sleep(0.2)
+        assert api.sent(901) == [], "a refused request must never reach a handler"
+        async with http.post(
+            f"{base}/hook/abc", json=update, headers={SECRET_HEADER: SECRET}
+        ) as resp:
+            assert resp.status == 200
+        await _wait_for(lambda: len(api.sent(901)) == 1)
+        assert "Ciragan Palace" in api.last(901).plain
+        async with http.post(
+            f"{base}/hook/abc", data=b"not json", headers={SECRET_HEADER: SECRET}
+        ) as resp:
+            assert resp.status == 400
+
+
+async def test_healthz_reports_the_database(webhook_site: tuple[str, LocalBotApi, Any]) -> None:
+    base, _, app = webhook_site
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as resp:
+            assert resp.status == 200
+            assert (await resp.json())["database"] == "ok"
+        engine = app.bot_data.engine
+        app.bot_data.engine = None  # as if the database were gone
+        try:
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 503
+        finally:
+            app.bot_data.engine = engine
+
+
+def test_webhook_path_comes_from_the_url(sqlite_url: str) -> None:
+    assert webhook_path(make_settings(sqlite_url, webhook_url="https://x.org/tg/secret")) == (
+        "/tg/secret"
+    )
+    assert webhook_path(make_settings(sqlite_url, webhook_url="https://x.org")) == "/telegram"
+
+
+def _env(tmp_path: Path, fake: FakeTelegramServer, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "BOT_TOKEN": FAKE_TOKEN,
+            "TELEGRAM_API_BASE": fake.base_url,
+            "TELEGRAM_FILE_BASE": fake.base_file_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            **extra,
+        }
+    )
+    return env
+
+
+async def test_webhook_command_registers_serves_and_stops(tmp_path: Path) -> None:
+    async with FakeTelegramServer() as fake:
+        port = _free_port()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "webhook",
+            cwd=tmp_path,
+            env=_env(
+                tmp_path,
+                fake,
+                WEBHOOK_URL="https://bot.example.org/hook",
+                WEBHOOK_SECRET=SECRET,
+                PORT=str(port),
+            ),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await _wait_for(lambda: fake.api.webhook_url == "https://bot.example.org/hook")
+            sets = [p for m, p in fake.api.calls if m.lower() == "setwebhook"]
+            assert sets and sets[-1]["secret_token"] == SECRET
+            update = fake.api.make_message("/latest 1", chat_id=902, user_id=902)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):
+                    try:
+                        async with http.post(
+                            f"http://127.0.0.1:{port}/hook",
+                            json=update,
+                            headers={SECRET_HEADER: SECRET},
+                        ) as resp:
+                            assert resp.status == 200
+                            break
+                    except aiohttp.ClientConnectorError:
+                        await asyncio.sleep(0.1)
+            await _wait_for(lambda: len(fake.api.sent(902)) == 1)
+            assert "Latest updates" in fake.api.last(902).plain
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert FAKE_TOKEN not in err.decode()
+
+
+async def test_second_poller_gets_409_and_exits_with_one_line(tmp_path: Path) -> None:
+    async with FakeTelegramServer() as fake:
+        env = _env(tmp_path, fake, LOG_FORMAT="json")
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        await _wait_for(lambda: any(m.lower() == "getupdates" for m, _ in fake.api.calls))
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        done, _ = await asyncio.wait(
+            [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())],
+            timeout=60,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        assert done, "neither poller noticed the conflict"
+        loser, winner = (first, second) if first.returncode is not None else (second, first)
+        winner.send_signal(signal.SIGINT)
+        await asyncio.wait_for(winner.wait(), timeout=30)
+        assert loser.returncode == 3
+        assert loser.stderr is not None
+        lines = [json.loads(line) for line in (await loser.stderr.read()).decode().splitlines()]
+        conflicts = [e for e in lines if "409 Conflict" in e["message"]]
+        assert len(conflicts) == 1 and conflicts[0]["level"] == "ERROR"
+        assert not any(FAKE_TOKEN in json.dumps(e) for e in lines)
+
+
+async def test_a_fact_saved_on_one_replica_is_answered_by_another(database_url: str) -> None:
+    # Two replicas: two Applications with their own engines on one database.
+    settings = make_settings(database_url, admin_ids=frozenset({42}))
+    async for replica_a in start_harness(settings):
+        async for replica_b in start_harness(settings):
+            editor = replica_a.chat(42)
+            preview = await editor.ask(
+                "/add Replica test: talks resume in Geneva\ndate: 2 June 2025\n"
+                "source: Example News https://example.org/geneva"
+            )
+            saved = await editor.press(preview, "Save")
+            assert "Saved as U" in saved[-1].plain
+            reader = replica_b.chat(77)
+            answer = await reader.ask("/latest 1")
+            assert "Replica test: talks resume in Geneva" in answer.plain
+            found = await reader.ask("/search geneva")
+            assert "Example News" in found.plain
