@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="export every fact as JSON (to FILE or stdout)")
     exp.add_argument("file", type=Path, nargs="?")
     sub.add_parser("send-briefings", help="deliver due morning briefings once and exit")
+    bak = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
+    bak.add_argument("file", type=Path)
+    res = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    res.add_argument("file", type=Path)
     sub.add_parser("webhook", help="serve Telegram's webhook instead of polling")
     return parser
 
@@ -127,6 +131,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
         return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+    if command in ("backup", "restore"):
+        from bot import backup
+
+        action = backup.backup if command == "backup" else backup.restore
+        try:
+            action(settings.database_url, args.file)
+        except (OSError, RuntimeError, ValueError) as exc:
+            return _fail(f"{command} failed: {exc}")
+        print(f"{command.capitalize()} done: {args.file}")
+        return 0
     if command == "webhook":
         if settings.token is None:
             return _fail(NO_TOKEN)
