@@ -21,13 +21,23 @@ from bot.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
 from store import queries
-from store.db import create_engine, current_revision, make_session_factory, upgrade_schema
+from store.db import (
+    create_engine,
+    current_revision,
+    head_revision,
+    make_session_factory,
+    upgrade_schema,
+)
 from store.transfer import load_seed
 
 log = logging.getLogger(__name__)
 
 # Tokens are only checked by Telegram itself; offline runs (console, tests) use this one.
 OFFLINE_TOKEN = "123456:OFFLINE-NOT-A-REAL-TOKEN"
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The shared database needs `python -m bot migrate` before this version can run."""
 
 
 async def open_store(bot_data: BotData) -> None:
@@ -40,6 +50,13 @@ async def open_store(bot_data: BotData) -> None:
     revision = await current_revision(engine)
     if revision is None or engine.dialect.name == "sqlite":
         await upgrade_schema(engine)
+    elif revision != head_revision():
+        # Shared databases change schema only through `python -m bot migrate`, never by
+        # whichever replica happens to start first.
+        raise SchemaOutOfDate(
+            f"The database schema is at revision {revision} but this version needs "
+            f"{head_revision()}: run `python -m bot migrate` first."
+        )
     if settings.seed_on_empty:
         async with bot_data.sessions() as session:
             counts = await queries.count_facts(session)

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Update
 
-from bot.app import build_application, close_store, open_store
+from bot.app import SchemaOutOfDate, build_application, close_store, open_store
 from bot.delivery import send_due_briefings
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -57,7 +57,10 @@ def run_polling(settings: Settings) -> int:
     if token is None:
         return _fail(NO_TOKEN)
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except SchemaOutOfDate as exc:
+        return _fail(str(exc))
     return int(app.bot_data.extra.get("exit_code", 0))
 
 
@@ -146,7 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(NO_TOKEN)
         from bot.webhook import serve_webhook
 
-        return asyncio.run(serve_webhook(settings))
+        try:
+            return asyncio.run(serve_webhook(settings))
+        except SchemaOutOfDate as exc:
+            return _fail(str(exc))
     if command == "send-briefings":
         return asyncio.run(_send_briefings(settings))
     return _fail(f"`{command}` is not available in this version yet.")

@@ -67,11 +67,12 @@ def due_day(target: ledger.Target, settings: Settings, now: dt.datetime) -> dt.d
     """The local day whose briefing is due for `target` now, or None (too early or too late)."""
     zone = target.timezone or settings.timezone
     at = target.briefing_time or settings.briefing_time
-    local_now = now.astimezone(ZoneInfo(zone))
-    scheduled = local_datetime(local_now.date(), at, zone)
-    late = now - scheduled
-    if dt.timedelta(0) <= late <= settings.briefing_catchup:
-        return local_now.date()
+    today = now.astimezone(ZoneInfo(zone)).date()
+    # Yesterday's too: a 23:30 briefing missed by a bot down until 00:30 is still due.
+    for day in (today, today - dt.timedelta(days=1)):
+        late = now - local_datetime(day, at, zone)
+        if dt.timedelta(0) <= late <= settings.briefing_catchup:
+            return day
     return None
 
 

@@ -67,8 +67,9 @@ async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> in
         return 0
     async with sessions() as session:
         rows = await session.exec(
+            # Paused (blocked) chats' slots too: /start reactivates them without a restart.
             select(col(Subscriber.briefing_time), col(Subscriber.timezone))
-            .where(col(Subscriber.subscribed).is_(True), col(Subscriber.active).is_(True))
+            .where(col(Subscriber.subscribed).is_(True))
             .distinct()
         )
         slots = {(at or settings.briefing_time, zone or settings.timezone) for at, zone in rows}

@@ -47,19 +47,22 @@ class Settings(BaseSettings):
     @field_validator("briefing_catchup", "delivery_lease", mode="before")
     @classmethod
     def _parse_catchup(cls, value: object) -> object:
-        """Accept '3h', '90m', '2h30m' or a number of hours."""
+        """Accept '3h', '90m', '2h30m', '30s' or a number of hours."""
         if isinstance(value, (int, float)):
             return dt.timedelta(hours=value)
         if isinstance(value, str):
             text = value.strip().lower()
-            match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+)m)?", text)
+            match = re.fullmatch(
+                r"(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s)?", text
+            )
             if text and match and any(match.groups()):
                 hours = float(match.group(1) or 0)
-                return dt.timedelta(hours=hours, minutes=int(match.group(2) or 0))
+                seconds = float(match.group(3) or 0)
+                return dt.timedelta(hours=hours, minutes=int(match.group(2) or 0), seconds=seconds)
             try:
                 return dt.timedelta(hours=float(text))
             except ValueError as exc:
-                raise ValueError("takes a duration such as 3h, 90m or 0.5 (hours)") from exc
+                raise ValueError("takes a duration such as 3h, 90m, 30s or 0.5 (hours)") from exc
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -28,10 +28,8 @@ _EXTRA = {
 }
 ZONE_EXAMPLES = "Kyiv, London, New York, Europe/Berlin, UTC"
 
-_TIME = re.compile(
-    r"^\s*(?P<time>\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midnight)\b\s*(?P<rest>.*)$",
-    re.IGNORECASE,
-)
+_TIME_OF_DAY = r"\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midnight"
+_TIME = re.compile(rf"^\s*(?P<time>{_TIME_OF_DAY})(?!\w)\s*(?P<rest>.*)$", re.IGNORECASE)
 
 
 @cache
@@ -60,6 +58,10 @@ def parse_time_of_day(text: str) -> dt.time | None:
     text = text.strip()
     if not text or len(text) > 20:
         return None
+    if not re.fullmatch(_TIME_OF_DAY, text, re.IGNORECASE):
+        return None  # dateparser would also take "tomorrow" or "now" and invent a time
+    if text.isdigit():  # a bare hour; dateparser would read "8" as the 8th day at midnight
+        return dt.time(int(text)) if int(text) <= 23 else None
     match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text)
     if match and (int(match.group(1)) > 23 or int(match.group(2)) > 59):
         return None

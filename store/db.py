@@ -7,6 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -63,6 +64,11 @@ def _current_revision_sync(connection: Connection) -> str | None:
         return None
     row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
     return None if row is None else str(row[0])
+
+
+def head_revision() -> str | None:
+    """The newest Alembic revision this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:

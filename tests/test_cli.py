@@ -143,3 +143,38 @@ async def test_bot_long_polls_the_http_fake_end_to_end(tmp_path: Path) -> None:
         log = stderr.decode()
         assert proc.returncode == 0, log
         assert FAKE_TOKEN not in log and "Application started" in log
+
+
+async def test_shared_database_behind_schema_refuses_to_start(
+    database_url: str, tmp_path: Path
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite stores are migrated automatically at start")
+    from alembic import command
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from store.db import alembic_config
+
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0002"))
+    await engine.dispose()
+    async with FakeTelegramServer() as server:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=_env(
+                BOT_TOKEN=FAKE_TOKEN,
+                TELEGRAM_API_BASE=server.base_url,
+                DATABASE_URL=database_url,
+            ),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 2, err.decode()
+    assert "run `python -m bot migrate` first" in err.decode()
+    assert "Traceback" not in err.decode()
+    migrated = run_cli("migrate", cwd=tmp_path, DATABASE_URL=database_url)
+    assert migrated.returncode == 0, migrated.stderr
