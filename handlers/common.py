@@ -51,6 +51,12 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
         )
 
 
+def sender_is_editor(update: Update, context: BotContext) -> bool:
+    """True when the sender is an editor (lists then show fact ids for /edit and /retract)."""
+    user = update.effective_user
+    return user is not None and user.id in context.settings.admin_ids
+
+
 def too_long(args: str) -> bool:
     """True when the arguments are far longer than any command needs."""
     return len(args) > MAX_ARGS_LENGTH

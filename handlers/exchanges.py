@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from handlers.common import page_offset, reply, send_page
-from handlers.render import exchange_block, totals_block
+from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.render import exchange_block, totals_block, with_refs
 from store import queries
 
 PAGE_SIZE = 5
@@ -38,7 +38,9 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
     await send_page(
         update,
         header=header,
-        blocks=[exchange_block(x) for x in page.items],
+        blocks=with_refs(
+            [exchange_block(x) for x in page.items], page.items, sender_is_editor(update, context)
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

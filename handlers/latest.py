@@ -16,10 +16,11 @@ from handlers.common import (
     page_offset,
     reply,
     send_page,
+    sender_is_editor,
     stale_button,
     too_long,
 )
-from handlers.render import esc, update_block
+from handlers.render import esc, update_block, with_refs
 from store import queries
 
 DEFAULT_COUNT = 5
@@ -111,7 +112,9 @@ async def show_latest(
     await send_page(
         update,
         header=header,
-        blocks=[update_block(u) for u in page.items],
+        blocks=with_refs(
+            [update_block(u) for u in page.items], page.items, sender_is_editor(update, context)
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more and end < count,

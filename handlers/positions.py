@@ -12,10 +12,11 @@ from handlers.common import (
     page_offset,
     reply,
     send_page,
+    sender_is_editor,
     stale_button,
     too_long,
 )
-from handlers.render import esc, position_blocks
+from handlers.render import esc, position_blocks, with_refs
 from store import queries
 from store.queries import NamedThing
 
@@ -116,7 +117,11 @@ async def show_current(update: Update, context: BotContext, *, key: str, offset:
     await send_page(
         update,
         header=f"🧭 <b>{title}</b>",
-        blocks=position_blocks(page.items, by_party=by_party),
+        blocks=with_refs(
+            position_blocks(page.items, by_party=by_party),
+            page.items,
+            sender_is_editor(update, context),
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,
@@ -140,7 +145,11 @@ async def show_history(update: Update, context: BotContext, *, issue_id: int, of
         update,
         header=f"🕰 <b>How positions on {esc(issue)} changed</b> (newest first)\n"
         "🟢 current · ⚪️ superseded",
-        blocks=position_blocks(page.items, history=True, by_party=True),
+        blocks=with_refs(
+            position_blocks(page.items, history=True, by_party=True),
+            page.items,
+            sender_is_editor(update, context),
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 
 from bot.dates import format_date, format_date_range
+from store.audit import fact_ref
+from store.models import FactKind
 from store.views import (
     ExchangeView,
     Fact,
@@ -187,6 +189,27 @@ def search_block(fact: Fact) -> str:
     if isinstance(fact, ExchangeView):
         return "🔁 <i>Prisoner exchange</i>\n" + exchange_block(fact)
     return "🤝 <i>Round of talks</i>\n" + round_block(fact).removeprefix("🤝 ")
+
+
+def fact_kind(fact: Fact) -> FactKind:
+    """The kind of a fact view."""
+    if isinstance(fact, UpdateView):
+        return FactKind.UPDATE
+    if isinstance(fact, PositionView):
+        return FactKind.POSITION
+    if isinstance(fact, ExchangeView):
+        return FactKind.EXCHANGE
+    return FactKind.ROUND
+
+
+def with_refs(blocks: Sequence[str], facts: Sequence[Fact], show: bool) -> list[str]:
+    """For editors, end each block with its fact's id (U12, P3…), the handle /edit takes."""
+    if not show:
+        return list(blocks)
+    return [
+        f"{block} · <code>{fact_ref(fact_kind(fact), fact.id)}</code>"
+        for block, fact in zip(blocks, facts, strict=True)
+    ]
 
 
 def join_blocks(header: str, blocks: Sequence[str], footer: str = "") -> tuple[str, int]:

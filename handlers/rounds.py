@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from handlers.common import page_offset, reply, send_page
-from handlers.render import round_block
+from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.render import round_block, with_refs
 from store import queries
 
 PAGE_SIZE = 4
@@ -34,7 +34,9 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
     await send_page(
         update,
         header="🗓 <b>Rounds of talks</b> (newest first)",
-        blocks=[round_block(r) for r in page.items],
+        blocks=with_refs(
+            [round_block(r) for r in page.items], page.items, sender_is_editor(update, context)
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -6,8 +6,16 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from handlers.common import TOO_LONG_REPLY, command_args, page_offset, reply, send_page, too_long
-from handlers.render import esc, search_block
+from handlers.common import (
+    TOO_LONG_REPLY,
+    command_args,
+    page_offset,
+    reply,
+    send_page,
+    sender_is_editor,
+    too_long,
+)
+from handlers.render import esc, search_block, with_refs
 from store import queries
 
 PAGE_SIZE = 5
@@ -66,7 +74,9 @@ async def show_results(
     await send_page(
         update,
         header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
-        blocks=[search_block(f) for f in page.items],
+        blocks=with_refs(
+            [search_block(f) for f in page.items], page.items, sender_is_editor(update, context)
+        ),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,
