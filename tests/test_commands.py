@@ -20,7 +20,7 @@ from telegram import Update
 
 from bot.local_api import SentMessage, utf16_len
 from handlers.start import PUBLIC_COMMANDS
-from store import facts
+from store import facts, queries
 from store.models import (
     Citation,
     Exchange,
@@ -1120,3 +1120,16 @@ async def test_forged_or_stale_buttons_are_answered_without_errors(seeded_bot: H
         await seeded_bot.app.process_update(Update.de_json(raw, seeded_bot.app.bot))
     answers = seeded_bot.api.callback_answers[before:]
     assert [a.text for a in answers] == ["This button has expired — send the command again."] * 5
+
+
+async def test_editors_see_fact_ids_and_readers_do_not(seeded_bot: Harness) -> None:
+    async with seeded_bot.sessions() as session:
+        newest = (await queries.latest_updates(session, limit=1)).items[0]
+        current = await queries.current_positions(session, limit=1)
+    editor = await seeded_bot.chat(42).ask("/latest 1")
+    assert editor.plain.endswith(f"· U{newest.id}")
+    assert f"<code>U{newest.id}</code>" in editor.text
+    reader = await seeded_bot.chat(43).ask("/latest 1")
+    assert f"U{newest.id}" not in reader.plain
+    positions = await seeded_bot.chat(42).ask("/positions")
+    assert f"· P{current.items[0].id}" in positions.plain
