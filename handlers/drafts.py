@@ -297,7 +297,8 @@ async def draft_button(update: Update, context: BotContext) -> None:
     verb, draft_id = parts[1], int(parts[2])
     async with context.session() as session:
         draft = await editing.get_draft(session, draft_id=draft_id)
-    if draft is None:
+    if draft is None or draft.action not in ("create", "edit", "retract"):
+        # Unknown, or another kind of draft (a broadcast) behind forged button data.
         await query.answer("This preview has expired; send the command again.", show_alert=True)
         return
     kind = FactKind(draft.fact_kind)
