@@ -74,6 +74,10 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
     status = DraftStatus.SAVED if verb == "send" else DraftStatus.CANCELLED
     async with context.session() as session:
         draft = await editing.get_draft(session, draft_id=draft_id)
+        if draft is not None and draft.action != "broadcast":
+            # Not a broadcast's draft (a forged button): leave an editor's pending fact alone.
+            await query.answer("This button has expired.")
+            return
         won = draft is not None and await editing.claim_draft(
             session, draft_id=draft_id, status=status
         )
