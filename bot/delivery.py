@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings
 from bot.zones import local_datetime
@@ -101,16 +103,20 @@ async def _send_texts(
                 # The rate limiter already retried; wait as Telegram asks, then try again.
                 if attempt == SEND_ATTEMPTS:
                     return DeliveryStatus.FAILED, str(exc)
-                await asyncio.sleep(
-                    exc.retry_after.total_seconds()
-                    if isinstance(exc.retry_after, dt.timedelta)
-                    else float(exc.retry_after)
-                )
+                await asyncio.sleep(retry_seconds(exc))
             except (NetworkError, TelegramError) as exc:
                 if attempt == SEND_ATTEMPTS:
                     return DeliveryStatus.FAILED, str(exc)
                 await asyncio.sleep(0.5 * 2**attempt)
     return DeliveryStatus.SENT, None
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait (PTB warns while its type moves to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: float | dt.timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 Compose = Callable[[ledger.Target], Awaitable[list[str]]]

@@ -53,7 +53,7 @@ async def briefing_job(context: BotContext) -> None:
 
 
 async def catch_up_job(context: BotContext) -> None:
-    """At start-up: send briefings missed while the bot was down, if still within the window."""
+    """Send every due briefing not yet sent: missed ones, or ones a dead replica had claimed."""
     sessions = context.bot_data.sessions
     assert sessions is not None
     await send_due_briefings(context.bot, sessions, context.settings)
@@ -75,7 +75,14 @@ async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> in
         slots = {(at or settings.briefing_time, zone or settings.timezone) for at, zone in rows}
     for at, zone in slots:
         schedule_slot(app, at, zone)
-    app.job_queue.run_once(catch_up_job, when=1, name="briefing catch-up")
+    # A sweep at start-up and then every BRIEFING_SWEEP: it sends what was missed while the bot
+    # was down, and takes over claims left by a replica that died (once their lease expired).
+    app.job_queue.run_repeating(
+        catch_up_job,
+        interval=settings.briefing_sweep.total_seconds(),
+        first=1,
+        name="briefing catch-up",
+    )
     log.info("Scheduled %d briefing slot(s)", len(slots))
     return len(slots)
 

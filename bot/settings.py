@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default=True, description="Load the seed facts into an empty store."
     )
     briefing_catchup: dt.timedelta = dt.timedelta(hours=3)
+    briefing_sweep: dt.timedelta = Field(
+        default=dt.timedelta(minutes=5),
+        description="How often each process looks for due briefings nobody has sent",
+    )
     delivery_lease: dt.timedelta = Field(
         default=dt.timedelta(minutes=5),
         description="How long a claim in the delivery ledger holds before others take it over",
@@ -44,7 +48,7 @@ class Settings(BaseSettings):
     briefing_rate: float = Field(default=25.0, gt=0, description="Messages per second overall")
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
 
-    @field_validator("briefing_catchup", "delivery_lease", mode="before")
+    @field_validator("briefing_catchup", "briefing_sweep", "delivery_lease", mode="before")
     @classmethod
     def _parse_catchup(cls, value: object) -> object:
         """Accept '3h', '90m', '2h30m', '30s' or a number of hours."""
@@ -63,6 +67,13 @@ class Settings(BaseSettings):
                 return dt.timedelta(hours=float(text))
             except ValueError as exc:
                 raise ValueError("takes a duration such as 3h, 90m, 30s or 0.5 (hours)") from exc
+        return value
+
+    @field_validator("briefing_sweep", "delivery_lease")
+    @classmethod
+    def _at_least_a_second(cls, value: dt.timedelta) -> dt.timedelta:
+        if value < dt.timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
         return value
 
     @field_validator("admin_ids", mode="before")
