@@ -33,14 +33,11 @@ from store import editing, queries
 from store.audit import fact_ref
 from store.models import DraftStatus, FactKind
 from store.transfer import (
+    FACT_INPUTS,
     Dataset,
-    ExchangeIn,
     IssueIn,
     PartyIn,
-    PositionIn,
-    RoundIn,
     SourceIn,
-    UpdateIn,
     import_dataset,
 )
 from store.views import (
@@ -66,12 +63,6 @@ WHERE_SHOWN = {
     FactKind.POSITION: "/positions and /search",
     FactKind.EXCHANGE: "/exchanges and /search",
     FactKind.ROUND: "/rounds and /search",
-}
-ITEM_MODELS: dict[FactKind, Any] = {
-    FactKind.UPDATE: UpdateIn,
-    FactKind.POSITION: PositionIn,
-    FactKind.EXCHANGE: ExchangeIn,
-    FactKind.ROUND: RoundIn,
 }
 SECTIONS = {
     FactKind.UPDATE: "updates",
@@ -180,7 +171,7 @@ def keep_stored(draft: Draft, values: dict[str, str], extra: dict[str, Any]) -> 
 
 
 def _item(kind: FactKind, payload: dict[str, Any]) -> Any:
-    return ITEM_MODELS[kind].model_validate(payload["item"])
+    return FACT_INPUTS[kind].model_validate(payload["item"])
 
 
 def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: int | None) -> str:

@@ -17,16 +17,12 @@ from bot.dates import DATE_EXAMPLES, format_date, parse_date
 from store.models import FactKind
 from store.queries import NamedThing, match_name
 from store.transfer import (
-    ExchangeIn,
+    FACT_INPUTS,
+    AnyFactIn,
     IssueIn,
     PartyIn,
-    PositionIn,
-    RoundIn,
     SourceIn,
-    UpdateIn,
 )
-
-FactIn = UpdateIn | PositionIn | ExchangeIn | RoundIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +180,7 @@ class Draft:
     """A validated fact ready to preview, with new parties/issues it would create."""
 
     kind: FactKind
-    item: FactIn
+    item: AnyFactIn
     new_parties: list[PartyIn] = field(default_factory=list)
     new_issues: list[IssueIn] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -378,12 +374,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     problems += check.errors
     if problems:
         return problems
-    model: Any = {
-        FactKind.UPDATE: UpdateIn,
-        FactKind.POSITION: PositionIn,
-        FactKind.EXCHANGE: ExchangeIn,
-        FactKind.ROUND: RoundIn,
-    }[kind]
+    model = FACT_INPUTS[kind]
     try:
         item = model.model_validate(data)
     except ValidationError as exc:

@@ -11,17 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.facts import split_list
-from store.models import (
-    AuditEntry,
-    Exchange,
-    ExchangeCount,
-    FactKind,
-    Issue,
-    NewsUpdate,
-    Party,
-    Position,
-    TalkRound,
-)
+from store.models import FACT_TABLES, AuditEntry, ExchangeCount, FactKind, Issue, Party
 from store.queries import sources_for
 
 # Short public ids: U12 is update 12, P3 position 3, X7 exchange 7, R2 round 2.
@@ -65,13 +55,7 @@ def _iso(value: Any) -> Any:
 
 async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> dict[str, Any] | None:
     """Everything a fact says, as plain JSON-able data (retracted facts included)."""
-    model: Any = {
-        FactKind.UPDATE: NewsUpdate,
-        FactKind.POSITION: Position,
-        FactKind.EXCHANGE: Exchange,
-        FactKind.ROUND: TalkRound,
-    }[kind]
-    row = await session.get(model, fact_id)
+    row: Any = await session.get(FACT_TABLES[kind], fact_id)
     if row is None:
         return None
     skip = {"id", "created_at", "updated_at", "key"}

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from store import facts as writes
 from store.audit import Actor, record_audit, snapshot
 from store.models import (
+    FACT_TABLES,
     Citation,
     Draft,
     DraftStatus,
@@ -30,23 +31,14 @@ from store.models import (
 )
 from store.queries import sources_for
 from store.transfer import (
+    AnyFactIn,
     ExchangeIn,
     IssueIn,
     PartyIn,
     PositionIn,
-    RoundIn,
     SourceIn,
     UpdateIn,
 )
-
-FactIn = UpdateIn | PositionIn | ExchangeIn | RoundIn
-MODELS: dict[FactKind, Any] = {
-    FactKind.UPDATE: NewsUpdate,
-    FactKind.POSITION: Position,
-    FactKind.EXCHANGE: Exchange,
-    FactKind.ROUND: TalkRound,
-}
-
 
 # ---------------------------------------------------------------- drafts
 
@@ -119,10 +111,10 @@ def _same_text(a: str, b: str) -> bool:
 
 
 async def find_duplicates(
-    session: AsyncSession, *, kind: FactKind, item: FactIn, exclude_id: int | None = None
+    session: AsyncSession, *, kind: FactKind, item: AnyFactIn, exclude_id: int | None = None
 ) -> list[int]:
     """Ids of live facts of the same kind, date and text/numbers as `item`."""
-    model = MODELS[kind]
+    model: Any = FACT_TABLES[kind]
     stmt: Any = select(model).where(col(model.retracted_at).is_(None))
     if exclude_id is not None:
         stmt = stmt.where(col(model.id) != exclude_id)
@@ -218,13 +210,13 @@ async def apply_edit(
     *,
     kind: FactKind,
     fact_id: int,
-    item: FactIn,
+    item: AnyFactIn,
     new_parties: Sequence[PartyIn] = (),
     new_issues: Sequence[IssueIn] = (),
     actor: Actor,
 ) -> None:
     """Replace a live fact's content with `item`, keeping its id; audited, not committed."""
-    row: Any = await session.get(MODELS[kind], fact_id)
+    row: Any = await session.get(FACT_TABLES[kind], fact_id)
     if row is None or row.retracted_at is not None:
         raise LookupError("that fact does not exist or is retracted")
     before = await snapshot(session, kind=kind, fact_id=fact_id)
@@ -279,7 +271,7 @@ async def retract_fact(
     session: AsyncSession, *, kind: FactKind, fact_id: int, reason: str, actor: Actor
 ) -> None:
     """Retract a live fact: hidden from every answer and search, kept with its reason; audited."""
-    row: Any = await session.get(MODELS[kind], fact_id)
+    row: Any = await session.get(FACT_TABLES[kind], fact_id)
     if row is None or row.retracted_at is not None:
         raise LookupError("that fact does not exist or is already retracted")
     before = await snapshot(session, kind=kind, fact_id=fact_id)

@@ -101,6 +101,26 @@ async def drop_search_doc(session: AsyncSession, *, kind: FactKind, fact_id: int
     )
 
 
+async def _add_fact(
+    session: AsyncSession,
+    kind: FactKind,
+    row: Any,
+    *,
+    source_ids: Sequence[int],
+    created_at: dt.datetime | None,
+    index: bool = True,
+) -> None:
+    """Insert a fact row, then its citations and (unless told not to yet) its search document."""
+    if created_at is not None:
+        row.created_at = row.updated_at = created_at
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    await cite(session, kind=kind, fact_id=row.id, source_ids=source_ids)
+    if index:
+        await index_fact(session, kind=kind, row=row)
+
+
 async def create_round(
     session: AsyncSession,
     *,
@@ -132,13 +152,7 @@ async def create_round(
         duration_minutes=duration_minutes,
         outcome=outcome,
     )
-    if created_at is not None:
-        row.created_at = row.updated_at = created_at
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    await cite(session, kind=FactKind.ROUND, fact_id=row.id, source_ids=source_ids)
-    await index_fact(session, kind=FactKind.ROUND, row=row)
+    await _add_fact(session, FactKind.ROUND, row, source_ids=source_ids, created_at=created_at)
     return row
 
 
@@ -163,13 +177,7 @@ async def create_update(
         tags=join_list(tags),
         round_id=round_id,
     )
-    if created_at is not None:
-        row.created_at = row.updated_at = created_at
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    await cite(session, kind=FactKind.UPDATE, fact_id=row.id, source_ids=source_ids)
-    await index_fact(session, kind=FactKind.UPDATE, row=row)
+    await _add_fact(session, FactKind.UPDATE, row, source_ids=source_ids, created_at=created_at)
     return row
 
 
@@ -209,14 +217,8 @@ async def create_position(
     """Store a stance; older stances of the party on the issue become superseded, not replaced."""
     assert party.id is not None and issue.id is not None
     row = Position(key=key, party_id=party.id, issue_id=issue.id, stance=stance, as_of=as_of)
-    if created_at is not None:
-        row.created_at = row.updated_at = created_at
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    await cite(session, kind=FactKind.POSITION, fact_id=row.id, source_ids=source_ids)
+    await _add_fact(session, FactKind.POSITION, row, source_ids=source_ids, created_at=created_at)
     await relink_positions(session, party_id=party.id, issue_id=issue.id)
-    await index_fact(session, kind=FactKind.POSITION, row=row)
     return row
 
 
@@ -246,14 +248,13 @@ async def create_exchange(
         round_id=round_id,
         note=note,
     )
-    if created_at is not None:
-        row.created_at = row.updated_at = created_at
-    session.add(row)
-    await session.flush()
+    # Indexed once the counts exist: the search text names the parties.
+    await _add_fact(
+        session, FactKind.EXCHANGE, row, source_ids=source_ids, created_at=created_at, index=False
+    )
     assert row.id is not None
     for party, count in returned:
         assert party.id is not None
         session.add(ExchangeCount(exchange_id=row.id, party_id=party.id, returned=count))
-    await cite(session, kind=FactKind.EXCHANGE, fact_id=row.id, source_ids=source_ids)
     await index_fact(session, kind=FactKind.EXCHANGE, row=row)
     return row

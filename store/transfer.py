@@ -155,6 +155,15 @@ class ExchangeIn(FactIn):
     note: Long | None = None
 
 
+AnyFactIn = UpdateIn | PositionIn | ExchangeIn | RoundIn
+FACT_INPUTS: dict[FactKind, type[AnyFactIn]] = {
+    FactKind.UPDATE: UpdateIn,
+    FactKind.POSITION: PositionIn,
+    FactKind.EXCHANGE: ExchangeIn,
+    FactKind.ROUND: RoundIn,
+}
+
+
 class Dataset(_In):
     """A whole import or export file."""
 
