@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -230,6 +230,107 @@ async def mark_done(
                 .values(active=False)
             )
         await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one delivery ended, for `write_marks`."""
+
+    chat_id: int
+    key: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+async def write_marks(
+    sessions: SessionFactory,
+    *,
+    sending: Sequence[tuple[int, str]],
+    done: Sequence[Outcome],
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    briefed_until: dt.datetime | None = None,
+) -> set[tuple[int, str]]:
+    """`mark_done` for each of `done` and `mark_sending` for each (chat, key), in one commit.
+
+    Set-based: a few statements per call, whatever the number of rows. Returns the (chat, key)
+    pairs this worker moved to `sending`; the others were not claimed by it (send nothing).
+    """
+    delivery = Delivery.__table__  # type: ignore[attr-defined]
+    subscriber = Subscriber.__table__  # type: ignore[attr-defined]
+    moved: set[tuple[int, str]] = set()
+    async with sessions() as session:
+        conn = await session.connection()
+        if done:
+            await conn.execute(
+                update(delivery)
+                .where(
+                    delivery.c.chat_id == bindparam("b_chat_id"),
+                    delivery.c.key == bindparam("b_key"),
+                )
+                .values(
+                    status=bindparam("b_status"),
+                    error=bindparam("b_error"),
+                    sent_at=bindparam("b_sent_at", type_=delivery.c.sent_at.type),
+                ),
+                [
+                    {
+                        "b_chat_id": o.chat_id,
+                        "b_key": o.key,
+                        "b_status": o.status.value,
+                        "b_error": o.error,
+                        "b_sent_at": now if o.status is DeliveryStatus.SENT else None,
+                    }
+                    for o in done
+                ],
+            )
+            sent = [o.chat_id for o in done if o.status is DeliveryStatus.SENT]
+            if sent:
+                values: dict[str, object] = {"failures": 0}
+                if briefed_until is not None:
+                    values["last_briefing_at"] = briefed_until
+                await conn.execute(
+                    update(subscriber).where(subscriber.c.chat_id.in_(sent)).values(**values)
+                )
+            blocked = [o.chat_id for o in done if o.status is DeliveryStatus.BLOCKED]
+            if blocked:
+                await conn.execute(
+                    update(subscriber)
+                    .where(subscriber.c.chat_id.in_(blocked))
+                    .values(failures=subscriber.c.failures + 1)
+                )
+                # Telegram's 403 can be passing (a user who unblocks at once); act if it persists.
+                await conn.execute(
+                    update(subscriber)
+                    .where(
+                        subscriber.c.chat_id.in_(blocked),
+                        subscriber.c.failures >= BLOCKED_AFTER,
+                    )
+                    .values(active=False)
+                )
+        by_key: dict[str, list[int]] = {}
+        for chat_id, key in sending:
+            by_key.setdefault(key, []).append(chat_id)
+        for key, chat_ids in by_key.items():
+            rows = await conn.execute(
+                update(delivery)
+                .where(
+                    delivery.c.key == key,
+                    delivery.c.chat_id.in_(chat_ids),
+                    delivery.c.status == DeliveryStatus.CLAIMED.value,
+                    delivery.c.claimed_by == worker,
+                )
+                .values(
+                    status=DeliveryStatus.SENDING.value,
+                    lease_until=now + lease,
+                    attempts=delivery.c.attempts + 1,
+                )
+                .returning(delivery.c.chat_id)
+            )
+            moved.update((int(r[0]), key) for r in rows.all())
+        await session.commit()
+    return moved
 
 
 async def create_broadcast(session: AsyncSession, *, text: str, created_by: int | None) -> int:

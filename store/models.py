@@ -6,7 +6,16 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -142,7 +151,14 @@ class NewsUpdate(FactBase, table=True):
         # Briefings ask "what was created, edited or retracted since the last one".
         Index("ix_news_update_created_at", "created_at"),
         Index("ix_news_update_updated_at", "updated_at"),
-        Index("ix_news_update_retracted_at", "retracted_at"),
+        # Partial: a plain index on a mostly-NULL column lures SQLite's planner away from
+        # ix_news_update_date_id for "live updates, newest first" (150 ms instead of 0.03 ms).
+        Index(
+            "ix_news_update_retracted_at",
+            "retracted_at",
+            sqlite_where=text("retracted_at IS NOT NULL"),
+            postgresql_where=text("retracted_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

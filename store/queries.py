@@ -389,6 +389,7 @@ async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> 
 # ---------------------------------------------------------------- search
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+RANKED_MATCHES_MAX = 300
 
 
 def search_terms(query: str) -> list[str]:
@@ -413,11 +414,22 @@ async def search_facts(
     else:
         # Quoting each term keeps FTS5 operators (AND, NEAR, *, :) typed by users inert.
         match = " ".join('"' + t.replace('"', "") + '"' for t in terms)
+        counted = await session.exec(  # type: ignore[call-overload]
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :match "
+                "LIMIT :cap)"
+            ).bindparams(match=match, cap=RANKED_MATCHES_MAX + 1)
+        )
+        if int(counted.scalar_one()) > RANKED_MATCHES_MAX:
+            # A word found in hundreds of facts carries next to no weight in bm25 (the ranks
+            # tie), and ranking every match costs ~200 ms on 100k facts: newest stored first.
+            order = "search_fts.rowid DESC"
+        else:
+            order = "round(search_fts.rank, 4), d.fact_date DESC, d.id DESC"
         sql = text(
             "SELECT d.fact_kind, d.fact_id FROM search_fts "
             "JOIN search_doc AS d ON d.id = search_fts.rowid "
-            "WHERE search_fts MATCH :match "
-            "ORDER BY round(search_fts.rank, 4), d.fact_date DESC, d.id DESC "
+            f"WHERE search_fts MATCH :match ORDER BY {order} "
             "LIMIT :limit OFFSET :offset"
         ).bindparams(match=match, limit=limit + 1, offset=offset)
     # sqlmodel types exec() for select() only; a textual query runs the same way.

@@ -38,6 +38,7 @@ from store.transfer import (
     import_bytes,
     load_seed,
 )
+from store.views import UpdateView
 
 D = dt.date
 
@@ -335,3 +336,48 @@ def test_name_matching_is_forgiving() -> None:
     miss = queries.match_name("Rusia", things)
     assert miss.found is None and miss.suggestions == (things[0],)
     assert queries.match_name("Narnia", things).found is None
+
+
+async def test_latest_updates_walks_the_date_index_on_sqlite(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    await upgrade_schema(engine)
+    try:
+        async with engine.connect() as conn:
+            plan = (
+                await conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT id FROM news_update WHERE retracted_at IS NULL "
+                    "ORDER BY date DESC, id DESC LIMIT 6"
+                )
+            ).all()
+            journal = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+    finally:
+        await engine.dispose()
+    details = " ".join(str(row[-1]) for row in plan)
+    # The partial index on retracted_at must not lure the planner into a scan and a sort.
+    assert "ix_news_update_date_id" in details and "TEMP B-TREE" not in details, details
+    assert journal == "wal"
+
+
+async def test_search_for_a_very_common_word_lists_newest_stored_first(
+    sessions: SessionFactory,
+) -> None:
+    from store.queries import RANKED_MATCHES_MAX
+
+    async with sessions() as session:
+        for i in range(RANKED_MATCHES_MAX + 5):
+            await facts.create_update(
+                session, date=D(2025, 1, 1) + dt.timedelta(days=i % 50), headline=f"talks {i}"
+            )
+        await session.commit()
+    async with sessions() as session:
+        page = await queries.search_facts(session, query="talks", limit=3)
+        dialect = session.get_bind().dialect.name
+    assert page.has_more and len(page.items) == 3
+    updates = [f for f in page.items if isinstance(f, UpdateView)]
+    if dialect == "sqlite":
+        # Too common to rank: the most recently stored matches come first.
+        newest = RANKED_MATCHES_MAX + 4
+        assert [u.headline for u in updates] == [f"talks {newest - k}" for k in range(3)]
+    else:
+        # PostgreSQL ranks them equal, then newest event date first.
+        assert [u.date for u in updates] == [D(2025, 1, 1) + dt.timedelta(days=49)] * 3

@@ -63,7 +63,13 @@ def upgrade() -> None:
     with op.batch_alter_table("news_update", schema=None) as batch_op:
         batch_op.create_index("ix_news_update_created_at", ["created_at"], unique=False)
         batch_op.create_index("ix_news_update_updated_at", ["updated_at"], unique=False)
-        batch_op.create_index("ix_news_update_retracted_at", ["retracted_at"], unique=False)
+        batch_op.create_index(
+            "ix_news_update_retracted_at",
+            ["retracted_at"],
+            unique=False,
+            sqlite_where=sa.text("retracted_at IS NOT NULL"),
+            postgresql_where=sa.text("retracted_at IS NOT NULL"),
+        )
     with op.batch_alter_table("subscriber", schema=None) as batch_op:
         batch_op.add_column(sa.Column("briefing_time", sa.Time(), nullable=True))
         batch_op.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
