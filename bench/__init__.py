@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic stores and latency measurements of the bot's commands."""
