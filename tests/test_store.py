@@ -303,6 +303,44 @@ async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory
     assert listed.items[0].counts[0].returned is None
 
 
+async def test_exchange_totals_follow_writes_from_anywhere(database_url: str) -> None:
+    # Two engines stand for two processes: totals cached by one must follow the other's writes.
+    first, second = create_engine(database_url), create_engine(database_url)
+    await upgrade_schema(first)
+    a_sessions, b_sessions = make_session_factory(first), make_session_factory(second)
+    try:
+        async with a_sessions() as session:
+            alpha = Party(key="a", name="Alpha")
+            session.add(alpha)
+            await session.flush()
+            x = await facts.create_exchange(
+                session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
+            )
+            await session.commit()
+        async with a_sessions() as session:
+            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
+        async with b_sessions() as session:
+            party = (await session.exec(select(Party))).one()
+            await facts.create_exchange(
+                session, date=D(2025, 5, 24), returned=[(party, 10)], status="completed"
+            )
+            await session.commit()
+        async with a_sessions() as session:
+            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 400
+        async with b_sessions() as session:
+            row = await session.get(Exchange, x.id)
+            assert row is not None
+            row.retracted_at = row.updated_at = dt.datetime.now(dt.UTC)
+            session.add(row)
+            await session.commit()
+        async with a_sessions() as session:
+            totals = await queries.exchange_totals(session)
+        assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
 async def test_record_chat_keeps_first_seen(sessions: SessionFactory) -> None:
     async with sessions() as session:
         await queries.record_chat(session, chat_id=-100123, chat_type="group", language_code=None)
