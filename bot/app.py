@@ -110,9 +110,14 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if settings.rate_limit:
-        # Paces every call to Telegram's limits; 429s are retried after their retry_after.
+        # Paces every call to Telegram's limits; 429s are retried after their retry_after. A
+        # bucket of one token spaces calls evenly: a bucket of `rate` tokens lets a second's
+        # worth through at once after any pause, which draws 429s and their 1 s holds (the
+        # delivery benchmark measured 73% of the limit that way, 96% evenly spaced).
         builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.briefing_rate, max_retries=3)
+            AIORateLimiter(
+                overall_max_rate=1, overall_time_period=1 / settings.briefing_rate, max_retries=3
+            )
         )
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)

@@ -122,6 +122,69 @@ def retry_seconds(exc: RetryAfter) -> float:
 Compose = Callable[[ledger.Target], Awaitable[list[str]]]
 
 
+class _LedgerWrites:
+    """Group commit of one run's per-message ledger writes.
+
+    Each chat keeps its order: its row is committed as `sending` before its message goes out,
+    and its outcome is committed before its slot is freed, so no more than CONCURRENCY rows are
+    ever `sending`. Writes asked for while a transaction is running share the next one: a few
+    commits per handful of messages instead of two per message, and a single writer of them
+    per run (many concurrent SQLite writers starve one another past busy_timeout).
+    """
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        worker: str,
+        lease: dt.timedelta,
+        briefed_until: dt.datetime | None,
+    ) -> None:
+        self._sessions = sessions
+        self._worker = worker
+        self._lease = lease
+        self._briefed_until = briefed_until
+        self._queue: list[tuple[tuple[int, str] | ledger.Outcome, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def sending(self, chat_id: int, key: str) -> bool:
+        """Move this worker's claim to `sending`; False if it is not (or no longer) ours."""
+        return await self._submit((chat_id, key))
+
+    async def done(self, outcome: ledger.Outcome) -> None:
+        """Record how a delivery ended."""
+        await self._submit(outcome)
+
+    async def _submit(self, item: tuple[int, str] | ledger.Outcome) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                moved = await ledger.write_marks(
+                    self._sessions,
+                    sending=[i for i, _ in batch if not isinstance(i, ledger.Outcome)],
+                    done=[i for i, _ in batch if isinstance(i, ledger.Outcome)],
+                    worker=self._worker,
+                    now=utcnow(),
+                    lease=self._lease,
+                    briefed_until=self._briefed_until,
+                )
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for item, future in batch:
+                if not future.done():
+                    future.set_result(isinstance(item, ledger.Outcome) or item in moved)
+
+
 async def _deliver(
     bot: Bot,
     sessions: SessionFactory,
@@ -138,17 +201,11 @@ async def _deliver(
     stats.unknown = await ledger.expire_stale_claims(sessions, now=utcnow())
     stats.run_id = await ledger.start_run(sessions, kind=kind, worker=worker)
     limit = asyncio.Semaphore(CONCURRENCY)
+    writes = _LedgerWrites(sessions, worker=worker, lease=lease, briefed_until=briefed_until)
 
     async def one(target: ledger.Target, key: str) -> None:
         async with limit:
-            if not await ledger.mark_sending(
-                sessions,
-                chat_id=target.chat_id,
-                key=key,
-                worker=worker,
-                now=utcnow(),
-                lease=lease,
-            ):
+            if not await writes.sending(target.chat_id, key):
                 stats.skipped += 1
                 return
             try:
@@ -157,14 +214,7 @@ async def _deliver(
             except Exception as exc:  # one bad chat must not stop the run
                 log.exception("Delivery to %s failed", target.chat_id)
                 status, error = DeliveryStatus.FAILED, repr(exc)
-            await ledger.mark_done(
-                sessions,
-                chat_id=target.chat_id,
-                key=key,
-                status=status,
-                error=error,
-                briefed_until=briefed_until,
-            )
+            await writes.done(ledger.Outcome(target.chat_id, key, status, error))
             if status is DeliveryStatus.SENT:
                 stats.sent += 1
             elif status is DeliveryStatus.BLOCKED:
@@ -172,6 +222,9 @@ async def _deliver(
             else:
                 stats.failed += 1
 
+    # The next batch is read and claimed while the previous one is still being sent, so the
+    # sends do not pause at each batch; at most two claimed batches are unfinished at a time.
+    previous: list[asyncio.Task[None]] = []
     async for batch in batches:
         keys = {t.chat_id: key for t, key in batch}
         won = await ledger.claim(
@@ -184,7 +237,10 @@ async def _deliver(
             lease=lease,
         )
         stats.skipped += len(keys) - len(won)
-        await asyncio.gather(*(one(t, key) for t, key in batch if t.chat_id in won))
+        current = [asyncio.create_task(one(t, key)) for t, key in batch if t.chat_id in won]
+        await asyncio.gather(*previous)
+        previous = current
+    await asyncio.gather(*previous)
     stats.finished = utcnow()
     await ledger.finish_run(
         sessions,
@@ -209,18 +265,27 @@ async def send_due_briefings(
     """Send every briefing that is due now (within the catch-up window), each at most once."""
     cutoff = now or utcnow()
     digests: dict[dt.datetime, Digest] = {}
+    loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
+    # The text depends only on these three, so it is rendered once per run for each.
+    texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
 
     async def digest_since(since: dt.datetime) -> Digest:
         if since not in digests:
-            async with sessions() as session:
-                digests[since] = await changes_between(session, since=since, until=cutoff)
+            async with loading:
+                if since not in digests:
+                    async with sessions() as session:
+                        digests[since] = await changes_between(session, since=since, until=cutoff)
         return digests[since]
 
     async def compose(target: ledger.Target) -> list[str]:
         since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
-        zone = ZoneInfo(target.timezone or settings.timezone)
+        zone_name = target.timezone or settings.timezone
+        zone = ZoneInfo(zone_name)
         today = cutoff.astimezone(zone).date()
-        return briefing_messages(await digest_since(since), tz=zone, today=today)
+        key = (since, zone_name, today)
+        if key not in texts:
+            texts[key] = briefing_messages(await digest_since(since), tz=zone, today=today)
+        return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
         async for batch in ledger.stream_subscribers(sessions, slot=slot):

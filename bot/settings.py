@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         default=dt.timedelta(minutes=5),
         description="How long a claim in the delivery ledger holds before others take it over",
     )
-    briefing_rate: float = Field(default=25.0, gt=0, description="Messages per second overall")
+    briefing_rate: float = Field(default=29.0, gt=0, description="Messages per second overall")
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
 
     @field_validator("briefing_catchup", "briefing_sweep", "delivery_lease", mode="before")
