@@ -26,7 +26,6 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import sqlite3
 import sys
@@ -34,7 +33,6 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
+from bench.common import machine
 from bench.store_fill import (
     RARE_WORD,
     FillReport,
@@ -542,27 +541,9 @@ def table_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def environment() -> dict[str, Any]:
     """Versions and machine facts for the record."""
-    versions: dict[str, str | None] = {}
-    for dist in ("python-telegram-bot", "SQLAlchemy", "sqlmodel", "aiosqlite", "dateparser"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    cpu = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     return {
-        "python": platform.python_version(),
+        **machine(("python-telegram-bot", "SQLAlchemy", "sqlmodel", "aiosqlite", "dateparser")),
         "sqlite": sqlite3.sqlite_version,
-        "packages": versions,
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "cpu_pressure_some_avg60": cpu_pressure(),
     }
 

@@ -33,7 +33,6 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import pstats
 import subprocess
 import sys
@@ -42,7 +41,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +56,7 @@ from telegram.ext import AIORateLimiter
 
 import handlers  # noqa: F401  (before bot.delivery, which it imports: no import cycle)
 import store.models  # noqa: F401  (registers the tables)
+from bench.common import machine
 from bot import delivery
 from bot.app import build_application, close_store, open_store
 from bot.context import BriefingApp
@@ -671,33 +670,20 @@ async def phase_memory(fake: FakeProcess, workdir: Path, *, n: int) -> dict[str,
 
 def environment() -> dict[str, Any]:
     """Versions and the machine, for the results file."""
-    versions = {}
-    for dist in (
-        "python-telegram-bot",
-        "httpx",
-        "httpcore",
-        "aiohttp",
-        "aiolimiter",
-        "SQLAlchemy",
-        "sqlmodel",
-        "aiosqlite",
-    ):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[dist] = metadata.version(dist)
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
     return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "versions": versions,
+        **machine(
+            (
+                "python-telegram-bot",
+                "httpx",
+                "httpcore",
+                "aiohttp",
+                "aiolimiter",
+                "SQLAlchemy",
+                "sqlmodel",
+                "aiosqlite",
+            )
+        ),
         "concurrency": delivery.CONCURRENCY,
-        "loadavg_at_start": os.getloadavg(),
     }
 
 

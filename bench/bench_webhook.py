@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import secrets
 import signal
 import socket
@@ -38,7 +37,6 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +47,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.common import machine
 from bot.local_api import FAKE_TOKEN, LocalBotApi
 from bot.webhook import SECRET_HEADER
 from store.db import create_engine, make_session_factory, upgrade_schema
@@ -355,24 +354,7 @@ async def drive(
 
 def environment() -> dict[str, Any]:
     """Versions and the machine, for the results file."""
-    versions = {}
-    for dist in ("python-telegram-bot", "httpx", "aiohttp", "SQLAlchemy", "asyncpg", "sqlmodel"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[dist] = metadata.version(dist)
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "versions": versions,
-        "loadavg_at_start": os.getloadavg(),
-    }
+    return machine(("python-telegram-bot", "httpx", "aiohttp", "SQLAlchemy", "asyncpg", "sqlmodel"))
 
 
 def print_window(window: dict[str, Any]) -> None:
