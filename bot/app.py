@@ -13,6 +13,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 import handlers
+from bot.aiohttp_request import AiohttpRequest
 from bot.context import BotContext, BotData, BriefingApp
 from bot.dates import warm_up
 from bot.processing import PerChatUpdateProcessor
@@ -123,6 +124,10 @@ def build_application(
         builder = builder.base_url(settings.telegram_api_base)
     if settings.telegram_file_base:
         builder = builder.base_file_url(settings.telegram_file_base)
+    if request is None and settings.http_client == "aiohttp":
+        request = AiohttpRequest(connection_pool_size=64)
+        # Long polling keeps its own connection; PTB adds the poll timeout to the read timeout.
+        updates_request = updates_request or AiohttpRequest(connection_pool_size=1)
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:

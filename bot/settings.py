@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         description="How long a claim in the delivery ledger holds before others take it over",
     )
     briefing_rate: float = Field(default=29.0, gt=0, description="Messages per second overall")
+    http_client: str = Field(
+        default="httpx", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
+    )
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
 
     @field_validator("briefing_catchup", "briefing_sweep", "delivery_lease", mode="before")
