@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     briefing_rate: float = Field(default=29.0, gt=0, description="Messages per second overall")
     http_client: str = Field(
-        default="httpx", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
+        default="aiohttp", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
     )
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
 
