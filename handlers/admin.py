@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
 from handlers.common import reply
-from handlers.start import menu_commands
+from handlers.start import MenuCommand, menu_commands
 from store.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -20,26 +20,18 @@ log = logging.getLogger(__name__)
 NOT_AN_EDITOR = "This command is for editors."
 
 
-class AdminCommand(NamedTuple):
-    """A command only editors can use."""
-
-    name: str
-    description: str
-    example: str
-
-
 ADMIN_COMMANDS = (
-    AdminCommand("add", "add a news update (preview, then Save)", "/add HEADLINE + date:, source:"),
-    AdminCommand("position", "record a party's stance on an issue", "/position + party:, issue:"),
-    AdminCommand("exchange", "record a prisoner exchange", "/exchange + date:, returned:"),
-    AdminCommand("round", "record a round of talks", "/round + date:, place:"),
-    AdminCommand("edit", "correct a fact", "/edit U12 + field: value lines"),
-    AdminCommand("retract", "retract a fact, with a reason", "/retract U12 wrong date"),
-    AdminCommand("history", "audit log of a fact", "/history U12"),
-    AdminCommand("import", "import facts: send a JSON file with caption /import", "/import"),
-    AdminCommand("export", "get every fact as a JSON file", "/export"),
-    AdminCommand("broadcast", "breaking news to every subscriber", "/broadcast TEXT"),
-    AdminCommand("stats", "subscribers and the last briefing run", "/stats"),
+    MenuCommand("add", "add a news update (preview, then Save)", "/add HEADLINE + date:, source:"),
+    MenuCommand("position", "record a party's stance on an issue", "/position + party:, issue:"),
+    MenuCommand("exchange", "record a prisoner exchange", "/exchange + date:, returned:"),
+    MenuCommand("round", "record a round of talks", "/round + date:, place:"),
+    MenuCommand("edit", "correct a fact", "/edit U12 + field: value lines"),
+    MenuCommand("retract", "retract a fact, with a reason", "/retract U12 wrong date"),
+    MenuCommand("history", "audit log of a fact", "/history U12"),
+    MenuCommand("import", "import facts: send a JSON file with caption /import", "/import"),
+    MenuCommand("export", "get every fact as a JSON file", "/export"),
+    MenuCommand("broadcast", "breaking news to every subscriber", "/broadcast TEXT"),
+    MenuCommand("stats", "subscribers and the last briefing run", "/stats"),
 )
 
 

@@ -12,8 +12,8 @@ from handlers.common import reply
 from store import queries
 
 
-class PublicCommand(NamedTuple):
-    """A command everyone can use, as /help and the command menu show it."""
+class MenuCommand(NamedTuple):
+    """A command as /help and the command menus show it."""
 
     name: str
     description: str
@@ -21,16 +21,16 @@ class PublicCommand(NamedTuple):
 
 
 PUBLIC_COMMANDS = (
-    PublicCommand("latest", "newest updates, optionally since a date", "/latest 10 since Monday"),
-    PublicCommand("positions", "where each side stands, by party or issue", "/positions nato"),
-    PublicCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
-    PublicCommand("rounds", "timeline of the rounds of talks", "/rounds"),
-    PublicCommand("search", "search every fact", "/search memorandum"),
-    PublicCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
-    PublicCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
-    PublicCommand("brief", "what your next briefing would say now", "/brief"),
-    PublicCommand("unsubscribe", "stop the morning briefing", "/unsubscribe"),
-    PublicCommand("help", "this list", "/help"),
+    MenuCommand("latest", "newest updates, optionally since a date", "/latest 10 since Monday"),
+    MenuCommand("positions", "where each side stands, by party or issue", "/positions nato"),
+    MenuCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
+    MenuCommand("rounds", "timeline of the rounds of talks", "/rounds"),
+    MenuCommand("search", "search every fact", "/search memorandum"),
+    MenuCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
+    MenuCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
+    MenuCommand("brief", "what your next briefing would say now", "/brief"),
+    MenuCommand("unsubscribe", "stop the morning briefing", "/unsubscribe"),
+    MenuCommand("help", "this list", "/help"),
 )
 
 

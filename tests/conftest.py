@@ -153,20 +153,25 @@ async def start_harness(settings: Settings) -> AsyncIterator[Harness]:
         yield harness
 
 
+async def checked_harness(settings: Settings) -> AsyncIterator[Harness]:
+    """start_harness for a fixture: the test fails if any handler raised."""
+    async for harness in start_harness(settings):
+        yield harness
+        assert harness.errors == [], harness.errors
+
+
 @pytest.fixture
 async def seeded_bot(sqlite_url: str) -> AsyncIterator[Harness]:
     """The bot on a fresh SQLite store holding the seed facts."""
-    async for harness in start_harness(make_settings(sqlite_url)):
+    async for harness in checked_harness(make_settings(sqlite_url)):
         yield harness
-        assert harness.errors == [], harness.errors
 
 
 @pytest.fixture
 async def empty_bot(sqlite_url: str) -> AsyncIterator[Harness]:
     """The bot on a fresh, unseeded SQLite store."""
-    async for harness in start_harness(make_settings(sqlite_url, seed_on_empty=False)):
+    async for harness in checked_harness(make_settings(sqlite_url, seed_on_empty=False)):
         yield harness
-        assert harness.errors == [], harness.errors
 
 
 @pytest.fixture

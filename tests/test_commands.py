@@ -37,7 +37,7 @@ from store.models import (
     utcnow,
 )
 from store.transfer import SEED_FILE
-from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.conftest import Chat, Harness, checked_harness, make_settings
 
 SEED: dict[str, Any] = json.loads(SEED_FILE.read_text(encoding="utf-8"))
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -64,17 +64,15 @@ ALL_TABLES = (
 @pytest.fixture
 async def any_bot(database_url: str) -> AsyncIterator[Harness]:
     """The seeded bot on SQLite and (with TEST_POSTGRES_URL) on PostgreSQL."""
-    async for harness in start_harness(make_settings(database_url)):
+    async for harness in checked_harness(make_settings(database_url)):
         yield harness
-        assert harness.errors == [], harness.errors
 
 
 @pytest.fixture
 async def any_empty_bot(database_url: str) -> AsyncIterator[Harness]:
     """The unseeded bot on SQLite and (with TEST_POSTGRES_URL) on PostgreSQL."""
-    async for harness in start_harness(make_settings(database_url, seed_on_empty=False)):
+    async for harness in checked_harness(make_settings(database_url, seed_on_empty=False)):
         yield harness
-        assert harness.errors == [], harness.errors
 
 
 # ------------------------------------------------------------------------------------ reading
