@@ -160,21 +160,21 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                     session, chat_id=chat.id, quiet=value.lower() in ("on", "yes")
                 )
         elif what in ("time", "zone"):
-            update_args = value if what == "time" else f"{value}"
-            if what == "time" and parse_time_of_day(value) is None:
+            new_time = parse_time_of_day(value) if what == "time" else None
+            new_zone = resolve_zone(value) if what == "zone" else None
+            if what == "time" and new_time is None:
                 await reply(update, _bad_time(value))
                 return
-            if what == "zone" and resolve_zone(value) is None:
+            if what == "zone" and new_zone is None:
                 await reply(update, _bad_zone(value))
                 return
             async with context.session() as session:
                 current = await get_subscriber(session, chat_id=chat.id)
             if current is None or not current.subscribed:
-                await reply(update, "Subscribe first: /subscribe " + esc(update_args))
+                await reply(update, "Subscribe first: /subscribe " + esc(value))
                 return
-            at = parse_time_of_day(value) if what == "time" else current.briefing_time
-            zone = resolve_zone(value) if what == "zone" else current.timezone
-            assert at is not None and zone is not None
+            at = new_time or current.briefing_time or context.settings.briefing_time
+            zone = new_zone or current.timezone or context.settings.timezone
             async with context.session() as session:
                 await subscriptions.subscribe(
                     session,
