@@ -22,6 +22,7 @@ from bot.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
 from store import queries
+from store.cache import ReadCache
 from store.db import (
     create_engine,
     current_revision,
@@ -47,7 +48,8 @@ async def open_store(bot_data: BotData) -> None:
     assert settings is not None
     engine = create_engine(settings.database_url)
     bot_data.engine = engine
-    bot_data.sessions = make_session_factory(engine)
+    bot_data.read_cache = ReadCache(engine, max_entries=settings.read_cache_size)
+    bot_data.sessions = make_session_factory(engine, read_cache=bot_data.read_cache)
     revision = await current_revision(engine)
     if revision is None or engine.dialect.name == "sqlite":
         await upgrade_schema(engine)
@@ -67,7 +69,10 @@ async def open_store(bot_data: BotData) -> None:
 
 
 async def close_store(bot_data: BotData) -> None:
-    """Dispose of the engine's connections."""
+    """Dispose of the engine's connections and the read cache's probe."""
+    if bot_data.read_cache is not None:
+        await bot_data.read_cache.close()
+        bot_data.read_cache = None
     if bot_data.engine is not None:
         await bot_data.engine.dispose()
         bot_data.engine = None

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
+from store.cache import ReadCache
 from store.db import SessionFactory
 
 
@@ -19,6 +20,7 @@ class BotData:
     settings: Settings | None = None
     engine: AsyncEngine | None = None
     sessions: SessionFactory | None = None
+    read_cache: ReadCache | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

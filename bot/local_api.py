@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import itertools
 import json
 import math
@@ -25,7 +24,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from telegram.request import BaseRequest, RequestData
@@ -98,15 +97,21 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(_ordered_words(text))
 
 
+_J = TypeVar("_J")
+
+
+def _copy_json(value: _J) -> _J:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), far cheaper than deepcopy."""
+    if isinstance(value, dict):
+        return cast(_J, {k: _copy_json(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return cast(_J, [_copy_json(v) for v in value])
+    return value
+
+
 def utf16_len(s: str) -> int:
     """Return the length of ``s`` in UTF-16 code units, the unit Telegram counts in."""
     return len(s.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _utf16_slice(s: str, start: int, end: int) -> str:
-    return s.encode("utf-16-le", "surrogatepass")[2 * start : 2 * end].decode(
-        "utf-16-le", "surrogatepass"
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,6 +331,9 @@ def _to_bot_api_entities(found: list[list[Any]]) -> list[JSONDict]:
     return entities
 
 
+_MARKUP_BYTE = re.compile(rb"[<&]")
+
+
 def telegram_html_to_plain(
     text: str, *, strict_ampersand: bool = True
 ) -> tuple[str, list[JSONDict]]:
@@ -354,10 +362,14 @@ def telegram_html_to_plain(
                     "Telegram itself would keep it as text)"
                 )
         if c != _LT:
-            if c & 0xC0 != 0x80:  # first byte of a UTF-8 sequence
-                utf16 += 2 if c >= 0xF0 else 1
-            out.append(c)
-            i += 1
+            # Copy the run of plain text up to the next markup byte in one go.
+            special = _MARKUP_BYTE.search(data, i + 1)
+            end = len(data) if special is None else special.start()
+            run = data[i:end]
+            out += run
+            # Runs end at ASCII bytes, so they hold whole UTF-8 sequences: count first bytes.
+            utf16 += len(run) if run.isascii() else utf16_len(run.decode("utf-8"))
+            i = end
             continue
         begin = i
         if _byte(data, i + 1) != _SLASH:
@@ -404,26 +416,33 @@ def _valid_entity(entity: Any) -> bool:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _normalize_text(text: str, entities: list[JSONDict]) -> tuple[str, list[JSONDict]]:
     """Apply tdlib's fix_formatted_text: drop '\\r', blank control chars, trim, prune entities."""
     removed: list[int] = []
-    chars: list[str] = []
-    position = 0
-    for ch in text:
-        if ch == "\r":
-            removed.append(position)
-        else:
-            chars.append(" " if ord(ch) < 32 and ch != "\n" else ch)
-        position += 2 if ord(ch) > 0xFFFF else 1
-    clean = "".join(chars)
+    if _CONTROL.search(text) is None:
+        clean = text
+    else:
+        chars: list[str] = []
+        position = 0
+        for ch in text:
+            if ch == "\r":
+                removed.append(position)
+            else:
+                chars.append(" " if ord(ch) < 32 and ch != "\n" else ch)
+            position += 2 if ord(ch) > 0xFFFF else 1
+        clean = "".join(chars)
 
     def shift(x: int) -> int:
-        return x - bisect_left(removed, x)
+        return x - bisect_left(removed, x) if removed else x
 
+    encoded = clean.encode("utf-16-le", "surrogatepass")
     fixed: list[JSONDict] = []
     for entity in entities:
         start, end = shift(entity["offset"]), shift(entity["offset"] + entity["length"])
-        if _utf16_slice(clean, start, end).strip(" \n"):
+        if encoded[2 * start : 2 * end].decode("utf-16-le", "surrogatepass").strip(" \n"):
             fixed.append({**entity, "offset": start, "length": end - start})
     kept = clean.rstrip(" \n")
     if not kept:
@@ -811,7 +830,7 @@ class LocalBotApi:
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """Return the current Telegram JSON of a message in a chat, or None."""
         stored = self._messages.get((chat_id, message_id))
-        return copy.deepcopy(stored) if stored is not None else None
+        return _copy_json(stored) if stored is not None else None
 
     def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
         """Return the commands set for ``scope`` (default scope) and ``language_code``."""
@@ -819,7 +838,7 @@ class LocalBotApi:
 
     def pending_updates(self) -> list[JSONDict]:
         """Return queued updates not yet confirmed by getUpdates."""
-        return copy.deepcopy(self._updates)
+        return _copy_json(self._updates)
 
     def file_content(self, file_path: str) -> bytes | None:
         """Return the bytes of a registered file by its getFile ``file_path``."""
@@ -869,7 +888,7 @@ class LocalBotApi:
             replied = self._messages.get((message["chat"]["id"], reply_to_message_id))
             if replied is None:
                 raise LookupError(f"no message {reply_to_message_id} to reply to")
-            message["reply_to_message"] = copy.deepcopy(replied)
+            message["reply_to_message"] = _copy_json(replied)
         return self._finish_update({"message": message}, push)
 
     def make_document_message(
@@ -924,7 +943,7 @@ class LocalBotApi:
         query = {
             "id": query_id,
             "from": self._user(user_id, first_name, username, language_code),
-            "message": copy.deepcopy(message),
+            "message": _copy_json(message),
             "chat_instance": str(abs(chat_id) * 7919 % 10**12),
             "data": data,
         }
@@ -984,7 +1003,7 @@ class LocalBotApi:
         return {
             "message_id": next(counter),
             "from": sender,
-            "chat": copy.deepcopy(self._chat_dict(chat_id)),
+            "chat": _copy_json(self._chat_dict(chat_id)),
             "date": int(time.time()),
         }
 
@@ -1094,11 +1113,11 @@ class LocalBotApi:
                 text=raw_text,
                 plain=str(message.get("text", message.get("caption", ""))),
                 parse_mode=parse_mode or p.text("parse_mode") or None,
-                entities=copy.deepcopy(
+                entities=_copy_json(
                     message.get("entities") or message.get("caption_entities") or []
                 ),
                 buttons=_buttons(markup),
-                reply_markup=copy.deepcopy(markup),
+                reply_markup=_copy_json(markup),
                 disable_notification=p.flag("disable_notification"),
                 edited=edited,
                 method=method,
@@ -1122,7 +1141,7 @@ class LocalBotApi:
         sender = {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
         message = self._new_message(chat_id, sender)
         if replied is not None:
-            message["reply_to_message"] = copy.deepcopy(replied)
+            message["reply_to_message"] = _copy_json(replied)
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         return message
@@ -1149,7 +1168,7 @@ class LocalBotApi:
             if (kind in allowed) if allowed else (kind not in _NOT_DEFAULT_UPDATES):
                 kept.append(update)
         self._updates = kept
-        return copy.deepcopy(kept[:limit])
+        return _copy_json(kept[:limit])
 
     @staticmethod
     def _scope_key(scope: Any, language_code: str) -> tuple[str, str]:
@@ -1244,7 +1263,7 @@ class LocalBotApi:
             message["entities"] = entities
         self._messages[(chat_id, message["message_id"])] = message
         self._record(message, p, "sendMessage", raw, edited=False)
-        return copy.deepcopy(message)
+        return _copy_json(message)
 
     async def _edit_message_text(self, p: _Params) -> JSONDict:
         message = self._editable(p)
@@ -1265,7 +1284,7 @@ class LocalBotApi:
             message["entities"] = entities
         self._apply_edit(message, markup)
         self._record(message, p, "editMessageText", raw, edited=True)
-        return copy.deepcopy(message)
+        return _copy_json(message)
 
     async def _edit_message_reply_markup(self, p: _Params) -> JSONDict:
         message = self._editable(p)
@@ -1277,7 +1296,7 @@ class LocalBotApi:
         before = [m for m in self.sent(chat_id) if m.message_id == message_id]
         raw, mode = (before[-1].text, before[-1].parse_mode) if before else (None, None)
         self._record(message, p, "editMessageReplyMarkup", raw, edited=True, parse_mode=mode)
-        return copy.deepcopy(message)
+        return _copy_json(message)
 
     def _apply_edit(self, message: JSONDict, markup: JSONDict | None) -> None:
         message.pop("reply_markup", None)
@@ -1340,7 +1359,7 @@ class LocalBotApi:
         key = self._scope_key(
             p.obj("scope", "can't parse BotCommandScope JSON object"), p.text("language_code") or ""
         )
-        return copy.deepcopy(self._commands.get(key, []))
+        return _copy_json(self._commands.get(key, []))
 
     async def _delete_my_commands(self, p: _Params) -> bool:
         key = self._scope_key(
@@ -1385,7 +1404,7 @@ class LocalBotApi:
             message["caption_entities"] = entities
         self._messages[(chat_id, message["message_id"])] = message
         self._record(message, p, "sendDocument", raw, edited=False)
-        return copy.deepcopy(message)
+        return _copy_json(message)
 
     async def _get_file(self, p: _Params) -> JSONDict:
         stored = self._files.get(p.text("file_id") or "")

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.cache import CACHE_INFO_KEY, ReadCache
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -41,9 +43,12 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def make_session_factory(engine: AsyncEngine) -> SessionFactory:
-    """A session factory whose objects stay readable after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_session_factory(
+    engine: AsyncEngine, *, read_cache: ReadCache | None = None
+) -> SessionFactory:
+    """A session factory whose objects stay readable after commit, optionally with a ReadCache."""
+    info = {} if read_cache is None else {CACHE_INFO_KEY: read_cache}
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -344,6 +344,32 @@ class Broadcast(SQLModel, table=True):
     created_at: dt.datetime = _stamp(default_factory=utcnow)
 
 
+class StoreMeta(SQLModel, table=True):
+    """Counters the store keeps about itself; `facts` is bumped by every write readers can see."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(max_length=32, primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)
+
+
+# The tables whose rows the read commands show: a write to any of them bumps store_meta.facts
+# (triggers, migration 0004), which is what keeps store/cache.py correct across processes.
+VERSIONED_TABLES = (
+    "party",
+    "issue",
+    "source",
+    "citation",
+    "talk_round",
+    "news_update",
+    "position",
+    "exchange",
+    "exchange_count",
+    "search_doc",
+)
+FACTS_VERSION_KEY = "facts"
+
+
 FACT_TABLES: dict[FactKind, type[FactBase]] = {
     FactKind.UPDATE: NewsUpdate,
     FactKind.POSITION: Position,

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.cache import cached_read
 from store.facts import split_list
 from store.models import (
     Citation,
@@ -95,6 +96,7 @@ async def update_views(session: AsyncSession, rows: Sequence[NewsUpdate]) -> lis
     ]
 
 
+@cached_read
 async def latest_updates(
     session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
 ) -> Page[UpdateView]:
@@ -140,6 +142,7 @@ class NameMatch:
     suggestions: tuple[NamedThing, ...] = ()
 
 
+@cached_read
 async def parties_and_issues(session: AsyncSession) -> list[NamedThing]:
     """Every party and issue, parties first, each with its aliases."""
     parties = (await session.exec(select(Party).order_by(col(Party.name)))).all()
@@ -212,6 +215,7 @@ def positions_select() -> Any:
     )
 
 
+@cached_read
 async def current_positions(
     session: AsyncSession,
     *,
@@ -234,6 +238,7 @@ async def current_positions(
     return _page(await position_views(session, stmt), offset=offset, limit=limit)
 
 
+@cached_read
 async def position_history(
     session: AsyncSession,
     *,
@@ -296,6 +301,7 @@ def exchanges_select() -> Any:
     )
 
 
+@cached_read
 async def list_exchanges(
     session: AsyncSession, *, limit: int, offset: int = 0
 ) -> Page[ExchangeView]:
@@ -310,25 +316,12 @@ async def list_exchanges(
     return _page(await exchange_views(session, rows), offset=offset, limit=limit)
 
 
-# Totals are an aggregate over every exchange (~50 ms at 10k). They are cached per database and
-# recomputed whenever the exchange table's version changes, so another process's write (a new
-# row, or an edit or retraction, which bumps updated_at) is seen at once.
-_totals_cache: dict[str, tuple[tuple[int, Any], list[YearTotals]]] = {}
-
-
+# Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
+# them until the next write to the facts.
+@cached_read
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
     """People returned to each party per year, over completed live exchanges, newest year first."""
-    version_row = (
-        await session.exec(select(func.count(col(Exchange.id)), func.max(Exchange.updated_at)))
-    ).one()
-    version = (int(version_row[0]), version_row[1])
-    where = session.get_bind().engine.url.render_as_string(hide_password=True)
-    cached = _totals_cache.get(where)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    totals = await _compute_exchange_totals(session)
-    _totals_cache[where] = (version, totals)
-    return totals
+    return await _compute_exchange_totals(session)
 
 
 async def _compute_exchange_totals(session: AsyncSession) -> list[YearTotals]:
@@ -393,6 +386,7 @@ async def round_views(session: AsyncSession, rows: Sequence[TalkRound]) -> list[
     return [_round_view(r, sources) for r in rows]
 
 
+@cached_read
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
     """Live rounds of talks, newest first."""
     stmt = (
@@ -417,6 +411,7 @@ def search_terms(query: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(query)][:12]
 
 
+@cached_read
 async def search_facts(
     session: AsyncSession, *, query: str, limit: int, offset: int = 0
 ) -> Page[Fact]:

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from sqlmodel import col, func, select
 
 from store import facts, queries
+from store.cache import ReadCache
 from store.db import (
     SessionFactory,
     alembic_config,
@@ -29,6 +30,7 @@ from store.models import (
     Party,
     Position,
     SearchDoc,
+    StoreMeta,
     Subscriber,
 )
 from store.transfer import (
@@ -303,11 +305,38 @@ async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory
     assert listed.items[0].counts[0].returned is None
 
 
-async def test_exchange_totals_follow_writes_from_anywhere(database_url: str) -> None:
-    # Two engines stand for two processes: totals cached by one must follow the other's writes.
+async def _facts_version(sessions: SessionFactory) -> int:
+    async with sessions() as session:
+        return (await session.exec(select(StoreMeta.value))).one()
+
+
+async def test_facts_version_moves_with_fact_writes_only(sessions: SessionFactory) -> None:
+    start = await _facts_version(sessions)
+    await _party_issue(sessions)
+    after_party = await _facts_version(sessions)
+    assert after_party > start
+    async with sessions() as session:
+        await facts.create_update(session, date=D(2025, 6, 2), headline="Talks in Istanbul")
+        await session.commit()
+    after_update = await _facts_version(sessions)
+    assert after_update > after_party
+    async with sessions() as session:
+        await queries.record_chat(session, chat_id=7, chat_type="private", language_code="en")
+    assert await _facts_version(sessions) == after_update  # a subscriber is not a fact
+    async with sessions() as session:
+        row = (await session.exec(select(NewsUpdate))).one()
+        await session.delete(row)
+        await session.commit()
+    assert await _facts_version(sessions) > after_update
+
+
+async def test_read_cache_follows_writes_from_anywhere(database_url: str) -> None:
+    # Two engines stand for two processes: answers cached by one must follow the other's writes.
     first, second = create_engine(database_url), create_engine(database_url)
     await upgrade_schema(first)
-    a_sessions, b_sessions = make_session_factory(first), make_session_factory(second)
+    cache = ReadCache(first)
+    a_sessions = make_session_factory(first, read_cache=cache)
+    b_sessions = make_session_factory(second)
     try:
         async with a_sessions() as session:
             alpha = Party(key="a", name="Alpha")
@@ -316,29 +345,85 @@ async def test_exchange_totals_follow_writes_from_anywhere(database_url: str) ->
             x = await facts.create_exchange(
                 session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
             )
+            await facts.create_update(session, date=D(2025, 6, 2), headline="Round two")
+            await facts.create_update(session, date=D(2025, 6, 3), headline="Lists swapped")
             await session.commit()
-        async with a_sessions() as session:
-            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
+        for _ in range(2):
+            async with a_sessions() as session:
+                assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
+                page = await queries.latest_updates(session, limit=5)
+                assert [u.headline for u in page.items] == ["Lists swapped", "Round two"]
+        assert (cache.hits, cache.misses) == (2, 2)
+
         async with b_sessions() as session:
             party = (await session.exec(select(Party))).one()
             await facts.create_exchange(
                 session, date=D(2025, 5, 24), returned=[(party, 10)], status="completed"
             )
+            newest = (
+                await session.exec(select(NewsUpdate).where(NewsUpdate.headline == "Lists swapped"))
+            ).one()
+            newest.retracted_at = dt.datetime.now(dt.UTC)
+            session.add(newest)
             await session.commit()
         async with a_sessions() as session:
             assert (await queries.exchange_totals(session))[0].per_party[0].returned == 400
+            page = await queries.latest_updates(session, limit=5)
+        assert [u.headline for u in page.items] == ["Round two"]  # the retraction is seen at once
+
         async with b_sessions() as session:
             row = await session.get(Exchange, x.id)
             assert row is not None
             row.retracted_at = row.updated_at = dt.datetime.now(dt.UTC)
             session.add(row)
             await session.commit()
+            await queries.record_chat(session, chat_id=9, chat_type="private", language_code=None)
         async with a_sessions() as session:
             totals = await queries.exchange_totals(session)
         assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
+        hits = cache.hits
+        async with a_sessions() as session:
+            await queries.exchange_totals(session)
+        assert cache.hits == hits + 1  # a subscriber row written meanwhile keeps the cache
     finally:
+        await cache.close()
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> None:
+    engine = create_engine(database_url)
+    await upgrade_schema(engine)
+    cache = ReadCache(engine)
+    sessions = make_session_factory(engine, read_cache=cache)
+    try:
+        async with sessions() as session:
+            assert (await queries.latest_updates(session, limit=5)).items == []
+        async with sessions() as session:
+            await facts.create_update(session, date=D(2025, 6, 2), headline="Not yet committed")
+            page = await queries.latest_updates(session, limit=5)
+            assert [u.headline for u in page.items] == ["Not yet committed"]
+            await session.rollback()
+        async with sessions() as session:
+            assert (await queries.latest_updates(session, limit=5)).items == []
+    finally:
+        await cache.close()
+        await engine.dispose()
+
+
+async def test_read_cache_off_when_size_is_zero(database_url: str) -> None:
+    engine = create_engine(database_url)
+    await upgrade_schema(engine)
+    cache = ReadCache(engine, max_entries=0)
+    sessions = make_session_factory(engine, read_cache=cache)
+    try:
+        for _ in range(2):
+            async with sessions() as session:
+                await queries.latest_updates(session, limit=5)
+        assert (cache.hits, cache.misses) == (0, 0)
+    finally:
+        await cache.close()
+        await engine.dispose()
 
 
 async def test_record_chat_keeps_first_seen(sessions: SessionFactory) -> None:

@@ -1,0 +1,77 @@
+"""A facts version: one counter that every write to a shown table bumps, for the read cache.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-27
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Frozen copies of store.models.VERSIONED_TABLES and FACTS_VERSION_KEY as of this revision.
+TABLES = (
+    "party",
+    "issue",
+    "source",
+    "citation",
+    "talk_round",
+    "news_update",
+    "position",
+    "exchange",
+    "exchange_count",
+    "search_doc",
+)
+KEY = "facts"
+_BUMP = f"UPDATE store_meta SET value = value + 1 WHERE key = '{KEY}'"
+
+
+def upgrade() -> None:
+    """Add store_meta with the facts counter and the triggers that bump it on every write."""
+    op.create_table(
+        "store_meta",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.execute(f"INSERT INTO store_meta (key, value) VALUES ('{KEY}', 1)")
+    if op.get_bind().dialect.name == "postgresql":
+        # Statement-level: a bulk import bumps the counter once per statement, not per row.
+        op.execute(
+            "CREATE FUNCTION bump_facts_version() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {_BUMP}; RETURN NULL; END $$"
+        )
+        for table in TABLES:
+            op.execute(
+                f'CREATE TRIGGER "{table}_facts_version" '
+                f'AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION bump_facts_version()"
+            )
+    else:
+        # SQLite has only row-level triggers; one UPDATE of a one-row table costs microseconds.
+        for table in TABLES:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                op.execute(
+                    f'CREATE TRIGGER "{table}_facts_version_{event.lower()}" '
+                    f'AFTER {event} ON "{table}" BEGIN {_BUMP}; END'
+                )
+
+
+def downgrade() -> None:
+    """Drop the triggers, the function and store_meta."""
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version" ON "{table}"')
+        op.execute("DROP FUNCTION IF EXISTS bump_facts_version()")
+    else:
+        for table in TABLES:
+            for event in ("insert", "update", "delete"):
+                op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version_{event}"')
+    op.drop_table("store_meta")
