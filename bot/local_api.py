@@ -151,6 +151,7 @@ _TYPE_PRIORITY = {
     )
 }
 _USER_LINK = re.compile(r"tg:(?://)?user\?(?:.*&)?id=(\d+)(?:&.*)?", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):(//)?")
 
 
@@ -180,8 +181,21 @@ def _decode_html_entity(data: bytes, pos: int) -> tuple[int, int]:
     return code, end + (_byte(data, end) == ord(";"))
 
 
+# The two shapes bots send most, ``<b>`` and ``<a href="https://…">``, parsed in one regex match;
+# anything else (other attributes, entities in values, odd spacing) takes tdlib's byte-wise path.
+_PLAIN_START_TAG = re.compile(rb"<([a-zA-Z-]+)>")
+_PLAIN_END_TAG = re.compile(rb"</([a-zA-Z-]*)>")
+_SIMPLE_LINK_TAG = re.compile(rb'<[aA] href="([^"&\x00]*)">')
+
+
 def _parse_start_tag(data: bytes, begin: int) -> tuple[str, str, int]:
     """Parse ``<tag attr=...>`` at ``begin``; return (tag, argument, index of the closing '>')."""
+    if simple := _PLAIN_START_TAG.match(data, begin):
+        tag = simple.group(1).lower().decode("ascii")
+        if tag in _SUPPORTED_TAGS and tag != "span":
+            return tag, "", simple.end() - 1
+    elif link := _SIMPLE_LINK_TAG.match(data, begin):
+        return "a", link.group(1).decode("utf-8", "replace"), link.end() - 1
     i = begin + 1
     while _byte(data, i) not in _SPACES and _byte(data, i) != _GT:
         i += 1
@@ -255,7 +269,7 @@ def _parse_start_tag(data: bytes, begin: int) -> tuple[str, str, int]:
 def _checked_link(url: str, *, button: bool = False) -> str | None:
     """Return the link Telegram would keep for ``url``, or None if Telegram drops/refuses it."""
     url = url.strip()
-    if not url or any(ch.isspace() for ch in url):
+    if not url or _WHITESPACE.search(url):
         return None
     match = _SCHEME.match(url)
     scheme = match.group(1).lower() if match else ""
@@ -378,14 +392,17 @@ def telegram_html_to_plain(
         else:
             if not stack:
                 raise HtmlParseError(f"Unexpected end tag at byte offset {begin}")
-            i += 2
-            while _byte(data, i) not in _SPACES and _byte(data, i) != _GT:
-                i += 1
-            end_tag = data[begin + 2 : i].lower().decode("utf-8", "replace")
-            while _byte(data, i) != 0 and _byte(data, i) in _SPACES:
-                i += 1
-            if _byte(data, i) != _GT:
-                raise HtmlParseError(f"Unclosed end tag at byte offset {begin}")
+            if simple_end := _PLAIN_END_TAG.match(data, begin):
+                end_tag, i = simple_end.group(1).lower().decode("ascii"), simple_end.end() - 1
+            else:
+                i += 2
+                while _byte(data, i) not in _SPACES and _byte(data, i) != _GT:
+                    i += 1
+                end_tag = data[begin + 2 : i].lower().decode("utf-8", "replace")
+                while _byte(data, i) != 0 and _byte(data, i) in _SPACES:
+                    i += 1
+                if _byte(data, i) != _GT:
+                    raise HtmlParseError(f"Unclosed end tag at byte offset {begin}")
             tag, argument, offset, start = stack.pop()
             if end_tag and end_tag != tag:
                 raise HtmlParseError(
@@ -393,7 +410,10 @@ def telegram_html_to_plain(
                     f'found "</{end_tag}>"'
                 )
             if utf16 > offset:
-                inner = bytes(out[start:]).decode("utf-8", "surrogatepass")
+                # Only a link without href needs its text (as the URL): decode it only then.
+                inner = ""
+                if tag == "a" and not argument:
+                    inner = bytes(out[start:]).decode("utf-8", "surrogatepass")
                 _close_tag(found, tag, argument, offset, utf16 - offset, inner)
         i += 1  # skip '>'
     if stack:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -19,6 +22,7 @@ from handlers.common import (
 from handlers.render import esc, position_blocks, with_refs
 from store import queries
 from store.queries import NamedThing
+from store.views import Page, PositionView
 
 PAGE_SIZE = 8
 
@@ -30,20 +34,16 @@ USAGE = (
 )
 
 
-async def _unknown_name(update: Update, context: BotContext, name: str) -> None:
-    async with context.session() as session:
-        things = await queries.parties_and_issues(session)
-    match = queries.match_name(name, things)
+def _unknown_name(name: str, match: queries.NameMatch, things: Sequence[NamedThing]) -> str:
     parties = ", ".join(esc(t.name) for t in things if t.kind == "party")
     issues = ", ".join(esc(t.name) for t in things if t.kind == "issue")
     hint = ""
     if match.suggestions:
         hint = "Did you mean " + " or ".join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
         hint += "?\n\n"
-    await reply(
-        update,
+    return (
         f"I don't know “{esc(name[:60])}” as a party or an issue.\n{hint}"
-        f"<b>Parties:</b> {parties or 'none yet'}\n<b>Issues:</b> {issues or 'none yet'}",
+        f"<b>Parties:</b> {parties or 'none yet'}\n<b>Issues:</b> {issues or 'none yet'}"
     )
 
 
@@ -60,27 +60,33 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
         await reply(update, "Which issue? " + USAGE)
         return
     target: NamedThing | None = None
-    if name:
-        async with context.session() as session:
+    key = "-"
+    page: Page[PositionView] | None = None
+    answer = ""
+    # One session for the name lookup and the page; the reply is sent after it is closed.
+    async with context.session() as session:
+        if name:
             match = await queries.find_party_or_issue(session, name=name)
-        if match.found is None:
-            await _unknown_name(update, context, name)
-            return
-        target = match.found
-    if history:
-        assert target is not None
-        if target.kind != "issue":
-            await reply(
-                update,
+            target = match.found
+            if target is None:
+                answer = _unknown_name(name, match, await queries.parties_and_issues(session))
+        if target is not None and history and target.kind != "issue":
+            answer = (
                 f"History is kept per issue; <b>{esc(target.name)}</b> is a party. "
-                f"Try <code>/positions {esc(target.key)}</code> for its current stances, or "
-                "<code>/positions history territory</code>.",
+                f"Try <code>/positions {esc(target.key)}</code> for its current stances, "
+                "or <code>/positions history territory</code>."
             )
-            return
-        await show_history(update, context, issue_id=target.id, offset=0)
-        return
-    key = "-" if target is None else f"{target.kind[0]}{target.id}"
-    await show_current(update, context, key=key, offset=0)
+        elif target is not None and history:
+            page = await _history_page(session, issue_id=target.id, offset=0)
+        elif not answer:
+            key = "-" if target is None else f"{target.kind[0]}{target.id}"
+            page = await _current_page(session, key=key, offset=0)
+    if page is None:
+        await reply(update, answer)
+    elif history and target is not None:
+        await send_history(update, context, page, issue_id=target.id, offset=0)
+    else:
+        await send_current(update, context, page, key=key, offset=0)
 
 
 async def positions_page_btn(update: Update, context: BotContext) -> None:
@@ -91,24 +97,48 @@ async def positions_page_btn(update: Update, context: BotContext) -> None:
         return
     try:
         if fields[1] == "now":
-            await show_current(update, context, key=fields[2], offset=offset)
+            async with context.session() as session:
+                page = await _current_page(session, key=fields[2], offset=offset)
+            await send_current(update, context, page, key=fields[2], offset=offset)
         else:
-            await show_history(update, context, issue_id=int(fields[2]), offset=offset)
+            issue_id = int(fields[2])
+            async with context.session() as session:
+                page = await _history_page(session, issue_id=issue_id, offset=offset)
+            await send_history(update, context, page, issue_id=issue_id, offset=offset)
     except ValueError:
         await stale_button(update, context)
 
 
-async def show_current(update: Update, context: BotContext, *, key: str, offset: int) -> None:
-    """One page of current stances; key is '-', 'p<party id>' or 'i<issue id>'."""
+def _key_ids(key: str) -> tuple[int | None, int | None]:
+    """'-', 'p<party id>' or 'i<issue id>' as (party id, issue id); ValueError when malformed."""
     party_id = int(key[1:]) if key.startswith("p") else None
     issue_id = int(key[1:]) if key.startswith("i") else None
-    async with context.session() as session:
-        page = await queries.current_positions(
-            session, limit=PAGE_SIZE, offset=offset, party_id=party_id, issue_id=issue_id
-        )
+    if key != "-" and party_id is None and issue_id is None:
+        raise ValueError(key)
+    return party_id, issue_id
+
+
+async def _current_page(session: AsyncSession, *, key: str, offset: int) -> Page[PositionView]:
+    party_id, issue_id = _key_ids(key)
+    return await queries.current_positions(
+        session, limit=PAGE_SIZE, offset=offset, party_id=party_id, issue_id=issue_id
+    )
+
+
+async def _history_page(session: AsyncSession, *, issue_id: int, offset: int) -> Page[PositionView]:
+    return await queries.position_history(
+        session, issue_id=issue_id, limit=PAGE_SIZE, offset=offset
+    )
+
+
+async def send_current(
+    update: Update, context: BotContext, page: Page[PositionView], *, key: str, offset: int
+) -> None:
+    """Send one page of current stances; key is '-', 'p<party id>' or 'i<issue id>'."""
     if not page.items:
         await reply(update, "No positions on file for that yet. /positions lists them all.")
         return
+    party_id, issue_id = _key_ids(key)
     by_party = party_id is not None
     subject = page.items[0].party if by_party else (page.items[0].issue if issue_id else "")
     title = f"Where {esc(subject)} stands" if by_party else "Current positions"
@@ -131,12 +161,10 @@ async def show_current(update: Update, context: BotContext, *, key: str, offset:
     )
 
 
-async def show_history(update: Update, context: BotContext, *, issue_id: int, offset: int) -> None:
-    """One page of every stance taken on an issue, newest first."""
-    async with context.session() as session:
-        page = await queries.position_history(
-            session, issue_id=issue_id, limit=PAGE_SIZE, offset=offset
-        )
+async def send_history(
+    update: Update, context: BotContext, page: Page[PositionView], *, issue_id: int, offset: int
+) -> None:
+    """Send one page of every stance taken on an issue, newest first."""
     if not page.items:
         await reply(update, "No positions on file for that issue yet.")
         return

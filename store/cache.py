@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CACHE_INFO_KEY = "read_cache"
 _WROTE_INFO_KEY = "read_cache_bypass"
+_VERSION_INFO_KEY = "read_cache_version"
 _MISSING = object()
 _VERSION_SQL = "SELECT value FROM store_meta WHERE key = ?"
 
@@ -131,7 +132,10 @@ def cached_read(
         cache: ReadCache | None = session.info.get(CACHE_INFO_KEY)
         if cache is None or cache.max_entries <= 0 or session.info.get(_WROTE_INFO_KEY):
             return await fn(session, *args, **kwargs)
-        version = await cache.facts_version(session)
+        # One probe per session: its reads then all answer as of the same version.
+        version = session.info.get(_VERSION_INFO_KEY)
+        if version is None:
+            version = session.info[_VERSION_INFO_KEY] = await cache.facts_version(session)
         if version is None:
             return await fn(session, *args, **kwargs)
         key = (fn.__qualname__, args, tuple(sorted(kwargs.items())))

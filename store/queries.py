@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import re
 import unicodedata
@@ -116,6 +117,7 @@ async def latest_updates(
 # ---------------------------------------------------------------- parties and issues
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(value: str) -> str:
     """Casefold, strip accents and punctuation, collapse spaces: for forgiving name matching."""
     decomposed = unicodedata.normalize("NFKD", value.casefold())
@@ -180,6 +182,7 @@ def match_name(text_: str, things: Sequence[NamedThing]) -> NameMatch:
     return NameMatch(found=None, suggestions=tuple(suggestions.values())[:3])
 
 
+@cached_read
 async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
     """Find the party or issue a user means by `name`."""
     return match_name(name, await parties_and_issues(session))

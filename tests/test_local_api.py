@@ -93,6 +93,29 @@ def test_parser_refuses_like_telegram(html: str, message: str) -> None:
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    ("fast", "slow"),
+    [
+        # Left: the shapes the regex fast paths take; right: the same with spacing that forces
+        # tdlib's byte-wise path. Both must give the same text and entities.
+        ("<B>Kyiv</B> <i>é</i>", "<B >Kyiv</B > <i >é</i >"),
+        (
+            '<a href="https://x.example/a?b=1">Reuters</a>',
+            "<a href='https://x.example/a?b=1' >Reuters</a>",
+        ),
+        (
+            '<a href="https://x.example/п">Лінк</a> ok',
+            "<a  href='https://x.example/п'>Лінк</a > ok",
+        ),
+        ('<a href="">https://t.example</a>', "<a href=''>https://t.example</a>"),
+        ("<a>www.example.org</a>", "<a >www.example.org</a>"),
+    ],
+)
+def test_parser_fast_paths_agree_with_the_bytewise_parser(fast: str, slow: str) -> None:
+    assert telegram_html_to_plain(fast) == telegram_html_to_plain(slow)
+    assert telegram_html_to_plain(fast)[1]  # each really yields an entity
+
+
 def test_parser_ampersand_strict_by_default_lenient_on_request() -> None:
     with pytest.raises(HtmlParseError, match='Unescaped "&" at byte offset 2'):
         telegram_html_to_plain("AT&T")
