@@ -588,7 +588,7 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
         f"({search_share:.0%})."
     )
 
-    api = LocalBotApi()
+    api = LocalBotApi(max_messages=1000)
     settings = make_settings(database_url, read_cache_size=args.read_cache_size)
     app = build_application(settings, request=LocalRequest(api), updates_request=LocalRequest(api))
     errors: list[BaseException] = []
@@ -725,7 +725,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="store size factor (1 = 100k updates)"
     )
-    parser.add_argument("--iterations", type=int, default=300, help="timed calls per command")
+    parser.add_argument("--iterations", type=int, default=1000, help="timed calls per command")
     parser.add_argument("--warmup", type=int, default=50, help="untimed calls per command first")
     parser.add_argument("--db", type=Path, help="SQLite file to fill, or reuse if already filled")
     parser.add_argument("--seed", type=int, default=20251127, help="random seed of the data")

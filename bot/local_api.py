@@ -103,9 +103,11 @@ _J = TypeVar("_J")
 def _copy_json(value: _J) -> _J:
     """A deep copy of JSON-shaped data (dicts, lists, scalars), far cheaper than deepcopy."""
     if isinstance(value, dict):
-        return cast(_J, {k: _copy_json(v) for k, v in value.items()})
+        return cast(
+            _J, {k: _copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        )
     if isinstance(value, list):
-        return cast(_J, [_copy_json(v) for v in value])
+        return cast(_J, [_copy_json(v) if isinstance(v, dict | list) else v for v in value])
     return value
 
 
@@ -712,6 +714,7 @@ class LocalBotApi:
         rate_limit_per_second: float | None = None,
         strict_ampersand: bool = True,
         require_known_chats: bool = False,
+        max_messages: int | None = None,
     ) -> None:
         self.bot_user: JSONDict = {
             "id": bot_id,
@@ -728,6 +731,9 @@ class LocalBotApi:
         self.rate_limit_per_second = rate_limit_per_second
         self.strict_ampersand = strict_ampersand
         self.require_known_chats = require_known_chats
+        # Telegram keeps every message; a long benchmark would then keep hundreds of thousands
+        # of dicts alive in the bot's process and time the garbage collector, not the bot.
+        self.max_messages = max_messages
         self.calls: list[tuple[str, JSONDict]] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.chat_actions: list[tuple[int, str]] = []
@@ -839,6 +845,12 @@ class LocalBotApi:
     def documents(self, chat_id: int | None = None) -> list[SentMessage]:
         """Return the documents the bot sent (optionally to one chat), in order."""
         return [m for m in self.sent(chat_id) if m.document is not None and not m.edited]
+
+    def _keep(self, chat_id: int, message: JSONDict) -> None:
+        """Store a message for later edits; beyond max_messages the oldest is forgotten."""
+        self._messages[(chat_id, message["message_id"])] = message
+        if self.max_messages is not None and len(self._messages) > self.max_messages:
+            del self._messages[next(iter(self._messages))]
 
     def clear(self) -> None:
         """Forget recorded output (sent log, calls, answers, actions); chats and messages stay."""
@@ -1015,7 +1027,7 @@ class LocalBotApi:
         message = self._new_message(
             chat_id, self._user(user_id, first_name, username, language_code)
         )
-        self._messages[(chat_id, message["message_id"])] = message
+        self._keep(chat_id, message)
         return message
 
     def _new_message(self, chat_id: int, sender: JSONDict) -> JSONDict:
@@ -1281,7 +1293,7 @@ class LocalBotApi:
         message["text"] = plain
         if entities:
             message["entities"] = entities
-        self._messages[(chat_id, message["message_id"])] = message
+        self._keep(chat_id, message)
         self._record(message, p, "sendMessage", raw, edited=False)
         return _copy_json(message)
 
@@ -1422,7 +1434,7 @@ class LocalBotApi:
             message["caption"] = caption
         if entities:
             message["caption_entities"] = entities
-        self._messages[(chat_id, message["message_id"])] = message
+        self._keep(chat_id, message)
         self._record(message, p, "sendDocument", raw, edited=False)
         return _copy_json(message)
 

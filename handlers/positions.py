@@ -24,7 +24,7 @@ from store import queries
 from store.queries import NamedThing
 from store.views import Page, PositionView
 
-PAGE_SIZE = 8
+PAGE_SIZE = 6
 
 USAGE = (
     "Usage: <code>/positions</code> (everything), <code>/positions PARTY</code>, "

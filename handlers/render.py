@@ -214,14 +214,15 @@ def with_refs(blocks: Sequence[str], facts: Sequence[Fact], show: bool) -> list[
 
 def join_blocks(header: str, blocks: Sequence[str], footer: str = "") -> tuple[str, int]:
     """Header plus as many blocks as fit in one message; returns the text and how many fit."""
-    text = header
+    # Tags and entities never span blocks, so visible lengths add up block by block.
+    parts = [header] if header else []
+    length = visible_length(header) + visible_length(footer)
     used = 0
     for block in blocks:
-        candidate = f"{text}\n\n{block}" if text else block
-        if used and visible_length(candidate + footer) > MESSAGE_LIMIT:
+        grown = length + visible_length(block) + (2 if parts else 0)
+        if used and grown > MESSAGE_LIMIT:
             break
-        text = candidate
+        parts.append(block)
+        length = grown
         used += 1
-    if footer:
-        text += footer
-    return text, used
+    return "\n\n".join(parts) + footer, used

@@ -19,6 +19,7 @@ from sqlmodel import func, select
 from telegram import Update
 
 from bot.local_api import SentMessage, utf16_len
+from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
 from handlers.start import PUBLIC_COMMANDS
 from store import facts, queries
 from store.models import (
@@ -542,9 +543,10 @@ def seed_current_stances() -> set[tuple[str, str, str]]:
 async def test_positions_lists_every_current_stance_grouped_by_issue(seeded_bot: Harness) -> None:
     chat = seeded_bot.chat()
     pages = await turn_pages(chat, await chat.ask("/positions"), "More")
-    assert len(pages) == 2
+    assert len(pages) == -(-len(SEED["positions"]) // POSITIONS_PAGE_SIZE)
     assert pages[0].plain.startswith("🧭 Current positions")
-    assert labels(pages[1]) == ["◀ Back"]
+    assert labels(pages[-1]) == ["◀ Back"]
+    assert all(len(grouped(page)) == POSITIONS_PAGE_SIZE for page in pages[:-1])
 
     rows = [row for page in pages for row in grouped(page)]
     assert {(h, who, stance) for h, who, stance in rows} == {
