@@ -50,22 +50,27 @@ async def open_store(bot_data: BotData) -> None:
     bot_data.engine = engine
     bot_data.read_cache = ReadCache(engine, max_entries=settings.read_cache_size)
     bot_data.sessions = make_session_factory(engine, read_cache=bot_data.read_cache)
-    revision = await current_revision(engine)
-    if revision is None or engine.dialect.name == "sqlite":
-        await upgrade_schema(engine)
-    elif revision != head_revision():
-        # Shared databases change schema only through `python -m bot migrate`, never by
-        # whichever replica happens to start first.
-        raise SchemaOutOfDate(
-            f"The database schema is at revision {revision} but this version needs "
-            f"{head_revision()}: run `python -m bot migrate` first."
-        )
-    if settings.seed_on_empty:
-        async with bot_data.sessions() as session:
-            counts = await queries.count_facts(session)
-            if not any(counts.values()) and not await queries.parties_and_issues(session):
-                report = await load_seed(session)
-                log.info("Seeded an empty store: %s", report.summary())
+    try:
+        revision = await current_revision(engine)
+        if revision is None or engine.dialect.name == "sqlite":
+            await upgrade_schema(engine)
+        elif revision != head_revision():
+            # Shared databases change schema only through `python -m bot migrate`, never by
+            # whichever replica happens to start first.
+            raise SchemaOutOfDate(
+                f"The database schema is at revision {revision} but this version needs "
+                f"{head_revision()}: run `python -m bot migrate` first."
+            )
+        if settings.seed_on_empty:
+            async with bot_data.sessions() as session:
+                counts = await queries.count_facts(session)
+                if not any(counts.values()) and not await queries.parties_and_issues(session):
+                    report = await load_seed(session)
+                    log.info("Seeded an empty store: %s", report.summary())
+    except BaseException:
+        # Nothing stays open behind a failed start (the cache's probe runs a worker thread).
+        await close_store(bot_data)
+        raise
 
 
 async def close_store(bot_data: BotData) -> None:
