@@ -725,7 +725,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="store size factor (1 = 100k updates)"
     )
-    parser.add_argument("--iterations", type=int, default=1000, help="timed calls per command")
+    parser.add_argument("--iterations", type=int, default=3000, help="timed calls per command")
     parser.add_argument("--warmup", type=int, default=50, help="untimed calls per command first")
     parser.add_argument("--db", type=Path, help="SQLite file to fill, or reuse if already filled")
     parser.add_argument("--seed", type=int, default=20251127, help="random seed of the data")

