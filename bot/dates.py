@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -87,13 +86,7 @@ def parse_date(
         return None
     if (absolute := _absolute_date(text)) is not None:
         return absolute
-    base = (now or dt.datetime.now(tz)).astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
-    return _parse_relative(text, tuple(languages), base)
-
-
-# dateparser takes 1-4 ms a call; "since Monday" typed twice in the same minute means the same day.
-@functools.lru_cache(maxsize=512)
-def _parse_relative(text: str, languages: tuple[str, ...], base: dt.datetime) -> dt.date | None:
+    base = (now or dt.datetime.now(tz)).astimezone(tz).replace(tzinfo=None)
     parsed = dateparser.parse(
         text,
         languages=list(languages),

@@ -15,6 +15,7 @@ connection in one thread hop (~0.08 ms); on PostgreSQL through the session.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import sqlite3
@@ -24,6 +25,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 from sqlalchemy import TextClause, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import select
@@ -57,32 +59,49 @@ class ReadCache:
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             self._sqlite_path = url.database
         self._probe: aiosqlite.Connection | None = None
-        self._probe_failed = False
+        self._probe_lock = asyncio.Lock()
+        self._closed = False
 
     async def facts_version(self, session: AsyncSession) -> int | None:
-        """The store's facts version now, or None when it cannot be read (then do not cache)."""
-        if self._sqlite_path is not None and not self._probe_failed:
-            try:
-                if self._probe is None:
-                    self._probe = await aiosqlite.connect(self._sqlite_path)
-                rows = await self._probe.execute_fetchall(_VERSION_SQL, (FACTS_VERSION_KEY,))
-            except sqlite3.Error as exc:
-                # A store older than migration 0004, or an unreadable file: serve uncached.
-                log.debug("facts version unreadable, caching off: %s", exc)
-                return None
-            rows = list(rows)
-            return int(rows[0][0]) if rows else None
+        """The store's facts version now, or None when it cannot be read (then do not cache).
+
+        Call it only on a session that has not begun a transaction: on PostgreSQL the version is
+        read through the session, and a failure there rolls it back.
+        """
+        if self._closed:
+            return None
+        if self._sqlite_path is not None:
+            return await self._sqlite_version()
         try:
-            value = (
-                await session.exec(
-                    select(StoreMeta.value).where(StoreMeta.key == FACTS_VERSION_KEY)
-                )
-            ).first()
-        except Exception:
+            with session.no_autoflush:
+                value = (
+                    await session.exec(
+                        select(StoreMeta.value).where(StoreMeta.key == FACTS_VERSION_KEY)
+                    )
+                ).first()
+        except DBAPIError:
+            # A store older than migration 0004: serve uncached.
             log.debug("facts version unreadable, caching off", exc_info=True)
             await session.rollback()
             return None
         return None if value is None else int(value)
+
+    async def _sqlite_version(self) -> int | None:
+        try:
+            if self._probe is None:
+                # One connection, however many updates ask at once; none after close().
+                async with self._probe_lock:
+                    if self._closed:
+                        return None
+                    if self._probe is None:
+                        self._probe = await aiosqlite.connect(self._sqlite_path or "")
+            rows = list(await self._probe.execute_fetchall(_VERSION_SQL, (FACTS_VERSION_KEY,)))
+        except (sqlite3.Error, ValueError) as exc:
+            # A store older than migration 0004, an unreadable file, or a probe closed meanwhile
+            # (aiosqlite raises ValueError then): serve uncached.
+            log.debug("facts version unreadable, caching off: %s", exc)
+            return None
+        return int(rows[0][0]) if rows else None
 
     def lookup(self, version: int, key: Hashable) -> Any:
         """The answer cached for `key` at `version`, or `_MISSING`; a new version empties all."""
@@ -110,11 +129,24 @@ class ReadCache:
         self._version = None
 
     async def close(self) -> None:
-        """Close the version probe's connection."""
+        """Close the version probe's connection; the cache serves nothing afterwards."""
+        self._closed = True
         self.clear()
-        if self._probe is not None:
+        async with self._probe_lock:
             probe, self._probe = self._probe, None
+        if probe is not None:
             await probe.close()
+
+
+def _session_version(session: AsyncSession) -> Any:
+    return session.info.get(_VERSION_INFO_KEY, _MISSING)
+
+
+def _is_clean(session: AsyncSession) -> bool:
+    """Nothing written, flushed or pending: what the session reads is what is committed."""
+    return not (
+        session.info.get(_WROTE_INFO_KEY) or session.new or session.dirty or session.deleted
+    )
 
 
 def cached_read(
@@ -122,20 +154,25 @@ def cached_read(
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     """Serve a read query from the session's ReadCache while the facts version is unchanged.
 
-    The wrapped function must be a pure read whose keyword arguments are hashable and whose result
-    callers never mutate. Sessions without a cache, and sessions that already wrote (they must see
-    their own uncommitted rows), run the query as usual.
+    The wrapped function must be a pure read whose arguments are hashable and whose result
+    callers never mutate. The version is read once per session, before its first statement:
+    a session that had already begun a transaction may hold an older snapshot (SQLite) or older
+    loaded objects (its identity map), so it runs its queries uncached, and so does a session
+    that has written or holds pending changes (it must see its own rows, and they must never
+    reach other sessions).
     """
 
     @functools.wraps(fn)
     async def wrapper(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
         cache: ReadCache | None = session.info.get(CACHE_INFO_KEY)
-        if cache is None or cache.max_entries <= 0 or session.info.get(_WROTE_INFO_KEY):
+        if cache is None or cache.max_entries <= 0 or not _is_clean(session):
             return await fn(session, *args, **kwargs)
-        # One probe per session: its reads then all answer as of the same version.
-        version = session.info.get(_VERSION_INFO_KEY)
-        if version is None:
-            version = session.info[_VERSION_INFO_KEY] = await cache.facts_version(session)
+        version = _session_version(session)
+        if version is _MISSING:
+            version = None
+            if not session.in_transaction():
+                version = await cache.facts_version(session)
+            session.info[_VERSION_INFO_KEY] = version
         if version is None:
             return await fn(session, *args, **kwargs)
         key = (fn.__qualname__, args, tuple(sorted(kwargs.items())))
@@ -145,7 +182,8 @@ def cached_read(
             return found  # type: ignore[no-any-return]
         cache.misses += 1
         value = await fn(session, *args, **kwargs)
-        cache.store(version, key, value)
+        if _is_clean(session):
+            cache.store(version, key, value)
         return value
 
     return wrapper
@@ -154,7 +192,8 @@ def cached_read(
 def _is_write(state: ORMExecuteState) -> bool:
     statement = state.statement
     if isinstance(statement, TextClause):
-        return not statement.text.lstrip()[:6].upper().startswith(("SELECT", "WITH"))
+        # Only a plain SELECT counts as a read; "WITH … UPDATE" and anything else as a write.
+        return not statement.text.lstrip()[:6].upper().startswith("SELECT")
     return bool(state.is_insert or state.is_update or state.is_delete)
 
 

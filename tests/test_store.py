@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -409,6 +411,102 @@ async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> Non
     finally:
         await cache.close()
         await engine.dispose()
+
+
+async def test_pending_and_snapshot_reads_never_reach_the_cache(database_url: str) -> None:
+    # Regressions found in review: an unflushed row autoflushed by a cached query, and a session
+    # whose transaction (snapshot, loaded objects) predates another process's commit.
+    first, second = create_engine(database_url), create_engine(database_url)
+    await upgrade_schema(first)
+    cache = ReadCache(first)
+    a_sessions = make_session_factory(first, read_cache=cache)
+    b_sessions = make_session_factory(second)
+    try:
+        async with a_sessions() as session:
+            session.add(NewsUpdate(key="phantom", date=D(2025, 6, 2), headline="Phantom"))
+            page = await queries.latest_updates(session, limit=5)
+            assert [u.headline for u in page.items] == ["Phantom"]  # its own pending row
+            await session.rollback()
+        async with a_sessions() as session:
+            assert (await queries.latest_updates(session, limit=5)).items == []
+
+        async with a_sessions() as session:
+            await session.exec(select(NewsUpdate))  # the transaction (snapshot) begins here
+            async with b_sessions() as other:
+                await facts.create_update(other, date=D(2025, 6, 3), headline="Committed later")
+                await other.commit()
+            await queries.latest_updates(session, limit=5)
+        async with a_sessions() as session:
+            page = await queries.latest_updates(session, limit=5)
+        assert [u.headline for u in page.items] == ["Committed later"]
+    finally:
+        await cache.close()
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(
+    sqlite_url: str,
+) -> None:
+    engine = create_engine(sqlite_url)
+    await upgrade_schema(engine)
+    cache = ReadCache(engine)
+    sessions = make_session_factory(engine, read_cache=cache)
+    threads_before = set(threading.enumerate())
+
+    async def read() -> None:
+        async with sessions() as session:
+            await queries.latest_updates(session, limit=5)
+
+    try:
+        await asyncio.gather(*(read() for _ in range(5)))
+        assert cache.misses + cache.hits == 5
+    finally:
+        await cache.close()
+        await engine.dispose()
+    await asyncio.sleep(0.05)
+    assert not [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    async with sessions() as session:  # after close: still answers, uncached, no new probe
+        assert (await queries.latest_updates(session, limit=5)).items == []
+    await engine.dispose()
+
+
+async def test_facts_version_on_postgresql_is_bumped_once_at_commit(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serializes writers and bumps row by row")
+    first, second = create_engine(database_url), create_engine(database_url)
+    await upgrade_schema(first)
+    a_sessions, b_sessions = make_session_factory(first), make_session_factory(second)
+    try:
+        start = await _facts_version(a_sessions)
+        async with a_sessions() as session:
+            session.add_all([Party(key="a", name="Alpha"), Party(key="b", name="Beta")])
+            await session.commit()
+        assert await _facts_version(a_sessions) == start + 1  # two rows, one transaction
+
+        # Crossing row locks: without the deferred trigger the store_meta row would be a second
+        # lock both transactions take mid-way; with it, B only waits for A's row and commits.
+        async with a_sessions() as a, b_sessions() as b:
+            alpha = (await a.exec(select(Party).where(Party.key == "a"))).one()
+            alpha.name = "Alpha 2"
+            a.add(alpha)
+            await a.flush()
+            beta = (await b.exec(select(Party).where(Party.key == "b"))).one()
+            beta.name = "Beta 2"
+            b.add(beta)
+            await asyncio.wait_for(b.flush(), 5)  # a statement trigger would wait for A here
+            alpha_in_b = (await b.exec(select(Party).where(Party.key == "a"))).one()
+            alpha_in_b.aliases = "alfa"
+            b.add(alpha_in_b)
+            waiting = asyncio.create_task(b.commit())  # waits for A's lock on "a"
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            await a.commit()
+            await asyncio.wait_for(waiting, 10)
+        assert await _facts_version(a_sessions) == start + 3
+    finally:
+        await first.dispose()
+        await second.dispose()
 
 
 async def test_read_cache_off_when_size_is_zero(database_url: str) -> None:

@@ -43,16 +43,23 @@ def upgrade() -> None:
     )
     op.execute(f"INSERT INTO store_meta (key, value) VALUES ('{KEY}', 1)")
     if op.get_bind().dialect.name == "postgresql":
-        # Statement-level: a bulk import bumps the counter once per statement, not per row.
+        # Deferred to commit and once per transaction: the store_meta row is locked only for
+        # the instant before COMMIT, so fact writers never wait on it mid-transaction (nor
+        # deadlock through it), and a bulk import bumps the counter once.
         op.execute(
-            "CREATE FUNCTION bump_facts_version() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN {_BUMP}; RETURN NULL; END $$"
+            "CREATE FUNCTION bump_facts_version() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN "
+            "IF current_setting('briefing.facts_bumped', true) = txid_current()::text THEN "
+            "RETURN NULL; END IF; "
+            "PERFORM set_config('briefing.facts_bumped', txid_current()::text, true); "
+            f"{_BUMP}; RETURN NULL; END $$"
         )
         for table in TABLES:
             op.execute(
-                f'CREATE TRIGGER "{table}_facts_version" '
-                f'AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
-                "FOR EACH STATEMENT EXECUTE FUNCTION bump_facts_version()"
+                f'CREATE CONSTRAINT TRIGGER "{table}_facts_version" '
+                f'AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                "DEFERRABLE INITIALLY DEFERRED "
+                "FOR EACH ROW EXECUTE FUNCTION bump_facts_version()"
             )
     else:
         # SQLite has only row-level triggers; one UPDATE of a one-row table costs microseconds.
