@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -332,65 +333,82 @@ async def test_facts_version_moves_with_fact_writes_only(sessions: SessionFactor
     assert await _facts_version(sessions) > after_update
 
 
-async def test_read_cache_follows_writes_from_anywhere(database_url: str) -> None:
-    # Two engines stand for two processes: answers cached by one must follow the other's writes.
+@dataclass
+class TwoProcesses:
+    """Two engines on one database, standing for two processes: A caches, B writes."""
+
+    cache: ReadCache
+    cached: SessionFactory
+    other: SessionFactory
+
+
+@pytest.fixture
+async def two_processes(database_url: str) -> AsyncIterator[TwoProcesses]:
+    """A migrated, empty store seen by a process with a ReadCache and by another without."""
     first, second = create_engine(database_url), create_engine(database_url)
     await upgrade_schema(first)
     cache = ReadCache(first)
-    a_sessions = make_session_factory(first, read_cache=cache)
-    b_sessions = make_session_factory(second)
     try:
-        async with a_sessions() as session:
-            alpha = Party(key="a", name="Alpha")
-            session.add(alpha)
-            await session.flush()
-            x = await facts.create_exchange(
-                session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
-            )
-            await facts.create_update(session, date=D(2025, 6, 2), headline="Round two")
-            await facts.create_update(session, date=D(2025, 6, 3), headline="Lists swapped")
-            await session.commit()
-        for _ in range(2):
-            async with a_sessions() as session:
-                assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
-                page = await queries.latest_updates(session, limit=5)
-                assert [u.headline for u in page.items] == ["Lists swapped", "Round two"]
-        assert (cache.hits, cache.misses) == (2, 2)
-
-        async with b_sessions() as session:
-            party = (await session.exec(select(Party))).one()
-            await facts.create_exchange(
-                session, date=D(2025, 5, 24), returned=[(party, 10)], status="completed"
-            )
-            newest = (
-                await session.exec(select(NewsUpdate).where(NewsUpdate.headline == "Lists swapped"))
-            ).one()
-            newest.retracted_at = dt.datetime.now(dt.UTC)
-            session.add(newest)
-            await session.commit()
-        async with a_sessions() as session:
-            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 400
-            page = await queries.latest_updates(session, limit=5)
-        assert [u.headline for u in page.items] == ["Round two"]  # the retraction is seen at once
-
-        async with b_sessions() as session:
-            row = await session.get(Exchange, x.id)
-            assert row is not None
-            row.retracted_at = row.updated_at = dt.datetime.now(dt.UTC)
-            session.add(row)
-            await session.commit()
-            await queries.record_chat(session, chat_id=9, chat_type="private", language_code=None)
-        async with a_sessions() as session:
-            totals = await queries.exchange_totals(session)
-        assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
-        hits = cache.hits
-        async with a_sessions() as session:
-            await queries.exchange_totals(session)
-        assert cache.hits == hits + 1  # a subscriber row written meanwhile keeps the cache
+        yield TwoProcesses(
+            cache, make_session_factory(first, read_cache=cache), make_session_factory(second)
+        )
     finally:
         await cache.close()
         await first.dispose()
         await second.dispose()
+
+
+async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcesses) -> None:
+    # Two engines stand for two processes: answers cached by one must follow the other's writes.
+    cache = two_processes.cache
+    a_sessions, b_sessions = two_processes.cached, two_processes.other
+    async with a_sessions() as session:
+        alpha = Party(key="a", name="Alpha")
+        session.add(alpha)
+        await session.flush()
+        x = await facts.create_exchange(
+            session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
+        )
+        await facts.create_update(session, date=D(2025, 6, 2), headline="Round two")
+        await facts.create_update(session, date=D(2025, 6, 3), headline="Lists swapped")
+        await session.commit()
+    for _ in range(2):
+        async with a_sessions() as session:
+            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
+            page = await queries.latest_updates(session, limit=5)
+            assert [u.headline for u in page.items] == ["Lists swapped", "Round two"]
+    assert (cache.hits, cache.misses) == (2, 2)
+
+    async with b_sessions() as session:
+        party = (await session.exec(select(Party))).one()
+        await facts.create_exchange(
+            session, date=D(2025, 5, 24), returned=[(party, 10)], status="completed"
+        )
+        newest = (
+            await session.exec(select(NewsUpdate).where(NewsUpdate.headline == "Lists swapped"))
+        ).one()
+        newest.retracted_at = dt.datetime.now(dt.UTC)
+        session.add(newest)
+        await session.commit()
+    async with a_sessions() as session:
+        assert (await queries.exchange_totals(session))[0].per_party[0].returned == 400
+        page = await queries.latest_updates(session, limit=5)
+    assert [u.headline for u in page.items] == ["Round two"]  # the retraction is seen at once
+
+    async with b_sessions() as session:
+        row = await session.get(Exchange, x.id)
+        assert row is not None
+        row.retracted_at = row.updated_at = dt.datetime.now(dt.UTC)
+        session.add(row)
+        await session.commit()
+        await queries.record_chat(session, chat_id=9, chat_type="private", language_code=None)
+    async with a_sessions() as session:
+        totals = await queries.exchange_totals(session)
+    assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
+    hits = cache.hits
+    async with a_sessions() as session:
+        await queries.exchange_totals(session)
+    assert cache.hits == hits + 1  # a subscriber row written meanwhile keeps the cache
 
 
 async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> None:
@@ -413,36 +431,29 @@ async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> Non
         await engine.dispose()
 
 
-async def test_pending_and_snapshot_reads_never_reach_the_cache(database_url: str) -> None:
+async def test_pending_and_snapshot_reads_never_reach_the_cache(
+    two_processes: TwoProcesses,
+) -> None:
     # Regressions found in review: an unflushed row autoflushed by a cached query, and a session
     # whose transaction (snapshot, loaded objects) predates another process's commit.
-    first, second = create_engine(database_url), create_engine(database_url)
-    await upgrade_schema(first)
-    cache = ReadCache(first)
-    a_sessions = make_session_factory(first, read_cache=cache)
-    b_sessions = make_session_factory(second)
-    try:
-        async with a_sessions() as session:
-            session.add(NewsUpdate(key="phantom", date=D(2025, 6, 2), headline="Phantom"))
-            page = await queries.latest_updates(session, limit=5)
-            assert [u.headline for u in page.items] == ["Phantom"]  # its own pending row
-            await session.rollback()
-        async with a_sessions() as session:
-            assert (await queries.latest_updates(session, limit=5)).items == []
+    a_sessions, b_sessions = two_processes.cached, two_processes.other
+    async with a_sessions() as session:
+        session.add(NewsUpdate(key="phantom", date=D(2025, 6, 2), headline="Phantom"))
+        page = await queries.latest_updates(session, limit=5)
+        assert [u.headline for u in page.items] == ["Phantom"]  # its own pending row
+        await session.rollback()
+    async with a_sessions() as session:
+        assert (await queries.latest_updates(session, limit=5)).items == []
 
-        async with a_sessions() as session:
-            await session.exec(select(NewsUpdate))  # the transaction (snapshot) begins here
-            async with b_sessions() as other:
-                await facts.create_update(other, date=D(2025, 6, 3), headline="Committed later")
-                await other.commit()
-            await queries.latest_updates(session, limit=5)
-        async with a_sessions() as session:
-            page = await queries.latest_updates(session, limit=5)
-        assert [u.headline for u in page.items] == ["Committed later"]
-    finally:
-        await cache.close()
-        await first.dispose()
-        await second.dispose()
+    async with a_sessions() as session:
+        await session.exec(select(NewsUpdate))  # the transaction (snapshot) begins here
+        async with b_sessions() as other:
+            await facts.create_update(other, date=D(2025, 6, 3), headline="Committed later")
+            await other.commit()
+        await queries.latest_updates(session, limit=5)
+    async with a_sessions() as session:
+        page = await queries.latest_updates(session, limit=5)
+    assert [u.headline for u in page.items] == ["Committed later"]
 
 
 async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(

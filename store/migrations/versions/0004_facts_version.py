@@ -16,7 +16,8 @@ down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen copies of store.models.VERSIONED_TABLES and FACTS_VERSION_KEY as of this revision.
+# The tables the read commands show, as of this revision (store.models.FACTS_VERSION_KEY is
+# the key); a migration keeps its own copy so that later model changes cannot alter it.
 TABLES = (
     "party",
     "issue",
