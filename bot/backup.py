@@ -89,6 +89,9 @@ def restore(database_url: str, source: Path) -> None:
                 )
         db.close()
     elif backend == "postgresql":
+        for tool in ("pg_restore", "psql"):  # both, before anything is replaced
+            if shutil.which(tool) is None:
+                raise RuntimeError(f"{tool} is not installed (PostgreSQL client tools)")
         _run(
             "pg_restore",
             "--clean",

@@ -103,9 +103,15 @@ class ReadCache:
             return None
         return int(rows[0][0]) if rows else None
 
-    def lookup(self, version: int, key: Hashable) -> Any:
-        """The answer cached for `key` at `version`, or `_MISSING`; a new version empties all."""
+    def lookup(self, version: int, key: Hashable, *, fresh: bool = True) -> Any:
+        """The answer cached for `key` at `version`, or `_MISSING`; a new version empties all.
+
+        `fresh` says the version was read just now. A session still working at an older version
+        it read earlier gets misses (and `store` ignores it) rather than emptying the cache.
+        """
         if version != self._version:
+            if not fresh and self._version is not None and version < self._version:
+                return _MISSING
             self._entries.clear()
             self._version = version
             return _MISSING
@@ -156,10 +162,13 @@ def cached_read(
 
     The wrapped function must be a pure read whose arguments are hashable and whose result
     callers never mutate. The version is read once per session, before its first statement:
-    a session that had already begun a transaction may hold an older snapshot (SQLite) or older
-    loaded objects (its identity map), so it runs its queries uncached, and so does a session
-    that has written or holds pending changes (it must see its own rows, and they must never
-    reach other sessions).
+    a session that had already begun a transaction or loaded objects may hold an older snapshot
+    (SQLite) or older values (its identity map keeps loaded objects as they were), so it runs
+    its queries uncached, and so does a session that has written or holds pending changes (it
+    must see its own rows, and they must never reach other sessions). Writes are noticed
+    through the ORM (flushes and executed statements); raw DBAPI writes on
+    `session.connection()` are not, so code doing those must not call cached reads afterwards
+    in the same session.
     """
 
     @functools.wraps(fn)
@@ -168,15 +177,17 @@ def cached_read(
         if cache is None or cache.max_entries <= 0 or not _is_clean(session):
             return await fn(session, *args, **kwargs)
         version = _session_version(session)
-        if version is _MISSING:
+        fresh = version is _MISSING
+        if fresh:
             version = None
-            if not session.in_transaction():
+            # Nothing read yet: no snapshot begun, no loaded objects that would keep old values.
+            if not session.in_transaction() and not session.sync_session.identity_map:
                 version = await cache.facts_version(session)
             session.info[_VERSION_INFO_KEY] = version
         if version is None:
             return await fn(session, *args, **kwargs)
         key = (fn.__qualname__, args, tuple(sorted(kwargs.items())))
-        found = cache.lookup(version, key)
+        found = cache.lookup(version, key, fresh=fresh)
         if found is not _MISSING:
             cache.hits += 1
             return found  # type: ignore[no-any-return]

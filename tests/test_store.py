@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import col, func, select
 
 from store import facts, queries
@@ -455,6 +455,20 @@ async def test_pending_and_snapshot_reads_never_reach_the_cache(
         page = await queries.latest_updates(session, limit=5)
     assert [u.headline for u in page.items] == ["Committed later"]
 
+    async with a_sessions() as session:
+        kept = (await session.exec(select(NewsUpdate))).one()  # loaded, kept after commit
+        await session.commit()
+        async with b_sessions() as other:
+            row = (await other.exec(select(NewsUpdate))).one()
+            row.headline = "Corrected later"
+            other.add(row)
+            await other.commit()
+        await queries.latest_updates(session, limit=5)  # may show `kept` as loaded
+        assert kept.headline == "Committed later"
+    async with a_sessions() as session:
+        page = await queries.latest_updates(session, limit=5)
+    assert [u.headline for u in page.items] == ["Corrected later"]
+
 
 async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(
     sqlite_url: str,
@@ -515,6 +529,10 @@ async def test_facts_version_on_postgresql_is_bumped_once_at_commit(database_url
             await a.commit()
             await asyncio.wait_for(waiting, 10)
         assert await _facts_version(a_sessions) == start + 3
+        async with a_sessions() as session:
+            await session.exec(text("TRUNCATE exchange_count"))  # type: ignore[call-overload]
+            await session.commit()
+        assert await _facts_version(a_sessions) == start + 4
     finally:
         await first.dispose()
         await second.dispose()

@@ -5,6 +5,7 @@ Revises: 0003
 Create Date: 2026-11-27
 """
 
+import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -42,7 +43,9 @@ def upgrade() -> None:
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    op.execute(f"INSERT INTO store_meta (key, value) VALUES ('{KEY}', 1)")
+    # Start at the time in microseconds (writes add 1): a database created anew later never
+    # reuses a version number a running process may still have cached answers under.
+    op.execute(f"INSERT INTO store_meta (key, value) VALUES ('{KEY}', {time.time_ns() // 1000})")
     if op.get_bind().dialect.name == "postgresql":
         # Deferred to commit and once per transaction: the store_meta row is locked only for
         # the instant before COMMIT, so fact writers never wait on it mid-transaction (nor
@@ -56,6 +59,11 @@ def upgrade() -> None:
             f"{_BUMP}; RETURN NULL; END $$"
         )
         for table in TABLES:
+            # TRUNCATE has no row triggers; it bumps at once (it locks the table anyway).
+            op.execute(
+                f'CREATE TRIGGER "{table}_facts_version_truncate" AFTER TRUNCATE ON "{table}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION bump_facts_version()"
+            )
             op.execute(
                 f'CREATE CONSTRAINT TRIGGER "{table}_facts_version" '
                 f'AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
@@ -77,6 +85,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
             op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version" ON "{table}"')
+            op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version_truncate" ON "{table}"')
         op.execute("DROP FUNCTION IF EXISTS bump_facts_version()")
     else:
         for table in TABLES:
