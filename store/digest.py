@@ -18,7 +18,9 @@ from store.queries import (
     position_views,
     positions_select,
     round_views,
+    rounds_select,
     update_views,
+    updates_select,
 )
 from store.views import ExchangeView, PositionView, RoundView, UpdateView
 
@@ -80,7 +82,7 @@ async def changes_between(
 ) -> Digest:
     """Gather every change a reader briefed at `since` has not seen yet, up to `until`."""
     digest = Digest(since=since, until=until)
-    live_updates = select(NewsUpdate).where(col(NewsUpdate.retracted_at).is_(None))
+    live_updates = updates_select().where(col(NewsUpdate.retracted_at).is_(None))
     rows = (
         await session.exec(
             live_updates.where(_new(NewsUpdate, since, until))
@@ -88,7 +90,7 @@ async def changes_between(
             .limit(MAX_PER_KIND)
         )
     ).all()
-    digest.updates = await update_views(session, rows)
+    digest.updates = update_views(rows)
 
     new_positions = await position_views(
         session,
@@ -115,25 +117,25 @@ async def changes_between(
             .limit(MAX_PER_KIND)
         )
     ).all()
-    fresh = {ex.id for ex, _, _ in exchange_rows if ex.created_at > since}
+    fresh = {row[0].id for row in exchange_rows if row[0].created_at > since}
     digest.exchanges = [(x, x.id in fresh) for x in await exchange_views(session, exchange_rows)]
 
     round_rows = (
         await session.exec(
-            select(TalkRound)
+            rounds_select()
             .where(col(TalkRound.retracted_at).is_(None), _new(TalkRound, since, until))
             .order_by(col(TalkRound.date).desc())
             .limit(MAX_PER_KIND)
         )
     ).all()
-    digest.rounds = await round_views(session, round_rows)
+    digest.rounds = round_views(round_rows)
 
     edited_updates = (
         await session.exec(
             live_updates.where(_changed_before(NewsUpdate, since, until)).limit(MAX_PER_KIND)
         )
     ).all()
-    digest.corrected.extend(await update_views(session, edited_updates))
+    digest.corrected.extend(update_views(edited_updates))
     digest.corrected.extend(
         await position_views(
             session,
@@ -142,12 +144,12 @@ async def changes_between(
     )
     edited_rounds = (
         await session.exec(
-            select(TalkRound)
+            rounds_select()
             .where(col(TalkRound.retracted_at).is_(None), _changed_before(TalkRound, since, until))
             .limit(MAX_PER_KIND)
         )
     ).all()
-    digest.corrected.extend(await round_views(session, edited_rounds))
+    digest.corrected.extend(round_views(edited_rounds))
 
     for kind, model, label in (
         (FactKind.UPDATE, NewsUpdate, "headline"),

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import extract, func, text
+from sqlalchemy import FunctionElement, extract, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,12 +78,57 @@ async def sources_for(
     return {fact_id: tuple(refs) for fact_id, refs in found.items()}
 
 
+class json_rows(FunctionElement[Any]):
+    """A JSON array holding one array per row of its arguments (an aggregate)."""
+
+    inherit_cache = True
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def sources_column(kind: FactKind, fact_id: Any) -> Any:
+    """A correlated subquery: the fact's sources as JSON, read with the fact in one statement."""
+    return (
+        select(json_rows(Citation.id, Source.name, Source.url, Source.published, Source.title))
+        .select_from(Citation)
+        .join(Source, col(Source.id) == col(Citation.source_id))
+        .where(Citation.fact_kind == kind.value, Citation.fact_id == fact_id)
+        .scalar_subquery()
+    )
+
+
+def parse_sources(raw: Any) -> tuple[SourceRef, ...]:
+    """The SourceRefs of a `sources_column` value, in citation order."""
+    items = json.loads(raw) if isinstance(raw, str | bytes) else (raw or [])
+    return tuple(
+        SourceRef(
+            name=name,
+            url=url,
+            published=dt.date.fromisoformat(published[:10]) if published else None,
+            title=title,
+        )
+        for _, name, url, published, title in sorted(items, key=lambda item: item[0])
+    )
+
+
 # ---------------------------------------------------------------- updates
 
 
-async def update_views(session: AsyncSession, rows: Sequence[NewsUpdate]) -> list[UpdateView]:
-    ids = [r.id for r in rows if r.id is not None]
-    sources = await sources_for(session, kind=FactKind.UPDATE, fact_ids=ids)
+def updates_select() -> Any:
+    """News updates with their sources, for `update_views`."""
+    return select(NewsUpdate, sources_column(FactKind.UPDATE, NewsUpdate.id))
+
+
+def update_views(rows: Sequence[Any]) -> list[UpdateView]:
+    """Views of `updates_select()` rows."""
     return [
         UpdateView(
             id=r.id,
@@ -90,9 +136,9 @@ async def update_views(session: AsyncSession, rows: Sequence[NewsUpdate]) -> lis
             headline=r.headline,
             summary=r.summary,
             tags=split_list(r.tags),
-            sources=sources.get(r.id, ()),
+            sources=parse_sources(raw),
         )
-        for r in rows
+        for r, raw in rows
         if r.id is not None
     ]
 
@@ -102,7 +148,7 @@ async def latest_updates(
     session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
 ) -> Page[UpdateView]:
     """Live updates, newest event date first, optionally only those on or after `since`."""
-    stmt = select(NewsUpdate).where(col(NewsUpdate.retracted_at).is_(None))
+    stmt = updates_select().where(col(NewsUpdate.retracted_at).is_(None))
     if since is not None:
         stmt = stmt.where(NewsUpdate.date >= since)
     stmt = (
@@ -111,7 +157,7 @@ async def latest_updates(
         .limit(limit + 1)
     )
     rows = (await session.exec(stmt)).all()
-    return _page(await update_views(session, rows), offset=offset, limit=limit)
+    return _page(update_views(rows), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- parties and issues
@@ -192,9 +238,8 @@ async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
 
 
 async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]:
+    """Run a `positions_select()` statement and return its views."""
     rows = (await session.exec(stmt)).all()
-    ids = [row[0].id for row in rows]
-    sources = await sources_for(session, kind=FactKind.POSITION, fact_ids=ids)
     return [
         PositionView(
             id=pos.id,
@@ -203,15 +248,15 @@ async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]
             stance=pos.stance,
             as_of=pos.as_of,
             superseded_by_id=pos.superseded_by_id,
-            sources=sources.get(pos.id, ()),
+            sources=parse_sources(raw),
         )
-        for pos, party_name, issue_name in rows
+        for pos, party_name, issue_name, raw in rows
     ]
 
 
 def positions_select() -> Any:
     return (
-        select(Position, Party.name, Issue.name)
+        select(Position, Party.name, Issue.name, sources_column(FactKind.POSITION, Position.id))
         .join(Party, col(Party.id) == col(Position.party_id))
         .join(Issue, col(Issue.id) == col(Position.issue_id))
         .where(col(Position.retracted_at).is_(None))
@@ -266,8 +311,7 @@ async def position_history(
 
 
 async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
-    ids = [ex.id for ex, _, _ in rows]
-    sources = await sources_for(session, kind=FactKind.EXCHANGE, fact_ids=ids)
+    ids = [row[0].id for row in rows]
     counts: dict[int, list[ReturnedCount]] = defaultdict(list)
     if ids:
         count_rows = await session.exec(
@@ -290,15 +334,20 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
             note=ex.note,
             round_title=round_title,
             round_date=round_date,
-            sources=sources.get(ex.id, ()),
+            sources=parse_sources(raw),
         )
-        for ex, round_title, round_date in rows
+        for ex, round_title, round_date, raw in rows
     ]
 
 
 def exchanges_select() -> Any:
     return (
-        select(Exchange, col(TalkRound.title), col(TalkRound.date))
+        select(
+            Exchange,
+            col(TalkRound.title),
+            col(TalkRound.date),
+            sources_column(FactKind.EXCHANGE, Exchange.id),
+        )
         .join(TalkRound, col(TalkRound.id) == col(Exchange.round_id), isouter=True)
         .where(col(Exchange.retracted_at).is_(None))
     )
@@ -357,7 +406,7 @@ async def _compute_exchange_totals(session: AsyncSession) -> list[YearTotals]:
 # ---------------------------------------------------------------- rounds
 
 
-def _round_view(row: TalkRound, sources: dict[int, tuple[SourceRef, ...]]) -> RoundView:
+def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
     assert row.id is not None
     try:
         raw = json.loads(row.delegations or "[]")
@@ -379,28 +428,32 @@ def _round_view(row: TalkRound, sources: dict[int, tuple[SourceRef, ...]]) -> Ro
         delegations=delegations,
         duration=row.duration,
         outcome=row.outcome,
-        sources=sources.get(row.id, ()),
+        sources=sources,
     )
 
 
-async def round_views(session: AsyncSession, rows: Sequence[TalkRound]) -> list[RoundView]:
-    ids = [r.id for r in rows if r.id is not None]
-    sources = await sources_for(session, kind=FactKind.ROUND, fact_ids=ids)
-    return [_round_view(r, sources) for r in rows]
+def rounds_select() -> Any:
+    """Rounds of talks with their sources, for `round_views`."""
+    return select(TalkRound, sources_column(FactKind.ROUND, TalkRound.id))
+
+
+def round_views(rows: Sequence[Any]) -> list[RoundView]:
+    """Views of `rounds_select()` rows."""
+    return [_round_view(r, parse_sources(raw)) for r, raw in rows]
 
 
 @cached_read
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
     """Live rounds of talks, newest first."""
     stmt = (
-        select(TalkRound)
+        rounds_select()
         .where(col(TalkRound.retracted_at).is_(None))
         .order_by(col(TalkRound.date).desc(), col(TalkRound.id).desc())
         .offset(offset)
         .limit(limit + 1)
     )
     rows = (await session.exec(stmt)).all()
-    return _page(await round_views(session, rows), offset=offset, limit=limit)
+    return _page(round_views(rows), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- search
@@ -468,12 +521,12 @@ async def facts_by_ref(
     if ids := wanted.get(FactKind.UPDATE):
         rows = (
             await session.exec(
-                select(NewsUpdate).where(
+                updates_select().where(
                     col(NewsUpdate.id).in_(ids), col(NewsUpdate.retracted_at).is_(None)
                 )
             )
         ).all()
-        for u in await update_views(session, rows):
+        for u in update_views(rows):
             found[(FactKind.UPDATE, u.id)] = u
     if ids := wanted.get(FactKind.POSITION):
         stmt = positions_select().where(col(Position.id).in_(ids))
@@ -486,12 +539,12 @@ async def facts_by_ref(
     if ids := wanted.get(FactKind.ROUND):
         rows_r = (
             await session.exec(
-                select(TalkRound).where(
+                rounds_select().where(
                     col(TalkRound.id).in_(ids), col(TalkRound.retracted_at).is_(None)
                 )
             )
         ).all()
-        for r in await round_views(session, rows_r):
+        for r in round_views(rows_r):
             found[(FactKind.ROUND, r.id)] = r
     return found
 

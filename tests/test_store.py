@@ -33,6 +33,7 @@ from store.models import (
     Party,
     Position,
     SearchDoc,
+    Source,
     StoreMeta,
     Subscriber,
 )
@@ -43,7 +44,7 @@ from store.transfer import (
     import_bytes,
     load_seed,
 )
-from store.views import UpdateView
+from store.views import SourceRef, UpdateView
 
 D = dt.date
 
@@ -306,6 +307,48 @@ async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory
     assert [(c.party, c.returned) for c in totals[0].per_party] == [("Alpha", 697), ("Beta", 697)]
     assert listed.items[0].status == "agreed"
     assert listed.items[0].counts[0].returned is None
+
+
+async def test_each_kind_reads_its_sources_in_citation_order(sessions: SessionFactory) -> None:
+    # Sources come back inside each fact's own statement (a JSON subquery): check order, dates,
+    # a missing URL and a fact without any, for every kind.
+    party, issue = await _party_issue(sessions)
+    async with sessions() as session:
+        later = Source(name="Later", url="https://later.example/a", published=D(2025, 6, 3))
+        earlier = Source(name="Earlier & Co", url=None, published=None, title="T")
+        session.add_all([later, earlier])
+        await session.flush()
+        assert later.id is not None and earlier.id is not None
+        cited = [earlier.id, later.id]  # cited earlier first, though stored second
+        await facts.create_update(session, date=D(2025, 6, 2), headline="Cited", source_ids=cited)
+        await facts.create_update(session, date=D(2025, 6, 1), headline="Uncited")
+        await facts.create_position(
+            session, party=party, issue=issue, stance="s", as_of=D(2025, 6, 2), source_ids=cited
+        )
+        await facts.create_exchange(
+            session,
+            date=D(2025, 6, 2),
+            returned=[(party, 5)],
+            status="completed",
+            source_ids=cited,
+        )
+        await facts.create_round(
+            session, date=D(2025, 6, 2), title="Round", place="Istanbul", source_ids=cited
+        )
+        await session.commit()
+    expected = (
+        SourceRef(name="Earlier & Co", url=None, published=None, title="T"),
+        SourceRef(name="Later", url="https://later.example/a", published=D(2025, 6, 3)),
+    )
+    async with sessions() as session:
+        updates = (await queries.latest_updates(session, limit=5)).items
+        positions = (await queries.current_positions(session, limit=5)).items
+        exchanges = (await queries.list_exchanges(session, limit=5)).items
+        rounds = (await queries.list_rounds(session, limit=5)).items
+    assert [(u.headline, u.sources) for u in updates] == [("Cited", expected), ("Uncited", ())]
+    assert [p.sources for p in positions] == [expected]
+    assert [x.sources for x in exchanges] == [expected]
+    assert [r.sources for r in rounds] == [expected]
 
 
 async def _facts_version(sessions: SessionFactory) -> int:
