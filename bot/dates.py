@@ -50,10 +50,8 @@ _FULL_MONTHS = [
     "december",
 ]
 _MONTH_NUMBERS = {
-    name: number
-    for number, full in enumerate(_FULL_MONTHS, start=1)
-    for name in (full, full[:3], "sept" if full == "september" else full)
-}
+    name: number for number, full in enumerate(_FULL_MONTHS, start=1) for name in (full, full[:3])
+} | {"sept": 9}
 
 
 def _absolute_date(text: str) -> dt.date | None:

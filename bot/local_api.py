@@ -1304,6 +1304,14 @@ class LocalBotApi:
             info["allowed_updates"] = list(self._allowed_updates)
         return info
 
+    def _sent(
+        self, chat_id: int, message: JSONDict, p: _Params, method: str, raw: str | None
+    ) -> JSONDict:
+        """Keep a message the bot just sent, log it, and answer with a copy."""
+        self._keep(chat_id, message)
+        self._record(message, p, method, raw, edited=False)
+        return _copy_json(message)
+
     async def _send_message(self, p: _Params) -> JSONDict:
         chat_id = self._chat(p)
         raw = p.text("text")
@@ -1313,9 +1321,7 @@ class LocalBotApi:
         message["text"] = plain
         if entities:
             message["entities"] = entities
-        self._keep(chat_id, message)
-        self._record(message, p, "sendMessage", raw, edited=False)
-        return _copy_json(message)
+        return self._sent(chat_id, message, p, "sendMessage", raw)
 
     async def _edit_message_text(self, p: _Params) -> JSONDict:
         message = self._editable(p)
@@ -1454,9 +1460,7 @@ class LocalBotApi:
             message["caption"] = caption
         if entities:
             message["caption_entities"] = entities
-        self._keep(chat_id, message)
-        self._record(message, p, "sendDocument", raw, edited=False)
-        return _copy_json(message)
+        return self._sent(chat_id, message, p, "sendDocument", raw)
 
     async def _get_file(self, p: _Params) -> JSONDict:
         stored = self._files.get(p.text("file_id") or "")

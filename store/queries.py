@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from store.cache import cached_read
 from store.facts import split_list
 from store.models import (
+    FACT_TABLES,
     Citation,
     Exchange,
     ExchangeCount,
@@ -56,26 +57,6 @@ T = TypeVar("T")
 def _page(items: Sequence[T], *, offset: int, limit: int) -> Page[T]:
     """Cut a list fetched with limit + 1 rows into a page that knows whether more follow."""
     return Page(items=list(items[:limit]), offset=offset, has_more=len(items) > limit)
-
-
-async def sources_for(
-    session: AsyncSession, *, kind: FactKind, fact_ids: Sequence[int]
-) -> dict[int, tuple[SourceRef, ...]]:
-    """The sources of many facts of one kind, in citation order, in one query."""
-    if not fact_ids:
-        return {}
-    rows = await session.exec(
-        select(Citation.fact_id, Source)
-        .join(Source, col(Source.id) == col(Citation.source_id))
-        .where(Citation.fact_kind == kind.value, col(Citation.fact_id).in_(fact_ids))
-        .order_by(col(Citation.id))
-    )
-    found: dict[int, list[SourceRef]] = defaultdict(list)
-    for fact_id, src in rows:
-        found[fact_id].append(
-            SourceRef(name=src.name, url=src.url, published=src.published, title=src.title)
-        )
-    return {fact_id: tuple(refs) for fact_id, refs in found.items()}
 
 
 class json_rows(FunctionElement[Any]):
@@ -117,6 +98,19 @@ def parse_sources(raw: Any) -> tuple[SourceRef, ...]:
         )
         for _, name, url, published, title in sorted(items, key=lambda item: item[0])
     )
+
+
+async def sources_for(
+    session: AsyncSession, *, kind: FactKind, fact_ids: Sequence[int]
+) -> dict[int, tuple[SourceRef, ...]]:
+    """The sources of many facts of one kind, in citation order, in one query."""
+    if not fact_ids:
+        return {}
+    table: Any = FACT_TABLES[kind]
+    rows = await session.exec(
+        select(table.id, sources_column(kind, table.id)).where(col(table.id).in_(fact_ids))
+    )
+    return {fact_id: refs for fact_id, raw in rows if (refs := parse_sources(raw))}
 
 
 # ---------------------------------------------------------------- updates
