@@ -54,15 +54,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from telegram.ext import AIORateLimiter
 
-import handlers  # noqa: F401  (before bot.delivery, which it imports: no import cycle)
+import handlers  # noqa: F401  (before services.delivery, which it imports: no import cycle)
 import store.models  # noqa: F401  (registers the tables)
 from bench.common import machine
-from bot import delivery
 from bot.app import build_application, close_store, open_store
-from bot.context import BriefingApp
-from bot.local_api import FAKE_TOKEN
-from bot.settings import Settings
-from handlers.briefing_text import briefing_messages
+from core.context import BriefingApp
+from core.settings import Settings
+from fake_telegram.api import FAKE_TOKEN
+from render.briefing import briefing_messages
+from services import delivery
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.digest import changes_between
 from store.models import utcnow

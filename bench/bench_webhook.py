@@ -48,11 +48,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import machine
-from bot.local_api import FAKE_TOKEN, LocalBotApi
 from bot.webhook import SECRET_HEADER
+from fake_telegram.api import FAKE_TOKEN, LocalBotApi
+from fake_telegram.server import FakeTelegramServer
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.transfer import load_seed
-from tests.fake_server import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"

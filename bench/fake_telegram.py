@@ -35,8 +35,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.local_api import LocalBotApi
-from tests.fake_server import FakeTelegramServer
+from fake_telegram.api import LocalBotApi
+from fake_telegram.server import FakeTelegramServer
 
 CONTROL = "/__bench/"
 MAX_DUPLICATES_LISTED = 50

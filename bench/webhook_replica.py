@@ -25,9 +25,9 @@ from aiohttp import web
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application, running
-from bot.logs import setup_logging
-from bot.settings import Settings
 from bot.webhook import make_web_app
+from core.logs import setup_logging
+from core.settings import Settings
 
 
 async def serve(pool_size: int) -> int:

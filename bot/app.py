@@ -14,13 +14,13 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.aiohttp_request import AiohttpRequest
-from bot.context import BotContext, BotData, BriefingApp
-from bot.dates import warm_up
 from bot.processing import PerChatUpdateProcessor
-from bot.scheduling import schedule_all
-from bot.settings import Settings
+from core.context import BotContext, BotData, BriefingApp
+from core.dates import warm_up
+from core.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
+from services.scheduling import schedule_all
 from store import queries
 from store.cache import ReadCache
 from store.db import (

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from telegram import Update
 
 from bot.app import SchemaOutOfDate, build_application, close_store, open_store
-from bot.delivery import send_due_briefings
-from bot.logs import setup_logging
-from bot.settings import Settings
+from core.logs import setup_logging
+from core.settings import Settings
+from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.transfer import dump_dataset, export_dataset, import_bytes
 

@@ -12,8 +12,8 @@ from typing import ClassVar, TextIO
 from telegram import Update
 
 from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalRequest, SentMessage
-from bot.settings import Settings
+from core.settings import Settings
+from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
 from handlers.forms import is_field_line
 
 CONSOLE_USER_ID = 10_001

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from telegram import Update
 
 from bot.app import build_application, running
-from bot.context import BriefingApp
-from bot.settings import Settings
+from core.context import BriefingApp
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import reply
 from handlers.start import MenuCommand, menu_commands
 from store.audit import Actor

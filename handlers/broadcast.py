@@ -8,12 +8,12 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.dates import format_date
-from bot.delivery import send_broadcast
+from core.context import BotContext
+from core.dates import format_date
 from handlers.admin import editors_only
 from handlers.common import command_args, reply
-from handlers.render import esc
+from render.blocks import esc
+from services.delivery import send_broadcast
 from store import editing, ledger
 from store.models import DraftStatus, FactKind
 

@@ -8,10 +8,10 @@ import io
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply
-from handlers.render import esc
+from render.blocks import esc
 from store.transfer import dump_dataset, export_dataset, import_bytes
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import BotContext
-from handlers.render import join_blocks
+from core.context import BotContext
+from render.blocks import join_blocks
 
 log = logging.getLogger(__name__)
 

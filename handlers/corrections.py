@@ -9,8 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.context import BotContext
-from bot.dates import format_date
+from core.context import BotContext
+from core.dates import format_date
 from handlers.admin import editors_only
 from handlers.common import reply
 from handlers.drafts import (
@@ -22,7 +22,7 @@ from handlers.drafts import (
     send_preview,
 )
 from handlers.forms import FIELDS, build_draft, parse_form
-from handlers.render import esc, search_block
+from render.blocks import esc, search_block
 from store import queries
 from store.audit import fact_history, fact_ref, parse_fact_ref, snapshot
 from store.models import FactKind

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.admin import editors_only
 from handlers.common import reply
 from handlers.drafts import (
@@ -23,7 +23,7 @@ from handlers.drafts import (
     send_preview,
 )
 from handlers.forms import FIELDS, build_draft, check_field, parse_form
-from handlers.render import esc
+from render.blocks import esc
 from store.models import FactKind
 
 COMMAND_KINDS = {

@@ -17,11 +17,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.admin import actor_of, editors_only, is_admin
 from handlers.common import reply
 from handlers.forms import Draft, FormContext, build_draft, parse_form
-from handlers.render import (
+from render.blocks import (
     esc,
     exchange_block,
     position_line,

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot.context import BotContext
+from core.context import BotContext
 
 log = logging.getLogger("bot.errors")
 

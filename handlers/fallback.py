@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import reply
-from handlers.render import esc
+from render.blocks import esc
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from bot.dates import DATE_EXAMPLES, format_date, parse_date
+from core.dates import DATE_EXAMPLES, format_date, parse_date
 from store.models import FactKind
 from store.queries import NamedThing, match_name
 from store.transfer import (

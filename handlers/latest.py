@@ -8,8 +8,8 @@ import re
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.dates import DATE_EXAMPLES, format_date, parse_date
+from core.context import BotContext
+from core.dates import DATE_EXAMPLES, format_date, parse_date
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -20,7 +20,7 @@ from handlers.common import (
     stale_button,
     too_long,
 )
-from handlers.render import esc, update_block, with_refs
+from render.blocks import esc, update_block, with_refs
 from store import queries
 
 DEFAULT_COUNT = 5

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -19,7 +19,7 @@ from handlers.common import (
     stale_button,
     too_long,
 )
-from handlers.render import esc, position_blocks, with_refs
+from render.blocks import esc, position_blocks, with_refs
 from store import queries
 from store.queries import NamedThing
 from store.views import Page, PositionView

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import page_offset, reply, send_page, sender_is_editor
-from handlers.render import round_block, with_refs
+from render.blocks import round_block, with_refs
 from store import queries
 
 PAGE_SIZE = 4

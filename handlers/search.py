@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -15,7 +15,7 @@ from handlers.common import (
     sender_is_editor,
     too_long,
 )
-from handlers.render import esc, search_block, with_refs
+from render.blocks import esc, search_block, with_refs
 from store import queries
 
 PAGE_SIZE = 5

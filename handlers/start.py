@@ -7,7 +7,7 @@ from typing import NamedTuple
 from telegram import BotCommand, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.context import BotContext
+from core.context import BotContext
 from handlers.common import reply
 from store import queries
 

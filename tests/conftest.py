@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 
 from bot.app import build_application, running
-from bot.context import BriefingApp
-from bot.local_api import LocalBotApi, LocalRequest, SentMessage
-from bot.settings import Settings
+from core.context import BriefingApp
+from core.settings import Settings
+from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
 from store.db import SessionFactory
 
 FAKE_TOKEN = "123456:TEST-TOKEN-NOT-REAL"

@@ -10,8 +10,8 @@ import pytest
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import build_application, running
+from fake_telegram.server import FakeTelegramServer
 from tests.conftest import make_settings
-from tests.fake_server import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -33,20 +33,21 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 import handlers.subscriptions as subscription_handlers
-from bot import delivery
 from bot.app import build_application, close_store, open_store
-from bot.context import BriefingApp
-from bot.delivery import CONCURRENCY, briefing_key, due_day, send_due_briefings
-from bot.local_api import (
+from core.context import BriefingApp
+from core.settings import Settings
+from fake_telegram.api import (
     LocalBotApi,
     LocalRequest,
     SentMessage,
     telegram_html_to_plain,
     utf16_len,
 )
-from bot.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
-from bot.settings import Settings
-from handlers.briefing_text import briefing_messages
+from fake_telegram.server import FakeTelegramServer
+from render.briefing import briefing_messages
+from services import delivery
+from services.delivery import CONCURRENCY, briefing_key, due_day, send_due_briefings
+from services.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
 from store import editing, facts, ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 from store.digest import changes_between
@@ -65,7 +66,6 @@ from store.models import (
     utcnow,
 )
 from tests.conftest import FAKE_TOKEN, Chat, Harness, make_settings, start_harness
-from tests.fake_server import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[1]
 UTC = dt.UTC

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from fake_telegram.server import FakeTelegramServer
 from tests.conftest import FAKE_TOKEN
-from tests.fake_server import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = json.loads((REPO / "store" / "seed" / "seed.json").read_text(encoding="utf-8"))

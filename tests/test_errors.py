@@ -10,7 +10,7 @@ import pytest
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.logs import REDACTED, RedactToken, setup_logging
+from core.logs import REDACTED, RedactToken, setup_logging
 from handlers.errors import SORRY
 from tests.conftest import FAKE_TOKEN, Harness, make_settings, start_harness
 

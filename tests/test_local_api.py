@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.local_api import (
+from fake_telegram.api import (
     NOT_MODIFIED,
     HtmlParseError,
     LocalBotApi,
@@ -20,7 +20,7 @@ from bot.local_api import (
     telegram_html_to_plain,
     utf16_len,
 )
-from tests.fake_server import FakeTelegramServer
+from fake_telegram.server import FakeTelegramServer
 
 TOKEN = "123456:TEST-TOKEN-NOT-REAL"
 CHAT = 4242

@@ -6,8 +6,8 @@ import asyncio
 
 from telegram import Update
 
-from bot.local_api import LocalBotApi
 from bot.processing import PerChatUpdateProcessor
+from fake_telegram.api import LocalBotApi
 
 
 def _update(api: LocalBotApi, chat_id: int, text: str) -> Update:

@@ -12,11 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.delivery import CONCURRENCY
 from bot.webhook import SECRET_HEADER
+from fake_telegram.server import FakeTelegramServer
+from services.delivery import CONCURRENCY
 from store.db import create_engine, make_session_factory
 from tests.conftest import FAKE_TOKEN
-from tests.fake_server import FakeTelegramServer
 from tests.test_briefings import (
     _due_now_subscribers,
     _env,

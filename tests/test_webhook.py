@@ -17,10 +17,10 @@ import pytest
 from aiohttp import web
 
 from bot.app import build_application, running
-from bot.local_api import LocalBotApi
 from bot.webhook import SECRET_HEADER, make_web_app, webhook_path
+from fake_telegram.api import LocalBotApi
+from fake_telegram.server import FakeTelegramServer
 from tests.conftest import FAKE_TOKEN, make_settings, start_harness
-from tests.fake_server import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret_123"

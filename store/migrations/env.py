@@ -35,7 +35,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_settings() -> None:
-    from bot.settings import Settings
+    from core.settings import Settings
     from store.db import create_engine
 
     engine = create_engine(Settings().database_url)

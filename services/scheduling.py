@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from telegram.ext import Application, Job
 
-from bot.context import BotContext, BotData
-from bot.delivery import send_due_briefings
+from core.context import BotContext, BotData
+from services.delivery import send_due_briefings
 from store.models import Subscriber
 
 log = logging.getLogger(__name__)

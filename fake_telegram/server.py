@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.local_api import FAKE_TOKEN, LocalBotApi, UploadedFile
+from fake_telegram.api import FAKE_TOKEN, LocalBotApi, UploadedFile
 
 _UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from bot.dates import format_date, format_date_range
+from core.dates import format_date, format_date_range
 from store.audit import fact_ref
 from store.models import FactKind
 from store.views import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.dates import format_date
-from handlers.render import (
+from core.dates import format_date
+from render.blocks import (
     clip,
     esc,
     exchange_block,

@@ -25,9 +25,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.settings import Settings
-from bot.zones import local_datetime
-from handlers.briefing_text import briefing_messages
+from core.settings import Settings
+from core.zones import local_datetime
+from render.briefing import briefing_messages
 from store import ledger
 from store.db import SessionFactory
 from store.digest import Digest, changes_between

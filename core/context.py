@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.settings import Settings
-from store.cache import ReadCache
-from store.db import SessionFactory
+from core.settings import Settings
 
 
 @dataclass
@@ -19,8 +18,9 @@ class BotData:
 
     settings: Settings | None = None
     engine: AsyncEngine | None = None
-    sessions: SessionFactory | None = None
-    read_cache: ReadCache | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    # store.cache.ReadCache; typed loosely so this bottom layer does not import the store.
+    read_cache: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,1 @@
+"""The bottom layer: settings, context types, dates, zones and logging."""

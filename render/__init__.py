@@ -1,0 +1,1 @@
+"""The rendering layer: fact views into Telegram HTML, for commands and briefings."""

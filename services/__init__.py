@@ -1,0 +1,1 @@
+"""Services over store and rendering: briefing delivery and its scheduling."""
