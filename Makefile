@@ -28,7 +28,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers services render store core fake_telegram
+	$(VENV)/bin/mypy bot handlers services render kinds store core fake_telegram
 	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)

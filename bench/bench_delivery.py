@@ -55,16 +55,16 @@ from sqlmodel import SQLModel
 from telegram.ext import AIORateLimiter
 
 import handlers  # noqa: F401  (before services.delivery, which it imports: no import cycle)
-import store.models  # noqa: F401  (registers the tables)
+import kinds.registry  # noqa: F401  (registers every table)
 from bench.common import machine
 from bot.app import build_application, close_store, open_store
 from core.context import BriefingApp
 from core.settings import Settings
 from fake_telegram.api import FAKE_TOKEN
+from kinds.digest import changes_between
 from render.briefing import briefing_messages
 from services import delivery
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.digest import changes_between
 from store.models import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

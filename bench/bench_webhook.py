@@ -51,8 +51,8 @@ from bench.common import machine
 from bot.webhook import SECRET_HEADER
 from fake_telegram.api import FAKE_TOKEN, LocalBotApi
 from fake_telegram.server import FakeTelegramServer
+from kinds.transfer import load_seed
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.transfer import load_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"

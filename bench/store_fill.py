@@ -23,7 +23,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables in SQLModel.metadata)
+import kinds.registry  # noqa: F401  (registers every table in SQLModel.metadata)
 
 CHUNK_ROWS = 5000
 YEARS = 3

@@ -20,6 +20,8 @@ from core.dates import warm_up
 from core.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
+from kinds.queries import count_facts
+from kinds.transfer import load_seed
 from services.scheduling import schedule_all
 from store import queries
 from store.cache import ReadCache
@@ -30,7 +32,6 @@ from store.db import (
     make_session_factory,
     upgrade_schema,
 )
-from store.transfer import load_seed
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ async def open_store(bot_data: BotData) -> None:
             )
         if settings.seed_on_empty:
             async with bot_data.sessions() as session:
-                counts = await queries.count_facts(session)
+                counts = await count_facts(session)
                 if not any(counts.values()) and not await queries.parties_and_issues(session):
                     report = await load_seed(session)
                     log.info("Seeded an empty store: %s", report.summary())

@@ -14,9 +14,9 @@ from telegram import Update
 from bot.app import SchemaOutOfDate, build_application, close_store, open_store
 from core.logs import setup_logging
 from core.settings import Settings
+from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.transfer import dump_dataset, export_dataset, import_bytes
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: put the token from @BotFather in .env or the environment "

@@ -13,6 +13,7 @@ from handlers import (
     errors,
     exchanges,
     fallback,
+    kind_lists,
     latest,
     positions,
     rounds,
@@ -25,7 +26,7 @@ from handlers import (
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
     # Subscribers' commands and their page buttons first.
-    for family in (start, latest, positions, exchanges, rounds, search, subscriptions):
+    for family in (start, latest, positions, exchanges, rounds, kind_lists, search, subscriptions):
         family.register(app)
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # comes before the catch-alls so its answers are not taken for free text; draft

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from core.context import BotContext
 from handlers.common import reply
 from handlers.start import MenuCommand, menu_commands
+from kinds.registry import reader_specs
 from store.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,7 @@ NOT_AN_EDITOR = "This command is for editors."
 
 
 ADMIN_COMMANDS = (
-    MenuCommand("add", "add a news update (preview, then Save)", "/add HEADLINE + date:, source:"),
-    MenuCommand("position", "record a party's stance on an issue", "/position + party:, issue:"),
-    MenuCommand("exchange", "record a prisoner exchange", "/exchange + date:, returned:"),
-    MenuCommand("round", "record a round of talks", "/round + date:, place:"),
+    *(MenuCommand(s.add_command, s.add_help, s.add_example) for s in reader_specs()),
     MenuCommand("edit", "correct a fact", "/edit U12 + field: value lines"),
     MenuCommand("retract", "retract a fact, with a reason", "/retract U12 wrong date"),
     MenuCommand("history", "audit log of a fact", "/history U12"),

@@ -12,10 +12,11 @@ from core.context import BotContext
 from core.dates import format_date
 from handlers.admin import editors_only
 from handlers.common import command_args, reply
+from kinds.base import FactKind
 from render.blocks import esc
 from services.delivery import send_broadcast
 from store import editing, ledger
-from store.models import DraftStatus, FactKind
+from store.models import DraftStatus
 
 log = logging.getLogger(__name__)
 

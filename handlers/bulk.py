@@ -11,8 +11,9 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from core.context import BotContext
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply
+from kinds.registry import reader_specs
+from kinds.transfer import dump_dataset, export_dataset, import_bytes, section_of
 from render.blocks import esc
-from store.transfer import dump_dataset, export_dataset, import_bytes
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 IMPORT_HELP = (
@@ -58,9 +59,8 @@ async def export_cmd(update: Update, context: BotContext) -> None:
         dataset = await export_dataset(session, title="Peace talks briefing export")
     data = dump_dataset(dataset).encode("utf-8")
     today = dt.datetime.now(context.settings.tz).date().isoformat()
-    counts = (
-        f"{len(dataset.updates)} updates, {len(dataset.positions)} positions, "
-        f"{len(dataset.exchanges)} exchanges, {len(dataset.rounds)} rounds"
+    counts = ", ".join(
+        f"{len(section_of(dataset, spec))} {spec.section}" for spec in reader_specs()
     )
     message = update.effective_message
     assert message is not None

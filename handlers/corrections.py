@@ -21,16 +21,20 @@ from handlers.drafts import (
     problems_text,
     send_preview,
 )
-from handlers.forms import FIELDS, build_draft, parse_form
+from handlers.forms import build_draft, parse_form
+from kinds.audit import fact_ref, parse_fact_ref, snapshot
+from kinds.base import FactKind
+from kinds.queries import facts_by_ref
+from kinds.registry import SPECS, spec_for
 from render.blocks import esc, search_block
-from store import queries
-from store.audit import fact_history, fact_ref, parse_fact_ref, snapshot
-from store.models import FactKind
+from store.audit import fact_history
 
 EDIT_USAGE = (
     "Usage: <code>/edit U12</code> and then <code>field: value</code> lines, e.g.\n"
     "<code>/edit U12\ndate: 3 June 2025\nsource: Reuters https://…</code>\n"
-    "Ids: U = update, P = position, X = exchange, R = round (shown to editors in every list)."
+    "Ids: "
+    + ", ".join(f"{s.letter} = {s.noun}" for s in SPECS)
+    + " (shown to editors in every list)."
 )
 RETRACT_USAGE = "Usage: <code>/retract U12 reason</code>, e.g. <code>/retract U12 wrong date</code>"
 HISTORY_USAGE = "Usage: <code>/history U12</code>"
@@ -45,44 +49,7 @@ def _sources_value(snap: dict[str, Any]) -> str:
 
 def values_from_snapshot(kind: FactKind, snap: dict[str, Any]) -> dict[str, str]:
     """A stored fact as the `field: value` lines an editor would type for it."""
-    values: dict[str, str] = {"source": _sources_value(snap)}
-    if kind is FactKind.UPDATE:
-        values |= {
-            "headline": snap.get("headline", ""),
-            "date": snap["date"],
-            "summary": snap.get("summary", ""),
-            "tags": ", ".join(snap.get("tags", [])),
-        }
-    elif kind is FactKind.POSITION:
-        values |= {
-            "party": snap.get("party", ""),
-            "issue": snap.get("issue", ""),
-            "stance": snap.get("stance", ""),
-            "date": snap["as_of"],
-        }
-    elif kind is FactKind.EXCHANGE:
-        counts = snap.get("returned", {})
-        values |= {
-            "date": snap["date"],
-            "returned": ", ".join(f"{p} {'?' if n is None else n}" for p, n in counts.items()),
-            "categories": ", ".join(snap.get("categories", [])),
-            "mediator": snap.get("mediator", ""),
-            "status": snap.get("status", "completed"),
-            "note": snap.get("note", ""),
-        }
-    else:
-        heads = "; ".join(
-            f"{d['party']}: {d.get('head') or ''}" for d in snap.get("delegations", [])
-        )
-        values |= {
-            "date": snap["date"],
-            "place": ", ".join(filter(None, [snap.get("place"), snap.get("venue")])),
-            "title": snap.get("title", ""),
-            "mediator": snap.get("mediator", ""),
-            "delegations": heads,
-            "duration": snap.get("duration", ""),
-            "outcome": snap.get("outcome", ""),
-        }
+    values = {"source": _sources_value(snap), **spec_for(kind).form_values(snap)}
     return {k: v for k, v in values.items() if v}
 
 
@@ -123,13 +90,26 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
     form = parse_form(kind, f"{inline}\n{rest}" if inline else rest, has_command=False)
     if not form.values and not form.errors:
         current = "\n".join(
-            f"{s.name}: {before[s.name]}" for s in FIELDS[kind] if before.get(s.name)
+            f"{s.name}: {before[s.name]}" for s in spec_for(kind).fields if before.get(s.name)
         )
         await reply(
             update,
             f"What should change in {fact_ref(kind, fact_id)}? Send <code>/edit "
             f"{fact_ref(kind, fact_id)}</code> with the new lines. Now it reads:\n"
             f"<code>{esc(current)}</code>",
+        )
+        return
+    fixed = sorted(
+        name
+        for name in spec_for(kind).fixed_fields & form.values.keys()
+        if form.values[name].strip().casefold() != before.get(name, "").strip().casefold()
+    )
+    if fixed:
+        await reply(
+            update,
+            f"{esc(', '.join(fixed))} of {fact_ref(kind, fact_id)} cannot be corrected: that "
+            f"would be another fact. Retract it and add the new one with "
+            f"/{spec_for(kind).add_command}.",
         )
         return
     values = {**before, **form.values}
@@ -180,8 +160,8 @@ async def retract_cmd(update: Update, context: BotContext) -> None:
         await reply(update, "Keep the reason under 500 characters.")
         return
     async with context.session() as session:
-        facts = await queries.facts_by_ref(session, refs=[(kind, fact_id)])
-    payload = {"reason": reason, "block": search_block(facts[(kind, fact_id)])}
+        facts = await facts_by_ref(session, refs=[(kind, fact_id)])
+    payload = {"reason": reason, "block": search_block(kind, facts[(kind, fact_id)])}
     await send_preview(
         update, context, action="retract", kind=kind, payload=payload, fact_id=fact_id
     )

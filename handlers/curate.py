@@ -16,50 +16,25 @@ from core.context import BotContext
 from handlers.admin import editors_only
 from handlers.common import reply
 from handlers.drafts import (
-    KIND_NAMES,
     draft_payload,
     form_context,
     problems_text,
     send_preview,
 )
-from handlers.forms import FIELDS, build_draft, check_field, parse_form
+from handlers.forms import build_draft, check_field, parse_form
+from kinds.base import FactKind
+from kinds.registry import SPECS, spec_for
 from render.blocks import esc
-from store.models import FactKind
 
-COMMAND_KINDS = {
-    "add": FactKind.UPDATE,
-    "position": FactKind.POSITION,
-    "exchange": FactKind.EXCHANGE,
-    "round": FactKind.ROUND,
-}
+COMMAND_KINDS = {spec.add_command: spec.kind for spec in SPECS}
 ASKING = 0
 TIMEOUT_SECONDS = 600
-
-USAGE = {
-    FactKind.UPDATE: (
-        "<code>/add HEADLINE\ndate: 2 June 2025\nsource: Reuters https://…\n"
-        "summary: …\ntags: talks, memorandum</code>"
-    ),
-    FactKind.POSITION: (
-        "<code>/position\nparty: Russia\nissue: NATO\nstance: …\ndate: 14 June 2024\n"
-        "source: https://…</code>"
-    ),
-    FactKind.EXCHANGE: (
-        "<code>/exchange\ndate: 23 May 2025\nreturned: Ukraine 390, Russia 390\n"
-        "categories: soldiers, civilians\nmediator: …\nstatus: completed\nsource: https://…</code>"
-    ),
-    FactKind.ROUND: (
-        "<code>/round\ndate: 2 June 2025\nplace: Istanbul, Ciragan Palace\nmediator: …\n"
-        "delegations: Ukraine: …; Russia: …\nduration: about an hour\noutcome: …\n"
-        "source: https://…</code>"
-    ),
-}
 
 
 def usage(kind: FactKind) -> str:
     """How to write the one-shot form of a kind, and that the bare command asks step by step."""
     return (
-        f"Write it like this:\n{USAGE[kind]}\n"
+        f"Write it like this:\n{spec_for(kind).usage}\n"
         "Or send just the command and I will ask field by field."
     )
 
@@ -94,8 +69,8 @@ async def add_form(update: Update, context: BotContext) -> int:
         user_data["guided"] = {"kind": kind.value, "values": {}, "step": 0}
         await reply(
             update,
-            f"New {KIND_NAMES[kind]}, step by step. /skip leaves out an optional field, "
-            "/cancel stops.\n\n" + FIELDS[kind][0].prompt,
+            f"New {spec_for(kind).noun}, step by step. /skip leaves out an optional field, "
+            "/cancel stops.\n\n" + spec_for(kind).fields[0].prompt,
         )
         return ASKING
     built = build_draft(kind, form.values, await form_context(context))
@@ -112,7 +87,7 @@ async def add_form(update: Update, context: BotContext) -> int:
 async def _next_step(update: Update, context: BotContext, state: dict[str, object]) -> int:
     kind = FactKind(str(state["kind"]))
     step = int(str(state["step"])) + 1
-    specs = FIELDS[kind]
+    specs = spec_for(kind).fields
     if step < len(specs):
         state["step"] = step
         await reply(update, specs[step].prompt)
@@ -140,7 +115,7 @@ async def guided_answer(update: Update, context: BotContext) -> int:
     if state is None or message is None or not message.text:
         return ConversationHandler.END
     kind = FactKind(state["kind"])
-    spec = FIELDS[kind][state["step"]]
+    spec = spec_for(kind).fields[state["step"]]
     value = message.text.strip()
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
@@ -157,7 +132,7 @@ async def guided_skip(update: Update, context: BotContext) -> int:
     state = user_data.get("guided") if user_data else None
     if state is None:
         return ConversationHandler.END
-    spec = FIELDS[FactKind(state["kind"])][state["step"]]
+    spec = spec_for(state["kind"]).fields[state["step"]]
     if spec.required:
         await reply(update, f"{spec.name} is needed. {spec.prompt}")
         return ASKING

@@ -21,55 +21,18 @@ from core.context import BotContext
 from handlers.admin import actor_of, editors_only, is_admin
 from handlers.common import reply
 from handlers.forms import Draft, FormContext, build_draft, parse_form
-from render.blocks import (
-    esc,
-    exchange_block,
-    position_line,
-    round_block,
-    update_block,
-    visible_length,
-)
+from kinds import editing as fact_editing
+from kinds.audit import fact_ref
+from kinds.base import FactKind
+from kinds.registry import spec_for
+from kinds.transfer import Dataset, import_dataset
+from render.blocks import esc, visible_length
 from store import editing, queries
-from store.audit import fact_ref
-from store.models import DraftStatus, FactKind
-from store.transfer import (
-    FACT_INPUTS,
-    Dataset,
-    IssueIn,
-    PartyIn,
-    SourceIn,
-    import_dataset,
-)
-from store.views import (
-    Delegation,
-    ExchangeView,
-    PositionView,
-    ReturnedCount,
-    RoundView,
-    SourceRef,
-    UpdateView,
-)
+from store.models import DraftStatus
+from store.transfer import IssueIn, PartyIn
 
 log = logging.getLogger(__name__)
 
-KIND_NAMES = {
-    FactKind.UPDATE: "update",
-    FactKind.POSITION: "position",
-    FactKind.EXCHANGE: "prisoner exchange",
-    FactKind.ROUND: "round of talks",
-}
-WHERE_SHOWN = {
-    FactKind.UPDATE: "/latest and /search",
-    FactKind.POSITION: "/positions and /search",
-    FactKind.EXCHANGE: "/exchanges and /search",
-    FactKind.ROUND: "/rounds and /search",
-}
-SECTIONS = {
-    FactKind.UPDATE: "updates",
-    FactKind.POSITION: "positions",
-    FactKind.EXCHANGE: "exchanges",
-    FactKind.ROUND: "rounds",
-}
 PREVIEW_BUDGET = 3500
 
 
@@ -81,59 +44,9 @@ async def form_context(context: BotContext) -> FormContext:
     return FormContext(things=things, tz=settings.tz, languages=settings.date_languages)
 
 
-def _sources(item: Any) -> tuple[SourceRef, ...]:
-    return tuple(
-        SourceRef(name=s.name, url=s.url, published=s.published)
-        for s in item.sources
-        if isinstance(s, SourceIn)
-    )
-
-
 def fact_block(kind: FactKind, item: Any, names: dict[str, str]) -> str:
     """How subscribers will see a not-yet-stored fact."""
-    if kind is FactKind.UPDATE:
-        view_u = UpdateView(
-            0, item.date, item.headline, item.summary, tuple(item.tags), _sources(item)
-        )
-        return update_block(view_u)
-    if kind is FactKind.POSITION:
-        view_p = PositionView(
-            0,
-            names.get(item.party, item.party),
-            names.get(item.issue, item.issue),
-            item.stance,
-            item.as_of,
-            sources=_sources(item),
-        )
-        return position_line(view_p, label=f"{view_p.party} on {view_p.issue}")
-    if kind is FactKind.EXCHANGE:
-        counts = tuple(ReturnedCount(names.get(k, k), n) for k, n in item.returned.items())
-        view_x = ExchangeView(
-            0,
-            item.date,
-            item.end_date,
-            item.status,
-            counts,
-            tuple(item.categories),
-            item.mediator,
-            item.note,
-            sources=_sources(item),
-        )
-        return exchange_block(view_x)
-    view_r = RoundView(
-        0,
-        item.date,
-        item.end_date,
-        item.title,
-        item.place,
-        item.venue,
-        item.mediator,
-        tuple(Delegation(d.party, d.head or "") for d in item.delegations),
-        item.duration,
-        item.outcome,
-        _sources(item),
-    )
-    return round_block(view_r)
+    return spec_for(kind).preview_block(item, names)
 
 
 def draft_payload(draft: Draft, values: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -171,12 +84,12 @@ def keep_stored(draft: Draft, values: dict[str, str], extra: dict[str, Any]) -> 
 
 
 def _item(kind: FactKind, payload: dict[str, Any]) -> Any:
-    return FACT_INPUTS[kind].model_validate(payload["item"])
+    return spec_for(kind).input.model_validate(payload["item"])
 
 
 def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: int | None) -> str:
     """The preview of a draft: exactly what will be stored, and what to watch out for."""
-    noun = KIND_NAMES[kind]
+    noun = spec_for(kind).noun
     ref = fact_ref(kind, fact_id) if fact_id else ""
     if action == "retract":
         head = f"🗑 <b>Preview: retract {ref}</b> — nothing changes until you confirm"
@@ -199,8 +112,7 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
     else:
         lines.append(f"📝 <b>Preview: new {noun}</b> — not saved yet")
     lines += [esc(note) for note in payload.get("notes") or []]
-    if kind is FactKind.UPDATE and item.tags:
-        lines.append("Tags: " + esc(", ".join(item.tags)))
+    lines += spec_for(kind).preview_notes(item)
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
     if visible_length(text) > PREVIEW_BUDGET:
         text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"
@@ -236,7 +148,7 @@ async def send_preview(
     if action == "create":
         item = _item(kind, payload)
         async with context.session() as session:
-            dupes = await editing.find_duplicates(session, kind=kind, item=item)
+            dupes = await fact_editing.find_duplicates(session, kind=kind, item=item)
         if dupes:
             refs = ", ".join(fact_ref(kind, d) for d in dupes[:5])
             payload["notes"] = [*payload.get("notes", []), f"⚠️ Likely a duplicate of {refs}."]
@@ -361,7 +273,7 @@ async def _save(
                 dataset = Dataset(
                     parties=[PartyIn.model_validate(p) for p in payload["new_parties"]],
                     issues=[IssueIn.model_validate(i) for i in payload["new_issues"]],
-                    **{SECTIONS[kind]: [_item(kind, payload)]},
+                    **{spec_for(kind).section: [_item(kind, payload)]},
                 )
                 report = await import_dataset(
                     session, dataset, actor=actor, action="create", commit=False
@@ -373,7 +285,7 @@ async def _save(
                 fact_id = report.facts[0][1]
             elif action == "edit":
                 assert draft_fact_id is not None
-                await editing.apply_edit(
+                await fact_editing.apply_edit(
                     session,
                     kind=kind,
                     fact_id=draft_fact_id,
@@ -385,7 +297,7 @@ async def _save(
                 fact_id = draft_fact_id
             else:
                 assert draft_fact_id is not None
-                await editing.retract_fact(
+                await fact_editing.retract_fact(
                     session,
                     kind=kind,
                     fact_id=draft_fact_id,
@@ -410,7 +322,8 @@ async def _save(
     verb = "Saved as" if action == "create" else "Corrected"
     body = fact_block(kind, _item(kind, payload), payload.get("names") or {})
     await _finish(
-        query.message, f"✅ <b>{verb} {ref}</b> — it now shows in {WHERE_SHOWN[kind]}.\n\n{body}"
+        query.message,
+        f"✅ <b>{verb} {ref}</b> — it now shows in {spec_for(kind).where_shown}.\n\n{body}",
     )
 
 

@@ -7,8 +7,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from handlers.common import page_offset, reply, send_page, sender_is_editor
-from render.blocks import exchange_block, totals_block, with_refs
-from store import queries
+from kinds.base import FactKind
+from kinds.exchange import exchange_block, exchange_totals, list_exchanges, totals_block
+from render.blocks import refs_of, with_refs
 
 PAGE_SIZE = 5
 
@@ -27,8 +28,8 @@ async def exchanges_page_btn(update: Update, context: BotContext) -> None:
 async def show_exchanges(update: Update, context: BotContext, *, offset: int) -> None:
     """One page of exchanges; the first page opens with the totals."""
     async with context.session() as session:
-        page = await queries.list_exchanges(session, limit=PAGE_SIZE, offset=offset)
-        totals = await queries.exchange_totals(session) if offset == 0 else []
+        page = await list_exchanges(session, limit=PAGE_SIZE, offset=offset)
+        totals = await exchange_totals(session) if offset == 0 else []
     if not page.items:
         await reply(update, "No prisoner exchanges on file yet.")
         return
@@ -39,7 +40,9 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
         update,
         header=header,
         blocks=with_refs(
-            [exchange_block(x) for x in page.items], page.items, sender_is_editor(update, context)
+            [exchange_block(x) for x in page.items],
+            refs_of(FactKind.EXCHANGE, page.items),
+            sender_is_editor(update, context),
         ),
         offset=offset,
         page_size=PAGE_SIZE,

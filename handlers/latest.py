@@ -20,8 +20,9 @@ from handlers.common import (
     stale_button,
     too_long,
 )
-from render.blocks import esc, update_block, with_refs
-from store import queries
+from kinds.base import FactKind
+from kinds.update import latest_updates, update_block
+from render.blocks import esc, refs_of, with_refs
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
@@ -100,7 +101,7 @@ async def show_latest(
     offset = min(offset, max(0, count - 1))
     limit = min(PAGE_SIZE, count - offset)
     async with context.session() as session:
-        page = await queries.latest_updates(session, limit=limit, offset=offset, since=since)
+        page = await latest_updates(session, limit=limit, offset=offset, since=since)
     if not page.items:
         where = f" since {format_date(since)}" if since else ""
         await reply(update, f"No updates on file{where}. Try /rounds or /positions.")
@@ -113,7 +114,9 @@ async def show_latest(
         update,
         header=header,
         blocks=with_refs(
-            [update_block(u) for u in page.items], page.items, sender_is_editor(update, context)
+            [update_block(u) for u in page.items],
+            refs_of(FactKind.UPDATE, page.items),
+            sender_is_editor(update, context),
         ),
         offset=offset,
         page_size=PAGE_SIZE,

@@ -19,10 +19,12 @@ from handlers.common import (
     stale_button,
     too_long,
 )
-from render.blocks import esc, position_blocks, with_refs
+from kinds.base import FactKind
+from kinds.position import PositionView, current_positions, position_blocks, position_history
+from render.blocks import esc, refs_of, with_refs
 from store import queries
 from store.queries import NamedThing
-from store.views import Page, PositionView
+from store.views import Page
 
 PAGE_SIZE = 6
 
@@ -120,15 +122,13 @@ def _key_ids(key: str) -> tuple[int | None, int | None]:
 
 async def _current_page(session: AsyncSession, *, key: str, offset: int) -> Page[PositionView]:
     party_id, issue_id = _key_ids(key)
-    return await queries.current_positions(
+    return await current_positions(
         session, limit=PAGE_SIZE, offset=offset, party_id=party_id, issue_id=issue_id
     )
 
 
 async def _history_page(session: AsyncSession, *, issue_id: int, offset: int) -> Page[PositionView]:
-    return await queries.position_history(
-        session, issue_id=issue_id, limit=PAGE_SIZE, offset=offset
-    )
+    return await position_history(session, issue_id=issue_id, limit=PAGE_SIZE, offset=offset)
 
 
 async def send_current(
@@ -149,7 +149,7 @@ async def send_current(
         header=f"🧭 <b>{title}</b>",
         blocks=with_refs(
             position_blocks(page.items, by_party=by_party),
-            page.items,
+            refs_of(FactKind.POSITION, page.items),
             sender_is_editor(update, context),
         ),
         offset=offset,
@@ -175,7 +175,7 @@ async def send_history(
         "🟢 current · ⚪️ superseded",
         blocks=with_refs(
             position_blocks(page.items, history=True, by_party=True),
-            page.items,
+            refs_of(FactKind.POSITION, page.items),
             sender_is_editor(update, context),
         ),
         offset=offset,

@@ -7,8 +7,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from handlers.common import page_offset, reply, send_page, sender_is_editor
-from render.blocks import round_block, with_refs
-from store import queries
+from kinds.base import FactKind
+from kinds.round import list_rounds, round_block
+from render.blocks import refs_of, with_refs
 
 PAGE_SIZE = 4
 
@@ -27,7 +28,7 @@ async def rounds_page_btn(update: Update, context: BotContext) -> None:
 async def show_rounds(update: Update, context: BotContext, *, offset: int) -> None:
     """One page of the rounds timeline."""
     async with context.session() as session:
-        page = await queries.list_rounds(session, limit=PAGE_SIZE, offset=offset)
+        page = await list_rounds(session, limit=PAGE_SIZE, offset=offset)
     if not page.items:
         await reply(update, "No rounds of talks on file yet.")
         return
@@ -35,7 +36,9 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
         update,
         header="🗓 <b>Rounds of talks</b> (newest first)",
         blocks=with_refs(
-            [round_block(r) for r in page.items], page.items, sender_is_editor(update, context)
+            [round_block(r) for r in page.items],
+            refs_of(FactKind.ROUND, page.items),
+            sender_is_editor(update, context),
         ),
         offset=offset,
         page_size=PAGE_SIZE,

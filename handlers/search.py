@@ -15,6 +15,7 @@ from handlers.common import (
     sender_is_editor,
     too_long,
 )
+from kinds.queries import search_facts
 from render.blocks import esc, search_block, with_refs
 from store import queries
 
@@ -62,7 +63,7 @@ async def show_results(
 ) -> None:
     """One page of search results for the normalized query `key` (`typed`: the user's words)."""
     async with context.session() as session:
-        page = await queries.search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
+        page = await search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
     if not page.items:
         # Quote what the user typed, not the normalized key ("<b>x</b>", not "b x b").
         asked = " ".join((typed or key).split())[:60]
@@ -75,7 +76,9 @@ async def show_results(
         update,
         header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
         blocks=with_refs(
-            [search_block(f) for f in page.items], page.items, sender_is_editor(update, context)
+            [search_block(kind, view) for kind, view in page.items],
+            [(kind, view.id) for kind, view in page.items],
+            sender_is_editor(update, context),
         ),
         offset=offset,
         page_size=PAGE_SIZE,

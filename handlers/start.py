@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
 from handlers.common import reply
+from kinds.registry import SPECS
 from store import queries
 
 
@@ -25,6 +26,11 @@ PUBLIC_COMMANDS = (
     MenuCommand("positions", "where each side stands, by party or issue", "/positions nato"),
     MenuCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
     MenuCommand("rounds", "timeline of the rounds of talks", "/rounds"),
+    *(
+        MenuCommand(spec.list_command, spec.list_help, f"/{spec.list_command}")
+        for spec in SPECS
+        if spec.list_command
+    ),
     MenuCommand("search", "search every fact", "/search memorandum"),
     MenuCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
     MenuCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),

@@ -12,12 +12,12 @@ from core.context import BotContext
 from core.dates import format_date
 from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
+from kinds.digest import changes_between
 from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
 from services.scheduling import next_delivery, schedule_slot
 from store import subscriptions
-from store.digest import changes_between
 from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 

@@ -6,19 +6,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from core.dates import format_date
-from render.blocks import (
-    clip,
-    esc,
-    exchange_block,
-    join_blocks,
-    position_line,
-    round_block,
-    source_line,
-    update_block,
-)
-from store.audit import fact_ref
-from store.digest import Digest
-from store.views import PositionView, RoundView, UpdateView
+from core.text import clip, esc
+from kinds.audit import fact_ref
+from kinds.common import source_line
+from kinds.digest import Digest
+from kinds.registry import reader_specs, spec_for
+from render.blocks import join_blocks
 
 
 def _since_label(since: dt.datetime, tz: ZoneInfo) -> str:
@@ -26,42 +19,17 @@ def _since_label(since: dt.datetime, tz: ZoneInfo) -> str:
     return f"{format_date(local.date())} {local:%H:%M} ({tz.key} time)"
 
 
-def _position_change(new: PositionView, old: PositionView | None) -> str:
-    if old is None:
-        return position_line(new, label=f"{new.party} on {new.issue} (new)")
-    return (
-        f"• <b>{esc(clip(new.party, 60))} on {esc(clip(new.issue, 60))}</b>: "
-        f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
-        f"   <i>as of {format_date(new.as_of)}, was {format_date(old.as_of)}</i> · "
-        f"{source_line(new.sources)}"
-    )
-
-
-def _corrected(fact: UpdateView | PositionView | RoundView) -> str:
-    if isinstance(fact, UpdateView):
-        return "✏️ <i>Corrected:</i>\n" + update_block(fact)
-    if isinstance(fact, PositionView):
-        return "✏️ <i>Corrected:</i>\n" + position_line(fact, label=f"{fact.party} on {fact.issue}")
-    return "✏️ <i>Corrected:</i>\n" + round_block(fact)
-
-
 def briefing_blocks(digest: Digest) -> list[str]:
     """Every fact of a digest as a block, grouped by kind with a heading on the first of each."""
     sections: list[tuple[str, list[str]]] = [
-        ("📰 <b>New updates</b>", [update_block(u) for u in digest.updates]),
+        (spec.briefing_heading, [spec.briefing_block(c) for c in digest.section(spec.kind)])
+        for spec in reader_specs()
+    ]
+    sections += [
         (
-            "🧭 <b>Position changes</b>",
-            [_position_change(new, old) for new, old in digest.positions],
+            "✏️ <b>Corrections</b>",
+            [spec_for(kind).corrected_block(view) for kind, view in digest.corrected],
         ),
-        (
-            "🔁 <b>Prisoner exchanges</b>",
-            [
-                ("🆕 " if fresh else "🔄 <i>Updated:</i> ") + exchange_block(x)
-                for x, fresh in digest.exchanges
-            ],
-        ),
-        ("🤝 <b>Rounds of talks</b>", [round_block(r) for r in digest.rounds]),
-        ("✏️ <b>Corrections</b>", [_corrected(f) for f in digest.corrected]),
         (
             "🗑 <b>Retracted</b>",
             [

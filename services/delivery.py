@@ -27,10 +27,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from core.settings import Settings
 from core.zones import local_datetime
+from kinds.digest import Digest, changes_between
 from render.briefing import briefing_messages
 from store import ledger
 from store.db import SessionFactory
-from store.digest import Digest, changes_between
 from store.models import Broadcast, DeliveryStatus, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""SQLModel tables of the curated store: parties, issues, facts, sources and subscribers."""
+"""SQLModel tables every kind shares: parties, issues, sources, citations, search, subscribers,
+the audit log, drafts and the delivery ledger. Each kind's own tables live in kinds/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -50,22 +50,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def _stamp(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
-
-
-class FactKind(StrEnum):
-    """The kinds of curated fact; the value is what citations and search rows store."""
-
-    UPDATE = "update"
-    POSITION = "position"
-    EXCHANGE = "exchange"
-    ROUND = "round"
-
-
-class ExchangeStatus(StrEnum):
-    """Whether an exchange was only agreed or has been carried out."""
-
-    AGREED = "agreed"
-    COMPLETED = "completed"
 
 
 class Party(SQLModel, table=True):
@@ -121,92 +105,6 @@ class FactBase(SQLModel):
     updated_at: dt.datetime = _stamp(default_factory=utcnow)
     retracted_at: dt.datetime | None = _stamp(default=None)
     retraction_reason: str | None = Field(default=None, sa_type=Text)
-
-
-class TalkRound(FactBase, table=True):
-    """One round of talks: when, where, who led each delegation, and what came out of it."""
-
-    __tablename__ = "talk_round"
-    __table_args__ = (Index("ix_talk_round_date", "date"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    date: dt.date
-    end_date: dt.date | None = None
-    title: str = Field(default="", sa_type=Text)
-    place: str = Field(default="", sa_type=Text)
-    venue: str | None = Field(default=None, sa_type=Text)
-    mediator: str | None = Field(default=None, sa_type=Text)
-    delegations: str = Field(default="[]", sa_type=Text, description="JSON list of {party, head}")
-    duration: str | None = Field(default=None, sa_type=Text)
-    duration_minutes: int | None = None
-    outcome: str = Field(default="", sa_type=Text)
-
-
-class NewsUpdate(FactBase, table=True):
-    """A dated development: headline, short summary, tags."""
-
-    __tablename__ = "news_update"
-    __table_args__ = (
-        Index("ix_news_update_date_id", "date", "id"),
-        # Briefings ask "what was created, edited or retracted since the last one".
-        Index("ix_news_update_created_at", "created_at"),
-        Index("ix_news_update_updated_at", "updated_at"),
-        # Partial: a plain index on a mostly-NULL column lures SQLite's planner away from
-        # ix_news_update_date_id for "live updates, newest first" (150 ms instead of 0.03 ms).
-        Index(
-            "ix_news_update_retracted_at",
-            "retracted_at",
-            sqlite_where=text("retracted_at IS NOT NULL"),
-            postgresql_where=text("retracted_at IS NOT NULL"),
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    date: dt.date
-    headline: str = Field(sa_type=Text)
-    summary: str = Field(default="", sa_type=Text)
-    tags: str = Field(default="", sa_type=Text, description="Comma-separated tags")
-    round_id: int | None = Field(default=None, foreign_key="talk_round.id")
-
-
-class Position(FactBase, table=True):
-    """A party's stance on an issue as of a date; a newer one supersedes it, none is overwritten."""
-
-    __table_args__ = (Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    party_id: int = Field(foreign_key="party.id")
-    issue_id: int = Field(foreign_key="issue.id")
-    stance: str = Field(sa_type=Text)
-    as_of: dt.date
-    superseded_by_id: int | None = Field(default=None, foreign_key="position.id")
-
-
-class Exchange(FactBase, table=True):
-    """A prisoner exchange, agreed or carried out, with how many people each side got back."""
-
-    __table_args__ = (Index("ix_exchange_date", "date"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    date: dt.date
-    end_date: dt.date | None = None
-    categories: str = Field(default="", sa_type=Text, description="Comma-separated categories")
-    mediator: str | None = Field(default=None, sa_type=Text)
-    status: str = Field(default=ExchangeStatus.COMPLETED.value, max_length=16)
-    round_id: int | None = Field(default=None, foreign_key="talk_round.id")
-    note: str | None = Field(default=None, sa_type=Text)
-
-
-class ExchangeCount(SQLModel, table=True):
-    """How many people one party got back in one exchange (None: not announced)."""
-
-    __tablename__ = "exchange_count"
-    __table_args__ = (UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    exchange_id: int = Field(foreign_key="exchange.id", index=True)
-    party_id: int = Field(foreign_key="party.id")
-    returned: int | None = None
 
 
 class SearchDoc(SQLModel, table=True):
@@ -356,11 +254,3 @@ class StoreMeta(SQLModel, table=True):
 # store_meta.facts is bumped by triggers on every table the read commands show (migration 0004);
 # store/cache.py relies on it to stay correct across processes.
 FACTS_VERSION_KEY = "facts"
-
-
-FACT_TABLES: dict[FactKind, type[FactBase]] = {
-    FactKind.UPDATE: NewsUpdate,
-    FactKind.POSITION: Position,
-    FactKind.EXCHANGE: Exchange,
-    FactKind.ROUND: TalkRound,
-}

@@ -1,4 +1,4 @@
-"""Read queries: every function takes the session and returns views, never rows to mutate."""
+"""Read queries any kind shares (sources, names, search hits, chats); kinds/ has the rest."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import functools
 import json
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import FunctionElement, extract, func, text
+from sqlalchemy import FunctionElement, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -22,39 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.cache import cached_read
 from store.facts import split_list
-from store.models import (
-    FACT_TABLES,
-    Citation,
-    Exchange,
-    ExchangeCount,
-    ExchangeStatus,
-    FactKind,
-    Issue,
-    NewsUpdate,
-    Party,
-    Position,
-    Source,
-    Subscriber,
-    TalkRound,
-    utcnow,
-)
-from store.views import (
-    Delegation,
-    ExchangeView,
-    Fact,
-    Page,
-    PositionView,
-    ReturnedCount,
-    RoundView,
-    SourceRef,
-    UpdateView,
-    YearTotals,
-)
+from store.models import Citation, Issue, Party, Source, Subscriber, utcnow
+from store.views import Page, SourceRef
 
 T = TypeVar("T")
 
 
-def _page(items: Sequence[T], *, offset: int, limit: int) -> Page[T]:
+def page_of(items: Sequence[T], *, offset: int, limit: int) -> Page[T]:
     """Cut a list fetched with limit + 1 rows into a page that knows whether more follow."""
     return Page(items=list(items[:limit]), offset=offset, has_more=len(items) > limit)
 
@@ -75,13 +48,13 @@ def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
 
-def sources_column(kind: FactKind, fact_id: Any) -> Any:
+def sources_column(kind: str, fact_id: Any) -> Any:
     """A correlated subquery: the fact's sources as JSON, read with the fact in one statement."""
     return (
         select(json_rows(Citation.id, Source.name, Source.url, Source.published, Source.title))
         .select_from(Citation)
         .join(Source, col(Source.id) == col(Citation.source_id))
-        .where(Citation.fact_kind == kind.value, Citation.fact_id == fact_id)
+        .where(Citation.fact_kind == str(kind), Citation.fact_id == fact_id)
         .scalar_subquery()
     )
 
@@ -101,57 +74,21 @@ def parse_sources(raw: Any) -> tuple[SourceRef, ...]:
 
 
 async def sources_for(
-    session: AsyncSession, *, kind: FactKind, fact_ids: Sequence[int]
+    session: AsyncSession, *, kind: str, fact_ids: Sequence[int]
 ) -> dict[int, tuple[SourceRef, ...]]:
     """The sources of many facts of one kind, in citation order, in one query."""
     if not fact_ids:
         return {}
-    table: Any = FACT_TABLES[kind]
     rows = await session.exec(
-        select(table.id, sources_column(kind, table.id)).where(col(table.id).in_(fact_ids))
+        select(
+            Citation.fact_id,
+            json_rows(Citation.id, Source.name, Source.url, Source.published, Source.title),
+        )
+        .join(Source, col(Source.id) == col(Citation.source_id))
+        .where(Citation.fact_kind == str(kind), col(Citation.fact_id).in_(list(fact_ids)))
+        .group_by(col(Citation.fact_id))
     )
     return {fact_id: refs for fact_id, raw in rows if (refs := parse_sources(raw))}
-
-
-# ---------------------------------------------------------------- updates
-
-
-def updates_select() -> Any:
-    """News updates with their sources, for `update_views`."""
-    return select(NewsUpdate, sources_column(FactKind.UPDATE, NewsUpdate.id))
-
-
-def update_views(rows: Sequence[Any]) -> list[UpdateView]:
-    """Views of `updates_select()` rows."""
-    return [
-        UpdateView(
-            id=r.id,
-            date=r.date,
-            headline=r.headline,
-            summary=r.summary,
-            tags=split_list(r.tags),
-            sources=parse_sources(raw),
-        )
-        for r, raw in rows
-        if r.id is not None
-    ]
-
-
-@cached_read
-async def latest_updates(
-    session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
-) -> Page[UpdateView]:
-    """Live updates, newest event date first, optionally only those on or after `since`."""
-    stmt = updates_select().where(col(NewsUpdate.retracted_at).is_(None))
-    if since is not None:
-        stmt = stmt.where(NewsUpdate.date >= since)
-    stmt = (
-        stmt.order_by(col(NewsUpdate.date).desc(), col(NewsUpdate.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    rows = (await session.exec(stmt)).all()
-    return _page(update_views(rows), offset=offset, limit=limit)
 
 
 # ---------------------------------------------------------------- parties and issues
@@ -228,228 +165,6 @@ async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
     return match_name(name, await parties_and_issues(session))
 
 
-# ---------------------------------------------------------------- positions
-
-
-async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]:
-    """Run a `positions_select()` statement and return its views."""
-    rows = (await session.exec(stmt)).all()
-    return [
-        PositionView(
-            id=pos.id,
-            party=party_name,
-            issue=issue_name,
-            stance=pos.stance,
-            as_of=pos.as_of,
-            superseded_by_id=pos.superseded_by_id,
-            sources=parse_sources(raw),
-        )
-        for pos, party_name, issue_name, raw in rows
-    ]
-
-
-def positions_select() -> Any:
-    return (
-        select(Position, Party.name, Issue.name, sources_column(FactKind.POSITION, Position.id))
-        .join(Party, col(Party.id) == col(Position.party_id))
-        .join(Issue, col(Issue.id) == col(Position.issue_id))
-        .where(col(Position.retracted_at).is_(None))
-    )
-
-
-@cached_read
-async def current_positions(
-    session: AsyncSession,
-    *,
-    limit: int,
-    offset: int = 0,
-    party_id: int | None = None,
-    issue_id: int | None = None,
-) -> Page[PositionView]:
-    """Each party's current stance on each issue, grouped by issue, optionally filtered."""
-    stmt = positions_select().where(col(Position.superseded_by_id).is_(None))
-    if party_id is not None:
-        stmt = stmt.where(Position.party_id == party_id)
-    if issue_id is not None:
-        stmt = stmt.where(Position.issue_id == issue_id)
-    stmt = (
-        stmt.order_by(col(Issue.name), col(Party.name), col(Position.id))
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    return _page(await position_views(session, stmt), offset=offset, limit=limit)
-
-
-@cached_read
-async def position_history(
-    session: AsyncSession,
-    *,
-    issue_id: int,
-    limit: int,
-    offset: int = 0,
-    party_id: int | None = None,
-) -> Page[PositionView]:
-    """Every live stance ever taken on an issue, newest first, superseded ones included."""
-    stmt = positions_select().where(Position.issue_id == issue_id)
-    if party_id is not None:
-        stmt = stmt.where(Position.party_id == party_id)
-    stmt = (
-        stmt.order_by(col(Position.as_of).desc(), col(Position.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    return _page(await position_views(session, stmt), offset=offset, limit=limit)
-
-
-# ---------------------------------------------------------------- exchanges
-
-
-async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
-    ids = [row[0].id for row in rows]
-    counts: dict[int, list[ReturnedCount]] = defaultdict(list)
-    if ids:
-        count_rows = await session.exec(
-            select(ExchangeCount.exchange_id, Party.name, ExchangeCount.returned)
-            .join(Party, col(Party.id) == col(ExchangeCount.party_id))
-            .where(col(ExchangeCount.exchange_id).in_(ids))
-            .order_by(col(ExchangeCount.id))
-        )
-        for exchange_id, party_name, returned in count_rows:
-            counts[exchange_id].append(ReturnedCount(party=party_name, returned=returned))
-    return [
-        ExchangeView(
-            id=ex.id,
-            date=ex.date,
-            end_date=ex.end_date,
-            status=ex.status,
-            counts=tuple(counts.get(ex.id, ())),
-            categories=split_list(ex.categories),
-            mediator=ex.mediator,
-            note=ex.note,
-            round_title=round_title,
-            round_date=round_date,
-            sources=parse_sources(raw),
-        )
-        for ex, round_title, round_date, raw in rows
-    ]
-
-
-def exchanges_select() -> Any:
-    return (
-        select(
-            Exchange,
-            col(TalkRound.title),
-            col(TalkRound.date),
-            sources_column(FactKind.EXCHANGE, Exchange.id),
-        )
-        .join(TalkRound, col(TalkRound.id) == col(Exchange.round_id), isouter=True)
-        .where(col(Exchange.retracted_at).is_(None))
-    )
-
-
-@cached_read
-async def list_exchanges(
-    session: AsyncSession, *, limit: int, offset: int = 0
-) -> Page[ExchangeView]:
-    """Live prisoner exchanges, newest first."""
-    stmt = (
-        exchanges_select()
-        .order_by(col(Exchange.date).desc(), col(Exchange.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    rows = (await session.exec(stmt)).all()
-    return _page(await exchange_views(session, rows), offset=offset, limit=limit)
-
-
-# Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
-# them until the next write to the facts.
-@cached_read
-async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
-    """People returned to each party per year, over completed live exchanges, newest year first."""
-    return await _compute_exchange_totals(session)
-
-
-async def _compute_exchange_totals(session: AsyncSession) -> list[YearTotals]:
-    year = extract("year", col(Exchange.date))
-    live_completed = (
-        col(Exchange.retracted_at).is_(None),
-        Exchange.status == ExchangeStatus.COMPLETED.value,
-    )
-    per_party = await session.exec(
-        select(year, Party.name, func.sum(ExchangeCount.returned))
-        .join(ExchangeCount, col(ExchangeCount.exchange_id) == col(Exchange.id))
-        .join(Party, col(Party.id) == col(ExchangeCount.party_id))
-        .where(*live_completed)
-        .group_by(year, Party.name)
-        .order_by(year.desc(), col(Party.name))
-    )
-    numbers = await session.exec(
-        select(year, func.count(col(Exchange.id))).where(*live_completed).group_by(year)
-    )
-    count_by_year = {int(y): int(n) for y, n in numbers}
-    grouped: dict[int, list[ReturnedCount]] = defaultdict(list)
-    for y, party_name, total in per_party:
-        grouped[int(y)].append(ReturnedCount(party=party_name, returned=int(total or 0)))
-    return [
-        YearTotals(year=y, per_party=tuple(grouped.get(y, ())), exchanges=count_by_year[y])
-        for y in sorted(count_by_year, reverse=True)
-    ]
-
-
-# ---------------------------------------------------------------- rounds
-
-
-def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
-    assert row.id is not None
-    try:
-        raw = json.loads(row.delegations or "[]")
-    except ValueError:
-        raw = []
-    delegations = tuple(
-        Delegation(party=str(d.get("party") or ""), head=str(d.get("head") or ""))
-        for d in raw
-        if isinstance(d, dict)
-    )
-    return RoundView(
-        id=row.id,
-        date=row.date,
-        end_date=row.end_date,
-        title=row.title,
-        place=row.place,
-        venue=row.venue,
-        mediator=row.mediator,
-        delegations=delegations,
-        duration=row.duration,
-        outcome=row.outcome,
-        sources=sources,
-    )
-
-
-def rounds_select() -> Any:
-    """Rounds of talks with their sources, for `round_views`."""
-    return select(TalkRound, sources_column(FactKind.ROUND, TalkRound.id))
-
-
-def round_views(rows: Sequence[Any]) -> list[RoundView]:
-    """Views of `rounds_select()` rows."""
-    return [_round_view(r, parse_sources(raw)) for r, raw in rows]
-
-
-@cached_read
-async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
-    """Live rounds of talks, newest first."""
-    stmt = (
-        rounds_select()
-        .where(col(TalkRound.retracted_at).is_(None))
-        .order_by(col(TalkRound.date).desc(), col(TalkRound.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    rows = (await session.exec(stmt)).all()
-    return _page(round_views(rows), offset=offset, limit=limit)
-
-
 # ---------------------------------------------------------------- search
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -461,14 +176,13 @@ def search_terms(query: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(query)][:12]
 
 
-@cached_read
-async def search_facts(
+async def search_hits(
     session: AsyncSession, *, query: str, limit: int, offset: int = 0
-) -> Page[Fact]:
-    """Full-text search over live facts of every kind, best match first, newer first on ties."""
+) -> list[tuple[str, int]]:
+    """(kind, id) of live facts matching every word, best match first, newer first on ties."""
     terms = search_terms(query)
     if not terms:
-        return Page()
+        return []
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         sql = text(
@@ -499,48 +213,7 @@ async def search_facts(
         ).bindparams(match=match, limit=limit + 1, offset=offset)
     # sqlmodel types exec() for select() only; a textual query runs the same way.
     result = await session.exec(sql)  # type: ignore[call-overload]
-    hits = [(FactKind(kind), int(fact_id)) for kind, fact_id in result.all()]
-    facts = await facts_by_ref(session, refs=hits)
-    return _page([facts[h] for h in hits if h in facts], offset=offset, limit=limit)
-
-
-async def facts_by_ref(
-    session: AsyncSession, *, refs: Sequence[tuple[FactKind, int]]
-) -> dict[tuple[FactKind, int], Fact]:
-    """Load live facts of mixed kinds by (kind, id), one query per kind present."""
-    wanted: dict[FactKind, list[int]] = defaultdict(list)
-    for kind, fact_id in refs:
-        wanted[kind].append(fact_id)
-    found: dict[tuple[FactKind, int], Fact] = {}
-    if ids := wanted.get(FactKind.UPDATE):
-        rows = (
-            await session.exec(
-                updates_select().where(
-                    col(NewsUpdate.id).in_(ids), col(NewsUpdate.retracted_at).is_(None)
-                )
-            )
-        ).all()
-        for u in update_views(rows):
-            found[(FactKind.UPDATE, u.id)] = u
-    if ids := wanted.get(FactKind.POSITION):
-        stmt = positions_select().where(col(Position.id).in_(ids))
-        for p in await position_views(session, stmt):
-            found[(FactKind.POSITION, p.id)] = p
-    if ids := wanted.get(FactKind.EXCHANGE):
-        rows_x = (await session.exec(exchanges_select().where(col(Exchange.id).in_(ids)))).all()
-        for x in await exchange_views(session, rows_x):
-            found[(FactKind.EXCHANGE, x.id)] = x
-    if ids := wanted.get(FactKind.ROUND):
-        rows_r = (
-            await session.exec(
-                rounds_select().where(
-                    col(TalkRound.id).in_(ids), col(TalkRound.retracted_at).is_(None)
-                )
-            )
-        ).all()
-        for r in round_views(rows_r):
-            found[(FactKind.ROUND, r.id)] = r
-    return found
+    return [(str(kind), int(fact_id)) for kind, fact_id in result.all()]
 
 
 # ---------------------------------------------------------------- subscribers
@@ -583,19 +256,3 @@ async def record_chat(
 async def get_subscriber(session: AsyncSession, *, chat_id: int) -> Subscriber | None:
     """The subscriber row of a chat, if it has talked to the bot."""
     return await session.get(Subscriber, chat_id)
-
-
-async def count_facts(session: AsyncSession) -> dict[FactKind, int]:
-    """How many live facts of each kind the store holds."""
-    counts: dict[FactKind, int] = {}
-    for kind, model in (
-        (FactKind.UPDATE, NewsUpdate),
-        (FactKind.POSITION, Position),
-        (FactKind.EXCHANGE, Exchange),
-        (FactKind.ROUND, TalkRound),
-    ):
-        n = await session.exec(
-            select(func.count()).select_from(model).where(col(model.retracted_at).is_(None))
-        )
-        counts[kind] = int(n.one())
-    return counts

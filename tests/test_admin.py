@@ -29,22 +29,13 @@ from telegram import Update
 
 import handlers.curate
 from fake_telegram.api import CallbackAnswer, SentMessage
+from kinds.exchange import Exchange, ExchangeCount
+from kinds.position import Position
+from kinds.round import TalkRound
+from kinds.transfer import export_dataset, import_bytes
+from kinds.update import NewsUpdate
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.models import (
-    AuditEntry,
-    Citation,
-    Draft,
-    Exchange,
-    ExchangeCount,
-    Issue,
-    NewsUpdate,
-    Party,
-    Position,
-    SearchDoc,
-    Source,
-    TalkRound,
-)
-from store.transfer import export_dataset, import_bytes
+from store.models import AuditEntry, Citation, Draft, Issue, Party, SearchDoc, Source
 from tests.conftest import Chat, Harness, make_settings, start_harness
 
 REPO = Path(__file__).resolve().parents[1]
@@ -1321,7 +1312,9 @@ async def test_export_in_chat_round_trips_into_an_empty_store(bot: Harness, tmp_
     (document,) = [m for m in replies if m.document is not None]
     assert document.filename is not None and document.filename.startswith("briefing-export-")
     assert document.filename.endswith(".json")
-    assert document.plain.startswith("📤 Export: 13 updates, 16 positions, 2 exchanges, 2 rounds.")
+    assert document.plain.startswith(
+        "📤 Export: 13 updates, 16 positions, 2 exchanges, 2 rounds, 2 documents."
+    )
     assert document.document is not None
     exported = json.loads(document.document)
     assert exported["format"] == "peace-briefing/1"

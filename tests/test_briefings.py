@@ -44,27 +44,28 @@ from fake_telegram.api import (
     utf16_len,
 )
 from fake_telegram.server import FakeTelegramServer
+from kinds.base import FactKind
+from kinds.digest import changes_between
+from kinds.update import NewsUpdate
 from render.briefing import briefing_messages
 from services import delivery
 from services.delivery import CONCURRENCY, briefing_key, due_day, send_due_briefings
 from services.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
-from store import editing, facts, ledger
+from store import editing, ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
-from store.digest import changes_between
 from store.models import (
     Broadcast,
     Delivery,
     DeliveryRun,
     Draft,
     DraftStatus,
-    FactKind,
     Issue,
-    NewsUpdate,
     Party,
     Source,
     Subscriber,
     utcnow,
 )
+from tests import factories
 from tests.conftest import FAKE_TOKEN, Chat, Harness, make_settings, start_harness
 
 REPO = Path(__file__).resolve().parents[1]
@@ -398,7 +399,7 @@ async def test_brief_shows_what_the_next_briefing_would_say_now(bot: Harness) ->
             (NOW - dt.timedelta(hours=20), "Delegations land in Istanbul"),
             (NOW - dt.timedelta(hours=2), "Talks resume on Monday"),
         ):
-            await facts.create_update(
+            await factories.create_update(
                 session,
                 date=created.date(),
                 headline=headline,
@@ -782,27 +783,27 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
         ru, ua, territory = await party_and_issue(session)
 
         # Before yesterday's briefing: what the reader was sent.
-        old = await facts.create_update(
+        old = await factories.create_update(
             session,
             date=dt.date(2025, 5, 31),
             headline="Talks set for Istanbul",
             source_ids=[reuters],
             created_at=at_hours(-20),
         )
-        gone = await facts.create_update(
+        gone = await factories.create_update(
             session,
             date=dt.date(2025, 5, 31),
             headline="Delegation left Moscow",
             source_ids=[reuters],
             created_at=at_hours(-19),
         )
-        long_gone = await facts.create_update(
+        long_gone = await factories.create_update(
             session,
             date=dt.date(2025, 5, 30),
             headline="Retracted before the last briefing",
             created_at=at_hours(-40),
         )
-        stance = await facts.create_position(
+        stance = await factories.create_position(
             session,
             party=ru,
             issue=territory,
@@ -811,7 +812,7 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             source_ids=[reuters],
             created_at=at_hours(-30),
         )
-        agreed = await facts.create_exchange(
+        agreed = await factories.create_exchange(
             session,
             date=dt.date(2025, 5, 31),
             returned=[(ua, 390), (ru, 390)],
@@ -820,7 +821,7 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             created_at=at_hours(-10),
         )
         # Since then: new facts, a new stance, an exchange carried out, a correction, a retraction.
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 6, 1),
             headline="Memoranda exchanged",
@@ -828,14 +829,14 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             source_ids=[reuters],
             created_at=at_hours(3),
         )
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 6, 2),
             headline="Second round ends after an hour",
             source_ids=[ap],
             created_at=at_hours(20),
         )
-        await facts.create_position(
+        await factories.create_position(
             session,
             party=ru,
             issue=territory,
@@ -844,7 +845,7 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             source_ids=[ap],
             created_at=at_hours(21),
         )
-        await facts.create_exchange(
+        await factories.create_exchange(
             session,
             date=dt.date(2025, 6, 2),
             returned=[(ua, 1000), (ru, 1000)],
@@ -853,7 +854,7 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             source_ids=[reuters],
             created_at=at_hours(22),
         )
-        await facts.create_round(
+        await factories.create_round(
             session,
             date=dt.date(2025, 6, 2),
             place="Istanbul",
@@ -863,13 +864,13 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             source_ids=[reuters],
             created_at=at_hours(23),
         )
-        fleeting = await facts.create_update(
+        fleeting = await factories.create_update(
             session,
             date=dt.date(2025, 6, 1),
             headline="Added and withdrawn overnight",
             created_at=at_hours(4),
         )
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 6, 2),
             headline="Filed after the briefing went out",
@@ -895,19 +896,21 @@ async def test_the_briefing_after_yesterdays_shows_what_changed(store: SessionFa
     async with store() as session:
         digest = await changes_between(session, since=SINCE, until=UNTIL)
     assert not digest.quiet
-    assert [u.headline for u in digest.updates] == [
+    assert [c.view.headline for c in digest.section(FactKind.UPDATE)] == [
         "Second round ends after an hour",
         "Memoranda exchanged",
     ]
-    assert [(new.stance, old.stance if old else None) for new, old in digest.positions] == [
+    positions = digest.section(FactKind.POSITION)
+    assert [(c.view.stance, c.previous.stance if c.previous else None) for c in positions] == [
         ("Ukraine must withdraw from all of Donbas", "Ukraine must withdraw from four regions")
     ]
-    assert [(x.date, x.status, fresh) for x, fresh in digest.exchanges] == [
+    exchanges = digest.section(FactKind.EXCHANGE)
+    assert [(c.view.date, c.view.status, c.fresh) for c in exchanges] == [
         (dt.date(2025, 6, 2), "agreed", True),
         (dt.date(2025, 5, 31), "completed", False),
     ]
-    assert [r.title for r in digest.rounds] == ["Second round"]
-    assert [getattr(c, "headline", None) for c in digest.corrected] == [
+    assert [c.view.title for c in digest.section(FactKind.ROUND)] == ["Second round"]
+    assert [getattr(view, "headline", None) for _, view in digest.corrected] == [
         "Talks set for Istanbul on 2 June"
     ]
     assert [(r.fact_id, r.label, r.reason) for r in digest.retracted] == [
@@ -973,14 +976,14 @@ async def test_a_quiet_day_says_so_in_one_line_with_the_latest_headline(
 ) -> None:
     async with store() as session:
         src = await add_source(session, "Reuters")
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 5, 28),
             headline="Older headline",
             source_ids=[src],
             created_at=at_hours(-100),
         )
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 5, 30),
             headline="Most recent headline",
@@ -1020,7 +1023,7 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
         src = await add_source(session, "Reuters & Co <wire>", "https://example.org/?a=1&b=2")
         ru, ua, _ = await party_and_issue(session)
         for i in range(15):
-            await facts.create_update(
+            await factories.create_update(
                 session,
                 date=dt.date(2025, 6, 1),
                 headline=f"Headline {i:02d} " + "🕊" * 20 + " & more",
@@ -1032,7 +1035,7 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
             issue = Issue(key=f"issue{i}", name=f"Issue {i:02d}")
             session.add(issue)
             await session.flush()
-            await facts.create_position(
+            await factories.create_position(
                 session,
                 party=party,
                 issue=issue,
@@ -1041,7 +1044,7 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
                 source_ids=[src],
                 created_at=at_hours(2 + i / 10),
             )
-            await facts.create_round(
+            await factories.create_round(
                 session,
                 date=dt.date(2025, 6, 1),
                 place="Istanbul",
@@ -1259,7 +1262,7 @@ async def test_the_next_briefing_covers_what_came_since_the_last_one(sqlite_url:
         async with wire.sessions() as session:
             src = await add_source(session)
             for hours, headline in ((-30, "Too old for a first briefing"), (-3, "Fresh news")):
-                await facts.create_update(
+                await factories.create_update(
                     session,
                     date=dt.date(2025, 6, 1),
                     headline=headline,

@@ -21,23 +21,15 @@ from telegram import Update
 from fake_telegram.api import SentMessage, utf16_len
 from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
 from handlers.start import PUBLIC_COMMANDS
-from store import facts, queries
-from store.models import (
-    Citation,
-    Exchange,
-    ExchangeCount,
-    FactKind,
-    Issue,
-    NewsUpdate,
-    Party,
-    Position,
-    SearchDoc,
-    Source,
-    Subscriber,
-    TalkRound,
-    utcnow,
-)
+from kinds.base import FactKind
+from kinds.exchange import Exchange, ExchangeCount
+from kinds.position import Position, current_positions, relink_positions
+from kinds.round import TalkRound
+from kinds.update import NewsUpdate, latest_updates
+from store import facts
+from store.models import Citation, Issue, Party, SearchDoc, Source, Subscriber, utcnow
 from store.transfer import SEED_FILE
+from tests import factories
 from tests.conftest import Chat, Harness, checked_harness, make_settings
 
 SEED: dict[str, Any] = json.loads(SEED_FILE.read_text(encoding="utf-8"))
@@ -190,7 +182,7 @@ async def add_updates(
     async with bot.sessions() as session:
         source_ids = [await add_source(session, source)] if source else []
         for date, headline in items:
-            await facts.create_update(
+            await factories.create_update(
                 session, date=date, headline=headline, summary=summary, source_ids=source_ids
             )
         await session.commit()
@@ -209,7 +201,7 @@ async def retract(
         if kind is not None:
             await facts.drop_search_doc(session, kind=kind, fact_id=fact_id)
         if isinstance(row, Position):
-            await facts.relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
+            await relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
         await session.commit()
 
 
@@ -618,7 +610,7 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
         territory = await add_issue(session, "territory", "Territory", ["land"])
         src = await add_source(session, "Kyiv Independent", published=dt.date(2025, 3, 2))
         # Filed newest first on purpose: the chain follows as-of dates, not filing order.
-        newer = await facts.create_position(
+        newer = await factories.create_position(
             session,
             party=ukraine,
             issue=territory,
@@ -626,7 +618,7 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
             as_of=dt.date(2025, 3, 1),
             source_ids=[src],
         )
-        older = await facts.create_position(
+        older = await factories.create_position(
             session,
             party=ukraine,
             issue=territory,
@@ -634,7 +626,7 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
             as_of=dt.date(2025, 1, 1),
             source_ids=[src],
         )
-        await facts.create_position(
+        await factories.create_position(
             session,
             party=russia,
             issue=territory,
@@ -723,7 +715,7 @@ async def _exchanges(bot: Harness) -> None:
             (dt.date(2025, 5, 24), 307),
             (dt.date(2025, 5, 25), 303),
         ):
-            await facts.create_exchange(
+            await factories.create_exchange(
                 session,
                 date=date,
                 returned=[(ukraine, count), (russia, count)],
@@ -732,14 +724,14 @@ async def _exchanges(bot: Harness) -> None:
                 mediator="United Arab Emirates",
                 source_ids=[src],
             )
-        await facts.create_exchange(
+        await factories.create_exchange(
             session,
             date=dt.date(2024, 12, 30),
             returned=[(ukraine, 189), (russia, 150)],
             status="completed",
             source_ids=[src],
         )
-        await facts.create_exchange(
+        await factories.create_exchange(
             session,
             date=dt.date(2025, 6, 2),
             returned=[(ukraine, None), (russia, None)],
@@ -785,7 +777,7 @@ async def test_exchanges_page_when_there_are_many(empty_bot: Harness) -> None:
     async with empty_bot.sessions() as session:
         ukraine = await add_party(session, "ukraine", "Ukraine")
         for n in range(7):
-            await facts.create_exchange(
+            await factories.create_exchange(
                 session,
                 date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
                 returned=[(ukraine, 10 * (n + 1))],
@@ -838,7 +830,7 @@ async def test_rounds_newest_first_with_date_ranges(empty_bot: Harness) -> None:
             (dt.date(2025, 7, 23), dt.date(2025, 7, 24), "Third round"),
             (dt.date(2025, 6, 2), None, "Second Istanbul round"),
         ):
-            await facts.create_round(
+            await factories.create_round(
                 session, date=date, end_date=end, place="Istanbul", title=title
             )
         await session.commit()
@@ -973,7 +965,7 @@ async def test_sources_are_linked_and_listed(empty_bot: Harness) -> None:
             await add_source(session, "AP", url="https://apnews.com/b"),
             await add_source(session, "BBC"),
         ]
-        await facts.create_update(
+        await factories.create_update(
             session, date=dt.date(2025, 6, 2), headline="Widely reported", source_ids=ids
         )
         await session.commit()
@@ -990,7 +982,7 @@ NASTY = "Talks <b>resume</b> & \"hope\" </i> <script>alert(1)</script> 'ok'"
 async def test_stored_strings_are_shown_literally(empty_bot: Harness) -> None:
     async with empty_bot.sessions() as session:
         src = await add_source(session, "<i>Daily</i> & Co", url='https://e.org/?q="<x>"&a=1')
-        await facts.create_update(
+        await factories.create_update(
             session,
             date=dt.date(2025, 6, 2),
             headline=NASTY,
@@ -999,14 +991,14 @@ async def test_stored_strings_are_shown_literally(empty_bot: Harness) -> None:
         )
         party = await add_party(session, "a-b", "Alpha & <Beta>")
         issue = await add_issue(session, "x", "Gamma's </b> issue")
-        await facts.create_position(
+        await factories.create_position(
             session,
             party=party,
             issue=issue,
             stance="Wants <u>all</u> & more",
             as_of=dt.date(2025, 6, 2),
         )
-        await facts.create_exchange(
+        await factories.create_exchange(
             session,
             date=dt.date(2025, 6, 2),
             returned=[(party, 5)],
@@ -1015,7 +1007,7 @@ async def test_stored_strings_are_shown_literally(empty_bot: Harness) -> None:
             mediator="Mr <Smith> & Sons",
             note="Note </a>",
         )
-        await facts.create_round(
+        await factories.create_round(
             session, date=dt.date(2025, 6, 2), place="Geneva & <Lausanne>", title="Round <1>"
         )
         await session.commit()
@@ -1057,7 +1049,7 @@ async def test_long_content_stays_within_telegram_limits(empty_bot: Harness) -> 
     async with empty_bot.sessions() as session:
         src = await add_source(session, "Reuters")
         for n in range(20):
-            await facts.create_update(
+            await factories.create_update(
                 session,
                 date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
                 headline=f"Headline {n + 1:02d} " + "long " * 60,
@@ -1091,7 +1083,7 @@ async def test_long_stances_are_split_over_pages(empty_bot: Harness) -> None:
         srcs = [await add_source(session, f"Source {n} " + "s" * 100) for n in range(5)]
         for n in range(20):
             party = await add_party(session, f"p{n:02d}", f"Party {n:02d} " + "p" * 120)
-            await facts.create_position(
+            await factories.create_position(
                 session,
                 party=party,
                 issue=issue,
@@ -1124,8 +1116,8 @@ async def test_forged_or_stale_buttons_are_answered_without_errors(seeded_bot: H
 
 async def test_editors_see_fact_ids_and_readers_do_not(seeded_bot: Harness) -> None:
     async with seeded_bot.sessions() as session:
-        newest = (await queries.latest_updates(session, limit=1)).items[0]
-        current = await queries.current_positions(session, limit=1)
+        newest = (await latest_updates(session, limit=1)).items[0]
+        current = await current_positions(session, limit=1)
     editor = await seeded_bot.chat(42).ask("/latest 1")
     assert editor.plain.endswith(f"· U{newest.id}")
     assert f"<code>U{newest.id}</code>" in editor.text

@@ -14,6 +14,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import col, func, select
 
+from kinds.base import FactKind
+from kinds.exchange import Exchange, exchange_totals, list_exchanges
+from kinds.position import Position, current_positions, position_history, relink_positions
+from kinds.queries import search_facts
+from kinds.round import list_rounds
+from kinds.transfer import dump_dataset, export_dataset, import_bytes, load_seed
+from kinds.update import NewsUpdate, UpdateView, latest_updates
 from store import facts, queries
 from store.cache import ReadCache
 from store.db import (
@@ -24,27 +31,10 @@ from store.db import (
     make_session_factory,
     upgrade_schema,
 )
-from store.models import (
-    Citation,
-    Exchange,
-    FactKind,
-    Issue,
-    NewsUpdate,
-    Party,
-    Position,
-    SearchDoc,
-    Source,
-    StoreMeta,
-    Subscriber,
-)
-from store.transfer import (
-    SEED_FILE,
-    dump_dataset,
-    export_dataset,
-    import_bytes,
-    load_seed,
-)
-from store.views import SourceRef, UpdateView
+from store.models import Citation, Issue, Party, SearchDoc, Source, StoreMeta, Subscriber
+from store.transfer import SEED_FILE
+from store.views import SourceRef
+from tests import factories
 
 D = dt.date
 
@@ -117,7 +107,7 @@ async def test_seed_loads_once_with_sources(sessions: SessionFactory) -> None:
     # Every seed fact names its source.
     async with sessions() as session:
         cited = (await session.exec(select(func.count(func.distinct(Citation.fact_id))))).one()
-        page = await queries.latest_updates(session, limit=20)
+        page = await latest_updates(session, limit=20)
     assert cited > 0
     assert all(u.sources and u.sources[0].name == "Reuters" for u in page.items)
     assert {u.date for u in page.items} <= {D(2025, 6, 1), D(2025, 6, 2)}
@@ -197,20 +187,20 @@ async def test_bad_import_writes_nothing_and_names_each_problem(sessions: Sessio
 async def test_newer_position_supersedes_and_retraction_restores(sessions: SessionFactory) -> None:
     party, issue = await _party_issue(sessions)
     async with sessions() as session:
-        old = await facts.create_position(
+        old = await factories.create_position(
             session, party=party, issue=issue, stance="Keep the old line", as_of=D(2025, 1, 1)
         )
-        new = await facts.create_position(
+        new = await factories.create_position(
             session, party=party, issue=issue, stance="Accept a new line", as_of=D(2025, 3, 1)
         )
         # A back-filled stance older than both slots in at the start of the chain.
-        oldest = await facts.create_position(
+        oldest = await factories.create_position(
             session, party=party, issue=issue, stance="No talks", as_of=D(2024, 6, 1)
         )
         await session.commit()
     async with sessions() as session:
-        current = await queries.current_positions(session, limit=10)
-        history = await queries.position_history(session, issue_id=issue.id or 0, limit=10)
+        current = await current_positions(session, limit=10)
+        history = await position_history(session, issue_id=issue.id or 0, limit=10)
         rows = {p.id: p for p in (await session.exec(select(Position))).all()}
     assert [p.stance for p in current.items] == ["Accept a new line"]
     assert [p.stance for p in history.items] == [
@@ -229,25 +219,29 @@ async def test_newer_position_supersedes_and_retraction_restores(sessions: Sessi
         row.retraction_reason = "misattributed"
         session.add(row)
         await facts.drop_search_doc(session, kind=FactKind.POSITION, fact_id=new.id or 0)
-        await facts.relink_positions(session, party_id=party.id or 0, issue_id=issue.id or 0)
+        await relink_positions(session, party_id=party.id or 0, issue_id=issue.id or 0)
         await session.commit()
     async with sessions() as session:
-        current = await queries.current_positions(session, limit=10)
-        hits = await queries.search_facts(session, query="accept new line", limit=10)
+        current = await current_positions(session, limit=10)
+        hits = await search_facts(session, query="accept new line", limit=10)
     assert [p.stance for p in current.items] == ["Keep the old line"]
     assert hits.items == []
 
 
 async def test_search_ranks_and_skips_retracted(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        older = await facts.create_update(
+        older = await factories.create_update(
             session, date=D(2025, 5, 1), headline="Ceasefire proposal", summary="A ceasefire plan."
         )
-        newer = await facts.create_update(
+        newer = await factories.create_update(
             session, date=D(2025, 6, 1), headline="Ceasefire proposal", summary="A ceasefire plan."
         )
-        await facts.create_update(session, date=D(2025, 6, 2), headline="Unrelated sanctions news")
-        gone = await facts.create_update(session, date=D(2025, 6, 3), headline="Ceasefire rumour")
+        await factories.create_update(
+            session, date=D(2025, 6, 2), headline="Unrelated sanctions news"
+        )
+        gone = await factories.create_update(
+            session, date=D(2025, 6, 3), headline="Ceasefire rumour"
+        )
         await session.commit()
     async with sessions() as session:
         row = await session.get(NewsUpdate, gone.id)
@@ -257,13 +251,13 @@ async def test_search_ranks_and_skips_retracted(sessions: SessionFactory) -> Non
         await facts.drop_search_doc(session, kind=FactKind.UPDATE, fact_id=gone.id or 0)
         await session.commit()
     async with sessions() as session:
-        page = await queries.search_facts(session, query="ceasefire", limit=10)
-        stemmed = await queries.search_facts(session, query="proposals", limit=10)
-        operators = await queries.search_facts(session, query='ceasefire AND "OR * NEAR(', limit=5)
-    ids = [f.id for f in page.items]
+        page = await search_facts(session, query="ceasefire", limit=10)
+        stemmed = await search_facts(session, query="proposals", limit=10)
+        operators = await search_facts(session, query='ceasefire AND "OR * NEAR(', limit=5)
+    ids = [f.id for _, f in page.items]
     # Equal matches: the newer first; the retracted one never.
     assert ids == [newer.id, older.id]
-    assert [f.id for f in stemmed.items] == [newer.id, older.id]
+    assert [f.id for _, f in stemmed.items] == [newer.id, older.id]
     assert operators.items == []
     assert await _count(sessions, SearchDoc) == 3
 
@@ -271,12 +265,12 @@ async def test_search_ranks_and_skips_retracted(sessions: SessionFactory) -> Non
 async def test_latest_since_and_paging(sessions: SessionFactory) -> None:
     async with sessions() as session:
         for day in range(1, 13):
-            await facts.create_update(session, date=D(2025, 5, day), headline=f"Day {day}")
+            await factories.create_update(session, date=D(2025, 5, day), headline=f"Day {day}")
         await session.commit()
     async with sessions() as session:
-        first = await queries.latest_updates(session, limit=5)
-        second = await queries.latest_updates(session, limit=5, offset=5)
-        since = await queries.latest_updates(session, limit=20, since=D(2025, 5, 10))
+        first = await latest_updates(session, limit=5)
+        second = await latest_updates(session, limit=5, offset=5)
+        since = await latest_updates(session, limit=20, since=D(2025, 5, 10))
     assert [u.headline for u in first.items] == [f"Day {d}" for d in range(12, 7, -1)]
     assert first.has_more and second.has_more
     assert [u.headline for u in second.items] == [f"Day {d}" for d in range(7, 2, -1)]
@@ -296,13 +290,13 @@ async def test_exchange_totals_count_completed_per_year(sessions: SessionFactory
             (D(2025, 5, 24), 307, "completed"),
             (D(2025, 6, 2), None, "agreed"),
         ]:
-            await facts.create_exchange(
+            await factories.create_exchange(
                 session, date=date, returned=[(a, n), (b, n)], status=status
             )
         await session.commit()
     async with sessions() as session:
-        totals = await queries.exchange_totals(session)
-        listed = await queries.list_exchanges(session, limit=10)
+        totals = await exchange_totals(session)
+        listed = await list_exchanges(session, limit=10)
     assert [(t.year, t.exchanges) for t in totals] == [(2025, 2), (2024, 1)]
     assert [(c.party, c.returned) for c in totals[0].per_party] == [("Alpha", 697), ("Beta", 697)]
     assert listed.items[0].status == "agreed"
@@ -320,19 +314,21 @@ async def test_each_kind_reads_its_sources_in_citation_order(sessions: SessionFa
         await session.flush()
         assert later.id is not None and earlier.id is not None
         cited = [earlier.id, later.id]  # cited earlier first, though stored second
-        await facts.create_update(session, date=D(2025, 6, 2), headline="Cited", source_ids=cited)
-        await facts.create_update(session, date=D(2025, 6, 1), headline="Uncited")
-        await facts.create_position(
+        await factories.create_update(
+            session, date=D(2025, 6, 2), headline="Cited", source_ids=cited
+        )
+        await factories.create_update(session, date=D(2025, 6, 1), headline="Uncited")
+        await factories.create_position(
             session, party=party, issue=issue, stance="s", as_of=D(2025, 6, 2), source_ids=cited
         )
-        await facts.create_exchange(
+        await factories.create_exchange(
             session,
             date=D(2025, 6, 2),
             returned=[(party, 5)],
             status="completed",
             source_ids=cited,
         )
-        await facts.create_round(
+        await factories.create_round(
             session, date=D(2025, 6, 2), title="Round", place="Istanbul", source_ids=cited
         )
         await session.commit()
@@ -341,10 +337,10 @@ async def test_each_kind_reads_its_sources_in_citation_order(sessions: SessionFa
         SourceRef(name="Later", url="https://later.example/a", published=D(2025, 6, 3)),
     )
     async with sessions() as session:
-        updates = (await queries.latest_updates(session, limit=5)).items
-        positions = (await queries.current_positions(session, limit=5)).items
-        exchanges = (await queries.list_exchanges(session, limit=5)).items
-        rounds = (await queries.list_rounds(session, limit=5)).items
+        updates = (await latest_updates(session, limit=5)).items
+        positions = (await current_positions(session, limit=5)).items
+        exchanges = (await list_exchanges(session, limit=5)).items
+        rounds = (await list_rounds(session, limit=5)).items
     assert [(u.headline, u.sources) for u in updates] == [("Cited", expected), ("Uncited", ())]
     assert [p.sources for p in positions] == [expected]
     assert [x.sources for x in exchanges] == [expected]
@@ -362,7 +358,7 @@ async def test_facts_version_moves_with_fact_writes_only(sessions: SessionFactor
     after_party = await _facts_version(sessions)
     assert after_party > start
     async with sessions() as session:
-        await facts.create_update(session, date=D(2025, 6, 2), headline="Talks in Istanbul")
+        await factories.create_update(session, date=D(2025, 6, 2), headline="Talks in Istanbul")
         await session.commit()
     after_update = await _facts_version(sessions)
     assert after_update > after_party
@@ -409,22 +405,22 @@ async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcess
         alpha = Party(key="a", name="Alpha")
         session.add(alpha)
         await session.flush()
-        x = await facts.create_exchange(
+        x = await factories.create_exchange(
             session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
         )
-        await facts.create_update(session, date=D(2025, 6, 2), headline="Round two")
-        await facts.create_update(session, date=D(2025, 6, 3), headline="Lists swapped")
+        await factories.create_update(session, date=D(2025, 6, 2), headline="Round two")
+        await factories.create_update(session, date=D(2025, 6, 3), headline="Lists swapped")
         await session.commit()
     for _ in range(2):
         async with a_sessions() as session:
-            assert (await queries.exchange_totals(session))[0].per_party[0].returned == 390
-            page = await queries.latest_updates(session, limit=5)
+            assert (await exchange_totals(session))[0].per_party[0].returned == 390
+            page = await latest_updates(session, limit=5)
             assert [u.headline for u in page.items] == ["Lists swapped", "Round two"]
     assert (cache.hits, cache.misses) == (2, 2)
 
     async with b_sessions() as session:
         party = (await session.exec(select(Party))).one()
-        await facts.create_exchange(
+        await factories.create_exchange(
             session, date=D(2025, 5, 24), returned=[(party, 10)], status="completed"
         )
         newest = (
@@ -434,8 +430,8 @@ async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcess
         session.add(newest)
         await session.commit()
     async with a_sessions() as session:
-        assert (await queries.exchange_totals(session))[0].per_party[0].returned == 400
-        page = await queries.latest_updates(session, limit=5)
+        assert (await exchange_totals(session))[0].per_party[0].returned == 400
+        page = await latest_updates(session, limit=5)
     assert [u.headline for u in page.items] == ["Round two"]  # the retraction is seen at once
 
     async with b_sessions() as session:
@@ -446,11 +442,11 @@ async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcess
         await session.commit()
         await queries.record_chat(session, chat_id=9, chat_type="private", language_code=None)
     async with a_sessions() as session:
-        totals = await queries.exchange_totals(session)
+        totals = await exchange_totals(session)
     assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
     hits = cache.hits
     async with a_sessions() as session:
-        await queries.exchange_totals(session)
+        await exchange_totals(session)
     assert cache.hits == hits + 1  # a subscriber row written meanwhile keeps the cache
 
 
@@ -461,14 +457,14 @@ async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> Non
     sessions = make_session_factory(engine, read_cache=cache)
     try:
         async with sessions() as session:
-            assert (await queries.latest_updates(session, limit=5)).items == []
+            assert (await latest_updates(session, limit=5)).items == []
         async with sessions() as session:
-            await facts.create_update(session, date=D(2025, 6, 2), headline="Not yet committed")
-            page = await queries.latest_updates(session, limit=5)
+            await factories.create_update(session, date=D(2025, 6, 2), headline="Not yet committed")
+            page = await latest_updates(session, limit=5)
             assert [u.headline for u in page.items] == ["Not yet committed"]
             await session.rollback()
         async with sessions() as session:
-            assert (await queries.latest_updates(session, limit=5)).items == []
+            assert (await latest_updates(session, limit=5)).items == []
     finally:
         await cache.close()
         await engine.dispose()
@@ -482,20 +478,20 @@ async def test_pending_and_snapshot_reads_never_reach_the_cache(
     a_sessions, b_sessions = two_processes.cached, two_processes.other
     async with a_sessions() as session:
         session.add(NewsUpdate(key="phantom", date=D(2025, 6, 2), headline="Phantom"))
-        page = await queries.latest_updates(session, limit=5)
+        page = await latest_updates(session, limit=5)
         assert [u.headline for u in page.items] == ["Phantom"]  # its own pending row
         await session.rollback()
     async with a_sessions() as session:
-        assert (await queries.latest_updates(session, limit=5)).items == []
+        assert (await latest_updates(session, limit=5)).items == []
 
     async with a_sessions() as session:
         await session.exec(select(NewsUpdate))  # the transaction (snapshot) begins here
         async with b_sessions() as other:
-            await facts.create_update(other, date=D(2025, 6, 3), headline="Committed later")
+            await factories.create_update(other, date=D(2025, 6, 3), headline="Committed later")
             await other.commit()
-        await queries.latest_updates(session, limit=5)
+        await latest_updates(session, limit=5)
     async with a_sessions() as session:
-        page = await queries.latest_updates(session, limit=5)
+        page = await latest_updates(session, limit=5)
     assert [u.headline for u in page.items] == ["Committed later"]
 
     async with a_sessions() as session:
@@ -506,10 +502,10 @@ async def test_pending_and_snapshot_reads_never_reach_the_cache(
             row.headline = "Corrected later"
             other.add(row)
             await other.commit()
-        await queries.latest_updates(session, limit=5)  # may show `kept` as loaded
+        await latest_updates(session, limit=5)  # may show `kept` as loaded
         assert kept.headline == "Committed later"
     async with a_sessions() as session:
-        page = await queries.latest_updates(session, limit=5)
+        page = await latest_updates(session, limit=5)
     assert [u.headline for u in page.items] == ["Corrected later"]
 
 
@@ -524,7 +520,7 @@ async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(
 
     async def read() -> None:
         async with sessions() as session:
-            await queries.latest_updates(session, limit=5)
+            await latest_updates(session, limit=5)
 
     try:
         await asyncio.gather(*(read() for _ in range(5)))
@@ -535,7 +531,7 @@ async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(
     await asyncio.sleep(0.05)
     assert not [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
     async with sessions() as session:  # after close: still answers, uncached, no new probe
-        assert (await queries.latest_updates(session, limit=5)).items == []
+        assert (await latest_updates(session, limit=5)).items == []
     await engine.dispose()
 
 
@@ -589,7 +585,7 @@ async def test_read_cache_off_when_size_is_zero(database_url: str) -> None:
     try:
         for _ in range(2):
             async with sessions() as session:
-                await queries.latest_updates(session, limit=5)
+                await latest_updates(session, limit=5)
         assert (cache.hits, cache.misses) == (0, 0)
     finally:
         await cache.close()
@@ -658,15 +654,15 @@ async def test_search_for_a_very_common_word_lists_newest_stored_first(
 
     async with sessions() as session:
         for i in range(RANKED_MATCHES_MAX + 5):
-            await facts.create_update(
+            await factories.create_update(
                 session, date=D(2025, 1, 1) + dt.timedelta(days=i % 50), headline=f"talks {i}"
             )
         await session.commit()
     async with sessions() as session:
-        page = await queries.search_facts(session, query="talks", limit=3)
+        page = await search_facts(session, query="talks", limit=3)
         dialect = session.get_bind().dialect.name
     assert page.has_more and len(page.items) == 3
-    updates = [f for f in page.items if isinstance(f, UpdateView)]
+    updates = [f for _, f in page.items if isinstance(f, UpdateView)]
     if dialect == "sqlite":
         # Too common to rank: the most recently stored matches come first.
         newest = RANKED_MATCHES_MAX + 4

@@ -9,8 +9,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import store.models  # noqa: F401  (registers the shared tables on SQLModel.metadata)
 
+# Migrations are written by hand. Each kind's tables are declared in kinds/, above the store:
+# they join this metadata whenever the app has imported kinds.registry (as `python -m bot` does),
+# which is what `alembic revision --autogenerate` needs to compare against.
 target_metadata = SQLModel.metadata
 
 

@@ -1,0 +1,226 @@
+"""What every fact kind declares: a KindSpec names its table, input, view, form and rendering.
+
+A kind is one module in kinds/ with one KindSpec subclass; kinds/registry.py lists them and
+refuses to start when a FactKind has no spec. Generic code (import and export, editing, the
+audit log, search, the briefing digest, the editors' forms, rendering) reads only the spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kinds.forms import Checker, FieldSpec
+from store.models import FactBase, Issue, Party
+from store.transfer import FactIn
+from store.views import Page
+
+
+class FactKind(StrEnum):
+    """The kinds of curated fact; the value is what citations, search rows and drafts store."""
+
+    UPDATE = "update"
+    POSITION = "position"
+    EXCHANGE = "exchange"
+    ROUND = "round"
+    DOCUMENT = "document"
+
+
+class FactView(Protocol):
+    """What every view has: the fact's id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=FactBase)
+InT = TypeVar("InT", bound=FactIn)
+ViewT = TypeVar("ViewT", bound=FactView)
+
+
+@dataclass
+class Refs:
+    """Keys an imported or edited item may name, resolved to rows; problems go to `errors`."""
+
+    parties: dict[str, Party] = field(default_factory=dict)
+    issues: dict[str, Issue] = field(default_factory=dict)
+    rounds: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def party(self, label: str, key: str) -> Party | None:
+        """The party with this key, or None with a problem noted."""
+        row = self.parties.get(key)
+        if row is None:
+            self.errors.append(f"{label}: unknown party {key!r}")
+        return row
+
+    def issue(self, label: str, key: str) -> Issue | None:
+        """The issue with this key, or None with a problem noted."""
+        row = self.issues.get(key)
+        if row is None:
+            self.errors.append(f"{label}: unknown issue {key!r}")
+        return row
+
+    def round(self, label: str, key: str | None) -> int | None:
+        """The id of the round with this key (None for no key, or with a problem noted)."""
+        if key is None:
+            return None
+        if key not in self.rounds:
+            self.errors.append(f"{label}: unknown round {key!r}")
+            return None
+        return self.rounds[key]
+
+    def party_name(self, key: str) -> str:
+        """A party's display name for a key, or the text itself when it is not a key."""
+        row = self.parties.get(key)
+        return row.name if row is not None else key
+
+
+@dataclass
+class ExportKeys:
+    """Stable keys of the rows a fact may point at, for writing an export file."""
+
+    parties: dict[int, str] = field(default_factory=dict)
+    issues: dict[int, str] = field(default_factory=dict)
+    rounds: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[ViewT]):
+    """One fact in a briefing: new since the last one, or corrected (with what it replaced)."""
+
+    view: ViewT
+    fresh: bool = True
+    previous: ViewT | None = None
+
+
+class KindSpec(ABC, Generic[RowT, InT, ViewT]):
+    """Everything about one kind of fact; subclasses fill in the class attributes and methods."""
+
+    kind: ClassVar[FactKind]
+    letter: ClassVar[str]  # public ids: U12, P3, X7, R2, D1
+    section: ClassVar[str]  # its list in import/export files, e.g. "updates"
+    noun: ClassVar[str]  # "prisoner exchange"
+    label: ClassVar[str]  # "Prisoner exchange", over search hits
+    icon: ClassVar[str]
+    add_command: ClassVar[str]  # the editors' command that adds one, e.g. "exchange"
+    add_help: ClassVar[str]  # that command in the editors' menu and /help
+    add_example: ClassVar[str]
+    where_shown: ClassVar[str]  # "/exchanges and /search"
+    table: ClassVar[type[Any]]
+    input: ClassVar[type[Any]]
+    fields: ClassVar[tuple[FieldSpec, ...]]
+    lead_field: ClassVar[str]  # /add HEADLINE fills this field
+    # Fields a correction (/edit) may not change: changing them makes another fact.
+    fixed_fields: ClassVar[frozenset[str]] = frozenset()
+    usage: ClassVar[str]  # the one-shot form, as HTML
+    date_attr: ClassVar[str] = "date"
+    title_attr: ClassVar[str]  # what names a retracted fact in a briefing
+    briefing_heading: ClassVar[str]
+    # Corrections of this kind stay in its own briefing section (marked), not under Corrections.
+    corrections_in_section: ClassVar[bool] = False
+    # A plain list command for readers (/documents); kinds with their own handler leave it None.
+    list_command: ClassVar[str | None] = None
+    list_help: ClassVar[str] = ""
+    list_title: ClassVar[str] = ""
+    list_empty: ClassVar[str] = ""
+
+    # ------------------------------------------------------------ store
+
+    @abstractmethod
+    async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[ViewT]:
+        """Live facts of this kind by id, as views (any order; missing ids left out)."""
+
+    @abstractmethod
+    def new_row(self, item: InT, refs: Refs, label: str) -> RowT | None:
+        """A new row for an input item (not yet added), or None when a reference is unknown."""
+
+    async def after_insert(self, session: AsyncSession, row: RowT, item: InT, refs: Refs) -> None:
+        """Store what hangs off a new row once it has an id (counts, links)."""
+
+    @abstractmethod
+    async def apply(self, session: AsyncSession, row: RowT, item: InT, refs: Refs) -> None:
+        """Replace a stored fact's content with an edited item (its id and key stay)."""
+
+    async def after_change(self, session: AsyncSession, row: RowT) -> None:
+        """Keep derived state in step after a create, edit or retraction (e.g. superseding)."""
+
+    @abstractmethod
+    async def search_text(self, session: AsyncSession, row: RowT) -> str:
+        """The words /search finds this fact by."""
+
+    async def snapshot(self, session: AsyncSession, row: RowT, data: dict[str, Any]) -> None:
+        """Adjust the audit snapshot `data` (plain columns already in it) for people to read."""
+
+    @abstractmethod
+    async def export(
+        self, session: AsyncSession, rows: Sequence[RowT], keys: ExportKeys
+    ) -> list[dict[str, Any]]:
+        """This kind's own fields of each row, in the import format (shared fields are added)."""
+
+    @abstractmethod
+    async def duplicates(self, session: AsyncSession, item: InT, candidates: Any) -> list[int]:
+        """Ids of likely duplicates of `item` among `candidates` (a select of live rows)."""
+
+    async def list_page(self, session: AsyncSession, *, limit: int, offset: int) -> Page[ViewT]:
+        """One page of the reader's list command (kinds that declare `list_command`)."""
+        raise NotImplementedError(f"{type(self).__name__} declares no list_command")
+
+    # ------------------------------------------------------------ editors' forms
+
+    @abstractmethod
+    def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
+        """Typed `field: value` answers as input data (sources are added by the caller)."""
+
+    @abstractmethod
+    def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
+        """A stored fact's snapshot as the answers an editor would type (for /edit)."""
+
+    # ------------------------------------------------------------ rendering
+
+    @abstractmethod
+    def block(self, view: ViewT) -> str:
+        """The fact as one block of Telegram HTML in a list."""
+
+    @abstractmethod
+    def preview_view(self, item: InT, names: Mapping[str, str]) -> ViewT:
+        """A view of a not-yet-stored item, for the editor's preview."""
+
+    def preview_block(self, item: InT, names: Mapping[str, str]) -> str:
+        """How subscribers will see a not-yet-stored item."""
+        return self.block(self.preview_view(item, names))
+
+    def preview_notes(self, item: InT) -> list[str]:
+        """Lines a preview shows above the fact for what its block leaves out (HTML)."""
+        return []
+
+    def search_block(self, view: ViewT) -> str:
+        """One search hit, labelled with its kind."""
+        return f"{self.icon} <i>{self.label}</i>\n" + self.block(view)
+
+    def briefing_block(self, change: Change[ViewT]) -> str:
+        """A new (or, with corrections_in_section, corrected) fact in the morning briefing."""
+        return self.block(change.view)
+
+    def corrected_block(self, view: ViewT) -> str:
+        """A corrected fact under the briefing's Corrections heading."""
+        return "✏️ <i>Corrected:</i>\n" + self.block(view)
+
+    async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
+        """For new facts that replace older ones (stances): the replaced view by new id."""
+        return {}
+
+    def ref(self, fact_id: int) -> str:
+        """The public id of a fact of this kind, e.g. 'D3'."""
+        return f"{self.letter}{fact_id}"
+
+    def fact_date(self, row: RowT) -> dt.date:
+        """The date a fact is listed and searched under."""
+        value: dt.date = getattr(row, self.date_attr)
+        return value

@@ -1,0 +1,146 @@
+"""Editors' corrections and retractions of any kind of fact, and duplicate checks; all audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kinds.audit import snapshot
+from kinds.base import FactKind
+from kinds.registry import spec_for
+from kinds.writes import index_fact, load_refs
+from store.audit import Actor, record_audit
+from store.facts import cite, drop_search_doc
+from store.models import Citation, Issue, Party, Source, utcnow
+from store.queries import sources_for
+from store.transfer import IssueIn, PartyIn, SourceIn
+
+
+async def find_duplicates(
+    session: AsyncSession, *, kind: FactKind, item: Any, exclude_id: int | None = None
+) -> list[int]:
+    """Ids of live facts of the same kind that say the same as `item` (date and text/numbers)."""
+    spec = spec_for(kind)
+    model: Any = spec.table
+    stmt: Any = select(model).where(col(model.retracted_at).is_(None))
+    if exclude_id is not None:
+        stmt = stmt.where(col(model.id) != exclude_id)
+    return await spec.duplicates(session, item, stmt)
+
+
+async def ensure_named(
+    session: AsyncSession, *, parties: Sequence[PartyIn] = (), issues: Sequence[IssueIn] = ()
+) -> None:
+    """Create the parties and issues a saved form introduced (existing keys are kept)."""
+    for model, items in ((Party, parties), (Issue, issues)):
+        for item in items:
+            found = (await session.exec(select(model).where(model.key == item.key))).first()
+            if found is None:
+                session.add(model(key=item.key, name=item.name, aliases=", ".join(item.aliases)))
+    await session.flush()
+
+
+async def _source_id(session: AsyncSession, src: str | SourceIn) -> int:
+    if isinstance(src, str):
+        row = (await session.exec(select(Source).where(Source.key == src))).first()
+        if row is None or row.id is None:
+            raise LookupError(f"unknown source {src!r}")
+        return row.id
+    stmt = select(Source).where(Source.name == src.name)
+    stmt = stmt.where(Source.url == src.url if src.url else col(Source.url).is_(None))
+    # Two sources may share a name and link and differ by date (the identity is all three).
+    stmt = stmt.where(
+        Source.published == src.published if src.published else col(Source.published).is_(None)
+    )
+    found = (await session.exec(stmt)).first()
+    if found is not None and found.id is not None:
+        return found.id
+    row = Source(name=src.name, url=src.url, title=src.title, published=src.published)
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def _same_sources(
+    session: AsyncSession, *, kind: FactKind, fact_id: int, sources: Sequence[str | SourceIn]
+) -> bool:
+    """True when `sources` are the fact's current citations (name, link and date, in order).
+
+    An edit that leaves the sources as they read keeps its citations (and their titles) as
+    they are, instead of re-linking them to whichever stored source has the same name.
+    """
+    current = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
+    wanted = [(s.name, s.url, s.published) for s in sources if isinstance(s, SourceIn)]
+    return len(wanted) == len(sources) and wanted == [(c.name, c.url, c.published) for c in current]
+
+
+async def apply_edit(
+    session: AsyncSession,
+    *,
+    kind: FactKind,
+    fact_id: int,
+    item: Any,
+    new_parties: Sequence[PartyIn] = (),
+    new_issues: Sequence[IssueIn] = (),
+    actor: Actor,
+) -> None:
+    """Replace a live fact's content with `item`, keeping its id; audited, not committed."""
+    spec = spec_for(kind)
+    row: Any = await session.get(spec.table, fact_id)
+    if row is None or row.retracted_at is not None:
+        raise LookupError("that fact does not exist or is retracted")
+    before = await snapshot(session, kind=kind, fact_id=fact_id)
+    await ensure_named(session, parties=new_parties, issues=new_issues)
+    await spec.apply(session, row, item, await load_refs(session))
+    row.updated_at = utcnow()
+    session.add(row)
+    if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):
+        await session.exec(
+            delete(Citation).where(
+                col(Citation.fact_kind) == kind.value, col(Citation.fact_id) == fact_id
+            )
+        )
+        source_ids = [await _source_id(session, s) for s in item.sources]
+        await cite(session, kind=kind, fact_id=fact_id, source_ids=source_ids)
+    await session.flush()
+    await spec.after_change(session, row)
+    await index_fact(session, spec, row)
+    after = await snapshot(session, kind=kind, fact_id=fact_id)
+    await record_audit(
+        session, actor=actor, action="edit", kind=kind, fact_id=fact_id, before=before, after=after
+    )
+
+
+async def retract_fact(
+    session: AsyncSession, *, kind: FactKind, fact_id: int, reason: str, actor: Actor
+) -> None:
+    """Retract a live fact: hidden from every answer and search, kept with its reason; audited."""
+    spec = spec_for(kind)
+    row: Any = await session.get(spec.table, fact_id)
+    if row is None or row.retracted_at is not None:
+        raise LookupError("that fact does not exist or is already retracted")
+    before = await snapshot(session, kind=kind, fact_id=fact_id)
+    row.retracted_at = dt.datetime.now(dt.UTC)
+    row.retraction_reason = reason
+    row.updated_at = row.retracted_at
+    session.add(row)
+    await session.flush()
+    await drop_search_doc(session, kind=kind, fact_id=fact_id)
+    await spec.after_change(session, row)
+    after = await snapshot(session, kind=kind, fact_id=fact_id)
+    await record_audit(
+        session,
+        actor=actor,
+        action="retract",
+        kind=kind,
+        fact_id=fact_id,
+        before=before,
+        after=after,
+        note=reason,
+    )

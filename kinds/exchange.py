@@ -1,0 +1,449 @@
+"""Prisoner exchanges, agreed or carried out, with how many people each side got back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import NonNegativeInt
+from sqlalchemy import Index, Text, UniqueConstraint, delete, extract, func
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.dates import format_date, format_date_range
+from core.text import clip, esc
+from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
+from kinds.common import input_sources, people, source_line
+from kinds.forms import Checker, FieldSpec, date_field, items, source_field
+from kinds.round import TalkRound
+from store.cache import cached_read
+from store.facts import join_list, split_list
+from store.models import FactBase, Party
+from store.queries import page_of, parse_sources, sources_column
+from store.transfer import FactIn, Key, Long, Name, Short
+from store.views import Page, SourceRef
+
+
+class ExchangeStatus(StrEnum):
+    """Whether an exchange was only agreed or has been carried out."""
+
+    AGREED = "agreed"
+    COMPLETED = "completed"
+
+
+class Exchange(FactBase, table=True):
+    """A prisoner exchange, agreed or carried out, with how many people each side got back."""
+
+    __table_args__ = (Index("ix_exchange_date", "date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date
+    end_date: dt.date | None = None
+    categories: str = Field(default="", sa_type=Text, description="Comma-separated categories")
+    mediator: str | None = Field(default=None, sa_type=Text)
+    status: str = Field(default=ExchangeStatus.COMPLETED.value, max_length=16)
+    round_id: int | None = Field(default=None, foreign_key="talk_round.id")
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class ExchangeCount(SQLModel, table=True):
+    """How many people one party got back in one exchange (None: not announced)."""
+
+    __tablename__ = "exchange_count"
+    __table_args__ = (UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True)
+    party_id: int = Field(foreign_key="party.id")
+    returned: int | None = None
+
+
+class ExchangeIn(FactIn):
+    """A prisoner exchange."""
+
+    date: dt.date
+    end_date: dt.date | None = None
+    returned: dict[Key, NonNegativeInt | None] = {}
+    categories: list[Name] = []
+    mediator: Short | None = None
+    status: Literal["agreed", "completed"] = "completed"
+    round: Key | None = None
+    note: Long | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedCount:
+    """How many people one party got back (None: not announced)."""
+
+    party: str
+    returned: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeView:
+    """A prisoner exchange with its per-party counts."""
+
+    id: int
+    date: dt.date
+    end_date: dt.date | None
+    status: str
+    counts: tuple[ReturnedCount, ...] = ()
+    categories: tuple[str, ...] = ()
+    mediator: str | None = None
+    note: str | None = None
+    round_title: str | None = None
+    round_date: dt.date | None = None
+    sources: tuple[SourceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class YearTotals:
+    """People returned to each party in one year's completed exchanges."""
+
+    year: int
+    per_party: tuple[ReturnedCount, ...] = ()
+    exchanges: int = 0
+
+
+async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
+    """Views of `exchanges_select()` rows, with each exchange's counts (one more query)."""
+    ids = [row[0].id for row in rows]
+    counts: dict[int, list[ReturnedCount]] = defaultdict(list)
+    if ids:
+        count_rows = await session.exec(
+            select(ExchangeCount.exchange_id, Party.name, ExchangeCount.returned)
+            .join(Party, col(Party.id) == col(ExchangeCount.party_id))
+            .where(col(ExchangeCount.exchange_id).in_(ids))
+            .order_by(col(ExchangeCount.id))
+        )
+        for exchange_id, party_name, returned in count_rows:
+            counts[exchange_id].append(ReturnedCount(party=party_name, returned=returned))
+    return [
+        ExchangeView(
+            id=ex.id,
+            date=ex.date,
+            end_date=ex.end_date,
+            status=ex.status,
+            counts=tuple(counts.get(ex.id, ())),
+            categories=split_list(ex.categories),
+            mediator=ex.mediator,
+            note=ex.note,
+            round_title=round_title,
+            round_date=round_date,
+            sources=parse_sources(raw),
+        )
+        for ex, round_title, round_date, raw in rows
+    ]
+
+
+def exchanges_select() -> Any:
+    """Live exchanges with their round and sources, for `exchange_views`."""
+    return (
+        select(
+            Exchange,
+            col(TalkRound.title),
+            col(TalkRound.date),
+            sources_column(FactKind.EXCHANGE, Exchange.id),
+        )
+        .join(TalkRound, col(TalkRound.id) == col(Exchange.round_id), isouter=True)
+        .where(col(Exchange.retracted_at).is_(None))
+    )
+
+
+@cached_read
+async def list_exchanges(
+    session: AsyncSession, *, limit: int, offset: int = 0
+) -> Page[ExchangeView]:
+    """Live prisoner exchanges, newest first."""
+    stmt = (
+        exchanges_select()
+        .order_by(col(Exchange.date).desc(), col(Exchange.id).desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = (await session.exec(stmt)).all()
+    return page_of(await exchange_views(session, rows), offset=offset, limit=limit)
+
+
+# Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
+# them until the next write to the facts.
+@cached_read
+async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
+    """People returned to each party per year, over completed live exchanges, newest year first."""
+    return await _compute_exchange_totals(session)
+
+
+async def _compute_exchange_totals(session: AsyncSession) -> list[YearTotals]:
+    year = extract("year", col(Exchange.date))
+    live_completed = (
+        col(Exchange.retracted_at).is_(None),
+        Exchange.status == ExchangeStatus.COMPLETED.value,
+    )
+    per_party = await session.exec(
+        select(year, Party.name, func.sum(ExchangeCount.returned))
+        .join(ExchangeCount, col(ExchangeCount.exchange_id) == col(Exchange.id))
+        .join(Party, col(Party.id) == col(ExchangeCount.party_id))
+        .where(*live_completed)
+        .group_by(year, Party.name)
+        .order_by(year.desc(), col(Party.name))
+    )
+    numbers = await session.exec(
+        select(year, func.count(col(Exchange.id))).where(*live_completed).group_by(year)
+    )
+    count_by_year = {int(y): int(n) for y, n in numbers}
+    grouped: dict[int, list[ReturnedCount]] = defaultdict(list)
+    for y, party_name, total in per_party:
+        grouped[int(y)].append(ReturnedCount(party=party_name, returned=int(total or 0)))
+    return [
+        YearTotals(year=y, per_party=tuple(grouped.get(y, ())), exchanges=count_by_year[y])
+        for y in sorted(count_by_year, reverse=True)
+    ]
+
+
+def exchange_block(x: ExchangeView) -> str:
+    """One exchange: status (agreed ones stand out), dates, people returned, details, sources."""
+    when = format_date_range(x.date, x.end_date)
+    if x.status == "agreed":
+        head = f"⏳ <b>AGREED, NOT YET CARRIED OUT</b> · agreed {when}"
+    else:
+        head = f"✅ <b>Completed</b> · {when}"
+    lines = [head]
+    if x.counts:
+        returned = " · ".join(
+            f"to {esc(clip(c.party, 40))}: {people(c.returned)}" for c in x.counts
+        )
+        lines.append(f"Returned {returned}")
+    if x.categories:
+        lines.append("Who: " + esc(clip(", ".join(x.categories), 200)))
+    if x.mediator:
+        lines.append("Mediator: " + esc(clip(x.mediator, 120)))
+    if x.round_title or x.round_date:
+        label = x.round_title or "talks"
+        on = f" ({format_date(x.round_date)})" if x.round_date else ""
+        lines.append(f"Agreed at: {esc(clip(label, 100))}{on}")
+    if x.note:
+        lines.append("Note: " + esc(clip(x.note, 300)))
+    lines.append(source_line(x.sources))
+    return "\n".join(lines)
+
+
+def totals_block(totals: Sequence[YearTotals]) -> str:
+    """People returned to each side per year, over completed exchanges."""
+    if not totals:
+        return "<i>No completed exchanges on file yet.</i>"
+    lines = []
+    for t in totals[:3]:
+        sides = " · ".join(f"{esc(c.party)}: {people(c.returned)}" for c in t.per_party)
+        noun = "exchange" if t.exchanges == 1 else "exchanges"
+        lines.append(
+            f"<b>{t.year} totals</b> ({t.exchanges} completed {noun}): "
+            f"{sides or 'numbers not announced'}"
+        )
+    return "\n".join(lines)
+
+
+STATUS_CHOICES = {
+    "completed": "completed",
+    "complete": "completed",
+    "done": "completed",
+    "carried out": "completed",
+    "agreed": "agreed",
+    "planned": "agreed",
+    "pending": "agreed",
+    "announced": "agreed",
+}
+
+
+class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
+    """Prisoner exchanges."""
+
+    kind = FactKind.EXCHANGE
+    letter = "X"
+    section = "exchanges"
+    noun = "prisoner exchange"
+    label = "Prisoner exchange"
+    icon = "🔁"
+    add_command = "exchange"
+    add_help = "record a prisoner exchange"
+    add_example = "/exchange + date:, returned:"
+    where_shown = "/exchanges and /search"
+    table = Exchange
+    input = ExchangeIn
+    fields = (
+        date_field(),
+        FieldSpec(
+            "returned",
+            True,
+            "How many returned to each side? e.g. Ukraine 390, Russia 390 (? if not announced)",
+            ("counts", "numbers", "released"),
+            Checker.counts,
+        ),
+        FieldSpec(
+            "categories", False, "Who? e.g. soldiers, civilians (/skip)", ("category", "who")
+        ),
+        FieldSpec("mediator", False, "Mediator? (/skip)", ("via", "brokered by")),
+        FieldSpec(
+            "status",
+            False,
+            "Status: completed or agreed? (/skip = completed)",
+            ("state",),
+            lambda c, v: c.choice("status", v, STATUS_CHOICES),
+        ),
+        FieldSpec("note", False, "Note? (/skip)", ("notes", "comment")),
+        source_field(),
+    )
+    lead_field = "note"
+    usage = (
+        "<code>/exchange\ndate: 23 May 2025\nreturned: Ukraine 390, Russia 390\n"
+        "categories: soldiers, civilians\nmediator: …\nstatus: completed\nsource: https://…</code>"
+    )
+    title_attr = "date"
+    briefing_heading = "🔁 <b>Prisoner exchanges</b>"
+    corrections_in_section = True
+
+    async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[ExchangeView]:
+        rows = (await session.exec(exchanges_select().where(col(Exchange.id).in_(ids)))).all()
+        return await exchange_views(session, rows)
+
+    def new_row(self, item: ExchangeIn, refs: Refs, label: str) -> Exchange | None:
+        parties = [refs.party(label, key) for key in item.returned]
+        round_id = refs.round(label, item.round)
+        if any(p is None for p in parties) or (item.round and round_id is None):
+            return None
+        return Exchange(
+            date=item.date,
+            end_date=item.end_date,
+            categories=join_list(item.categories),
+            mediator=item.mediator,
+            status=item.status,
+            round_id=round_id,
+            note=item.note,
+        )
+
+    async def after_insert(
+        self, session: AsyncSession, row: Exchange, item: ExchangeIn, refs: Refs
+    ) -> None:
+        await self._write_counts(session, row, item, refs)
+
+    async def _write_counts(
+        self, session: AsyncSession, row: Exchange, item: ExchangeIn, refs: Refs
+    ) -> None:
+        assert row.id is not None
+        for key, count in item.returned.items():
+            party = refs.party("exchange", key)
+            if party is None or party.id is None:
+                raise LookupError("; ".join(refs.errors))
+            session.add(ExchangeCount(exchange_id=row.id, party_id=party.id, returned=count))
+        await session.flush()
+
+    async def apply(
+        self, session: AsyncSession, row: Exchange, item: ExchangeIn, refs: Refs
+    ) -> None:
+        row.date, row.end_date, row.status = item.date, item.end_date, item.status
+        row.categories = join_list(item.categories)
+        row.mediator, row.note = item.mediator, item.note
+        await session.exec(delete(ExchangeCount).where(col(ExchangeCount.exchange_id) == row.id))
+        await self._write_counts(session, row, item, refs)
+
+    async def search_text(self, session: AsyncSession, row: Exchange) -> str:
+        parties = await session.exec(
+            select(Party.name)
+            .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
+            .where(ExchangeCount.exchange_id == row.id)
+        )
+        words = ["prisoner exchange swap", row.status, *parties, row.categories]
+        return " ".join(filter(None, [*words, row.mediator, row.note]))
+
+    async def snapshot(self, session: AsyncSession, row: Exchange, data: dict[str, Any]) -> None:
+        counts = await session.exec(
+            select(Party.name, ExchangeCount.returned)
+            .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
+            .where(ExchangeCount.exchange_id == row.id)
+            .order_by(col(ExchangeCount.id))
+        )
+        data["returned"] = {name: n for name, n in counts}
+        data["categories"] = list(split_list(row.categories))
+
+    async def export(
+        self, session: AsyncSession, rows: Sequence[Exchange], keys: ExportKeys
+    ) -> list[dict[str, Any]]:
+        counts: dict[int, dict[str, int | None]] = {}
+        for n in (await session.exec(select(ExchangeCount).order_by(col(ExchangeCount.id)))).all():
+            counts.setdefault(n.exchange_id, {})[keys.parties[n.party_id]] = n.returned
+        return [
+            {
+                "date": x.date,
+                "end_date": x.end_date,
+                "returned": counts.get(x.id or 0, {}),
+                "categories": list(split_list(x.categories)),
+                "mediator": x.mediator,
+                "status": "agreed" if x.status == "agreed" else "completed",
+                "round": keys.rounds.get(x.round_id) if x.round_id else None,
+                "note": x.note,
+            }
+            for x in rows
+        ]
+
+    async def duplicates(
+        self, session: AsyncSession, item: ExchangeIn, candidates: Any
+    ) -> list[int]:
+        rows = (await session.exec(candidates.where(Exchange.date == item.date))).all()
+        found = []
+        for r in rows:
+            counts = await session.exec(
+                select(Party.key, ExchangeCount.returned)
+                .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
+                .where(ExchangeCount.exchange_id == r.id)
+            )
+            if dict(counts.all()) == item.returned:
+                found.append(r.id)
+        return found
+
+    def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
+        status = check.choice("status", values.get("status") or "completed", STATUS_CHOICES)
+        return {
+            "date": check.date("date", values.get("date")),
+            "returned": check.counts(values["returned"]) if values.get("returned") else {},
+            "categories": items(values.get("categories")),
+            "mediator": values.get("mediator") or None,
+            "status": status or "completed",
+            "note": values.get("note") or None,
+        }
+
+    def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
+        counts = snap.get("returned", {})
+        return {
+            "date": snap["date"],
+            "returned": ", ".join(f"{p} {'?' if n is None else n}" for p, n in counts.items()),
+            "categories": ", ".join(snap.get("categories", [])),
+            "mediator": snap.get("mediator", ""),
+            "status": snap.get("status", "completed"),
+            "note": snap.get("note", ""),
+        }
+
+    def block(self, view: ExchangeView) -> str:
+        return exchange_block(view)
+
+    def briefing_block(self, change: Change[ExchangeView]) -> str:
+        return ("🆕 " if change.fresh else "🔄 <i>Updated:</i> ") + exchange_block(change.view)
+
+    def preview_view(self, item: ExchangeIn, names: Mapping[str, str]) -> ExchangeView:
+        counts = tuple(ReturnedCount(names.get(k, k), n) for k, n in item.returned.items())
+        return ExchangeView(
+            0,
+            item.date,
+            item.end_date,
+            item.status,
+            counts,
+            tuple(item.categories),
+            item.mediator,
+            item.note,
+            sources=input_sources(item),
+        )
+
+
+SPEC = ExchangeSpec()

@@ -1,0 +1,347 @@
+"""Positions: a party's stance on an issue as of a date; a newer one supersedes, none is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+from sqlalchemy import Index, Text
+from sqlmodel import Field, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.dates import format_date
+from core.text import clip, esc
+from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
+from kinds.common import input_sources, same_text, source_line
+from kinds.forms import Checker, FieldSpec, date_field, source_field
+from store.cache import cached_read
+from store.models import FactBase, Issue, Party
+from store.queries import page_of, parse_sources, sources_column
+from store.transfer import FactIn, Key
+from store.views import Page, SourceRef
+
+
+class Position(FactBase, table=True):
+    """A party's stance on an issue as of a date; a newer one supersedes it, none is overwritten."""
+
+    __table_args__ = (Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_id: int = Field(foreign_key="party.id")
+    issue_id: int = Field(foreign_key="issue.id")
+    stance: str = Field(sa_type=Text)
+    as_of: dt.date
+    superseded_by_id: int | None = Field(default=None, foreign_key="position.id")
+
+
+class PositionIn(FactIn):
+    """A party's stance on an issue."""
+
+    party: Key
+    issue: Key
+    stance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
+    as_of: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """A party's stance on an issue as of a date."""
+
+    id: int
+    party: str
+    issue: str
+    stance: str
+    as_of: dt.date
+    superseded_by_id: int | None = None
+    sources: tuple[SourceRef, ...] = ()
+
+    @property
+    def is_current(self) -> bool:
+        """True when no newer stance of the same party on the same issue exists."""
+        return self.superseded_by_id is None
+
+
+async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]:
+    """Run a `positions_select()` statement and return its views."""
+    rows = (await session.exec(stmt)).all()
+    return [
+        PositionView(
+            id=pos.id,
+            party=party_name,
+            issue=issue_name,
+            stance=pos.stance,
+            as_of=pos.as_of,
+            superseded_by_id=pos.superseded_by_id,
+            sources=parse_sources(raw),
+        )
+        for pos, party_name, issue_name, raw in rows
+    ]
+
+
+def positions_select() -> Any:
+    """Live positions with party and issue names and their sources, for `position_views`."""
+    return (
+        select(Position, Party.name, Issue.name, sources_column(FactKind.POSITION, Position.id))
+        .join(Party, col(Party.id) == col(Position.party_id))
+        .join(Issue, col(Issue.id) == col(Position.issue_id))
+        .where(col(Position.retracted_at).is_(None))
+    )
+
+
+@cached_read
+async def current_positions(
+    session: AsyncSession,
+    *,
+    limit: int,
+    offset: int = 0,
+    party_id: int | None = None,
+    issue_id: int | None = None,
+) -> Page[PositionView]:
+    """Each party's current stance on each issue, grouped by issue, optionally filtered."""
+    stmt = positions_select().where(col(Position.superseded_by_id).is_(None))
+    if party_id is not None:
+        stmt = stmt.where(Position.party_id == party_id)
+    if issue_id is not None:
+        stmt = stmt.where(Position.issue_id == issue_id)
+    stmt = (
+        stmt.order_by(col(Issue.name), col(Party.name), col(Position.id))
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    return page_of(await position_views(session, stmt), offset=offset, limit=limit)
+
+
+@cached_read
+async def position_history(
+    session: AsyncSession,
+    *,
+    issue_id: int,
+    limit: int,
+    offset: int = 0,
+    party_id: int | None = None,
+) -> Page[PositionView]:
+    """Every live stance ever taken on an issue, newest first, superseded ones included."""
+    stmt = positions_select().where(Position.issue_id == issue_id)
+    if party_id is not None:
+        stmt = stmt.where(Position.party_id == party_id)
+    stmt = (
+        stmt.order_by(col(Position.as_of).desc(), col(Position.id).desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    return page_of(await position_views(session, stmt), offset=offset, limit=limit)
+
+
+async def relink_positions(session: AsyncSession, *, party_id: int, issue_id: int) -> None:
+    """Chain one party's live stances on one issue by date: each is superseded by the next."""
+    rows = (
+        await session.exec(
+            select(Position)
+            .where(
+                Position.party_id == party_id,
+                Position.issue_id == issue_id,
+                col(Position.retracted_at).is_(None),
+            )
+            .order_by(col(Position.as_of), col(Position.id))
+        )
+    ).all()
+    for older, newer in pairwise(rows):
+        if older.superseded_by_id != newer.id:
+            older.superseded_by_id = newer.id
+            session.add(older)
+    if rows and rows[-1].superseded_by_id is not None:
+        rows[-1].superseded_by_id = None
+        session.add(rows[-1])
+
+
+def position_line(p: PositionView, *, label: str | None = None, history: bool = False) -> str:
+    """One stance: who (party by default), stance, as-of date, sources; history marks status."""
+    who = esc(clip(label if label is not None else p.party, 90))
+    mark, status = "• ", ""
+    if history:
+        mark = "🟢 " if p.is_current else "⚪️ "
+        status = " (current)" if p.is_current else " (superseded)"
+    return (
+        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}\n"
+        f"   <i>as of {format_date(p.as_of)}{status}</i> · {source_line(p.sources)}"
+    )
+
+
+def position_blocks(
+    positions: Sequence[PositionView], *, history: bool = False, by_party: bool = False
+) -> list[str]:
+    """Stances under a header per issue (or per party), one block per stance."""
+    blocks: list[str] = []
+    group: str | None = None
+    for p in positions:
+        heading, label = (p.party, p.issue) if by_party else (p.issue, p.party)
+        line = position_line(p, label=label, history=history)
+        if heading != group:
+            group = heading
+            line = f"<b>— {esc(clip(heading, 80).upper())} —</b>\n{line}"
+        blocks.append(line)
+    return blocks
+
+
+class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
+    """Parties' stances on issues."""
+
+    kind = FactKind.POSITION
+    letter = "P"
+    section = "positions"
+    noun = "position"
+    label = "Position"
+    icon = "🧭"
+    add_command = "position"
+    add_help = "record a party's stance on an issue"
+    add_example = "/position + party:, issue:"
+    where_shown = "/positions and /search"
+    table = Position
+    input = PositionIn
+    fields = (
+        FieldSpec("party", True, "Which party? (e.g. Russia)", ("side", "who"), Checker.party),
+        FieldSpec(
+            "issue", True, "On which issue? (e.g. NATO, territory)", ("topic",), Checker.issue
+        ),
+        FieldSpec("stance", True, "What is the stance? (one or two sentences)", ("position",)),
+        date_field("As of when? (e.g. 14 June 2024)", ("as of", "as_of", "when")),
+        source_field(),
+    )
+    lead_field = "stance"
+    # Another party's stance, or a stance on another issue, is a new position, not a correction.
+    fixed_fields = frozenset({"party", "issue"})
+    usage = (
+        "<code>/position\nparty: Russia\nissue: NATO\nstance: …\ndate: 14 June 2024\n"
+        "source: https://…</code>"
+    )
+    date_attr = "as_of"
+    title_attr = "stance"
+    briefing_heading = "🧭 <b>Position changes</b>"
+
+    async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[PositionView]:
+        return await position_views(session, positions_select().where(col(Position.id).in_(ids)))
+
+    def new_row(self, item: PositionIn, refs: Refs, label: str) -> Position | None:
+        party = refs.party(label, item.party)
+        issue = refs.issue(label, item.issue)
+        if party is None or issue is None:
+            return None
+        assert party.id is not None and issue.id is not None
+        return Position(party_id=party.id, issue_id=issue.id, stance=item.stance, as_of=item.as_of)
+
+    async def apply(
+        self, session: AsyncSession, row: Position, item: PositionIn, refs: Refs
+    ) -> None:
+        # Party and issue are fixed_fields: a correction changes the stance and its date only.
+        row.stance, row.as_of = item.stance, item.as_of
+
+    async def after_change(self, session: AsyncSession, row: Position) -> None:
+        await relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
+
+    async def search_text(self, session: AsyncSession, row: Position) -> str:
+        party = await session.get(Party, row.party_id)
+        issue = await session.get(Issue, row.issue_id)
+        names = [x for t in (party, issue) if t is not None for x in (t.name, t.aliases)]
+        return " ".join([*names, row.stance])
+
+    async def snapshot(self, session: AsyncSession, row: Position, data: dict[str, Any]) -> None:
+        party = await session.get(Party, row.party_id)
+        issue = await session.get(Issue, row.issue_id)
+        data["party"] = party.name if party else None
+        data["issue"] = issue.name if issue else None
+        for name in ("party_id", "issue_id"):
+            data.pop(name, None)
+
+    async def export(
+        self, session: AsyncSession, rows: Sequence[Position], keys: ExportKeys
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "party": keys.parties[p.party_id],
+                "issue": keys.issues[p.issue_id],
+                "stance": p.stance,
+                "as_of": p.as_of,
+            }
+            for p in rows
+        ]
+
+    async def duplicates(
+        self, session: AsyncSession, item: PositionIn, candidates: Any
+    ) -> list[int]:
+        party = (await session.exec(select(Party).where(Party.key == item.party))).first()
+        issue = (await session.exec(select(Issue).where(Issue.key == item.issue))).first()
+        if party is None or issue is None:
+            return []
+        rows = (
+            await session.exec(
+                candidates.where(
+                    Position.party_id == party.id,
+                    Position.issue_id == issue.id,
+                    Position.as_of == item.as_of,
+                )
+            )
+        ).all()
+        return [r.id for r in rows if same_text(r.stance, item.stance)]
+
+    def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
+        return {
+            "party": check.named("party", values["party"]) if values.get("party") else None,
+            "issue": check.named("issue", values["issue"]) if values.get("issue") else None,
+            "stance": values.get("stance", ""),
+            "as_of": check.date("date", values.get("date")),
+        }
+
+    def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            "party": snap.get("party", ""),
+            "issue": snap.get("issue", ""),
+            "stance": snap.get("stance", ""),
+            "date": snap["as_of"],
+        }
+
+    def block(self, view: PositionView) -> str:
+        return position_line(view, label=f"{view.party} on {view.issue}")
+
+    def search_block(self, view: PositionView) -> str:
+        return "🧭 <i>Position</i>\n" + position_line(
+            view, label=f"{view.party} on {view.issue}", history=True
+        )
+
+    def briefing_block(self, change: Change[PositionView]) -> str:
+        new, old = change.view, change.previous
+        if old is None:
+            return position_line(new, label=f"{new.party} on {new.issue} (new)")
+        return (
+            f"• <b>{esc(clip(new.party, 60))} on {esc(clip(new.issue, 60))}</b>: "
+            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
+            f"   <i>as of {format_date(new.as_of)}, was {format_date(old.as_of)}</i> · "
+            f"{source_line(new.sources)}"
+        )
+
+    def preview_view(self, item: PositionIn, names: Mapping[str, str]) -> PositionView:
+        return PositionView(
+            0,
+            names.get(item.party, item.party),
+            names.get(item.issue, item.issue),
+            item.stance,
+            item.as_of,
+            sources=input_sources(item),
+        )
+
+    async def previous(
+        self, session: AsyncSession, views: Sequence[PositionView]
+    ) -> dict[int, PositionView]:
+        if not views:
+            return {}
+        ids = [p.id for p in views]
+        olds = await position_views(
+            session, positions_select().where(col(Position.superseded_by_id).in_(ids))
+        )
+        return {old.superseded_by_id: old for old in olds if old.superseded_by_id is not None}
+
+
+SPEC = PositionSpec()

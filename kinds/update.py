@@ -1,0 +1,227 @@
+"""News updates: a dated development with a headline, a short summary and tags (/latest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+from sqlalchemy import Index, Text, text
+from sqlmodel import Field, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.dates import format_date
+from core.text import clip, esc
+from kinds.base import ExportKeys, FactKind, KindSpec, Refs
+from kinds.common import input_sources, same_text, source_line
+from kinds.forms import Checker, FieldSpec, date_field, items, source_field
+from store.cache import cached_read
+from store.facts import join_list, split_list
+from store.models import FactBase
+from store.queries import page_of, parse_sources, sources_column
+from store.transfer import FactIn, Key, Long, Name
+from store.views import Page, SourceRef
+
+
+class NewsUpdate(FactBase, table=True):
+    """A dated development: headline, short summary, tags."""
+
+    __tablename__ = "news_update"
+    __table_args__ = (
+        Index("ix_news_update_date_id", "date", "id"),
+        # Briefings ask "what was created, edited or retracted since the last one".
+        Index("ix_news_update_created_at", "created_at"),
+        Index("ix_news_update_updated_at", "updated_at"),
+        # Partial: a plain index on a mostly-NULL column lures SQLite's planner away from
+        # ix_news_update_date_id for "live updates, newest first" (150 ms instead of 0.03 ms).
+        Index(
+            "ix_news_update_retracted_at",
+            "retracted_at",
+            sqlite_where=text("retracted_at IS NOT NULL"),
+            postgresql_where=text("retracted_at IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    date: dt.date
+    headline: str = Field(sa_type=Text)
+    summary: str = Field(default="", sa_type=Text)
+    tags: str = Field(default="", sa_type=Text, description="Comma-separated tags")
+    round_id: int | None = Field(default=None, foreign_key="talk_round.id")
+
+
+class UpdateIn(FactIn):
+    """A news update."""
+
+    date: dt.date
+    headline: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    summary: Long = ""
+    tags: list[Name] = []
+    round: Key | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateView:
+    """A news update with its sources."""
+
+    id: int
+    date: dt.date
+    headline: str
+    summary: str
+    tags: tuple[str, ...] = ()
+    sources: tuple[SourceRef, ...] = ()
+
+
+def updates_select() -> Any:
+    """News updates with their sources, for `update_views`."""
+    return select(NewsUpdate, sources_column(FactKind.UPDATE, NewsUpdate.id))
+
+
+def update_views(rows: Sequence[Any]) -> list[UpdateView]:
+    """Views of `updates_select()` rows."""
+    return [
+        UpdateView(
+            id=r.id,
+            date=r.date,
+            headline=r.headline,
+            summary=r.summary,
+            tags=split_list(r.tags),
+            sources=parse_sources(raw),
+        )
+        for r, raw in rows
+        if r.id is not None
+    ]
+
+
+@cached_read
+async def latest_updates(
+    session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
+) -> Page[UpdateView]:
+    """Live updates, newest event date first, optionally only those on or after `since`."""
+    stmt = updates_select().where(col(NewsUpdate.retracted_at).is_(None))
+    if since is not None:
+        stmt = stmt.where(NewsUpdate.date >= since)
+    stmt = (
+        stmt.order_by(col(NewsUpdate.date).desc(), col(NewsUpdate.id).desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = (await session.exec(stmt)).all()
+    return page_of(update_views(rows), offset=offset, limit=limit)
+
+
+def update_block(u: UpdateView) -> str:
+    """One news update: date, headline, summary, sources."""
+    lines = [f"📅 <b>{format_date(u.date)}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
+    if u.summary:
+        lines.append(esc(clip(u.summary, 360)))
+    lines.append(source_line(u.sources))
+    return "\n".join(lines)
+
+
+class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
+    """News updates."""
+
+    kind = FactKind.UPDATE
+    letter = "U"
+    section = "updates"
+    noun = "update"
+    label = "Update"
+    icon = "📰"
+    add_command = "add"
+    add_help = "add a news update (preview, then Save)"
+    add_example = "/add HEADLINE + date:, source:"
+    where_shown = "/latest and /search"
+    table = NewsUpdate
+    input = UpdateIn
+    fields = (
+        FieldSpec("headline", True, "Headline? (one line)", ("title", "text")),
+        date_field(),
+        FieldSpec("summary", False, "Short summary? (/skip)", ("details", "body")),
+        source_field(),
+        FieldSpec("tags", False, "Tags, comma-separated? (/skip)", ("tag",)),
+    )
+    lead_field = "headline"
+    usage = (
+        "<code>/add HEADLINE\ndate: 2 June 2025\nsource: Reuters https://…\n"
+        "summary: …\ntags: talks, memorandum</code>"
+    )
+    title_attr = "headline"
+    briefing_heading = "📰 <b>New updates</b>"
+
+    async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[UpdateView]:
+        stmt = updates_select().where(
+            col(NewsUpdate.id).in_(ids), col(NewsUpdate.retracted_at).is_(None)
+        )
+        return update_views((await session.exec(stmt)).all())
+
+    def new_row(self, item: UpdateIn, refs: Refs, label: str) -> NewsUpdate | None:
+        return NewsUpdate(
+            date=item.date,
+            headline=item.headline,
+            summary=item.summary,
+            tags=join_list(item.tags),
+            round_id=refs.round(label, item.round),
+        )
+
+    async def apply(
+        self, session: AsyncSession, row: NewsUpdate, item: UpdateIn, refs: Refs
+    ) -> None:
+        row.date, row.headline, row.summary = item.date, item.headline, item.summary
+        row.tags = join_list(item.tags)
+
+    async def search_text(self, session: AsyncSession, row: NewsUpdate) -> str:
+        return " ".join([row.headline, row.summary, row.tags])
+
+    async def snapshot(self, session: AsyncSession, row: NewsUpdate, data: dict[str, Any]) -> None:
+        data["tags"] = list(split_list(row.tags))
+
+    async def export(
+        self, session: AsyncSession, rows: Sequence[NewsUpdate], keys: ExportKeys
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "date": u.date,
+                "headline": u.headline,
+                "summary": u.summary,
+                "tags": list(split_list(u.tags)),
+                "round": keys.rounds.get(u.round_id) if u.round_id else None,
+            }
+            for u in rows
+        ]
+
+    async def duplicates(self, session: AsyncSession, item: UpdateIn, candidates: Any) -> list[int]:
+        rows = (await session.exec(candidates.where(NewsUpdate.date == item.date))).all()
+        return [r.id for r in rows if same_text(r.headline, item.headline)]
+
+    def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
+        return {
+            "headline": values.get("headline", ""),
+            "date": check.date("date", values.get("date")),
+            "summary": values.get("summary", ""),
+            "tags": items(values.get("tags")),
+        }
+
+    def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            "headline": snap.get("headline", ""),
+            "date": snap["date"],
+            "summary": snap.get("summary", ""),
+            "tags": ", ".join(snap.get("tags", [])),
+        }
+
+    def block(self, view: UpdateView) -> str:
+        return update_block(view)
+
+    def preview_notes(self, item: UpdateIn) -> list[str]:
+        return ["Tags: " + esc(", ".join(item.tags))] if item.tags else []
+
+    def preview_view(self, item: UpdateIn, names: Mapping[str, str]) -> UpdateView:
+        return UpdateView(
+            0, item.date, item.headline, item.summary, tuple(item.tags), input_sources(item)
+        )
+
+
+SPEC = UpdateSpec()

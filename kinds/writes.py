@@ -1,0 +1,98 @@
+"""Writes any kind shares: insert a fact with its citations and search text, resolve references."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kinds.base import Refs
+from kinds.registry import AnySpec
+from kinds.round import TalkRound
+from store.facts import cite, drop_search_doc, set_search_doc
+from store.models import Issue, Party
+from store.transfer import RetractionIn
+
+
+async def load_refs(session: AsyncSession) -> Refs:
+    """Every party, issue and round a fact may name, by key (rounds also by public id, R12)."""
+    parties = (await session.exec(select(Party))).all()
+    issues = (await session.exec(select(Issue))).all()
+    return Refs(
+        parties={p.key: p for p in parties},
+        issues={i.key: i for i in issues},
+        rounds=await round_refs(session),
+    )
+
+
+async def round_refs(session: AsyncSession) -> dict[str, int]:
+    """Every round's id by its key and by its public id (R12), as facts may name it."""
+    rounds = (await session.exec(select(TalkRound.id, TalkRound.key))).all()
+    by_key = {key: rid for rid, key in rounds if key and rid is not None}
+    by_ref = {f"R{rid}": rid for rid, _ in rounds if rid is not None}
+    return {**by_ref, **by_key}
+
+
+async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:
+    """Create or refresh the search document of a live fact (after flush, so it has an id)."""
+    body = await spec.search_text(session, row)
+    await set_search_doc(
+        session, kind=spec.kind, fact_id=row.id, fact_date=spec.fact_date(row), body=body
+    )
+
+
+async def add_fact(
+    session: AsyncSession,
+    spec: AnySpec,
+    item: Any,
+    *,
+    refs: Refs,
+    source_ids: Sequence[int] = (),
+    label: str = "",
+) -> Any | None:
+    """Insert a fact, its citations, what hangs off it and its search text; None if refused.
+
+    A refusal (an unknown party, issue or round) is noted in `refs.errors` under `label`.
+    """
+    row = spec.new_row(item, refs, label or spec.noun)
+    if row is None:
+        return None
+    row.key = item.key
+    if item.created_at is not None:
+        row.created_at = row.updated_at = item.created_at
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    await cite(session, kind=spec.kind, fact_id=row.id, source_ids=source_ids)
+    await spec.after_insert(session, row, item, refs)
+    await index_fact(session, spec, row)
+    await spec.after_change(session, row)
+    if item.retracted is not None:
+        await apply_retraction(session, spec, row, item.retracted)
+    return row
+
+
+async def apply_retraction(
+    session: AsyncSession, spec: AnySpec, row: Any, retracted: RetractionIn
+) -> None:
+    """Mark an imported fact retracted as its file says (hidden from search and lists)."""
+    at = retracted.at if retracted.at.tzinfo else retracted.at.replace(tzinfo=dt.UTC)
+    row.retracted_at = at
+    row.retraction_reason = retracted.reason
+    session.add(row)
+    await session.flush()
+    await drop_search_doc(session, kind=spec.kind, fact_id=row.id)
+    await spec.after_change(session, row)
+
+
+async def existing_keys(session: AsyncSession, model: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """Rows of `model` whose key is among `keys`, by key."""
+    if not keys:
+        return {}
+    rows: Sequence[Any] = (
+        await session.exec(select(model).where(col(model.key).in_(list(keys))))
+    ).all()
+    return {r.key: r for r in rows}
