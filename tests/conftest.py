@@ -17,7 +17,7 @@ from telegram import Update
 from bot.app import build_application, running
 from core.context import BriefingApp
 from core.settings import Settings
-from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
+from fake_telegram import LocalBotApi, LocalRequest, SentMessage
 from store.db import SessionFactory
 
 FAKE_TOKEN = "123456:TEST-TOKEN-NOT-REAL"

@@ -1,7 +1,7 @@
 """Editors curate facts from the chat, end to end through the real Application.
 
 Every test drives the wired bot (handlers, ConversationHandler, JobQueue, database) with real
-Updates against the strict fake Bot API (`fake_telegram.api`), which refuses HTML Telegram would
+Updates against the strict fake Bot API (`fake_telegram`), which refuses HTML Telegram would
 refuse, over-long texts and callback answers, and answers to unknown callback queries; the
 fixtures fail a test on any handler error.  The editor is user 42 (ADMIN_IDS); user 777 is not.
 
@@ -28,7 +28,7 @@ from sqlmodel import col, func, select
 from telegram import Update
 
 import handlers.curate
-from fake_telegram.api import CallbackAnswer, SentMessage
+from fake_telegram import CallbackAnswer, SentMessage
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import (
     AuditEntry,

@@ -36,7 +36,7 @@ import handlers.subscriptions as subscription_handlers
 from bot.app import build_application, close_store, open_store
 from core.context import BriefingApp
 from core.settings import Settings
-from fake_telegram.api import (
+from fake_telegram import (
     LocalBotApi,
     LocalRequest,
     SentMessage,

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from fake_telegram.api import (
+from fake_telegram import (
     NOT_MODIFIED,
     HtmlParseError,
     LocalBotApi,

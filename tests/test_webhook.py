@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.app import build_application, running
 from bot.webhook import SECRET_HEADER, make_web_app, webhook_path
-from fake_telegram.api import LocalBotApi
+from fake_telegram import LocalBotApi
 from fake_telegram.server import FakeTelegramServer
 from tests.conftest import FAKE_TOKEN, make_settings, start_harness
 
