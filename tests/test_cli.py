@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import CONSOLE_NEEDS_FAKE
 from fake_telegram.server import FakeTelegramServer
 from tests.conftest import FAKE_TOKEN
 
@@ -70,6 +71,26 @@ def test_console_answers_from_the_embedded_seeded_store(tmp_path: Path) -> None:
     assert "<b>" not in out, "HTML must be rendered for the terminal"
     assert (tmp_path / "data" / "briefing.db").is_file()
     assert "Traceback" not in result.stderr
+
+
+def test_console_without_the_fake_says_one_line_and_exits_2(tmp_path: Path) -> None:
+    # An installed bot has no fake_telegram: None in sys.modules makes its import fail the same way.
+    script = (
+        "import sys; sys.modules['fake_telegram'] = None; from bot.cli import main; "
+        "sys.exit(main(['console']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        input="/latest 1\n",
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [CONSOLE_NEEDS_FAKE]
+    assert "fake_telegram/" in CONSOLE_NEEDS_FAKE and result.stdout == ""
 
 
 def test_console_pages_with_numbered_buttons(tmp_path: Path) -> None:
