@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from fake_telegram import (
+    FAKE_TOKEN,
     NOT_MODIFIED,
     HtmlParseError,
     LocalBotApi,
@@ -29,8 +30,8 @@ from fake_telegram import (
     utf16_len,
 )
 from fake_telegram.server import FakeTelegramServer
+from tests.support import wait_for
 
-TOKEN = "123456:TEST-TOKEN-NOT-REAL"
 CHAT = 4242
 PARSE = "Bad Request: can't parse entities: "
 
@@ -421,7 +422,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def local_app(api: LocalBotApi) -> Application[Any, Any, Any, Any, Any, Any]:
     app = (
         Application.builder()
-        .token(TOKEN)
+        .token(FAKE_TOKEN)
         .request(LocalRequest(api))
         .get_updates_request(LocalRequest(api))
         .updater(None)
@@ -480,21 +481,12 @@ async def test_documents_upload_and_download_in_process() -> None:
 # ---- over HTTP -------------------------------------------------------------------------------
 
 
-async def wait_for_reply(api: LocalBotApi, chat_id: int, seconds: float = 5.0) -> str:
-    """Poll the fake until the bot has sent something to ``chat_id`` (bounded)."""
-    for _ in range(int(seconds / 0.01)):
-        if api.sent(chat_id):
-            return api.last(chat_id).plain
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no reply in chat {chat_id} within {seconds}s")
-
-
 async def test_end_to_end_polling_over_http() -> None:
-    async with FakeTelegramServer(token=TOKEN) as server:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server:
         api = server.api
         app = (
             Application.builder()
-            .token(TOKEN)
+            .token(FAKE_TOKEN)
             .base_url(server.base_url)
             .base_file_url(server.base_file_url)
             .build()
@@ -506,7 +498,8 @@ async def test_end_to_end_polling_over_http() -> None:
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
             api.make_message("/echo over http", chat_id=CHAT, push=True)
-            assert await wait_for_reply(api, CHAT) == "echo: over http"
+            await wait_for(lambda: bool(api.sent(CHAT)), "the echo", seconds=5)
+            assert api.last(CHAT).plain == "echo: over http"
             assert api.last(CHAT).text == "<b>echo</b>: over http"
         finally:
             await app.updater.stop()
@@ -517,7 +510,7 @@ async def test_end_to_end_polling_over_http() -> None:
 
 
 async def test_http_server_token_forms_json_and_files() -> None:
-    async with FakeTelegramServer(token=TOKEN) as server, aiohttp.ClientSession() as session:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server, aiohttp.ClientSession() as session:
         async with session.post(f"{server.base_url}WRONG:TOKEN/getMe") as response:
             assert response.status == 401
             assert await response.json() == {
@@ -525,7 +518,7 @@ async def test_http_server_token_forms_json_and_files() -> None:
                 "error_code": 401,
                 "description": "Unauthorized",
             }
-        url = f"{server.base_url}{TOKEN}/sendMessage"
+        url = f"{server.base_url}{FAKE_TOKEN}/sendMessage"
         markup = json.dumps(keyboard({"text": "Go", "callback_data": "go"}))
         form = {
             "chat_id": str(CHAT),
@@ -545,11 +538,11 @@ async def test_http_server_token_forms_json_and_files() -> None:
             assert response.status == 400
         update = server.api.make_document_message(b"payload", "a.txt", chat_id=CHAT)
         async with session.get(
-            f"{server.base_url}{TOKEN}/getFile",
+            f"{server.base_url}{FAKE_TOKEN}/getFile",
             params={"file_id": update["message"]["document"]["file_id"]},
         ) as response:
             file_path = (await response.json())["result"]["file_path"]
-        async with session.get(f"{server.base_file_url}{TOKEN}/{file_path}") as response:
+        async with session.get(f"{server.base_file_url}{FAKE_TOKEN}/{file_path}") as response:
             assert response.status == 200 and await response.read() == b"payload"
     assert [(m.plain, m.buttons) for m in server.api.sent(CHAT)] == [
         ("form", [[("Go", "go")]]),
@@ -712,13 +705,13 @@ async def test_send_photo_upload_file_id_and_refusals() -> None:
 
 
 async def test_send_photo_multipart_over_http() -> None:
-    async with FakeTelegramServer(token=TOKEN) as server, aiohttp.ClientSession() as session:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server, aiohttp.ClientSession() as session:
         form = aiohttp.FormData()
         form.add_field("chat_id", str(CHAT))
         form.add_field("caption", "Front line")
         form.add_field("message_thread_id", "12")
         form.add_field("photo", png(640, 480), filename="map.png", content_type="image/png")
-        async with session.post(f"{server.base_url}{TOKEN}/sendPhoto", data=form) as response:
+        async with session.post(f"{server.base_url}{FAKE_TOKEN}/sendPhoto", data=form) as response:
             assert response.status == 200
             result = (await response.json())["result"]
     assert result["caption"] == "Front line" and result["message_thread_id"] == 12
