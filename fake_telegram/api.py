@@ -3,11 +3,15 @@
 ``LocalBotApi`` holds what a Bot API server knows about one bot and answers every call with the
 HTTP status and JSON body Telegram would send, including Telegram's error descriptions for the
 mistakes that bite in production (bad HTML, over-long text, bad buttons, blocked users, flood
-control).  ``LocalRequest`` plugs it into python-telegram-bot without any network.
+control).  ``LocalRequest`` (fake_telegram/request.py) plugs it into python-telegram-bot
+without any network; fake_telegram/server.py serves it over HTTP.  The methods live in mixins by
+concern (methods.py, bot_methods.py, updates.py, faults.py) over the shared state in state.py.
 
 Deliberate deviations from api.telegram.org: a bare ``&`` that is not an HTML entity is refused
-(Telegram keeps it literally; the docs say to escape it), Markdown parse modes are refused, and
-webhooks are recorded but never called.
+(Telegram keeps it literally; the docs say to escape it), Markdown parse modes are refused,
+webhooks are recorded but never called, photos are read only as far as their PNG, JPEG, GIF or
+WebP header (Telegram decodes them; one PhotoSize, the original, comes back), and photo URLs are
+refused (no downloads).
 """
 
 from __future__ import annotations
