@@ -7,7 +7,7 @@ Run from the repository root::
     python -m bench.bench_commands --db /tmp/bench.db   # fill once, reuse on later runs
 
 It fills a SQLite store with Core bulk inserts (bench/store_fill.py), starts the real Application
-on the in-process fake Bot API (fake_telegram.api), and times ``await app.process_update(update)``
+on the in-process fake Bot API (fake_telegram), and times ``await app.process_update(update)``
 for each command, round-robin, after a warm-up. The floor is a ``/floor`` CommandHandler in group
 -1 of the same Application that answers a constant short text through the same reply helper, so
 both go through the same process_update path. The goal: each command's p99 within 5x the floor's.
@@ -57,7 +57,7 @@ from bot.app import build_application, running
 from core.context import BotContext, BriefingApp
 from core.dates import format_date
 from core.settings import Settings
-from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
+from fake_telegram import LocalBotApi, LocalRequest, SentMessage
 from handlers.common import reply
 from store.db import create_engine, upgrade_schema
 

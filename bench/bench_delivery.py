@@ -60,7 +60,7 @@ from bench.common import machine
 from bot.app import build_application, close_store, open_store
 from core.context import BriefingApp
 from core.settings import Settings
-from fake_telegram.api import FAKE_TOKEN
+from fake_telegram import FAKE_TOKEN
 from kinds.digest import changes_between
 from render.briefing import briefing_messages
 from services import delivery

@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import machine
 from bot.webhook import SECRET_HEADER
-from fake_telegram.api import FAKE_TOKEN, LocalBotApi
+from fake_telegram import FAKE_TOKEN, LocalBotApi
 from fake_telegram.server import FakeTelegramServer
 from kinds.transfer import load_seed
 from store.db import create_engine, make_session_factory, upgrade_schema

@@ -35,7 +35,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fake_telegram.api import LocalBotApi
+from fake_telegram import LocalBotApi
 from fake_telegram.server import FakeTelegramServer
 
 CONTROL = "/__bench/"

@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+CONSOLE_NEEDS_FAKE = (
+    "The console needs the fake Telegram (fake_telegram/), which is not installed with the bot: "
+    "run `python -m bot console` from the root of a clone of the repository."
+)
+
+
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 2
@@ -127,8 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "run":
         return run_polling(settings)
     if command == "console":
-        from bot.console import run_console
-
+        try:
+            from bot.console import run_console
+        except ModuleNotFoundError as exc:
+            if exc.name != "fake_telegram":
+                raise
+            return _fail(CONSOLE_NEEDS_FAKE)
         return asyncio.run(run_console(settings, admin=args.admin))
     if command in ("migrate", "import", "export"):
         if command == "import" and not args.file.is_file():

@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.app import build_application, running
 from core.settings import Settings
-from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
+from fake_telegram import LocalBotApi, LocalRequest, SentMessage
 from handlers.forms import is_field_line
 
 CONSOLE_USER_ID = 10_001

@@ -17,10 +17,9 @@ from telegram import Update
 from bot.app import build_application, running
 from core.context import BriefingApp
 from core.settings import Settings
-from fake_telegram.api import LocalBotApi, LocalRequest, SentMessage
+from fake_telegram import FAKE_TOKEN, LocalBotApi, LocalRequest, SentMessage
 from store.db import SessionFactory
 
-FAKE_TOKEN = "123456:TEST-TOKEN-NOT-REAL"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 NO_POSTGRES = "set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 

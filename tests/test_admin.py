@@ -1,7 +1,7 @@
 """Editors curate facts from the chat, end to end through the real Application.
 
 Every test drives the wired bot (handlers, ConversationHandler, JobQueue, database) with real
-Updates against the strict fake Bot API (`fake_telegram.api`), which refuses HTML Telegram would
+Updates against the strict fake Bot API (`fake_telegram`), which refuses HTML Telegram would
 refuse, over-long texts and callback answers, and answers to unknown callback queries; the
 fixtures fail a test on any handler error.  The editor is user 42 (ADMIN_IDS); user 777 is not.
 
@@ -15,9 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ from sqlmodel import col, func, select
 from telegram import Update
 
 import handlers.curate
-from fake_telegram.api import CallbackAnswer, SentMessage
+from fake_telegram import CallbackAnswer, SentMessage
 from kinds.exchange import Exchange, ExchangeCount
 from kinds.position import Position
 from kinds.round import TalkRound
@@ -37,8 +34,8 @@ from kinds.update import NewsUpdate
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import AuditEntry, Citation, Draft, Issue, Party, SearchDoc, Source
 from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.support import REPO, run_cli
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_FILE = REPO / "docs" / "examples" / "import-example.json"
 KYIV = ZoneInfo("Europe/Kyiv")
 EDITOR = 42
@@ -1338,20 +1335,6 @@ async def test_export_in_chat_round_trips_into_an_empty_store(bot: Harness, tmp_
     assert comparable(again) == comparable(exported)
 
 
-def run_cli(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "ADMIN_IDS")}
-    env |= {"DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-
-
 async def test_cli_export_then_import_into_an_empty_database(
     bot: Harness, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -1365,12 +1348,18 @@ async def test_cli_export_then_import_into_an_empty_database(
     first, second = work / "first.json", work / "second.json"
     copy_url = f"sqlite+aiosqlite:///{work / 'copy.db'}"
 
-    done = await asyncio.to_thread(run_cli, "export", str(first), cwd=work, database_url=sqlite_url)
+    done = await asyncio.to_thread(
+        run_cli, "export", str(first), cwd=work, DATABASE_URL=sqlite_url, LOG_LEVEL="WARNING"
+    )
     assert done.returncode == 0, done.stderr
-    done = await asyncio.to_thread(run_cli, "import", str(first), cwd=work, database_url=copy_url)
+    done = await asyncio.to_thread(
+        run_cli, "import", str(first), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
+    )
     assert done.returncode == 0, done.stderr
     assert "Imported " in done.stdout and "15 positions" in done.stdout, (done.stdout, done.stderr)
-    done = await asyncio.to_thread(run_cli, "export", str(second), cwd=work, database_url=copy_url)
+    done = await asyncio.to_thread(
+        run_cli, "export", str(second), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
+    )
     assert done.returncode == 0, done.stderr
     original = json.loads(first.read_text(encoding="utf-8"))
     assert comparable(json.loads(second.read_text(encoding="utf-8"))) == comparable(original)
@@ -1381,7 +1370,9 @@ async def test_cli_export_then_import_into_an_empty_database(
     broken = json.loads(first.read_text(encoding="utf-8"))
     broken["updates"].append({"key": "x", "date": "2025-06-02", "headline": "", "sources": []})
     bad.write_text(json.dumps(broken), encoding="utf-8")
-    done = await asyncio.to_thread(run_cli, "import", str(bad), cwd=work, database_url=copy_url)
+    done = await asyncio.to_thread(
+        run_cli, "import", str(bad), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
+    )
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "Import refused: 1 problem(s); nothing was written." in done.stdout
     assert "updates[13] (x): headline: String should have at least 1 character" in done.stdout

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,16 +10,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.app import build_application, running
 from fake_telegram.server import FakeTelegramServer
 from tests.conftest import make_settings
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-async def _until(check: object, what: str) -> None:
-    for _ in range(300):
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
+from tests.support import REPO, wait_for
 
 
 async def test_polling_replies_uploads_and_downloads_over_aiohttp(sqlite_url: str) -> None:
@@ -40,11 +29,11 @@ async def test_polling_replies_uploads_and_downloads_over_aiohttp(sqlite_url: st
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=1)
             api.push_update(api.make_message("/rounds", chat_id=501, user_id=501))
-            await _until(lambda: bool(api.sent(501)), "a reply to /rounds")
+            await wait_for(lambda: bool(api.sent(501)), "a reply to /rounds")
             assert "Ciragan Palace" in api.last(501).plain
 
             api.push_update(api.make_message("/export", chat_id=42, user_id=42))
-            await _until(lambda: bool(api.documents(42)), "the export document")
+            await wait_for(lambda: bool(api.documents(42)), "the export document")
             exported = api.documents(42)[-1]
             assert exported.document is not None
             assert json.loads(exported.document)["format"] == "peace-briefing/1"
@@ -55,7 +44,7 @@ async def test_polling_replies_uploads_and_downloads_over_aiohttp(sqlite_url: st
                     example, "example.json", caption="/import", chat_id=42, user_id=42
                 )
             )
-            await _until(lambda: "Imported" in api.last(42).plain, "the import report")
+            await wait_for(lambda: "Imported" in api.last(42).plain, "the import report")
             assert "nothing was written" not in api.last(42).plain
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -15,13 +14,11 @@ from sqlmodel import select
 from bot.backup import backup, restore
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import Party, StoreMeta
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import REPO, child_env
 
 
 def _run(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
-    env.update({"PYTHONPATH": str(REPO), "DATABASE_URL": database_url, "PYTHON": sys.executable})
+    env = child_env(DATABASE_URL=database_url, PYTHON=sys.executable)
     return subprocess.run(
         list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -7,7 +7,7 @@ Four layers, each under a clock the test controls:
 * the schedule: APScheduler's trigger of each job, asked for its next fire time around the 2025
   daylight-saving changes, and checked against the ledger's idea of "due";
 * the briefing's content: facts stored with explicit timestamps around `since`;
-* delivery over HTTP (tests/fake_server.py) with AIORateLimiter on, 429s and 403s injected, a
+* delivery over HTTP (fake_telegram/server.py) with AIORateLimiter on, 429s and 403s injected, a
   `python -m bot send-briefings` killed with SIGKILL mid-run, and concurrent runs sharing work.
 """
 
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
 import signal
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ import handlers.subscriptions as subscription_handlers
 from bot.app import build_application, close_store, open_store
 from core.context import BriefingApp
 from core.settings import Settings
-from fake_telegram.api import (
+from fake_telegram import (
     LocalBotApi,
     LocalRequest,
     SentMessage,
@@ -66,9 +64,9 @@ from store.models import (
     utcnow,
 )
 from tests import factories
-from tests.conftest import FAKE_TOKEN, Chat, Harness, make_settings, start_harness
+from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.support import fake_env, finish, spawn_bot, wait_for
 
-REPO = Path(__file__).resolve().parents[1]
 UTC = dt.UTC
 KYIV, LONDON, NEW_YORK = "Europe/Kyiv", "Europe/London", "America/New_York"
 TELEGRAM_LIMIT = 4096
@@ -82,18 +80,6 @@ TITLE = "☀️ Morning briefing"
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A UTC instant."""
     return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]] | Callable[[], bool], what: str) -> None:
-    """Poll `check` until true, for at most 15 s."""
-    for _ in range(1500):
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 # ==================================================================================== arranging
@@ -1403,15 +1389,6 @@ async def test_concurrent_runs_share_the_work_without_overlap(
 # ------------------------------------------------------------------- send-briefings processes
 
 
-def _env(**extra: str) -> dict[str, str]:
-    """The environment of a `python -m bot` child: none of the bot's settings inherited."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    for name in ("TELEGRAM_API_BASE", "BRIEFING_TIME", "TIMEZONE", "DELIVERY_LEASE"):
-        keep.pop(name, None)
-    keep.update({"PYTHONPATH": str(REPO), "LOG_LEVEL": "INFO", **extra})
-    return keep
-
-
 async def _due_now_subscribers(database_url: str, n: int) -> None:
     """A migrated store with `n` subscribers whose briefing was due 5 minutes ago."""
     engine = create_engine(database_url)
@@ -1435,24 +1412,6 @@ async def _due_now_subscribers(database_url: str, n: int) -> None:
     await engine.dispose()
 
 
-async def _spawn(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "send-briefings",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def _finish(proc: asyncio.subprocess.Process) -> tuple[str, str]:
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return out.decode(), err.decode()
-
-
 async def test_kill_9_mid_run_then_restart_sends_no_duplicates_and_leaves_no_gaps(
     tmp_path: Path,
 ) -> None:
@@ -1462,16 +1421,15 @@ async def test_kill_9_mid_run_then_restart_sends_no_duplicates_and_leaves_no_gap
     async with FakeTelegramServer() as server:
         api = server.api
         api.latency = 0.05  # a few seconds of sending, at most CONCURRENCY in flight
-        env = _env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_BASE=server.base_url,
+        env = fake_env(
+            server,
             DATABASE_URL=url,
             DELIVERY_LEASE="1s",
             SEED_ON_EMPTY="false",
             # AIORateLimiter lets a burst of BRIEFING_RATE through, then paces: kill after it.
             BRIEFING_RATE="20",
         )
-        proc = await _spawn(tmp_path, env)
+        proc = await spawn_bot("send-briefings", cwd=tmp_path, env=env)
         try:
             await wait_for(lambda: len(briefings(api)) >= n // 2, "half of the briefings")
         finally:
@@ -1494,8 +1452,8 @@ async def test_kill_9_mid_run_then_restart_sends_no_duplicates_and_leaves_no_gap
             assert wait < 5
             await asyncio.sleep(max(0.0, wait))
 
-            second = await _spawn(tmp_path, env)
-            out, err = await _finish(second)
+            second = await spawn_bot("send-briefings", cwd=tmp_path, env=env)
+            out, err = await finish(second)
             assert second.returncode == 0, err
             rows = await all_ledger_rows(sessions)
         finally:
@@ -1525,15 +1483,17 @@ async def test_two_concurrent_send_briefings_give_each_subscriber_exactly_one(
     await _due_now_subscribers(database_url, n)
     async with FakeTelegramServer() as server:
         server.api.latency = 0.01
-        env = _env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_BASE=server.base_url,
+        env = fake_env(
+            server,
             DATABASE_URL=database_url,
             SEED_ON_EMPTY="false",
             BRIEFING_RATE="200",
         )
-        first, second = await _spawn(tmp_path, env), await _spawn(tmp_path, env)
-        results = await asyncio.gather(_finish(first), _finish(second))
+        first, second = (
+            await spawn_bot("send-briefings", cwd=tmp_path, env=env),
+            await spawn_bot("send-briefings", cwd=tmp_path, env=env),
+        )
+        results = await asyncio.gather(finish(first), finish(second))
         for proc, (out, err) in zip((first, second), results, strict=True):
             assert proc.returncode == 0, err
             assert "Briefings:" in out

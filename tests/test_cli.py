@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,30 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import CONSOLE_NEEDS_FAKE
+from fake_telegram import FAKE_TOKEN
 from fake_telegram.server import FakeTelegramServer
-from tests.conftest import FAKE_TOKEN
+from tests.support import REPO, child_env, fake_env, finish, run_cli, spawn_bot, wait_for
 
-REPO = Path(__file__).resolve().parents[1]
 SEED = json.loads((REPO / "store" / "seed" / "seed.json").read_text(encoding="utf-8"))
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env.update({"PYTHONPATH": str(REPO), "LOG_LEVEL": "INFO", **extra})
-    return env
-
-
-def run_cli(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ARGS` in `cwd` (no .env there) and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_env(**env),
-        timeout=120,
-    )
 
 
 def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
@@ -70,6 +50,26 @@ def test_console_answers_from_the_embedded_seeded_store(tmp_path: Path) -> None:
     assert "<b>" not in out, "HTML must be rendered for the terminal"
     assert (tmp_path / "data" / "briefing.db").is_file()
     assert "Traceback" not in result.stderr
+
+
+def test_console_without_the_fake_says_one_line_and_exits_2(tmp_path: Path) -> None:
+    # An installed bot has no fake_telegram: None in sys.modules makes its import fail the same way.
+    script = (
+        "import sys; sys.modules['fake_telegram'] = None; from bot.cli import main; "
+        "sys.exit(main(['console']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        input="/latest 1\n",
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [CONSOLE_NEEDS_FAKE]
+    assert "fake_telegram/" in CONSOLE_NEEDS_FAKE and result.stdout == ""
 
 
 def test_console_pages_with_numbered_buttons(tmp_path: Path) -> None:
@@ -108,39 +108,24 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
 async def test_bot_long_polls_the_http_fake_end_to_end(tmp_path: Path) -> None:
     async with FakeTelegramServer() as server:
         api = server.api
-        env = _env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_BASE=server.base_url,
-            TELEGRAM_FILE_BASE=server.base_file_url,
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/e2e.db",
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        env = fake_env(server, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/e2e.db")
+        proc = await spawn_bot(cwd=tmp_path, env=env)
         try:
             api.push_update(api.make_message("/rounds", chat_id=777, user_id=777))
             api.push_update(
                 api.make_message("/latest@BriefingTestBot 2", chat_id=-1001, chat_type="group")
             )
-            for _ in range(300):
-                if len(api.sent(777)) >= 1 and len(api.sent(-1001)) >= 1:
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the bot did not answer through the HTTP fake within 30 s")
+            await wait_for(
+                lambda: len(api.sent(777)) >= 1 and len(api.sent(-1001)) >= 1,
+                "the bot to answer through the HTTP fake",
+                seconds=30,
+            )
             assert "Ciragan Palace" in api.last(777).plain
             assert "Latest updates (1–2" in api.last(-1001).plain
             assert [c["command"] for c in api.commands()][:2] == ["latest", "positions"]
         finally:
             proc.send_signal(signal.SIGINT)
-            _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
-        log = stderr.decode()
+            _, log = await finish(proc, seconds=30)
         assert proc.returncode == 0, log
         assert FAKE_TOKEN not in log and "Application started" in log
 
@@ -160,21 +145,12 @@ async def test_shared_database_behind_schema_refuses_to_start(
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0002"))
     await engine.dispose()
     async with FakeTelegramServer() as server:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=_env(
-                BOT_TOKEN=FAKE_TOKEN,
-                TELEGRAM_API_BASE=server.base_url,
-                DATABASE_URL=database_url,
-            ),
-            stderr=asyncio.subprocess.PIPE,
+        proc = await spawn_bot(
+            cwd=tmp_path, env=fake_env(server, DATABASE_URL=database_url), stdout=None
         )
-        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 2, err.decode()
-    assert "run `python -m bot migrate` first" in err.decode()
-    assert "Traceback" not in err.decode()
+        _, err = await finish(proc)
+    assert proc.returncode == 2, err
+    assert "run `python -m bot migrate` first" in err
+    assert "Traceback" not in err
     migrated = run_cli("migrate", cwd=tmp_path, DATABASE_URL=database_url)
     assert migrated.returncode == 0, migrated.stderr

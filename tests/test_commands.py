@@ -1,6 +1,6 @@
 """Subscriber commands end to end: the real PTB Application, real Updates, the strict fake API.
 
-Every reply goes through `fake_telegram.api.LocalBotApi`, which refuses HTML Telegram would refuse
+Every reply goes through `fake_telegram.LocalBotApi`, which refuses HTML Telegram would refuse
 and any text over 4096 UTF-16 units; a refused call raises inside a handler, and the fixtures
 fail the test on any handler error.  So "the reply was accepted" is checked by every test, and
 the assertions here are about what the user reads and what the database holds.
@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import func, select
 from telegram import Update
 
-from fake_telegram.api import SentMessage, utf16_len
+from fake_telegram import SentMessage, utf16_len
 from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
 from handlers.start import PUBLIC_COMMANDS
 from kinds.base import FactKind

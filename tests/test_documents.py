@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import col, select
 
 import kinds.registry
-from fake_telegram.api import SentMessage
+from fake_telegram import SentMessage
 from kinds.base import FactKind
 from kinds.digest import changes_between
 from kinds.document import Document, DocumentAuthor, DocumentIssue

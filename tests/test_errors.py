@@ -11,8 +11,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core.logs import REDACTED, RedactToken, setup_logging
+from fake_telegram import FAKE_TOKEN
 from handlers.errors import SORRY
-from tests.conftest import FAKE_TOKEN, Harness, make_settings, start_harness
+from tests.conftest import Harness, make_settings, start_harness
 
 
 @pytest.fixture

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
 from typing import Any
 
 import aiohttp
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from fake_telegram.api import (
+from fake_telegram import (
+    FAKE_TOKEN,
     NOT_MODIFIED,
     HtmlParseError,
     LocalBotApi,
     LocalRequest,
+    UploadedFile,
     telegram_html_to_plain,
     utf16_len,
 )
 from fake_telegram.server import FakeTelegramServer
+from tests.support import wait_for
 
-TOKEN = "123456:TEST-TOKEN-NOT-REAL"
 CHAT = 4242
 PARSE = "Bad Request: can't parse entities: "
 
@@ -413,7 +422,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def local_app(api: LocalBotApi) -> Application[Any, Any, Any, Any, Any, Any]:
     app = (
         Application.builder()
-        .token(TOKEN)
+        .token(FAKE_TOKEN)
         .request(LocalRequest(api))
         .get_updates_request(LocalRequest(api))
         .updater(None)
@@ -472,21 +481,12 @@ async def test_documents_upload_and_download_in_process() -> None:
 # ---- over HTTP -------------------------------------------------------------------------------
 
 
-async def wait_for_reply(api: LocalBotApi, chat_id: int, seconds: float = 5.0) -> str:
-    """Poll the fake until the bot has sent something to ``chat_id`` (bounded)."""
-    for _ in range(int(seconds / 0.01)):
-        if api.sent(chat_id):
-            return api.last(chat_id).plain
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no reply in chat {chat_id} within {seconds}s")
-
-
 async def test_end_to_end_polling_over_http() -> None:
-    async with FakeTelegramServer(token=TOKEN) as server:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server:
         api = server.api
         app = (
             Application.builder()
-            .token(TOKEN)
+            .token(FAKE_TOKEN)
             .base_url(server.base_url)
             .base_file_url(server.base_file_url)
             .build()
@@ -498,7 +498,8 @@ async def test_end_to_end_polling_over_http() -> None:
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
             api.make_message("/echo over http", chat_id=CHAT, push=True)
-            assert await wait_for_reply(api, CHAT) == "echo: over http"
+            await wait_for(lambda: bool(api.sent(CHAT)), "the echo", seconds=5)
+            assert api.last(CHAT).plain == "echo: over http"
             assert api.last(CHAT).text == "<b>echo</b>: over http"
         finally:
             await app.updater.stop()
@@ -509,7 +510,7 @@ async def test_end_to_end_polling_over_http() -> None:
 
 
 async def test_http_server_token_forms_json_and_files() -> None:
-    async with FakeTelegramServer(token=TOKEN) as server, aiohttp.ClientSession() as session:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server, aiohttp.ClientSession() as session:
         async with session.post(f"{server.base_url}WRONG:TOKEN/getMe") as response:
             assert response.status == 401
             assert await response.json() == {
@@ -517,7 +518,7 @@ async def test_http_server_token_forms_json_and_files() -> None:
                 "error_code": 401,
                 "description": "Unauthorized",
             }
-        url = f"{server.base_url}{TOKEN}/sendMessage"
+        url = f"{server.base_url}{FAKE_TOKEN}/sendMessage"
         markup = json.dumps(keyboard({"text": "Go", "callback_data": "go"}))
         form = {
             "chat_id": str(CHAT),
@@ -537,11 +538,11 @@ async def test_http_server_token_forms_json_and_files() -> None:
             assert response.status == 400
         update = server.api.make_document_message(b"payload", "a.txt", chat_id=CHAT)
         async with session.get(
-            f"{server.base_url}{TOKEN}/getFile",
+            f"{server.base_url}{FAKE_TOKEN}/getFile",
             params={"file_id": update["message"]["document"]["file_id"]},
         ) as response:
             file_path = (await response.json())["result"]["file_path"]
-        async with session.get(f"{server.base_file_url}{TOKEN}/{file_path}") as response:
+        async with session.get(f"{server.base_file_url}{FAKE_TOKEN}/{file_path}") as response:
             assert response.status == 200 and await response.read() == b"payload"
     assert [(m.plain, m.buttons) for m in server.api.sent(CHAT)] == [
         ("form", [[("Go", "go")]]),
@@ -574,3 +575,177 @@ async def test_delete_reply_chat_action_and_webhook_refusals() -> None:
     assert status == 409 and body["description"].startswith("Conflict: can't use getUpdates")
     assert (await call(api, "deleteWebhook"))[0] == 200
     assert (await call(api, "getUpdates"))[1]["result"] == []
+
+
+# ---- inline mode, forum topics, photos, descriptions ----------------------------------------
+
+
+def png(width: int, height: int) -> bytes:
+    """The header of a PNG of the given size: all of an image that the fake reads."""
+    header = struct.pack(">II", width, height) + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header + b"\0" * 4
+
+
+def article(result_id: str, **extra: Any) -> dict[str, Any]:
+    content = {"message_text": f"fact {result_id}"}
+    return {"type": "article", "id": result_id, "title": "t", "input_message_content": content}
+
+
+async def test_answer_inline_query_limits() -> None:
+    api = LocalBotApi()
+    query_id = api.make_inline_query("ceasefire")["inline_query"]["id"]
+    for results, description in [
+        ([article(str(i)) for i in range(51)], "Bad Request: RESULTS_TOO_MUCH"),
+        ([article("x" * 65)], "Bad Request: RESULT_ID_INVALID"),
+        ([article("é" * 33)], "Bad Request: RESULT_ID_INVALID"),  # 66 bytes
+        ([article("")], "Bad Request: RESULT_ID_INVALID"),
+        ([article("1"), article("1")], "Bad Request: RESULT_ID_DUPLICATE"),
+        ([{**article("1"), "type": "poll"}], "Bad Request: RESULT_TYPE_INVALID"),
+        (
+            [{**article("1"), "reply_markup": keyboard({"text": "x", "callback_data": "y" * 65})}],
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
+    ]:
+        status, body = await call(
+            api, "answerInlineQuery", inline_query_id=query_id, results=json.dumps(results)
+        )
+        assert refused(status, body, description)
+    assert api.inline_answers == []
+
+    fifty = [article("x" * 63 + str(i % 10) if i < 10 else str(i)) for i in range(50)]
+    status, _ = await call(api, "answerInlineQuery", inline_query_id=query_id, results=fifty)
+    assert status == 200
+    (answer,) = api.inline_answers
+    assert answer.query_id == query_id and [r["id"] for r in answer.results][10:12] == ["10", "11"]
+    status, body = await call(api, "answerInlineQuery", inline_query_id=query_id, results=[])
+    assert refused(
+        status,
+        body,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_ptb_inline_answers_and_refusals() -> None:
+    api = LocalBotApi()
+    query_id = api.make_inline_query("talks", user_id=CHAT)["inline_query"]["id"]
+    async with local_app(api) as app:
+        too_many = [
+            InlineQueryResultArticle(str(i), "t", InputTextMessageContent("x")) for i in range(51)
+        ]
+        with pytest.raises(BadRequest, match=r"(?i)results_too_much"):
+            await app.bot.answer_inline_query(query_id, too_many)
+        one = [InlineQueryResultArticle("r1", "Round 1", InputTextMessageContent("Istanbul"))]
+        assert await app.bot.answer_inline_query(query_id, one, cache_time=5)
+    (answer,) = api.inline_answers
+    assert answer.cache_time == 5
+    assert answer.results[0]["input_message_content"]["message_text"] == "Istanbul"
+
+
+async def test_message_thread_id_is_recorded_on_sends() -> None:
+    api = LocalBotApi()
+    group = -1001002003004
+    api.make_message("/start", chat_type="supergroup")  # the bot knows the forum
+    _, body = await call(api, "sendMessage", chat_id=group, text="topic", message_thread_id=7)
+    assert body["result"]["message_thread_id"] == 7 and body["result"]["is_topic_message"]
+    upload = UploadedFile("a.csv", b"a,b\n", "text/csv")
+    await call(api, "sendDocument", chat_id=group, document=upload, message_thread_id="7")
+    await call(api, "sendPhoto", chat_id=group, photo=UploadedFile("p.png", png(4, 3)))
+    assert [(m.method, m.message_thread_id) for m in api.sent(group)] == [
+        ("sendMessage", 7),
+        ("sendDocument", 7),
+        ("sendPhoto", None),
+    ]
+    status, body = await call(api, "sendMessage", chat_id=group, text="x", message_thread_id=0)
+    assert refused(status, body, "Bad Request: message thread not found")
+    status, body = await call(api, "sendMessage", chat_id=group, text="x", message_thread_id="a")
+    assert refused(status, body, "Bad Request: message thread not found")
+    assert len(api.sent(group)) == 3
+
+
+async def test_send_photo_upload_file_id_and_refusals() -> None:
+    api = LocalBotApi()
+    async with local_app(api) as app:
+        sent = await app.bot.send_photo(
+            CHAT, png(800, 600), caption="<b>Map</b>", parse_mode="HTML", message_thread_id=3
+        )
+        (size,) = sent.photo
+        assert (size.width, size.height, size.file_size) == (800, 600, len(png(800, 600)))
+        again = await app.bot.send_photo(CHAT, size.file_id)
+        assert again.photo[-1].file_id == size.file_id
+        with pytest.raises(BadRequest, match=r"(?i)can't use file of type photo as document"):
+            await app.bot.send_document(CHAT, size.file_id)
+        file = await app.bot.get_file(size.file_id)
+        assert bytes(await file.download_as_bytearray()) == png(800, 600)
+    first, second = api.sent(CHAT)
+    assert (first.method, first.plain, first.photo, first.message_thread_id) == (
+        "sendPhoto",
+        "Map",
+        png(800, 600),
+        3,
+    )
+    assert second.photo == png(800, 600) and second.plain == ""
+
+    document = api.make_document_message(b"{}", "facts.json", chat_id=CHAT)
+    for photo, description in [
+        (UploadedFile("x.png", b"not an image"), "Bad Request: IMAGE_PROCESS_FAILED"),
+        (UploadedFile("x.png", b""), "Bad Request: file must be non-empty"),
+        (UploadedFile("x.png", png(9000, 1001)), "Bad Request: PHOTO_INVALID_DIMENSIONS"),
+        (UploadedFile("x.png", png(2100, 100)), "Bad Request: PHOTO_INVALID_DIMENSIONS"),
+        (
+            document["message"]["document"]["file_id"],
+            "Bad Request: can't use file of type Document as Photo",
+        ),
+        ("nonsense", "Bad Request: wrong file identifier/HTTP URL specified"),
+        (None, "Bad Request: there is no photo in the request"),
+    ]:
+        status, body = await call(api, "sendPhoto", chat_id=CHAT, photo=photo)
+        assert refused(status, body, description)
+    assert len(api.sent(CHAT)) == 2
+
+
+async def test_send_photo_multipart_over_http() -> None:
+    async with FakeTelegramServer(token=FAKE_TOKEN) as server, aiohttp.ClientSession() as session:
+        form = aiohttp.FormData()
+        form.add_field("chat_id", str(CHAT))
+        form.add_field("caption", "Front line")
+        form.add_field("message_thread_id", "12")
+        form.add_field("photo", png(640, 480), filename="map.png", content_type="image/png")
+        async with session.post(f"{server.base_url}{FAKE_TOKEN}/sendPhoto", data=form) as response:
+            assert response.status == 200
+            result = (await response.json())["result"]
+    assert result["caption"] == "Front line" and result["message_thread_id"] == 12
+    assert [(p["width"], p["height"]) for p in result["photo"]] == [(640, 480)]
+    (sent,) = server.api.sent(CHAT)
+    assert (sent.photo, sent.message_thread_id) == (png(640, 480), 12)
+
+
+async def test_descriptions_and_commands_per_language() -> None:
+    api = LocalBotApi()
+    for method, field, limit in [
+        ("setMyDescription", "description", 512),
+        ("setMyShortDescription", "short_description", 120),
+    ]:
+        getter = method.replace("set", "get", 1)
+        status, body = await call(api, method, **{field: "d" * (limit + 1)})
+        assert refused(status, body, f"Bad Request: {field.replace('_', ' ')} is too long")
+        status, body = await call(api, method, **{field: "x", "language_code": "ukr"})
+        assert refused(status, body, "Bad Request: invalid language code specified")
+        assert (await call(api, method, **{field: "d" * limit}))[0] == 200
+        assert (await call(api, method, **{field: "Брифінг", "language_code": "uk"}))[0] == 200
+        assert (await call(api, getter, language_code="uk"))[1]["result"] == {field: "Брифінг"}
+        # A language without its own text falls back to the default one, like Telegram.
+        assert (await call(api, getter, language_code="de"))[1]["result"] == {field: "d" * limit}
+        assert (await call(api, method, language_code="uk"))[0] == 200  # empty: removed
+        assert (await call(api, getter, language_code="uk"))[1]["result"] == {field: "d" * limit}
+
+    brief = [{"command": "brief", "description": "Брифінг"}]
+    assert (await call(api, "setMyCommands", commands=brief, language_code="uk"))[0] == 200
+    status, body = await call(api, "setMyCommands", commands=brief, language_code="uk-UA")
+    assert refused(status, body, "Bad Request: invalid language code specified")
+    assert api.commands(language_code="uk") == brief and api.commands() == []
+    async with local_app(api) as app:
+        assert await app.bot.set_my_description("Peace talks", language_code="en")
+        assert (await app.bot.get_my_description("en")).description == "Peace talks"
+        assert await app.bot.set_my_short_description("Talks", language_code="en")
+        assert (await app.bot.get_my_short_description("en")).short_description == "Talks"

@@ -7,7 +7,7 @@ import asyncio
 from telegram import Update
 
 from bot.processing import PerChatUpdateProcessor
-from fake_telegram.api import LocalBotApi
+from fake_telegram import LocalBotApi
 
 
 def _update(api: LocalBotApi, chat_id: int, text: str) -> Update:

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import sys
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 
-from bot.webhook import SECRET_HEADER
 from fake_telegram.server import FakeTelegramServer
 from services.delivery import CONCURRENCY
 from store.db import create_engine, make_session_factory
-from tests.conftest import FAKE_TOKEN
+from tests.support import fake_env, finish, free_port, post_update, spawn_bot, wait_for
 from tests.test_briefings import (
     _due_now_subscribers,
-    _env,
-    _finish,
-    _spawn,
     all_ledger_rows,
     briefing_counts,
     briefings,
-    wait_for,
 )
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -34,38 +25,9 @@ SECRET = "replica-secret"
 EDITOR = 4242
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _replica(tmp_path: Path, env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "webhook",
-        cwd=tmp_path,
-        env={**env, "PORT": str(port)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def _post(port: int, update: dict[str, Any]) -> None:
-    """Deliver an update to a replica as Telegram would, waiting until it listens."""
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.post(
-                    f"http://127.0.0.1:{port}/hook", json=update, headers={SECRET_HEADER: SECRET}
-                ) as resp:
-                    assert resp.status == 200
-                    return
-            except aiohttp.ClientConnectorError:
-                await asyncio.sleep(0.05)
-    pytest.fail(f"replica on port {port} never listened")
+    env = {**env, "PORT": str(port)}
+    return await spawn_bot("webhook", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL)
 
 
 async def _stop(*procs: asyncio.subprocess.Process) -> None:
@@ -85,9 +47,8 @@ async def test_two_webhook_replicas_and_two_sender_runs_brief_everyone_once(
         api = server.api
         api.latency = 0.02
         api.inject_flood("sendMessage", times=6, retry_after=1)
-        env = _env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_BASE=server.base_url,
+        env = fake_env(
+            server,
             DATABASE_URL=database_url,
             SEED_ON_EMPTY="false",
             ADMIN_IDS=str(EDITOR),
@@ -96,18 +57,21 @@ async def test_two_webhook_replicas_and_two_sender_runs_brief_everyone_once(
             BRIEFING_SWEEP="1s",
             BRIEFING_RATE="40",
         )
-        port_a, port_b = _port(), _port()
+        port_a, port_b = free_port(), free_port()
         replica_a = await _replica(tmp_path, env, port_a)
         replica_b = await _replica(tmp_path, env, port_b)
-        senders = [await _spawn(tmp_path, env), await _spawn(tmp_path, env)]
+        senders = [
+            await spawn_bot("send-briefings", cwd=tmp_path, env=env),
+            await spawn_bot("send-briefings", cwd=tmp_path, env=env),
+        ]
         try:
-            await asyncio.gather(*(_finish(p) for p in senders))
+            await asyncio.gather(*(finish(p) for p in senders))
             await wait_for(lambda: len(briefing_counts(api)) == n, "every subscriber briefed")
             # Several more sweeps of both replicas: nobody may get a second one.
             await asyncio.sleep(2.5)
 
             # An editor saves a fact through replica A; replica B answers with it.
-            await _post(
+            await post_update(
                 port_a,
                 api.make_message(
                     "/add Replicas agree on Geneva\ndate: 2 June 2025\n"
@@ -115,16 +79,20 @@ async def test_two_webhook_replicas_and_two_sender_runs_brief_everyone_once(
                     chat_id=EDITOR,
                     user_id=EDITOR,
                 ),
+                SECRET,
             )
             await wait_for(lambda: any("Preview" in m.plain for m in api.sent(EDITOR)), "preview")
             preview = next(m for m in api.sent(EDITOR) if "Preview" in m.plain)
             save = next(d for row in preview.buttons for label, d in row if "Save" in label)
-            await _post(
+            await post_update(
                 port_a,
                 api.make_callback(preview.message_id, save, chat_id=EDITOR, user_id=EDITOR),
+                SECRET,
             )
             await wait_for(lambda: "Saved as U" in api.last(EDITOR).plain, "the save")
-            await _post(port_b, api.make_message("/latest 1", chat_id=777, user_id=777))
+            await post_update(
+                port_b, api.make_message("/latest 1", chat_id=777, user_id=777), SECRET
+            )
             await wait_for(lambda: bool(api.sent(777)), "replica B's answer")
             assert "Replicas agree on Geneva" in api.last(777).plain
         finally:
@@ -152,9 +120,8 @@ async def test_a_replica_killed_mid_run_leaves_its_work_to_the_others(
     async with FakeTelegramServer() as server:
         api = server.api
         api.latency = 0.05
-        env = _env(
-            BOT_TOKEN=FAKE_TOKEN,
-            TELEGRAM_API_BASE=server.base_url,
+        env = fake_env(
+            server,
             DATABASE_URL=database_url,
             SEED_ON_EMPTY="false",
             WEBHOOK_URL="https://bot.example.org/hook",
@@ -163,7 +130,7 @@ async def test_a_replica_killed_mid_run_leaves_its_work_to_the_others(
             BRIEFING_SWEEP="1s",
             BRIEFING_RATE="20",
         )
-        doomed = await _replica(tmp_path, env, _port())
+        doomed = await _replica(tmp_path, env, free_port())
         try:
             await wait_for(lambda: len(briefings(api)) >= n // 3, "the first replica's run")
         finally:
@@ -171,7 +138,7 @@ async def test_a_replica_killed_mid_run_leaves_its_work_to_the_others(
             await asyncio.wait_for(doomed.communicate(), timeout=30)
         at_kill = len(briefings(api))
         assert at_kill < n, "the run finished before it could be killed"
-        survivor = await _replica(tmp_path, env, _port())
+        survivor = await _replica(tmp_path, env, free_port())
         try:
             engine = create_engine(database_url)
             sessions = make_session_factory(engine)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,26 +15,12 @@ from aiohttp import web
 
 from bot.app import build_application, running
 from bot.webhook import SECRET_HEADER, make_web_app, webhook_path
-from fake_telegram.api import LocalBotApi
+from fake_telegram import FAKE_TOKEN, LocalBotApi
 from fake_telegram.server import FakeTelegramServer
-from tests.conftest import FAKE_TOKEN, make_settings, start_harness
+from tests.conftest import make_settings, start_harness
+from tests.support import fake_env, finish, free_port, post_update, spawn_bot, wait_for
 
-REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret_123"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _wait_for(predicate: Any, *, seconds: float = 20.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -57,7 +40,7 @@ async def webhook_site(
         async with running(app):
             runner = web.AppRunner(make_web_app(app, settings))
             await runner.setup()
-            port = _free_port()
+            port = free_port()
             await web.TCPSite(runner, "127.0.0.1", port).start()
             try:
                 yield f"http://127.0.0.1:{port}", fake.api, app
@@ -78,7 +61,7 @@ async def test_webhook_accepts_only_the_secret(webhook_site: tuple[str, LocalBot
             f"{base}/hook/abc", json=update, headers={SECRET_HEADER: SECRET}
         ) as resp:
             assert resp.status == 200
-        await _wait_for(lambda: len(api.sent(901)) == 1)
+        await wait_for(lambda: len(api.sent(901)) == 1, "the reply", seconds=20)
         assert "Ciragan Palace" in api.last(901).plain
         async with http.post(
             f"{base}/hook/abc", data=b"not json", headers={SECRET_HEADER: SECRET}
@@ -108,75 +91,48 @@ def test_webhook_path_comes_from_the_url(sqlite_url: str) -> None:
     assert webhook_path(make_settings(sqlite_url, webhook_url="https://x.org")) == "/telegram"
 
 
-def _env(tmp_path: Path, fake: FakeTelegramServer, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
-    env.update(
-        {
-            "PYTHONPATH": str(REPO),
-            "BOT_TOKEN": FAKE_TOKEN,
-            "TELEGRAM_API_BASE": fake.base_url,
-            "TELEGRAM_FILE_BASE": fake.base_file_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
-            **extra,
-        }
-    )
-    return env
-
-
 async def test_webhook_command_registers_serves_and_stops(tmp_path: Path) -> None:
     async with FakeTelegramServer() as fake:
-        port = _free_port()
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "webhook",
-            cwd=tmp_path,
-            env=_env(
-                tmp_path,
-                fake,
-                WEBHOOK_URL="https://bot.example.org/hook",
-                WEBHOOK_SECRET=SECRET,
-                PORT=str(port),
-            ),
-            stderr=asyncio.subprocess.PIPE,
+        port = free_port()
+        env = fake_env(
+            fake,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            WEBHOOK_URL="https://bot.example.org/hook",
+            WEBHOOK_SECRET=SECRET,
+            PORT=str(port),
         )
+        proc = await spawn_bot("webhook", cwd=tmp_path, env=env, stdout=None)
         try:
-            await _wait_for(lambda: fake.api.webhook_url == "https://bot.example.org/hook")
+            await wait_for(
+                lambda: fake.api.webhook_url == "https://bot.example.org/hook",
+                "the webhook to be set",
+                seconds=20,
+            )
             sets = [p for m, p in fake.api.calls if m.lower() == "setwebhook"]
             assert sets and sets[-1]["secret_token"] == SECRET
             update = fake.api.make_message("/latest 1", chat_id=902, user_id=902)
-            async with aiohttp.ClientSession() as http:
-                for _ in range(100):
-                    try:
-                        async with http.post(
-                            f"http://127.0.0.1:{port}/hook",
-                            json=update,
-                            headers={SECRET_HEADER: SECRET},
-                        ) as resp:
-                            assert resp.status == 200
-                            break
-                    except aiohttp.ClientConnectorError:
-                        await asyncio.sleep(0.1)
-            await _wait_for(lambda: len(fake.api.sent(902)) == 1)
+            await post_update(port, update, SECRET)
+            await wait_for(lambda: len(fake.api.sent(902)) == 1, "the reply", seconds=20)
             assert "Latest updates" in fake.api.last(902).plain
         finally:
             proc.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-        assert proc.returncode == 0, err.decode()
-        assert FAKE_TOKEN not in err.decode()
+            _, err = await finish(proc, seconds=30)
+        assert proc.returncode == 0, err
+        assert FAKE_TOKEN not in err
 
 
 async def test_second_poller_gets_409_and_exits_with_one_line(tmp_path: Path) -> None:
     async with FakeTelegramServer() as fake:
-        env = _env(tmp_path, fake, LOG_FORMAT="json")
-        first = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        env = fake_env(
+            fake, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/bot.db", LOG_FORMAT="json"
         )
-        await _wait_for(lambda: any(m.lower() == "getupdates" for m, _ in fake.api.calls))
-        second = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        first = await spawn_bot(cwd=tmp_path, env=env, stdout=None)
+        await wait_for(
+            lambda: any(m.lower() == "getupdates" for m, _ in fake.api.calls),
+            "the first poller",
+            seconds=20,
         )
+        second = await spawn_bot(cwd=tmp_path, env=env, stdout=None)
         done, _ = await asyncio.wait(
             [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())],
             timeout=60,
