@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Update
 
-from bot.app import SchemaOutOfDate, build_application, close_store, open_store
+from bot.app import build_application, close_store, open_store
+from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded
 from core.logs import setup_logging
 from core.settings import Settings
 from services.delivery import send_due_briefings
@@ -48,7 +49,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
-    return 2
+    return EXIT_SETTINGS
+
+
+async def _start_checks(settings: Settings) -> None:
+    """The token is accepted and the store opens; raises what `guarded` explains otherwise."""
+    await check_token(settings)
+    await check_store(settings)
 
 
 def run_polling(settings: Settings) -> int:
@@ -56,11 +63,9 @@ def run_polling(settings: Settings) -> int:
     token = settings.token
     if token is None:
         return _fail(NO_TOKEN)
+    asyncio.run(_start_checks(settings))
     app = build_application(settings)
-    try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except SchemaOutOfDate as exc:
-        return _fail(str(exc))
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
     return int(app.bot_data.extra.get("exit_code", 0))
 
 
@@ -96,6 +101,7 @@ async def _send_briefings(settings: Settings) -> int:
     if settings.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    await _start_checks(settings)
     app = build_application(settings)
     await app.initialize()
     try:
@@ -125,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.token, settings.log_format)
     command = args.command or "run"
     if command == "run":
-        return run_polling(settings)
+        return guarded(settings, lambda: run_polling(settings))
     if command == "console":
         from bot.console import run_console
 
@@ -133,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("migrate", "import", "export"):
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
-        return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+        path = getattr(args, "file", None)
+        return guarded(settings, lambda: asyncio.run(_with_store(settings, command, path)))
     if command in ("backup", "restore"):
         from bot import backup
 
@@ -149,10 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(NO_TOKEN)
         from bot.webhook import serve_webhook
 
-        try:
-            return asyncio.run(serve_webhook(settings))
-        except SchemaOutOfDate as exc:
-            return _fail(str(exc))
+        async def checked_webhook() -> int:
+            await _start_checks(settings)
+            return await serve_webhook(settings)
+
+        return guarded(settings, lambda: asyncio.run(checked_webhook()))
     if command == "send-briefings":
-        return asyncio.run(_send_briefings(settings))
+        return guarded(settings, lambda: asyncio.run(_send_briefings(settings)))
     return _fail(f"`{command}` is not available in this version yet.")
