@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,48 @@ async def test_restore_moves_the_facts_version_past_any_before(
             assert [p.key for p in (await session.exec(select(Party))).all()] == ["a"]
     finally:
         await engine.dispose()
+
+
+async def test_a_bad_backup_leaves_the_database_and_its_wal_untouched(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
+    engine = create_engine(url)
+    await upgrade_schema(engine)
+    await engine.dispose()
+    live = tmp_path / "live.db"
+    writer = sqlite3.connect(live)
+    try:
+        # 50 committed rows that live only in the WAL: no checkpoint while this stays open.
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        with writer:
+            writer.executemany(
+                "INSERT INTO party (key, name, aliases) VALUES (?, ?, '')",
+                [(f"p{n}", f"Party {n}") for n in range(50)],
+            )
+        wal = Path(f"{live}-wal")
+        wal_size = wal.stat().st_size
+        assert wal_size > 0
+        other = tmp_path / "other.db"
+        with sqlite3.connect(other) as db:
+            db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+            db.execute("INSERT INTO alembic_version VALUES ('0001')")
+        db.close()
+        garbage = tmp_path / "garbage.bin"
+        garbage.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+        for bad, reason in ((garbage, "not a backup of this bot"), (other, "schema revision")):
+            done = _run(
+                sys.executable, "-m", "bot", "restore", str(bad), cwd=tmp_path, database_url=url
+            )
+            assert done.returncode == 2, done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+            assert reason in done.stderr and "Traceback" not in done.stderr + done.stdout
+            assert wal.stat().st_size == wal_size
+            rows = writer.execute(
+                "SELECT key FROM party WHERE key LIKE 'p%' ORDER BY id"
+            ).fetchall()
+            assert [r[0] for r in rows] == [f"p{n}" for n in range(50)]
+    finally:
+        writer.close()
+    with sqlite3.connect(live) as db:
+        assert db.execute("SELECT count(*) FROM party WHERE key LIKE 'p%'").fetchone() == (50,)
+    db.close()
