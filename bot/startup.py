@@ -22,7 +22,6 @@ from telegram.request import HTTPXRequest
 from bot.app import SchemaOutOfDate, close_store, open_store
 from core.context import BotData
 from core.logs import REDACTED
-from handlers.errors import EXIT_CONFLICT
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
