@@ -103,11 +103,15 @@ async def test_restore_moves_the_facts_version_past_any_before(
         await engine.dispose()
 
 
-async def test_a_bad_backup_leaves_the_database_and_its_wal_untouched(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
+async def _empty_store(url: str) -> None:
     engine = create_engine(url)
     await upgrade_schema(engine)
     await engine.dispose()
+
+
+def test_a_bad_backup_leaves_the_database_and_its_wal_untouched(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
+    asyncio.run(_empty_store(url))
     live = tmp_path / "live.db"
     writer = sqlite3.connect(live)
     try:
