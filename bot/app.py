@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
@@ -28,6 +29,7 @@ from store.db import (
     current_revision,
     head_revision,
     make_session_factory,
+    setup_lock,
     upgrade_schema,
 )
 from store.transfer import load_seed
@@ -51,26 +53,35 @@ async def open_store(bot_data: BotData) -> None:
     bot_data.read_cache = ReadCache(engine, max_entries=settings.read_cache_size)
     bot_data.sessions = make_session_factory(engine, read_cache=bot_data.read_cache)
     try:
-        revision = await current_revision(engine)
-        if revision is None or engine.dialect.name == "sqlite":
-            await upgrade_schema(engine)
-        elif revision != head_revision():
-            # Shared databases change schema only through `python -m bot migrate`, never by
-            # whichever replica happens to start first.
-            raise SchemaOutOfDate(
-                f"The database schema is at revision {revision} but this version needs "
-                f"{head_revision()}: run `python -m bot migrate` first."
-            )
-        if settings.seed_on_empty:
-            async with bot_data.sessions() as session:
-                counts = await queries.count_facts(session)
-                if not any(counts.values()) and not await queries.parties_and_issues(session):
-                    report = await load_seed(session)
-                    log.info("Seeded an empty store: %s", report.summary())
+        # Replicas started together on an empty database: one migrates and seeds, the others
+        # wait here and then find the work done.
+        async with setup_lock(engine):
+            await _bring_up_to_date(bot_data, engine)
     except BaseException:
         # Nothing stays open behind a failed start (the cache's probe runs a worker thread).
         await close_store(bot_data)
         raise
+
+
+async def _bring_up_to_date(bot_data: BotData, engine: AsyncEngine) -> None:
+    settings = bot_data.settings
+    assert settings is not None and bot_data.sessions is not None
+    revision = await current_revision(engine)
+    if revision is None or engine.dialect.name == "sqlite":
+        await upgrade_schema(engine)
+    elif revision != head_revision():
+        # Shared databases change schema only through `python -m bot migrate`, never by
+        # whichever replica happens to start first.
+        raise SchemaOutOfDate(
+            f"The database schema is at revision {revision} but this version needs "
+            f"{head_revision()}: run `python -m bot migrate` first."
+        )
+    if settings.seed_on_empty:
+        async with bot_data.sessions() as session:
+            counts = await queries.count_facts(session)
+            if not any(counts.values()) and not await queries.parties_and_issues(session):
+                report = await load_seed(session)
+                log.info("Seeded an empty store: %s", report.summary())
 
 
 async def close_store(bot_data: BotData) -> None:

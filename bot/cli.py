@@ -16,7 +16,7 @@ from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded
 from core.logs import setup_logging
 from core.settings import Settings
 from services.delivery import send_due_briefings
-from store.db import create_engine, make_session_factory, upgrade_schema
+from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema
 from store.transfer import dump_dataset, export_dataset, import_bytes
 
 NO_TOKEN = (
@@ -72,7 +72,8 @@ def run_polling(settings: Settings) -> int:
 async def _with_store(settings: Settings, action: str, path: Path | None) -> int:
     engine = create_engine(settings.database_url)
     try:
-        await upgrade_schema(engine)
+        async with setup_lock(engine):
+            await upgrade_schema(engine)
         if action == "migrate":
             print("Database schema is up to date.")
             return 0

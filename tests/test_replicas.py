@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import sys
@@ -15,7 +16,9 @@ import pytest
 from bot.webhook import SECRET_HEADER
 from fake_telegram.server import FakeTelegramServer
 from services.delivery import CONCURRENCY
+from store import queries
 from store.db import create_engine, make_session_factory
+from store.models import FactKind
 from tests.conftest import FAKE_TOKEN
 from tests.test_briefings import (
     _due_now_subscribers,
@@ -28,6 +31,7 @@ from tests.test_briefings import (
     wait_for,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 SECRET = "replica-secret"
@@ -66,6 +70,20 @@ async def _post(port: int, update: dict[str, Any]) -> None:
             except aiohttp.ClientConnectorError:
                 await asyncio.sleep(0.05)
     pytest.fail(f"replica on port {port} never listened")
+
+
+async def _healthy(port: int) -> None:
+    """Wait until a replica started (imports, start-up checks, seeding) and answers /healthz."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(1200):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectorError:
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail(f"replica on port {port} never became healthy")
 
 
 async def _stop(*procs: asyncio.subprocess.Process) -> None:
@@ -196,3 +214,46 @@ async def test_a_replica_killed_mid_run_leaves_its_work_to_the_others(
     assert missing <= unknown, "a gap that is not recorded as in doubt"
     workers = {r.claimed_by for r in rows if r.status == "sent"}
     assert len(workers) == 2, "the survivor did not take over"
+
+
+async def test_two_replicas_started_together_on_an_empty_database_seed_it_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with FakeTelegramServer() as server:
+        env = _env(
+            BOT_TOKEN=FAKE_TOKEN,
+            TELEGRAM_API_BASE=server.base_url,
+            DATABASE_URL=database_url,
+            LOG_LEVEL="INFO",
+            WEBHOOK_URL="https://bot.example.org/hook",
+            WEBHOOK_SECRET=SECRET,
+        )
+        ports = [_port(), _port()]
+        replicas = [await _replica(tmp_path, env, port) for port in ports]
+        try:
+            for port in ports:
+                await _healthy(port)
+            for n, port in enumerate(ports):
+                chat = 900 + n
+                await _post(port, server.api.make_message("/rounds", chat_id=chat, user_id=chat))
+                await wait_for(lambda c=chat: bool(server.api.sent(c)), f"replica {n} answers")
+                assert "Ciragan Palace" in server.api.last(chat).plain
+        finally:
+            for replica in replicas:
+                if replica.returncode is None:
+                    replica.send_signal(signal.SIGTERM)
+            ends = [await asyncio.wait_for(r.communicate(), timeout=30) for r in replicas]
+    logs = [err.decode() for _, err in ends]
+    assert [r.returncode for r in replicas] == [0, 0], logs
+    assert "Traceback" not in "".join(logs)
+    assert sum(log.count("Seeded an empty store") for log in logs) == 1, logs
+    engine = create_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            counts = await queries.count_facts(session)
+            parties = await queries.parties_and_issues(session)
+    finally:
+        await engine.dispose()
+    seed = json.loads((REPO / "store" / "seed" / "seed.json").read_text(encoding="utf-8"))
+    assert counts[FactKind.UPDATE] == len(seed["updates"])
+    assert len(parties) == len(seed["parties"]) + len(seed["issues"])
