@@ -15,7 +15,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.aiohttp_request import AiohttpRequest
-from bot.processing import PerChatUpdateProcessor
+from bot.processing import SLOW_DOWN, PerChatUpdateProcessor
 from core.context import BotContext, BotData, BriefingApp
 from core.dates import warm_up
 from core.settings import Settings
@@ -122,6 +122,7 @@ def build_application(
 ) -> BriefingApp:
     """Build the bot: settings in, fully wired PTB Application out (not yet initialized)."""
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    processor = PerChatUpdateProcessor()
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token or settings.token or OFFLINE_TOKEN)
@@ -129,7 +130,7 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # Chats are served concurrently; each chat's updates stay in order (guided forms).
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
     )
     if settings.rate_limit:
         # Paces every call to Telegram's limits; 429s are retried after their retry_after. A
@@ -155,6 +156,7 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     app: BriefingApp = builder.build()
     app.bot_data.settings = settings
+    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, SLOW_DOWN)
     handlers.add_handlers(app)
     return app
 
