@@ -27,7 +27,8 @@ def _sqlite_path(database_url: str) -> Path:
 
 def _libpq_url(database_url: str) -> str:
     """The URL for libpq tools without its password (that goes in PGPASSWORD, never argv)."""
-    url = make_url(database_url).set(drivername="postgresql", password=None)
+    # URL.set(password=None) keeps the password; _replace drops it.
+    url = make_url(database_url).set(drivername="postgresql")._replace(password=None)
     return url.render_as_string(hide_password=False)
 
 

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -150,3 +151,23 @@ def test_a_bad_backup_leaves_the_database_and_its_wal_untouched(tmp_path: Path) 
     with sqlite3.connect(live) as db:
         assert db.execute("SELECT count(*) FROM party WHERE key LIKE 'p%'").fetchone() == (50,)
     db.close()
+
+
+def test_libpq_tools_get_the_password_from_the_environment_not_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((list(command), dict(kwargs["env"])))
+        return subprocess.CompletedProcess(command, 0, stdout="", stderr="")
+
+    monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    url = "postgresql+asyncpg://bot:s3cr3t-pw@db.internal:5432/briefing"
+    backup(url, tmp_path / "b.bin")
+    assert [c[0] for c, _ in calls] == ["pg_dump"]
+    argv, env = calls[0]
+    assert not any("s3cr3t-pw" in arg for arg in argv)
+    assert "postgresql://bot@db.internal:5432/briefing" in argv
+    assert env["PGPASSWORD"] == "s3cr3t-pw"
