@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from telegram import Update
 
 from bot.app import build_application, close_store, open_store
-from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded
+from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded, scrub
 from core.logs import setup_logging
 from core.settings import Settings
 from services.delivery import send_due_briefings
@@ -146,12 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import backup
 
         action = backup.backup if command == "backup" else backup.restore
-        try:
-            action(settings.database_url, args.file)
-        except (OSError, RuntimeError, ValueError) as exc:
-            return _fail(f"{command} failed: {exc}")
-        print(f"{command.capitalize()} done: {args.file}")
-        return 0
+
+        def copy() -> int:
+            try:
+                action(settings.database_url, args.file)
+            except (OSError, RuntimeError, ValueError, sqlite3.Error) as exc:
+                return _fail(f"{command} failed: {scrub(str(exc), settings)}")
+            print(f"{command.capitalize()} done: {args.file}")
+            return 0
+
+        return guarded(settings, copy)
     if command == "webhook":
         if settings.token is None:
             return _fail(NO_TOKEN)
