@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
 from bot.aiohttp_request import AiohttpRequest
-from bot.processing import PerChatUpdateProcessor
+from bot.processing import SLOW_DOWN, PerChatUpdateProcessor
 from core.context import BotContext, BotData, BriefingApp
 from core.dates import warm_up
 from core.settings import Settings
@@ -30,6 +31,7 @@ from store.db import (
     current_revision,
     head_revision,
     make_session_factory,
+    setup_lock,
     upgrade_schema,
 )
 
@@ -52,26 +54,35 @@ async def open_store(bot_data: BotData) -> None:
     bot_data.read_cache = ReadCache(engine, max_entries=settings.read_cache_size)
     bot_data.sessions = make_session_factory(engine, read_cache=bot_data.read_cache)
     try:
-        revision = await current_revision(engine)
-        if revision is None or engine.dialect.name == "sqlite":
-            await upgrade_schema(engine)
-        elif revision != head_revision():
-            # Shared databases change schema only through `python -m bot migrate`, never by
-            # whichever replica happens to start first.
-            raise SchemaOutOfDate(
-                f"The database schema is at revision {revision} but this version needs "
-                f"{head_revision()}: run `python -m bot migrate` first."
-            )
-        if settings.seed_on_empty:
-            async with bot_data.sessions() as session:
-                counts = await count_facts(session)
-                if not any(counts.values()) and not await queries.parties_and_issues(session):
-                    report = await load_seed(session)
-                    log.info("Seeded an empty store: %s", report.summary())
+        # Replicas started together on an empty database: one migrates and seeds, the others
+        # wait here and then find the work done.
+        async with setup_lock(engine):
+            await _bring_up_to_date(bot_data, engine)
     except BaseException:
         # Nothing stays open behind a failed start (the cache's probe runs a worker thread).
         await close_store(bot_data)
         raise
+
+
+async def _bring_up_to_date(bot_data: BotData, engine: AsyncEngine) -> None:
+    settings = bot_data.settings
+    assert settings is not None and bot_data.sessions is not None
+    revision = await current_revision(engine)
+    if revision is None or engine.dialect.name == "sqlite":
+        await upgrade_schema(engine)
+    elif revision != head_revision():
+        # Shared databases change schema only through `python -m bot migrate`, never by
+        # whichever replica happens to start first.
+        raise SchemaOutOfDate(
+            f"The database schema is at revision {revision} but this version needs "
+            f"{head_revision()}: run `python -m bot migrate` first."
+        )
+    if settings.seed_on_empty:
+        async with bot_data.sessions() as session:
+            counts = await count_facts(session)
+            if not any(counts.values()) and not await queries.parties_and_issues(session):
+                report = await load_seed(session)
+                log.info("Seeded an empty store: %s", report.summary())
 
 
 async def close_store(bot_data: BotData) -> None:
@@ -112,6 +123,7 @@ def build_application(
 ) -> BriefingApp:
     """Build the bot: settings in, fully wired PTB Application out (not yet initialized)."""
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    processor = PerChatUpdateProcessor()
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token or settings.token or OFFLINE_TOKEN)
@@ -119,7 +131,7 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # Chats are served concurrently; each chat's updates stay in order (guided forms).
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
     )
     if settings.rate_limit:
         # Paces every call to Telegram's limits; 429s are retried after their retry_after. A
@@ -145,6 +157,7 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     app: BriefingApp = builder.build()
     app.bot_data.settings = settings
+    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, SLOW_DOWN)
     handlers.add_handlers(app)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,12 +12,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from telegram import Update
 
-from bot.app import SchemaOutOfDate, build_application, close_store, open_store
+from bot.app import build_application, close_store, open_store
+from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded, scrub
 from core.logs import setup_logging
 from core.settings import Settings
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from services.delivery import send_due_briefings
-from store.db import create_engine, make_session_factory, upgrade_schema
+from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: put the token from @BotFather in .env or the environment "
@@ -54,7 +56,13 @@ CONSOLE_NEEDS_FAKE = (
 
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
-    return 2
+    return EXIT_SETTINGS
+
+
+async def _start_checks(settings: Settings) -> None:
+    """The token is accepted and the store opens; raises what `guarded` explains otherwise."""
+    await check_token(settings)
+    await check_store(settings)
 
 
 def run_polling(settings: Settings) -> int:
@@ -62,18 +70,17 @@ def run_polling(settings: Settings) -> int:
     token = settings.token
     if token is None:
         return _fail(NO_TOKEN)
+    asyncio.run(_start_checks(settings))
     app = build_application(settings)
-    try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except SchemaOutOfDate as exc:
-        return _fail(str(exc))
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
     return int(app.bot_data.extra.get("exit_code", 0))
 
 
 async def _with_store(settings: Settings, action: str, path: Path | None) -> int:
     engine = create_engine(settings.database_url)
     try:
-        await upgrade_schema(engine)
+        async with setup_lock(engine):
+            await upgrade_schema(engine)
         if action == "migrate":
             print("Database schema is up to date.")
             return 0
@@ -102,6 +109,7 @@ async def _send_briefings(settings: Settings) -> int:
     if settings.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    await _start_checks(settings)
     app = build_application(settings)
     await app.initialize()
     try:
@@ -131,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.token, settings.log_format)
     command = args.command or "run"
     if command == "run":
-        return run_polling(settings)
+        return guarded(settings, lambda: run_polling(settings))
     if command == "console":
         try:
             from bot.console import run_console
@@ -143,26 +151,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("migrate", "import", "export"):
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
-        return asyncio.run(_with_store(settings, command, getattr(args, "file", None)))
+        path = getattr(args, "file", None)
+        return guarded(settings, lambda: asyncio.run(_with_store(settings, command, path)))
     if command in ("backup", "restore"):
         from bot import backup
 
         action = backup.backup if command == "backup" else backup.restore
-        try:
-            action(settings.database_url, args.file)
-        except (OSError, RuntimeError, ValueError) as exc:
-            return _fail(f"{command} failed: {exc}")
-        print(f"{command.capitalize()} done: {args.file}")
-        return 0
+
+        def copy() -> int:
+            try:
+                action(settings.database_url, args.file)
+            except (OSError, RuntimeError, ValueError, sqlite3.Error) as exc:
+                return _fail(f"{command} failed: {scrub(str(exc), settings)}")
+            print(f"{command.capitalize()} done: {args.file}")
+            return 0
+
+        return guarded(settings, copy)
     if command == "webhook":
         if settings.token is None:
             return _fail(NO_TOKEN)
         from bot.webhook import serve_webhook
 
-        try:
-            return asyncio.run(serve_webhook(settings))
-        except SchemaOutOfDate as exc:
-            return _fail(str(exc))
+        async def checked_webhook() -> int:
+            await _start_checks(settings)
+            return await serve_webhook(settings)
+
+        return guarded(settings, lambda: asyncio.run(checked_webhook()))
     if command == "send-briefings":
-        return asyncio.run(_send_briefings(settings))
+        return guarded(settings, lambda: asyncio.run(_send_briefings(settings)))
     return _fail(f"`{command}` is not available in this version yet.")

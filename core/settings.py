@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/briefing.db"
 
@@ -109,6 +111,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        # The message never repeats the URL: it may hold a password.
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError("DATABASE_URL is not a database URL") from exc
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("DATABASE_URL must be a sqlite+aiosqlite or postgresql+asyncpg URL")
         return value
 
     @field_validator("webhook_secret", "webhook_url", "bot_token", mode="before")

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from core.context import BotContext
 from core.dates import format_date
 from handlers.admin import editors_only
-from handlers.common import command_args, reply
+from handlers.common import command_args, reply, small_int
 from kinds.base import FactKind
 from render.blocks import esc
 from services.delivery import send_broadcast
@@ -68,10 +68,10 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3 or small_int(parts[2]) is None:
         await query.answer("This button has expired.")
         return
-    verb, draft_id = parts[1], int(parts[2])
+    verb, draft_id = parts[1], small_int(parts[2]) or 0
     status = DraftStatus.SAVED if verb == "send" else DraftStatus.CANCELLED
     async with context.session() as session:
         draft = await editing.get_draft(session, draft_id=draft_id)

@@ -16,6 +16,17 @@ log = logging.getLogger(__name__)
 
 # Commands take short arguments; anything longer is a paste, not a query.
 MAX_ARGS_LENGTH = 200
+# The largest number a user or a button may give: it fits every integer column and OFFSET.
+MAX_NUMBER = 2**31 - 1
+
+
+def small_int(text: str, *, high: int = MAX_NUMBER) -> int | None:
+    """`text` as a whole number 0..high written in ASCII digits, else None ("²" is no digit)."""
+    text = text.strip()
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= high else None
 
 
 def command_args(update: Update) -> str:
@@ -98,10 +109,7 @@ def page_offset(update: Update) -> tuple[list[str], int]:
     if not isinstance(data, str):
         return [], 0
     *fields, last = data.split(":")
-    try:
-        return fields, max(0, int(last))
-    except ValueError:
-        return fields, 0
+    return fields, small_int(last) or 0
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from core.context import BotContext
 from handlers.admin import actor_of, editors_only, is_admin
-from handlers.common import reply
+from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, parse_form
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
@@ -194,10 +194,10 @@ async def draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[1] not in ("save", "edit", "cancel") or not parts[2].isdigit():
+    if len(parts) != 3 or parts[1] not in ("save", "edit", "cancel") or small_int(parts[2]) is None:
         await query.answer("This button has expired.")
         return
-    verb, draft_id = parts[1], int(parts[2])
+    verb, draft_id = parts[1], small_int(parts[2]) or 0
     async with context.session() as session:
         draft = await editing.get_draft(session, draft_id=draft_id)
     if draft is None or draft.action not in ("create", "edit", "retract"):

@@ -1,14 +1,34 @@
-"""Replies to what no other handler took: unknown commands and free text."""
+"""Replies to what no other handler took, and the updates ignored on purpose.
+
+Policy (README, "What the bot ignores"): an edited message never re-runs its command, and
+channel posts are not answered (the bot serves private chats and groups); a button nobody
+knows is answered "This button has expired" so the client's spinner stops.
+"""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from core.context import BotContext
-from handlers.common import reply
+from handlers.common import reply, stale_button
 from render.blocks import esc
+
+# Runs before every other group, the editors' draft corrections (group -1) included.
+IGNORE_GROUP = -2
+IGNORED = filters.UpdateType.EDITED | filters.UpdateType.CHANNEL_POSTS
+
+
+async def ignore(update: Update, context: BotContext) -> None:
+    """Drop an edited message or a channel post: no handler after this one sees it."""
+    raise ApplicationHandlerStop
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -37,5 +57,7 @@ async def free_text(update: Update, context: BotContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Wire the catch-alls; they must come after every real command."""
+    app.add_handler(MessageHandler(IGNORED, ignore), group=IGNORE_GROUP)
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, free_text))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -17,6 +17,7 @@ from handlers.common import (
     reply,
     send_page,
     sender_is_editor,
+    small_int,
     stale_button,
     too_long,
 )
@@ -49,9 +50,10 @@ def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, dt.date |
     count = DEFAULT_COUNT
     raw_n = match.group("n")
     if raw_n and raw_n != "-":
-        if not raw_n.isdigit():
+        number = small_int(raw_n)
+        if number is None and not (raw_n.isascii() and raw_n.isdigit()):
             return f"“{esc(raw_n[:40])}” is not a number of updates.\n\n{USAGE}"
-        count = int(raw_n)
+        count = number or 0
         if not 1 <= count <= MAX_COUNT:
             return f"I can show 1 to {MAX_COUNT} updates at a time.\n\n{USAGE}"
     since = None
@@ -85,12 +87,12 @@ async def latest_cmd(update: Update, context: BotContext) -> None:
 async def latest_page_btn(update: Update, context: BotContext) -> None:
     """Turn the page of a /latest answer."""
     fields, offset = page_offset(update)
-    try:
-        count = int(fields[1])
-        since = dt.date.fromordinal(int(fields[2])) if int(fields[2]) else None
-    except (IndexError, ValueError):
+    count = small_int(fields[1]) if len(fields) == 3 else None
+    day = small_int(fields[2], high=dt.date.max.toordinal()) if len(fields) == 3 else None
+    if count is None or day is None:
         await stale_button(update, context)
         return
+    since = dt.date.fromordinal(day) if day else None
     await show_latest(update, context, count=count, since=since, offset=offset)
 
 

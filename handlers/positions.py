@@ -16,6 +16,7 @@ from handlers.common import (
     reply,
     send_page,
     sender_is_editor,
+    small_int,
     stale_button,
     too_long,
 )
@@ -103,7 +104,7 @@ async def positions_page_btn(update: Update, context: BotContext) -> None:
                 page = await _current_page(session, key=fields[2], offset=offset)
             await send_current(update, context, page, key=fields[2], offset=offset)
         else:
-            issue_id = int(fields[2])
+            issue_id = _number(fields[2])
             async with context.session() as session:
                 page = await _history_page(session, issue_id=issue_id, offset=offset)
             await send_history(update, context, page, issue_id=issue_id, offset=offset)
@@ -111,10 +112,18 @@ async def positions_page_btn(update: Update, context: BotContext) -> None:
         await stale_button(update, context)
 
 
+def _number(text: str) -> int:
+    """A bounded id from button data; ValueError when it is not one."""
+    number = small_int(text)
+    if number is None:
+        raise ValueError(text)
+    return number
+
+
 def _key_ids(key: str) -> tuple[int | None, int | None]:
     """'-', 'p<party id>' or 'i<issue id>' as (party id, issue id); ValueError when malformed."""
-    party_id = int(key[1:]) if key.startswith("p") else None
-    issue_id = int(key[1:]) if key.startswith("i") else None
+    party_id = _number(key[1:]) if key.startswith("p") else None
+    issue_id = _number(key[1:]) if key.startswith("i") else None
     if key != "-" and party_id is None and issue_id is None:
         raise ValueError(key)
     return party_id, issue_id

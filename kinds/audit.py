@@ -22,7 +22,7 @@ def fact_ref(kind: FactKind | str, fact_id: int) -> str:
 def parse_fact_ref(text: str) -> tuple[FactKind, int] | None:
     """Read a public id such as 'U12' or 'u12'; None when it is not one."""
     text = text.strip().lstrip("#")
-    if len(text) < 2 or not text[1:].isdigit() or not text[1:].isascii():
+    if len(text) < 2 or len(text) > 12 or not (text[1:].isascii() and text[1:].isdigit()):
         return None
     spec = BY_LETTER.get(text[0].upper())
     number = int(text[1:])

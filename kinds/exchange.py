@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import NonNegativeInt
 from sqlalchemy import Index, Text, UniqueConstraint, delete, extract, func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +23,7 @@ from store.cache import cached_read
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import FactIn, Key, Long, Name, Short
+from store.transfer import FactIn, Key, Long, Name, NonNegativeInt, Short
 from store.views import Page, SourceRef
 
 

@@ -175,7 +175,7 @@ class Checker:
                 continue
             raw = match.group("n").replace(",", "").replace(" ", "")
             number: int | None = None
-            if raw.isdigit():
+            if raw.isascii() and raw.isdigit() and len(raw) <= 9:  # "²" is no digit
                 number = int(raw)
             elif raw.lower() not in ("?", "unknown", "na", "n/a"):
                 self.errors.append(

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import NonNegativeInt
 from sqlalchemy import Index, Text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +20,7 @@ from kinds.forms import Checker, FieldSpec, date_field, source_field
 from store.cache import cached_read
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
-from store.transfer import FactIn, Long, Name, Short, StrictModel
+from store.transfer import FactIn, Long, Name, NonNegativeInt, Short, StrictModel
 from store.views import Page, SourceRef
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +91,45 @@ def _label(section: str, index: int, item: Any) -> str:
     return f"{section}[{index}]" + (f" ({key})" if key else "")
 
 
+# Real files nest four levels; the limit is checked before parsing, so deep files cannot
+# exhaust the parser's recursion.
+MAX_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _too_deep(raw: bytes) -> bool:
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
+def _duplicate_keys(dataset: DatasetBase) -> list[str]:
+    """A key may appear once per section; a second one would fail on the unique index."""
+    problems = []
+    for section in type(dataset).model_fields:
+        items = getattr(dataset, section)
+        if not isinstance(items, list):
+            continue
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            key = getattr(item, "key", None)
+            if key is not None and key in seen:
+                problems.append(f"{_label(section, index, item)}: key “{key}” appears twice")
+            if key is not None:
+                seen.add(key)
+    return problems
+
+
 def parse_dataset(raw: bytes | str) -> tuple[DatasetBase | None, list[str]]:
     """Parse and validate a file; on failure return every problem, each naming its item."""
+    if _too_deep(raw.encode() if isinstance(raw, str) else raw):
+        return None, [
+            f"the JSON is nested more than {MAX_DEPTH} levels deep; this is no import file"
+        ]
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -99,7 +137,9 @@ def parse_dataset(raw: bytes | str) -> tuple[DatasetBase | None, list[str]]:
     if not isinstance(data, dict):
         return None, ["the file must hold one JSON object (see docs/data-format.md)"]
     try:
-        return Dataset.model_validate(data), []
+        dataset = Dataset.model_validate(data)
+        duplicates = _duplicate_keys(dataset)
+        return (None, duplicates) if duplicates else (dataset, [])
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +23,40 @@ from store.cache import CACHE_INFO_KEY, ReadCache
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# The key of the PostgreSQL advisory lock held while one process migrates and seeds.
+SETUP_LOCK_KEY = 0x5045414345  # "PEACE"
+
+
+def _flock(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+@asynccontextmanager
+async def setup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold a lock while migrating and seeding, so replicas started together take turns.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own. SQLite: an
+    exclusive flock on `<database>.lock` beside the file (released by the OS if we die).
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY})
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    fd = await asyncio.to_thread(_flock, Path(f"{database}.lock"))
+    try:
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

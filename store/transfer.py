@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
@@ -27,6 +27,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
 Url = Annotated[str | None, AfterValidator(_check_url)]
+# Every number in a file must fit the database's integer columns (a count of 10^30 does not).
+MAX_INT = 2**31 - 1
+NonNegativeInt = Annotated[int, Field(ge=0, le=MAX_INT)]
 
 
 class StrictModel(BaseModel):

@@ -6,8 +6,9 @@ import asyncio
 
 from telegram import Update
 
-from bot.processing import PerChatUpdateProcessor
+from bot.processing import PER_CHAT_QUEUE, SLOW_DOWN, PerChatUpdateProcessor
 from fake_telegram import LocalBotApi
+from tests.conftest import make_settings, start_harness
 
 
 def _update(api: LocalBotApi, chat_id: int, text: str) -> Update:
@@ -44,3 +45,33 @@ async def test_one_chat_in_order_other_chats_alongside() -> None:
     assert log[3:] == ["end chat1-a", "start chat1-b", "end chat1-b"]
     # Locks of idle chats are dropped, so memory does not grow with the number of chats.
     assert processor._locks == {} and processor._users == {}
+
+
+async def test_a_flooding_chat_does_not_hold_up_another(sqlite_url: str) -> None:
+    flooder, other = 6001, 6002
+    async for bot in start_harness(make_settings(sqlite_url)):
+        api, app = bot.api, bot.app
+        processor = app.update_processor
+        assert isinstance(processor, PerChatUpdateProcessor)
+        for n in range(600):
+            raw = api.make_message(f"/latest {1 + n % 3}", chat_id=flooder, user_id=flooder)
+            await app.update_queue.put(Update.de_json(raw, app.bot))
+        await app.update_queue.put(
+            Update.de_json(api.make_message("/help", chat_id=other, user_id=other), app.bot)
+        )
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if app.update_queue.empty() and processor.current_concurrent_updates == 0:
+                break
+        everything = api.sent()
+        answers = [m for m in everything if m.chat_id == flooder and m.text != SLOW_DOWN]
+        notices = [m for m in everything if m.chat_id == flooder and m.text == SLOW_DOWN]
+        helped = [i for i, m in enumerate(everything) if m.chat_id == other]
+        assert bot.errors == []
+    assert len(helped) == 1 and "/latest" in everything[helped[0]].plain
+    assert len(notices) == 1, "a flood is told to slow down once"
+    assert 1 <= len(answers) <= PER_CHAT_QUEUE
+    assert all("Latest updates" in m.plain for m in answers)
+    assert processor.dropped == 600 - len(answers)
+    # The other chat was answered while the flood's accepted updates were still running.
+    assert helped[0] < everything.index(answers[-1])

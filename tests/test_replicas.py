@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from fake_telegram.server import FakeTelegramServer
+from kinds.base import FactKind
+from kinds.queries import count_facts
 from services.delivery import CONCURRENCY
+from store import queries
 from store.db import create_engine, make_session_factory
-from tests.support import fake_env, finish, free_port, post_update, spawn_bot, wait_for
+from tests.support import REPO, fake_env, finish, free_port, post_update, spawn_bot, wait_for
 from tests.test_briefings import (
     _due_now_subscribers,
     all_ledger_rows,
@@ -28,6 +33,20 @@ EDITOR = 4242
 async def _replica(tmp_path: Path, env: dict[str, str], port: int) -> asyncio.subprocess.Process:
     env = {**env, "PORT": str(port)}
     return await spawn_bot("webhook", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL)
+
+
+async def _healthy(port: int) -> None:
+    """Wait until a replica started (imports, start-up checks, seeding) and answers /healthz."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(1200):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectorError:
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail(f"replica on port {port} never became healthy")
 
 
 async def _stop(*procs: asyncio.subprocess.Process) -> None:
@@ -163,3 +182,47 @@ async def test_a_replica_killed_mid_run_leaves_its_work_to_the_others(
     assert missing <= unknown, "a gap that is not recorded as in doubt"
     workers = {r.claimed_by for r in rows if r.status == "sent"}
     assert len(workers) == 2, "the survivor did not take over"
+
+
+async def test_two_replicas_started_together_on_an_empty_database_seed_it_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with FakeTelegramServer() as server:
+        env = fake_env(
+            server,
+            DATABASE_URL=database_url,
+            LOG_LEVEL="INFO",
+            WEBHOOK_URL="https://bot.example.org/hook",
+            WEBHOOK_SECRET=SECRET,
+        )
+        ports = [free_port(), free_port()]
+        replicas = [await _replica(tmp_path, env, port) for port in ports]
+        try:
+            for port in ports:
+                await _healthy(port)
+            for n, port in enumerate(ports):
+                chat = 900 + n
+                await post_update(
+                    port, server.api.make_message("/rounds", chat_id=chat, user_id=chat), SECRET
+                )
+                await wait_for(lambda c=chat: bool(server.api.sent(c)), f"replica {n} answers")
+                assert "Ciragan Palace" in server.api.last(chat).plain
+        finally:
+            for replica in replicas:
+                if replica.returncode is None:
+                    replica.send_signal(signal.SIGTERM)
+            ends = [await asyncio.wait_for(r.communicate(), timeout=30) for r in replicas]
+    logs = [err.decode() for _, err in ends]
+    assert [r.returncode for r in replicas] == [0, 0], logs
+    assert "Traceback" not in "".join(logs)
+    assert sum(log.count("Seeded an empty store") for log in logs) == 1, logs
+    engine = create_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            counts = await count_facts(session)
+            parties = await queries.parties_and_issues(session)
+    finally:
+        await engine.dispose()
+    seed = json.loads((REPO / "store" / "seed" / "seed.json").read_text(encoding="utf-8"))
+    assert counts[FactKind.UPDATE] == len(seed["updates"])
+    assert len(parties) == len(seed["parties"]) + len(seed["issues"])

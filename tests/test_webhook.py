@@ -17,6 +17,7 @@ from bot.app import build_application, running
 from bot.webhook import SECRET_HEADER, make_web_app, webhook_path
 from fake_telegram import FAKE_TOKEN, LocalBotApi
 from fake_telegram.server import FakeTelegramServer
+from store.db import create_engine
 from tests.conftest import make_settings, start_harness
 from tests.support import fake_env, finish, free_port, post_update, spawn_bot, wait_for
 
@@ -67,21 +68,41 @@ async def test_webhook_accepts_only_the_secret(webhook_site: tuple[str, LocalBot
             f"{base}/hook/abc", data=b"not json", headers={SECRET_HEADER: SECRET}
         ) as resp:
             assert resp.status == 400
+        # Valid JSON that is no update object: a list, a number, an object without update_id.
+        for body in ([update], 7, {"message": update["message"]}, {"update_id": "x"}):
+            async with http.post(
+                f"{base}/hook/abc", json=body, headers={SECRET_HEADER: SECRET}
+            ) as resp:
+                assert resp.status == 400, body
+                assert (await resp.json())["error"] == "bad update"
+        await asyncio.sleep(0.2)
+        assert len(api.sent(901)) == 1, "a refused body must never reach a handler"
 
 
-async def test_healthz_reports_the_database(webhook_site: tuple[str, LocalBotApi, Any]) -> None:
+async def test_healthz_says_only_ok_in_public_and_logs_why(
+    webhook_site: tuple[str, LocalBotApi, Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     base, _, app = webhook_site
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database " * 100)
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/healthz") as resp:
             assert resp.status == 200
-            assert (await resp.json())["database"] == "ok"
+            assert await resp.json() == {"ok": True}
         engine = app.bot_data.engine
-        app.bot_data.engine = None  # as if the database were gone
+        broken = create_engine(f"sqlite+aiosqlite:///{garbage}")
+        app.bot_data.engine = broken  # as if the database had gone bad
         try:
             async with http.get(f"{base}/healthz") as resp:
                 assert resp.status == 503
+                assert await resp.json() == {"ok": False}
         finally:
             app.bot_data.engine = engine
+            await broken.dispose()
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.webhook"]
+    assert any("file is not a database" in m for m in logged), logged
 
 
 def test_webhook_path_comes_from_the_url(sqlite_url: str) -> None:
