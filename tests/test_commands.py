@@ -24,6 +24,7 @@ from handlers.start import PUBLIC_COMMANDS
 from kinds.base import FactKind
 from kinds.exchange import Exchange, ExchangeCount
 from kinds.position import Position, current_positions, relink_positions
+from kinds.registry import SPECS
 from kinds.round import TalkRound
 from kinds.update import NewsUpdate, latest_updates
 from store import facts
@@ -844,7 +845,7 @@ async def test_rounds_newest_first_with_date_ranges(empty_bot: Harness) -> None:
 # ==================================================================================== /search
 
 
-KIND_LABELS = {"🧭 Position", "📰 Update", "🤝 Round of talks", "🔁 Prisoner exchange"}
+KIND_LABELS = {f"{spec.icon} {spec.label}" for spec in SPECS}
 
 
 async def test_search_finds_facts_of_every_kind(any_bot: Harness) -> None:
