@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -20,6 +20,7 @@ from core.dates import warm_up
 from core.settings import Settings
 from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
+from services.pacing import DepartingRateLimiter
 from services.scheduling import schedule_all
 from store import queries
 from store.cache import ReadCache
@@ -126,7 +127,7 @@ def build_application(
         # worth through at once after any pause, which draws 429s and their 1 s holds (the
         # delivery benchmark measured 73% of the limit that way, 96% evenly spaced).
         builder = builder.rate_limiter(
-            AIORateLimiter(
+            DepartingRateLimiter(
                 overall_max_rate=1, overall_time_period=1 / settings.briefing_rate, max_retries=3
             )
         )
