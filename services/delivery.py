@@ -32,10 +32,12 @@ import socket
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -59,6 +61,7 @@ from store.digest import Digest, changes_between
 from store.models import Broadcast, DeliveryStatus, utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 CLAIM_SECONDS = 2.0  # a run claims this many seconds' worth of sends at a time
@@ -263,26 +266,19 @@ class _LedgerWrites:
         return await future
 
     async def _write(self, batch: list[tuple[int, str] | ledger.Outcome]) -> set[tuple[int, str]]:
-        for delay in (*WRITE_DELAYS, None):
-            try:
-                return await ledger.write_marks(
-                    self._sessions,
-                    sending=[i for i in batch if not isinstance(i, ledger.Outcome)],
-                    done=[i for i in batch if isinstance(i, ledger.Outcome)],
-                    worker=self._worker,
-                    run_id=self._run_id,
-                    now=utcnow(),
-                    lease=self._lease,
-                    briefed_until=self._briefed_until,
-                )
-            except Exception as exc:
-                if delay is None:
-                    raise
-                log.warning(
-                    "Ledger write failed (%s); retrying in %.2f s", type(exc).__name__, delay
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await _db(
+            "Ledger write",
+            lambda: ledger.write_marks(
+                self._sessions,
+                sending=[i for i in batch if not isinstance(i, ledger.Outcome)],
+                done=[i for i in batch if isinstance(i, ledger.Outcome)],
+                worker=self._worker,
+                run_id=self._run_id,
+                now=utcnow(),
+                lease=self._lease,
+                briefed_until=self._briefed_until,
+            ),
+        )
 
     async def _drain(self) -> None:
         while self._queue:
@@ -297,6 +293,33 @@ class _LedgerWrites:
             for item, future in batch:
                 if not future.done():
                     future.set_result(isinstance(item, ledger.Outcome) or item in moved)
+
+
+async def _db(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run a ledger call, again for a while (WRITE_DELAYS) if the database is away."""
+    for delay in WRITE_DELAYS:
+        try:
+            return await call()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("%s failed (%s); retrying in %.2f s", what, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+    return await call()
+
+
+async def _pages(
+    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None
+) -> AsyncIterator[list[ledger.Target]]:
+    """The subscribers in keyset pages, each read again while the database is away."""
+    after: int | None = None
+    while True:
+        targets = await _db(
+            "Reading subscribers",
+            lambda: ledger.subscriber_page(sessions, after=after, slot=slot),  # noqa: B023
+        )
+        if not targets:
+            return
+        yield targets
+        after = targets[-1].chat_id
 
 
 def _retry_at(attempts: int) -> dt.datetime:
@@ -317,31 +340,39 @@ async def _deliver(
 ) -> RunStats:
     """Claim, send and record every target; the shared path of briefings and broadcasts."""
     stats = RunStats()
-    stats.run_id = await ledger.start_run(sessions, kind=kind, worker=worker)
+    stats.run_id = await _db(
+        "Starting a run", lambda: ledger.start_run(sessions, kind=kind, worker=worker)
+    )
     _LIVE_RUNS.add(stats.run_id)
     lock = None
     try:
-        lock = await ledger.hold_run_lock(sessions, stats.run_id)
+        lock = await _db("Locking the run", lambda: ledger.hold_run_lock(sessions, stats.run_id))
         now = utcnow()
-        stats.unknown = await ledger.recover(
-            sessions,
-            now=now,
-            worker=worker,
-            live_runs=_LIVE_RUNS,
-            give_up_before=now - settings.briefing_catchup,
+        stats.unknown = await _db(
+            "Taking over dead runs",
+            lambda: ledger.recover(
+                sessions,
+                now=now,
+                worker=worker,
+                live_runs=_LIVE_RUNS,
+                give_up_before=now - settings.briefing_catchup,
+            ),
         )
         await _send_all(bot, sessions, stats, batches, compose, briefed_until, worker, settings)
     finally:
         _LIVE_RUNS.discard(stats.run_id)
         await ledger.release_run_lock(lock)
     stats.finished = utcnow()
-    await ledger.finish_run(
-        sessions,
-        run_id=stats.run_id,
-        sent=stats.sent,
-        failed=stats.failed + stats.retrying,
-        blocked=stats.blocked,
-        unknown=stats.unknown,
+    await _db(
+        "Recording the run",
+        lambda: ledger.finish_run(
+            sessions,
+            run_id=stats.run_id,
+            sent=stats.sent,
+            failed=stats.failed + stats.retrying,
+            blocked=stats.blocked,
+            unknown=stats.unknown,
+        ),
     )
     return stats
 
@@ -394,10 +425,14 @@ async def _send_all(
                 return
             except Exception as exc:  # one bad chat must not stop the run
                 log.error("Delivery to %s failed: %s", chat_id, type(exc).__name__)
-                if not marked:
-                    return  # nothing left; the row is taken over once this run has ended
-                sent = Sent(DeliveryStatus.UNKNOWN, f"in doubt: {type(exc).__name__}", start)
-            retry_at = _retry_at(attempts) if sent.status is DeliveryStatus.RETRY else None
+                if marked:
+                    sent = Sent(DeliveryStatus.UNKNOWN, f"in doubt: {type(exc).__name__}", start)
+                else:  # nothing went: the next run or sweep sends it
+                    sent = Sent(DeliveryStatus.RETRY, f"not sent: {type(exc).__name__}", start)
+                    attempts = -1
+            retry_at = None
+            if sent.status is DeliveryStatus.RETRY:
+                retry_at = utcnow() if attempts < 0 else _retry_at(attempts)
             try:
                 await writes.done(
                     ledger.Outcome(chat_id, key, sent.status, sent.error, sent.parts, retry_at)
@@ -422,14 +457,17 @@ async def _send_all(
         for i in range(0, len(batch), chunk):
             part = batch[i : i + chunk]
             keys = {t.chat_id: key for t, key in part}
-            won = await ledger.claim(
-                sessions,
-                chat_ids=list(keys),
-                key_of=keys,
-                worker=worker,
-                run_id=stats.run_id,
-                now=utcnow(),
-                lease=lease,
+            won = await _db(
+                "Claiming",
+                lambda: ledger.claim(
+                    sessions,
+                    chat_ids=list(keys),  # noqa: B023
+                    key_of=keys,  # noqa: B023
+                    worker=worker,
+                    run_id=stats.run_id,
+                    now=utcnow(),
+                    lease=lease,
+                ),
             )
             stats.skipped += len(keys) - len(won)
             current = [
@@ -458,12 +496,15 @@ async def send_due_briefings(
     # The text depends only on these three, so it is rendered once per run for each.
     texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
 
+    async def digest(since: dt.datetime) -> Digest:
+        async with sessions() as session:
+            return await changes_between(session, since=since, until=cutoff)
+
     async def digest_since(since: dt.datetime) -> Digest:
         if since not in digests:
             async with loading:
                 if since not in digests:
-                    async with sessions() as session:
-                        digests[since] = await changes_between(session, since=since, until=cutoff)
+                    digests[since] = await _db("Reading the news", lambda: digest(since))
         return digests[since]
 
     async def compose(target: ledger.Target) -> list[str]:
@@ -477,7 +518,7 @@ async def send_due_briefings(
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in ledger.stream_subscribers(sessions, slot=slot):
+        async for batch in _pages(sessions, slot):
             due = [(t, day) for t in batch if (day := due_day(t, settings, cutoff)) is not None]
             if due:
                 yield [(t, briefing_key(day)) for t, day in due]
@@ -531,7 +572,7 @@ async def send_broadcast(
         return [text]
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in ledger.stream_subscribers(sessions):
+        async for batch in _pages(sessions):
             yield [(t, key) for t in batch]
 
     _BROADCASTS.add(broadcast_id)
@@ -549,9 +590,17 @@ async def send_broadcast(
     finally:
         _BROADCASTS.discard(broadcast_id)
     if utcnow() - row.created_at > settings.briefing_catchup:
-        await ledger.give_up(sessions, key=key, error="not delivered within BRIEFING_CATCHUP")
-    if await ledger.open_rows(sessions, key=key) == 0:
-        await ledger.finish_broadcast(sessions, broadcast_id=broadcast_id)
+        await _db(
+            "Closing a broadcast",
+            lambda: ledger.give_up(
+                sessions, key=key, error="not delivered within BRIEFING_CATCHUP"
+            ),
+        )
+    if await _db("Checking a broadcast", lambda: ledger.open_rows(sessions, key=key)) == 0:
+        await _db(
+            "Finishing a broadcast",
+            lambda: ledger.finish_broadcast(sessions, broadcast_id=broadcast_id),
+        )
     log.info(
         "Broadcast %s run %s: %s sent, %s to retry, %s in doubt, %s skipped",
         broadcast_id,

@@ -43,6 +43,29 @@ class Target:
     last_briefing_at: dt.datetime | None
 
 
+async def subscriber_page(
+    sessions: SessionFactory,
+    *,
+    after: int | None,
+    slot: tuple[dt.time, str] | None = None,
+    batch: int = BATCH,
+) -> list[Target]:
+    """Up to `batch` subscribed, active chats with ids above `after`, by chat id."""
+    async with sessions() as session:
+        stmt = select(Subscriber).where(
+            col(Subscriber.subscribed).is_(True), col(Subscriber.active).is_(True)
+        )
+        if slot is not None:
+            stmt = stmt.where(Subscriber.briefing_time == slot[0], Subscriber.timezone == slot[1])
+        if after is not None:
+            stmt = stmt.where(Subscriber.chat_id > after)
+        rows = (await session.exec(stmt.order_by(col(Subscriber.chat_id)).limit(batch))).all()
+        return [
+            Target(r.chat_id, r.quiet, r.timezone, r.briefing_time, r.last_briefing_at)
+            for r in rows
+        ]
+
+
 async def stream_subscribers(
     sessions: SessionFactory,
     *,
@@ -51,24 +74,7 @@ async def stream_subscribers(
 ) -> AsyncIterator[list[Target]]:
     """Subscribed, active chats in batches by chat id (keyset paging keeps memory flat)."""
     after: int | None = None
-    while True:
-        async with sessions() as session:
-            stmt = select(Subscriber).where(
-                col(Subscriber.subscribed).is_(True), col(Subscriber.active).is_(True)
-            )
-            if slot is not None:
-                stmt = stmt.where(
-                    Subscriber.briefing_time == slot[0], Subscriber.timezone == slot[1]
-                )
-            if after is not None:
-                stmt = stmt.where(Subscriber.chat_id > after)
-            rows = (await session.exec(stmt.order_by(col(Subscriber.chat_id)).limit(batch))).all()
-            targets = [
-                Target(r.chat_id, r.quiet, r.timezone, r.briefing_time, r.last_briefing_at)
-                for r in rows
-            ]
-        if not targets:
-            return
+    while targets := await subscriber_page(sessions, after=after, slot=slot, batch=batch):
         yield targets
         after = targets[-1].chat_id
 
@@ -335,6 +341,7 @@ async def write_marks(
                 .where(
                     delivery.c.chat_id == bindparam("b_chat_id"),
                     delivery.c.key == bindparam("b_key"),
+                    delivery.c.run_id == run_id,  # not a row another run has taken over since
                 )
                 .values(
                     status=bindparam("b_status"),
