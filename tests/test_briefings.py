@@ -1392,7 +1392,7 @@ async def test_subscribers_are_streamed_in_keyset_batches(sqlite_store: SessionF
 async def test_concurrent_runs_share_the_work_without_overlap(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kwdefaults = ledger.stream_subscribers.__kwdefaults__
+    kwdefaults = ledger.subscriber_page.__kwdefaults__
     assert kwdefaults is not None
     monkeypatch.setitem(kwdefaults, "batch", 8)  # several batches for the runs to share
     n = 40
