@@ -41,7 +41,6 @@ from tests.test_briefings import (
     all_ledger_rows,
     briefing_counts,
     briefings,
-    wait_for,
 )
 
 BROADCAST = "Breaking: talks resume in Istanbul"
@@ -70,8 +69,14 @@ def no_traceback(*outputs: str) -> None:
 
 
 async def _kill_after(proc: asyncio.subprocess.Process, reached: Any, k: int, what: str) -> str:
+    """kill -9 once `reached()` is at least k (the process may take a while to start)."""
     try:
-        await wait_for(lambda: reached() >= k, what)
+        for _ in range(600):
+            if reached() >= k:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail(f"timed out waiting for {what}")
     finally:
         proc.send_signal(signal.SIGKILL)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
