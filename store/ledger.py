@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -156,9 +157,10 @@ async def _dead_runs(
     *,
     worker: str,
     live_runs: set[int],
-) -> set[tuple[str | None, int | None]]:
-    """Which (worker, run) holders of open rows are dead, known without waiting for a lease."""
+) -> tuple[set[tuple[str | None, int | None]], set[tuple[str | None, int | None]]]:
+    """The (worker, run) holders of open rows known dead, and those whose liveness is unknown."""
     dead: set[tuple[str | None, int | None]] = set()
+    unknown: set[tuple[str | None, int | None]] = set()
     postgres = session.get_bind().dialect.name == "postgresql"
     host = socket.gethostname()
     for holder, run_id in holders:
@@ -176,11 +178,22 @@ async def _dead_runs(
         else:
             name, _, pid = (holder or "").rpartition(":")
             if name != host or not pid.isdigit():
-                continue  # another host's worker, or an unknown one: its lease decides
+                unknown.add((holder, run_id))  # another host's worker: its lease decides
+                continue
             alive = _pid_alive(int(pid))
         if not alive:
             dead.add((holder, run_id))
-    return dead
+    return dead, unknown
+
+
+def _held_by(pairs: set[tuple[str | None, int | None]]) -> list[ColumnElement[bool]]:
+    return [
+        and_(
+            col(Delivery.claimed_by) == w if w is not None else col(Delivery.claimed_by).is_(None),
+            col(Delivery.run_id) == r if r is not None else col(Delivery.run_id).is_(None),
+        )
+        for w, r in pairs
+    ]
 
 
 async def recover(
@@ -211,7 +224,10 @@ async def recover(
                 )
             ).all()
         )
-        dead = await _dead_runs(session, holders, worker=worker, live_runs=live_runs)
+        dead, unsure = await _dead_runs(session, holders, worker=worker, live_runs=live_runs)
+        taken = _held_by(dead)
+        if unsure:
+            taken.append(and_(col(Delivery.lease_until) < now, or_(*_held_by(unsure))))
         doubt = 0
         for status, values in (
             (DeliveryStatus.CLAIMED, {"status": DeliveryStatus.RETRY.value, "lease_until": now}),
@@ -220,16 +236,11 @@ async def recover(
                 {"status": DeliveryStatus.UNKNOWN.value, "error": "interrupted while sending"},
             ),
         ):
-            owned = [
-                and_(col(Delivery.claimed_by) == w, col(Delivery.run_id) == r)
-                if r is not None
-                else and_(col(Delivery.claimed_by) == w, col(Delivery.run_id).is_(None))
-                for w, r in dead
-            ]
-            stale = col(Delivery.lease_until) < now
+            if not taken:
+                break
             result = await session.exec(
                 update(Delivery)
-                .where(col(Delivery.status) == status.value, or_(stale, *owned))
+                .where(col(Delivery.status) == status.value, or_(*taken))
                 .values(**values)
             )
             if status is DeliveryStatus.SENDING:
