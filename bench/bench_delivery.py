@@ -18,6 +18,12 @@ pointing at the HTTP fake (bench/fake_telegram.py, a process of its own on 127.0
    BRIEFING_RATE. Goal: at least 95% of 30/s over the run, every subscriber exactly once.
 3. memory: ``python -m bot send-briefings`` in a child process to 100,000 subscribers (instant
    fake, rate limiting off); its peak RSS from wait4's ru_maxrss. Goal: under 150 MB.
+4. throughput: a run to 20,000 subscribers against a fake answering after 50 ms, with the rate
+   limiter on at BRIEFING_RATE=1000 and the ledger's guarantees intact, on SQLite and (with
+   BENCH_POSTGRES_URL set) PostgreSQL. In the same run a raw aiohttp client posts the same
+   sendMessage to the same fake at the same concurrency, unpaced and paced at the same rate.
+   Goals: at least 1,000 messages/s, and at least 80% of the raw client's rate. Reported with
+   CPU per 1,000 messages and the RSS before and after the run (memory must stay flat).
 
 Results go to stdout and bench/results/delivery-<timestamp>.json. The exit status is 0 even when
 a goal is missed: this is a measurement, not a test.
@@ -444,7 +450,7 @@ async def phase_ceiling(
     text = await briefing_text(url, now=now)
     print(f"  store: {n:,} subscribers in {fill:.1f} s; briefing of {len(text)} characters")
     before = await httpx_rate(
-        fake, n=n, concurrency=delivery.CONCURRENCY, text=text, latency=latency
+        fake, n=n, concurrency=delivery.concurrency(29.0), text=text, latency=latency
     )
     print(f"  httpx before: {before['rate']:,.0f} msg/s")
 
@@ -462,7 +468,7 @@ async def phase_ceiling(
         f"{run.cpu_seconds / run.seconds:.0%} of a core; exactly once: {once['ok']}"
     )
     after = await httpx_rate(
-        fake, n=n, concurrency=delivery.CONCURRENCY, text=text, latency=latency
+        fake, n=n, concurrency=delivery.concurrency(29.0), text=text, latency=latency
     )
     print(f"  httpx after: {after['rate']:,.0f} msg/s")
     ceiling = max(before["rate"], after["rate"])
@@ -470,7 +476,7 @@ async def phase_ceiling(
     return {
         "subscribers": n,
         "fake_latency_s": latency,
-        "concurrency": delivery.CONCURRENCY,
+        "concurrency": delivery.concurrency(29.0),
         "fill_seconds": round(fill, 2),
         "briefing_chars": len(text),
         "bot": {
@@ -494,6 +500,138 @@ async def phase_ceiling(
         "goal": f"bot >= {GOAL_CEILING_SHARE:.0%} of plain httpx",
         "goal_met": share >= GOAL_CEILING_SHARE and once["ok"],
     }
+
+
+GOAL_THROUGHPUT = 1000.0
+GOAL_RAW_SHARE = 0.8
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB."""
+    return proc_status(os.getpid())["VmRSS"] / 1024
+
+
+async def aiohttp_rate(
+    fake: FakeProcess, *, n: int, concurrency: int, text: str, rate: float | None, latency: float
+) -> dict[str, Any]:
+    """A raw aiohttp client posting PTB's sendMessage form, `concurrency` at a time (paced)."""
+    url = f"{fake.base_url}{FAKE_TOKEN}/sendMessage"
+    chats = iter(range(HTTPX_CHATS, HTTPX_CHATS + n))
+    errors = 0
+    gap = 1 / rate if rate else 0.0
+    next_at = time.perf_counter()
+
+    async def worker(client: aiohttp.ClientSession) -> None:
+        nonlocal errors, next_at
+        for chat_id in chats:
+            if gap:
+                now = time.perf_counter()
+                slot, next_at = max(now, next_at), max(now, next_at) + gap
+                if slot > now:
+                    await asyncio.sleep(slot - now)
+            form = {
+                "chat_id": str(chat_id),
+                "text": text,
+                "parse_mode": "HTML",
+                "disable_notification": "false",
+                "link_preview_options": '{"is_disabled": true}',
+            }
+            async with client.post(url, data=form) as response:
+                await response.read()
+                errors += response.status != 200
+
+    await fake.reset(latency=latency, lean=True)
+    cpu = time.process_time()
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return {
+        "messages": n,
+        "errors": errors,
+        "paced_at": rate,
+        "seconds": round(seconds, 3),
+        "rate": round(n / seconds, 1),
+        "cpu_ms_per_1000": round(1_000_000 * cpu / n, 1),
+    }
+
+
+async def phase_throughput(
+    fake: FakeProcess, workdir: Path, *, n: int, rate: float, latency: float, database: str
+) -> dict[str, Any]:
+    """(4) A rate-limited run at `rate` to n subscribers at `latency`, next to raw aiohttp."""
+    now = utcnow()
+    url = database or f"sqlite+aiosqlite:///{workdir}/throughput.db"
+    fill = await fill_store(url, n, now=now)
+    text = await briefing_text(url, now=now)
+    width = delivery.concurrency(rate)
+    print(f"  store: {n:,} subscribers in {fill:.1f} s; {width} sends in flight")
+    raw = await aiohttp_rate(fake, n=n, concurrency=width, text=text, rate=None, latency=latency)
+    paced = await aiohttp_rate(fake, n=n, concurrency=width, text=text, rate=rate, latency=latency)
+    print(f"  raw aiohttp: {raw['rate']:,.0f} msg/s unpaced, {paced['rate']:,.0f} paced")
+    await fake.reset(latency=latency, lean=True)
+    settings = bench_settings(url, fake, rate_limit=True, briefing_rate=rate)
+    machine = machine_busy()
+    async with started_bot(settings) as app:
+        before = rss_mb()
+        run = await run_briefings(app, settings, now=now)
+        after = rss_mb()
+    stats = await fake.stats()
+    once = exactly_once(stats, n, BOT_CHATS)
+    share = run.rate() / paced["rate"] if paced["rate"] else 0.0
+    print(
+        f"  bot: {run.sent:,} sent in {run.seconds:.1f} s = {run.rate():,.0f} msg/s "
+        f"({share:.0%} of paced raw), {1e6 * run.cpu_seconds / max(run.sent, 1):.0f} ms CPU "
+        f"per 1,000; RSS {before:.0f} -> {after:.0f} MB; exactly once: {once['ok']}"
+    )
+    return {
+        "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+        "subscribers": n,
+        "fake_latency_s": latency,
+        "briefing_rate": rate,
+        "concurrency": width,
+        "bot": {
+            "sent": run.sent,
+            "failed": run.failed,
+            "seconds": round(run.seconds, 2),
+            "rate": round(run.rate(), 1),
+            "cpu_ms_per_1000": round(1_000_000 * run.cpu_seconds / max(run.sent, 1), 1),
+            "commits_per_message": round(run.commits / max(run.sent, 1), 3),
+            "rss_mb_before": round(before, 1),
+            "rss_mb_after": round(after, 1),
+            "machine_busy_cores": busy_cores(machine),
+            "exactly_once": once,
+        },
+        "raw_aiohttp_unpaced": raw,
+        "raw_aiohttp_paced": paced,
+        "share_of_paced_raw": round(share, 3),
+        "goal": f">= {GOAL_THROUGHPUT:,.0f} msg/s and >= {GOAL_RAW_SHARE:.0%} of raw aiohttp",
+        "goal_met": run.rate() >= GOAL_THROUGHPUT and share >= GOAL_RAW_SHARE and once["ok"],
+    }
+
+
+async def postgres_database(base: str) -> tuple[str, Any]:
+    """A fresh PostgreSQL database next to `base`; its URL and a coroutine dropping it."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"bench_delivery_{os.getpid()}"
+
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sql(statement))
+        finally:
+            await engine.dispose()
+
+    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{name}"')
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    return url, admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def smooth_limiter(rate: float, burst: int = 1) -> AIORateLimiter:
@@ -683,7 +821,7 @@ def environment() -> dict[str, Any]:
                 "aiosqlite",
             )
         ),
-        "concurrency": delivery.CONCURRENCY,
+        "concurrency": delivery.concurrency(29.0),
     }
 
 
@@ -715,6 +853,15 @@ def print_summary(result: dict[str, Any]) -> None:
             f"[{verdict(memory['goal_met'])}] memory, {memory['subscribers']:,} subscribers: "
             f"peak RSS {memory['peak_rss_mb']:.1f} MB (goal < {GOAL_PEAK_MB:.0f} MB), "
             f"{memory['seconds']:.0f} s"
+        )
+    for row in result.get("throughput", []):
+        bot = row["bot"]
+        print(
+            f"[{verdict(row['goal_met'])}] throughput, {row['database']}, {row['subscribers']:,}"
+            f" subscribers at 50 ms: {bot['rate']:,.0f} msg/s = {row['share_of_paced_raw']:.0%}"
+            f" of raw aiohttp paced at {row['briefing_rate']:,.0f}/s (goal >= 1,000 msg/s and"
+            f" >= {GOAL_RAW_SHARE:.0%}), {bot['cpu_ms_per_1000']:,.0f} ms CPU per 1,000, RSS"
+            f" {bot['rss_mb_before']:.0f} -> {bot['rss_mb_after']:.0f} MB"
         )
 
 
@@ -760,6 +907,31 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             if "memory" in phases:
                 print(f"\n== (3) memory, {args.memory_subscribers:,} subscribers")
                 result["memory"] = await phase_memory(fake, workdir, n=args.memory_subscribers)
+            if "throughput" in phases:
+                result["throughput"] = []
+                n = args.throughput_subscribers
+                for database in ("sqlite", "postgresql"):
+                    base = os.environ.get("BENCH_POSTGRES_URL")
+                    if database == "postgresql" and not base:
+                        print("\n== (4) PostgreSQL skipped: set BENCH_POSTGRES_URL")
+                        continue
+                    print(f"\n== (4) throughput, {n:,} subscribers, {database}")
+                    url, drop = ("", None)
+                    if database == "postgresql" and base:
+                        url, drop = await postgres_database(base)
+                    try:
+                        row = await phase_throughput(
+                            fake,
+                            workdir,
+                            n=n,
+                            rate=args.throughput_rate,
+                            latency=0.05,
+                            database=url,
+                        )
+                    finally:
+                        if drop is not None:
+                            await drop
+                    result["throughput"].append(row)
     result["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"delivery-{stamp}.json"
@@ -809,10 +981,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--smooth-burst", type=int, default=1, help="bucket size of the burst-free limiter"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the first ceiling run")
+    parser.add_argument("--throughput-subscribers", type=int, help="default 20,000 x scale")
+    parser.add_argument(
+        "--throughput-rate", type=float, default=1000.0, help="BRIEFING_RATE (default 1000)"
+    )
     args = parser.parse_args(argv)
     args.ceiling_subscribers = args.ceiling_subscribers or max(50, round(10_000 * args.scale))
     args.limited_subscribers = args.limited_subscribers or max(60, round(1_500 * args.scale))
     args.memory_subscribers = args.memory_subscribers or max(100, round(100_000 * args.scale))
+    args.throughput_subscribers = args.throughput_subscribers or max(
+        100, round(20_000 * args.scale)
+    )
     return args
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -23,6 +23,7 @@ from handlers.admin import set_editor_menus
 from handlers.start import menu_commands
 from kinds.queries import count_facts
 from kinds.transfer import load_seed
+from services.pacing import DepartingRateLimiter
 from services.scheduling import schedule_all
 from store import queries
 from store.cache import ReadCache
@@ -139,7 +140,7 @@ def build_application(
         # worth through at once after any pause, which draws 429s and their 1 s holds (the
         # delivery benchmark measured 73% of the limit that way, 96% evenly spaced).
         builder = builder.rate_limiter(
-            AIORateLimiter(
+            DepartingRateLimiter(
                 overall_max_rate=1, overall_time_period=1 / settings.briefing_rate, max_retries=3
             )
         )

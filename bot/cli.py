@@ -17,7 +17,7 @@ from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded, scrub
 from core.logs import setup_logging
 from core.settings import Settings
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
-from services.delivery import send_due_briefings
+from services.delivery import resume_broadcasts, send_due_briefings
 from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema
 
 NO_TOKEN = (
@@ -118,9 +118,15 @@ async def _send_briefings(settings: Settings) -> int:
         assert sessions is not None
         stats = await send_due_briefings(app.bot, sessions, settings)
         print(
-            f"Briefings: {stats.sent} sent, {stats.failed} failed, {stats.blocked} blocked, "
-            f"{stats.unknown} in doubt, {stats.skipped} skipped, in {stats.seconds:.1f} s."
+            f"Briefings: {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry, "
+            f"{stats.blocked} blocked, {stats.unknown} in doubt, {stats.skipped} skipped, "
+            f"in {stats.seconds:.1f} s."
         )
+        for run in await resume_broadcasts(app.bot, sessions, settings):
+            print(
+                f"Broadcast run {run.run_id}: {run.sent} sent, {run.failed} failed, "
+                f"{run.retrying} to retry, {run.unknown} in doubt."
+            )
         return 0 if stats.failed == 0 else 1
     finally:
         await close_store(app.bot_data)

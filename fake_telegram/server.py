@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from fake_telegram.api import FAKE_TOKEN, LocalBotApi, UploadedFile
+from fake_telegram.faults_http import HttpFaults
 
 _UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -28,6 +29,7 @@ class FakeTelegramServer:
         self.token = token
         self.host = host
         self.port = port
+        self.faults = HttpFaults()
         self._runner: web.AppRunner | None = None
 
     @property
@@ -96,7 +98,13 @@ class FakeTelegramServer:
         except ValueError:
             body = {"ok": False, "error_code": 400, "description": "Bad Request: can't parse JSON"}
             return web.json_response(body, status=400)
+        slow = self.faults.is_slow(method)
+        refusal = self.faults.refusal(method)
+        if refusal is not None:
+            return web.json_response(refusal, status=500)
         status, body = await self.api.handle(method, params)
+        if slow:
+            await self.faults.hold(params)
         return web.json_response(body, status=status)
 
     @staticmethod

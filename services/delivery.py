@@ -1,11 +1,24 @@
 """Delivering briefings and broadcasts: claim in the ledger, send at Telegram's pace, record.
 
-Exactly once, and which way it errs: a chat is claimed in the ledger (a unique row per chat and
-day, or per broadcast) before anything is sent, so no two processes or runs ever send it twice.
-The row moves claimed -> sending -> sent. A process killed before `sending` leaves a claim that
-expires and is taken over later (nothing was sent, so nothing is lost). A process killed while
-`sending` leaves a row that expires to `unknown` and is NOT sent again: Telegram may already have
-delivered it, and a duplicate briefing is worse than the rare one lost in the instant of a crash.
+Exactly once, and which way it errs:
+- A chat is claimed in the ledger (a unique row per chat and day, or per broadcast) before
+  anything is sent, so no two processes or runs ever send it twice. A run claims only what it
+  is about to send: CLAIM_SECONDS' worth at BRIEFING_RATE at a time.
+- The row moves claimed -> sending -> sent. It becomes `sending` only when its request leaves
+  the rate limiter for Telegram (services/pacing.py), not while it waits its turn.
+- A dead run's rows are taken over at once, not after a lease (ledger.recover): liveness is the
+  run's own process on SQLite (the worker id carries host and pid) and a session-level advisory
+  lock each live run holds on PostgreSQL. Its claims are sent again; its `sending` rows become
+  `unknown` and are NOT sent again: Telegram may already have delivered them, and a duplicate
+  is worse than the rare one lost in the instant of a crash.
+- A timeout is not a failure: a send that timed out or lost its connection after the request
+  left is recorded `unknown` (in doubt), never resent blindly. Only failures where nothing was
+  delivered (no connection made, or Telegram answered with an error or a 429) are retried:
+  first in place with backoff (RETRY_DELAYS, enough for a short outage), then as a `retry` row
+  the next run or sweep takes over after RETRY_AFTER, until the catch-up window closes.
+- A multi-message briefing records the parts that went; a retry resumes from the next part, so
+  a chat gets its briefing whole (the resumed parts are rendered again at the later time).
+- Broadcasts are resumed by the next sweep or `send-briefings` until they are finished.
 """
 
 from __future__ import annotations
@@ -13,32 +26,56 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import aiohttp
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
 from render.briefing import briefing_messages
+from services.pacing import DepartingRateLimiter, Departure
 from store import ledger
 from store.db import SessionFactory
 from store.models import Broadcast, DeliveryStatus, utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
-CONCURRENCY = 16
-SEND_ATTEMPTS = 3
+CLAIM_SECONDS = 2.0  # a run claims this many seconds' worth of sends at a time
+MIN_CONCURRENCY = 16
+MAX_CONCURRENCY = 256
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # in place, for a passing outage (~15 s in all)
+RETRY_AFTER = dt.timedelta(minutes=1)  # then the next run or sweep tries again, doubling
+LIMITER_RETRIES = 20  # 429s the rate limiter waits out (as Telegram asks) before giving up
+WRITE_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # a ledger write retried while the DB is away
 FIRST_BRIEFING_WINDOW = dt.timedelta(hours=24)
+
+# The runs of this process that are still going: the others' rows are taken over at once.
+_LIVE_RUNS: set[int] = set()
+_BROADCASTS: set[int] = set()  # broadcasts this process is sending right now
 
 
 @dataclass
@@ -50,6 +87,7 @@ class RunStats:
     failed: int = 0
     blocked: int = 0
     unknown: int = 0
+    retrying: int = 0
     skipped: int = 0
     started: dt.datetime = field(default_factory=utcnow)
     finished: dt.datetime | None = None
@@ -78,37 +116,99 @@ def due_day(target: ledger.Target, settings: Settings, now: dt.datetime) -> dt.d
     return None
 
 
+def concurrency(rate: float) -> int:
+    """Sends in flight at once: enough for `rate` at a quarter-second answer time."""
+    return max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, math.ceil(rate / 4)))
+
+
+def nothing_delivered(exc: TelegramError) -> bool:
+    """True when `exc` proves the message was not delivered, so sending again is safe.
+
+    Telegram answered with an error (a 5xx, a 429), or no connection was ever made. A timeout
+    or a connection lost after the request left may hide a delivered message: not safe.
+    """
+    if isinstance(exc, RetryAfter):
+        return True
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return isinstance(
+            cause, httpx.ConnectTimeout | httpx.PoolTimeout | aiohttp.ConnectionTimeoutError
+        )
+    if isinstance(exc, NetworkError):
+        # PTB raises HTTP error answers with no cause (or a JSON parsing one).
+        if cause is None or isinstance(cause, TelegramError):
+            return True
+        return isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError)
+    return False
+
+
+class Lost(Exception):
+    """The row is no longer this run's (taken over): send nothing."""
+
+
+@dataclass
+class Sent:
+    """How far a chat's messages got."""
+
+    status: DeliveryStatus
+    error: str | None
+    parts: int
+
+
 async def _send_texts(
-    bot: Bot, chat_id: int, texts: list[str], *, quiet: bool
-) -> tuple[DeliveryStatus, str | None]:
-    """Send a chat its messages, retrying passing failures; the outcome for the ledger."""
-    for text in texts:
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+    bot: Bot,
+    chat_id: int,
+    texts: list[str],
+    *,
+    start: int,
+    quiet: bool,
+    depart: Callable[[], Awaitable[None]],
+    progress: Callable[[int], Awaitable[None]],
+) -> Sent:
+    """Send a chat its messages from part `start`, retrying what provably did not go."""
+    limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
+    parts = start
+    for text in texts[start:]:
+        attempt = 0
+        while True:
             try:
-                await bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    disable_notification=quiet,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+                if limiter:
+                    await bot.send_message(
+                        chat_id,
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        disable_notification=quiet,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        rate_limit_args=Departure(depart, LIMITER_RETRIES),  # type: ignore[call-arg]
+                    )
+                else:
+                    await depart()
+                    await bot.send_message(
+                        chat_id,
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        disable_notification=quiet,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
                 break
             except Forbidden as exc:
-                return DeliveryStatus.BLOCKED, str(exc)
+                return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
-                    return DeliveryStatus.BLOCKED, str(exc)
-                return DeliveryStatus.FAILED, str(exc)
-            except RetryAfter as exc:
-                # The rate limiter already retried; wait as Telegram asks, then try again.
-                if attempt == SEND_ATTEMPTS:
-                    return DeliveryStatus.FAILED, str(exc)
-                await asyncio.sleep(retry_seconds(exc))
-            except (NetworkError, TelegramError) as exc:
-                if attempt == SEND_ATTEMPTS:
-                    return DeliveryStatus.FAILED, str(exc)
-                await asyncio.sleep(0.5 * 2**attempt)
-    return DeliveryStatus.SENT, None
+                    return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
+                return Sent(DeliveryStatus.FAILED, str(exc), parts)
+            except TelegramError as exc:
+                if not nothing_delivered(exc):
+                    return Sent(DeliveryStatus.UNKNOWN, f"in doubt: {exc}", parts)
+                if attempt == len(RETRY_DELAYS):
+                    return Sent(DeliveryStatus.RETRY, str(exc), parts)
+                wait = retry_seconds(exc) if isinstance(exc, RetryAfter) else 0.0
+                await asyncio.sleep(max(wait, RETRY_DELAYS[attempt]))
+                attempt += 1
+        parts += 1
+        if parts < len(texts):
+            await progress(parts)
+    return Sent(DeliveryStatus.SENT, None, parts)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -126,10 +226,11 @@ class _LedgerWrites:
     """Group commit of one run's per-message ledger writes.
 
     Each chat keeps its order: its row is committed as `sending` before its message goes out,
-    and its outcome is committed before its slot is freed, so no more than CONCURRENCY rows are
-    ever `sending`. Writes asked for while a transaction is running share the next one: a few
-    commits per handful of messages instead of two per message, and a single writer of them
-    per run (many concurrent SQLite writers starve one another past busy_timeout).
+    and its outcome is committed before its slot is freed. Writes asked for while a transaction
+    is running share the next one: a few commits per handful of messages instead of two per
+    message, and a single writer of them per run (many concurrent SQLite writers starve one
+    another past busy_timeout). A write that fails (the database went away) is retried for a
+    while (WRITE_DELAYS) before its callers see the error.
     """
 
     def __init__(
@@ -137,22 +238,24 @@ class _LedgerWrites:
         sessions: SessionFactory,
         *,
         worker: str,
+        run_id: int,
         lease: dt.timedelta,
         briefed_until: dt.datetime | None,
     ) -> None:
         self._sessions = sessions
         self._worker = worker
+        self._run_id = run_id
         self._lease = lease
         self._briefed_until = briefed_until
         self._queue: list[tuple[tuple[int, str] | ledger.Outcome, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def sending(self, chat_id: int, key: str) -> bool:
-        """Move this worker's claim to `sending`; False if it is not (or no longer) ours."""
+        """Move this run's claim to `sending`; False if it is not (or no longer) ours."""
         return await self._submit((chat_id, key))
 
     async def done(self, outcome: ledger.Outcome) -> None:
-        """Record how a delivery ended."""
+        """Record how a delivery ended (or, with SENDING, how many parts went)."""
         await self._submit(outcome)
 
     async def _submit(self, item: tuple[int, str] | ledger.Outcome) -> bool:
@@ -162,19 +265,26 @@ class _LedgerWrites:
             self._writer = asyncio.create_task(self._drain())
         return await future
 
+    async def _write(self, batch: list[tuple[int, str] | ledger.Outcome]) -> set[tuple[int, str]]:
+        return await _db(
+            "Ledger write",
+            lambda: ledger.write_marks(
+                self._sessions,
+                sending=[i for i in batch if not isinstance(i, ledger.Outcome)],
+                done=[i for i in batch if isinstance(i, ledger.Outcome)],
+                worker=self._worker,
+                run_id=self._run_id,
+                now=utcnow(),
+                lease=self._lease,
+                briefed_until=self._briefed_until,
+            ),
+        )
+
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                moved = await ledger.write_marks(
-                    self._sessions,
-                    sending=[i for i, _ in batch if not isinstance(i, ledger.Outcome)],
-                    done=[i for i, _ in batch if isinstance(i, ledger.Outcome)],
-                    worker=self._worker,
-                    now=utcnow(),
-                    lease=self._lease,
-                    briefed_until=self._briefed_until,
-                )
+                moved = await self._write([item for item, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -183,6 +293,38 @@ class _LedgerWrites:
             for item, future in batch:
                 if not future.done():
                     future.set_result(isinstance(item, ledger.Outcome) or item in moved)
+
+
+async def _db(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run a ledger call, again for a while (WRITE_DELAYS) if the database is away."""
+    for delay in WRITE_DELAYS:
+        try:
+            return await call()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("%s failed (%s); retrying in %.2f s", what, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+    return await call()
+
+
+async def _pages(
+    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None
+) -> AsyncIterator[list[ledger.Target]]:
+    """The subscribers in keyset pages, each read again while the database is away."""
+    after: int | None = None
+    while True:
+        targets = await _db(
+            "Reading subscribers",
+            lambda: ledger.subscriber_page(sessions, after=after, slot=slot),  # noqa: B023
+        )
+        if not targets:
+            return
+        yield targets
+        after = targets[-1].chat_id
+
+
+def _retry_at(attempts: int) -> dt.datetime:
+    later: dt.datetime = utcnow() + RETRY_AFTER * 2 ** min(attempts, 6)
+    return later
 
 
 async def _deliver(
@@ -194,63 +336,148 @@ async def _deliver(
     compose: Compose,
     briefed_until: dt.datetime | None,
     worker: str,
-    lease: dt.timedelta,
+    settings: Settings,
 ) -> RunStats:
     """Claim, send and record every target; the shared path of briefings and broadcasts."""
     stats = RunStats()
-    stats.unknown = await ledger.expire_stale_claims(sessions, now=utcnow())
-    stats.run_id = await ledger.start_run(sessions, kind=kind, worker=worker)
-    limit = asyncio.Semaphore(CONCURRENCY)
-    writes = _LedgerWrites(sessions, worker=worker, lease=lease, briefed_until=briefed_until)
-
-    async def one(target: ledger.Target, key: str) -> None:
-        async with limit:
-            if not await writes.sending(target.chat_id, key):
-                stats.skipped += 1
-                return
-            try:
-                texts = await compose(target)
-                status, error = await _send_texts(bot, target.chat_id, texts, quiet=target.quiet)
-            except Exception as exc:  # one bad chat must not stop the run
-                log.exception("Delivery to %s failed", target.chat_id)
-                status, error = DeliveryStatus.FAILED, repr(exc)
-            await writes.done(ledger.Outcome(target.chat_id, key, status, error))
-            if status is DeliveryStatus.SENT:
-                stats.sent += 1
-            elif status is DeliveryStatus.BLOCKED:
-                stats.blocked += 1
-            else:
-                stats.failed += 1
-
-    # The next batch is read and claimed while the previous one is still being sent, so the
-    # sends do not pause at each batch; at most two claimed batches are unfinished at a time.
-    previous: list[asyncio.Task[None]] = []
-    async for batch in batches:
-        keys = {t.chat_id: key for t, key in batch}
-        won = await ledger.claim(
-            sessions,
-            chat_ids=list(keys),
-            key_of=keys,
-            worker=worker,
-            run_id=stats.run_id,
-            now=utcnow(),
-            lease=lease,
+    stats.run_id = await _db(
+        "Starting a run", lambda: ledger.start_run(sessions, kind=kind, worker=worker)
+    )
+    _LIVE_RUNS.add(stats.run_id)
+    lock = None
+    try:
+        lock = await _db("Locking the run", lambda: ledger.hold_run_lock(sessions, stats.run_id))
+        now = utcnow()
+        stats.unknown = await _db(
+            "Taking over dead runs",
+            lambda: ledger.recover(
+                sessions,
+                now=now,
+                worker=worker,
+                live_runs=_LIVE_RUNS,
+                give_up_before=now - settings.briefing_catchup,
+            ),
         )
-        stats.skipped += len(keys) - len(won)
-        current = [asyncio.create_task(one(t, key)) for t, key in batch if t.chat_id in won]
-        await asyncio.gather(*previous)
-        previous = current
-    await asyncio.gather(*previous)
+        await _send_all(bot, sessions, stats, batches, compose, briefed_until, worker, settings)
+    finally:
+        _LIVE_RUNS.discard(stats.run_id)
+        await ledger.release_run_lock(lock)
     stats.finished = utcnow()
-    await ledger.finish_run(
-        sessions,
-        run_id=stats.run_id,
-        sent=stats.sent,
-        failed=stats.failed,
-        blocked=stats.blocked,
-        unknown=stats.unknown,
+    await _db(
+        "Recording the run",
+        lambda: ledger.finish_run(
+            sessions,
+            run_id=stats.run_id,
+            sent=stats.sent,
+            failed=stats.failed + stats.retrying,
+            blocked=stats.blocked,
+            unknown=stats.unknown,
+        ),
     )
     return stats
+
+
+async def _send_all(
+    bot: Bot,
+    sessions: SessionFactory,
+    stats: RunStats,
+    batches: AsyncIterator[list[tuple[ledger.Target, str]]],
+    compose: Compose,
+    briefed_until: dt.datetime | None,
+    worker: str,
+    settings: Settings,
+) -> None:
+    rate = settings.briefing_rate
+    limit = asyncio.Semaphore(concurrency(rate))
+    lease = settings.delivery_lease
+    writes = _LedgerWrites(
+        sessions, worker=worker, run_id=stats.run_id, lease=lease, briefed_until=briefed_until
+    )
+
+    async def one(target: ledger.Target, key: str, start: int, attempts: int) -> None:
+        chat_id = target.chat_id
+        marked = False
+
+        async def depart() -> None:
+            nonlocal marked
+            if not marked:
+                if not await writes.sending(chat_id, key):
+                    raise Lost
+                marked = True
+
+        async def progress(parts: int) -> None:
+            await writes.done(ledger.Outcome(chat_id, key, DeliveryStatus.SENDING, None, parts))
+
+        async with limit:
+            try:
+                texts = await compose(target)
+                sent = await _send_texts(
+                    bot,
+                    chat_id,
+                    texts,
+                    start=start,
+                    quiet=target.quiet,
+                    depart=depart,
+                    progress=progress,
+                )
+            except Lost:
+                stats.skipped += 1
+                return
+            except Exception as exc:  # one bad chat must not stop the run
+                log.error("Delivery to %s failed: %s", chat_id, type(exc).__name__)
+                if marked:
+                    sent = Sent(DeliveryStatus.UNKNOWN, f"in doubt: {type(exc).__name__}", start)
+                else:  # nothing went: the next run or sweep sends it
+                    sent = Sent(DeliveryStatus.RETRY, f"not sent: {type(exc).__name__}", start)
+                    attempts = -1
+            retry_at = None
+            if sent.status is DeliveryStatus.RETRY:
+                retry_at = utcnow() if attempts < 0 else _retry_at(attempts)
+            try:
+                await writes.done(
+                    ledger.Outcome(chat_id, key, sent.status, sent.error, sent.parts, retry_at)
+                )
+            except Exception as exc:
+                # The row stays `sending`: in doubt once this run has ended, never sent twice.
+                log.error("Could not record the delivery to %s: %s", chat_id, type(exc).__name__)
+                return
+            counter = {
+                DeliveryStatus.SENT: "sent",
+                DeliveryStatus.BLOCKED: "blocked",
+                DeliveryStatus.UNKNOWN: "unknown",
+                DeliveryStatus.RETRY: "retrying",
+            }.get(sent.status, "failed")
+            setattr(stats, counter, getattr(stats, counter) + 1)
+
+    # The next chunk is claimed while the previous one is still being sent, so the sends do not
+    # pause at each chunk; at most two claimed chunks (2 x CLAIM_SECONDS' worth) are unfinished.
+    chunk = max(concurrency(rate), math.ceil(rate * CLAIM_SECONDS))
+    previous: list[asyncio.Task[None]] = []
+    async for batch in batches:
+        for i in range(0, len(batch), chunk):
+            part = batch[i : i + chunk]
+            keys = {t.chat_id: key for t, key in part}
+            won = await _db(
+                "Claiming",
+                lambda: ledger.claim(
+                    sessions,
+                    chat_ids=list(keys),  # noqa: B023
+                    key_of=keys,  # noqa: B023
+                    worker=worker,
+                    run_id=stats.run_id,
+                    now=utcnow(),
+                    lease=lease,
+                ),
+            )
+            stats.skipped += len(keys) - len(won)
+            current = [
+                asyncio.create_task(one(t, key, *won[t.chat_id]))
+                for t, key in part
+                if t.chat_id in won
+            ]
+            await asyncio.gather(*previous)
+            previous = current
+    await asyncio.gather(*previous)
 
 
 async def send_due_briefings(
@@ -269,12 +496,15 @@ async def send_due_briefings(
     # The text depends only on these three, so it is rendered once per run for each.
     texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
 
+    async def digest(since: dt.datetime) -> Digest:
+        async with sessions() as session:
+            return await changes_between(session, since=since, until=cutoff)
+
     async def digest_since(since: dt.datetime) -> Digest:
         if since not in digests:
             async with loading:
                 if since not in digests:
-                    async with sessions() as session:
-                        digests[since] = await changes_between(session, since=since, until=cutoff)
+                    digests[since] = await _db("Reading the news", lambda: digest(since))
         return digests[since]
 
     async def compose(target: ledger.Target) -> list[str]:
@@ -288,7 +518,7 @@ async def send_due_briefings(
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in ledger.stream_subscribers(sessions, slot=slot):
+        async for batch in _pages(sessions, slot):
             due = [(t, day) for t in batch if (day := due_day(t, settings, cutoff)) is not None]
             if due:
                 yield [(t, briefing_key(day)) for t, day in due]
@@ -301,13 +531,15 @@ async def send_due_briefings(
         compose=compose,
         briefed_until=cutoff,
         worker=worker,
-        lease=settings.delivery_lease,
+        settings=settings,
     )
     log.info(
-        "Briefing run %s: %s sent, %s failed, %s blocked, %s in doubt, %s skipped in %.1f s",
+        "Briefing run %s: %s sent, %s failed, %s to retry, %s blocked, %s in doubt, %s skipped"
+        " in %.1f s",
         stats.run_id,
         stats.sent,
         stats.failed,
+        stats.retrying,
         stats.blocked,
         stats.unknown,
         stats.skipped,
@@ -324,27 +556,71 @@ async def send_broadcast(
     broadcast_id: int,
     worker: str = WORKER,
 ) -> RunStats:
-    """Send a stored broadcast to every subscribed, reachable chat, each at most once."""
+    """Send a stored broadcast to every subscribed, reachable chat, each at most once.
+
+    Run again (by a sweep) after an interruption, it sends only to the chats not yet reached;
+    the broadcast is finished once no chat is left to send to or to retry.
+    """
     async with sessions() as session:
         row = await session.get(Broadcast, broadcast_id)
     if row is None:
         raise LookupError(f"no broadcast {broadcast_id}")
     text = row.text
+    key = f"broadcast:{broadcast_id}"
 
     async def compose(target: ledger.Target) -> list[str]:
         return [text]
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in ledger.stream_subscribers(sessions):
-            yield [(t, f"broadcast:{broadcast_id}") for t in batch]
+        async for batch in _pages(sessions):
+            yield [(t, key) for t in batch]
 
-    return await _deliver(
-        bot,
-        sessions,
-        kind="broadcast",
-        batches=batches(),
-        compose=compose,
-        briefed_until=None,
-        worker=worker,
-        lease=settings.delivery_lease,
+    _BROADCASTS.add(broadcast_id)
+    try:
+        stats = await _deliver(
+            bot,
+            sessions,
+            kind="broadcast",
+            batches=batches(),
+            compose=compose,
+            briefed_until=None,
+            worker=worker,
+            settings=settings,
+        )
+    finally:
+        _BROADCASTS.discard(broadcast_id)
+    if utcnow() - row.created_at > settings.briefing_catchup:
+        await _db(
+            "Closing a broadcast",
+            lambda: ledger.give_up(
+                sessions, key=key, error="not delivered within BRIEFING_CATCHUP"
+            ),
+        )
+    if await _db("Checking a broadcast", lambda: ledger.open_rows(sessions, key=key)) == 0:
+        await _db(
+            "Finishing a broadcast",
+            lambda: ledger.finish_broadcast(sessions, broadcast_id=broadcast_id),
+        )
+    log.info(
+        "Broadcast %s run %s: %s sent, %s to retry, %s in doubt, %s skipped",
+        broadcast_id,
+        stats.run_id,
+        stats.sent,
+        stats.retrying,
+        stats.unknown,
+        stats.skipped,
     )
+    return stats
+
+
+async def resume_broadcasts(
+    bot: Bot, sessions: SessionFactory, settings: Settings, *, worker: str = WORKER
+) -> list[RunStats]:
+    """Carry on every unfinished broadcast this process is not already sending."""
+    done = []
+    for row in await ledger.unfinished_broadcasts(sessions):
+        if row.id is not None and row.id not in _BROADCASTS:
+            done.append(
+                await send_broadcast(bot, sessions, settings, broadcast_id=row.id, worker=worker)
+            )
+    return done

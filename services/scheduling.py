@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from telegram.ext import Application, Job
 
 from core.context import BotContext, BotData
-from services.delivery import send_due_briefings
+from services.delivery import resume_broadcasts, send_due_briefings
 from store.models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,11 @@ async def briefing_job(context: BotContext) -> None:
 
 
 async def catch_up_job(context: BotContext) -> None:
-    """Send every due briefing not yet sent: missed ones, or ones a dead replica had claimed."""
+    """Send what is due and not yet sent: missed briefings, retries, interrupted broadcasts."""
     sessions = context.bot_data.sessions
     assert sessions is not None
     await send_due_briefings(context.bot, sessions, context.settings)
+    await resume_broadcasts(context.bot, sessions, context.settings)
 
 
 async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> int:
@@ -76,7 +77,7 @@ async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> in
     for at, zone in slots:
         schedule_slot(app, at, zone)
     # A sweep at start-up and then every BRIEFING_SWEEP: it sends what was missed while the bot
-    # was down, and takes over claims left by a replica that died (once their lease expired).
+    # was down, retries what failed, takes over what a dead replica left, resumes broadcasts.
     app.job_queue.run_repeating(
         catch_up_job,
         interval=settings.briefing_sweep.total_seconds(),

@@ -181,10 +181,11 @@ class Draft(SQLModel, table=True):
 
 
 class DeliveryStatus(StrEnum):
-    """A delivery's progress; `sending` rows that outlive their lease are in doubt."""
+    """A delivery's progress; a `sending` row whose run died is in doubt (`unknown`)."""
 
     CLAIMED = "claimed"
     SENDING = "sending"
+    RETRY = "retry"  # provably not (wholly) delivered yet: sent again from lease_until on
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
@@ -215,6 +216,7 @@ class Delivery(SQLModel, table=True):
     created_at: dt.datetime = _stamp(default_factory=utcnow)
     sent_at: dt.datetime | None = _stamp(default=None)
     run_id: int | None = None
+    parts_sent: int = 0  # messages of a multi-message briefing already delivered
 
 
 class DeliveryRun(SQLModel, table=True):
@@ -240,6 +242,7 @@ class Broadcast(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _stamp(default_factory=utcnow)
+    finished_at: dt.datetime | None = _stamp(default=None)  # None: resumed by the next sweep
 
 
 class StoreMeta(SQLModel, table=True):
