@@ -362,10 +362,9 @@ async def _save(
                 session, kind=kind, fact_id=draft_fact_id, lock=True
             )
             if latest is not None and latest.id != payload["seen"]:
-                await session.rollback()
-                await query.answer(
-                    changed_since(kind, draft_fact_id, latest, context), show_alert=True
-                )
+                refusal = changed_since(kind, draft_fact_id, latest, context)
+                await session.rollback()  # the draft stays pending
+                await query.answer(refusal, show_alert=True)
                 return
         try:
             if action == "create":

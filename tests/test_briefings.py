@@ -48,7 +48,7 @@ from render.briefing import briefing_messages
 from services import delivery
 from services.delivery import CONCURRENCY, briefing_key, due_day, send_due_briefings
 from services.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
-from store import editing, facts, ledger
+from store import drafts, facts, ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 from store.digest import changes_between
 from store.models import (
@@ -502,7 +502,7 @@ async def test_a_forged_broadcast_button_cannot_spend_another_draft(bot: Harness
     admin = bot.chat(ADMIN)
     preview = await admin.ask("/broadcast Hello")
     async with bot.sessions() as session:
-        other = await editing.create_draft(
+        other = await drafts.create_draft(
             session,
             actor_id=ADMIN,
             chat_id=ADMIN,
