@@ -30,7 +30,14 @@ from handlers.drafts import (
     send_preview,
 )
 from handlers.forms import FIELDS, build_draft, check_field, parse_form
-from handlers.open_forms import close_form, current_form, keep_form, open_form, payload_of
+from handlers.open_forms import (
+    close_form,
+    closed_if_expired,
+    current_form,
+    keep_form,
+    open_form,
+    payload_of,
+)
 from render.blocks import esc
 from store.drafts import FormAction, kind_of
 from store.models import Draft, FactKind
@@ -177,6 +184,8 @@ async def form_answer(update: Update, context: BotContext) -> None:
     form = await current_form(update, context)
     if form is None:
         return
+    if await closed_if_expired(context, form):
+        raise ApplicationHandlerStop  # the answer came too late: the editor was told so
     command = _command(update) if message.text.startswith("/") else ""
     action = FormAction(form.action)
     match action:

@@ -74,19 +74,22 @@ async def open_form(
 
 
 async def current_form(update: Update, context: BotContext) -> Draft | None:
-    """The sender's open form in this chat; an expired one is closed (and said so) instead."""
+    """The sender's open form in this chat, expired or not (see `closed_if_expired`)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return None
     async with context.session() as session:
-        form = await drafts.get_form(session, chat_id=chat.id, actor_id=user.id)
-    if form is None:
-        return None
+        return await drafts.get_form(session, chat_id=chat.id, actor_id=user.id)
+
+
+async def closed_if_expired(context: BotContext, form: Draft) -> bool:
+    """True when the form has expired; if still open, it is closed here and the editor told."""
     assert form.expires_at is not None
-    if form.expires_at > utcnow():
-        return form
-    await _close_expired(context, form, utcnow())
-    return None
+    now = utcnow()
+    if form.expires_at > now:
+        return False
+    await _close_expired(context, form, now)
+    return True
 
 
 async def keep_form(context: BotContext, form: Draft, payload: dict[str, Any]) -> bool:

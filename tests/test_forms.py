@@ -6,6 +6,7 @@ reach another process; Save refuses a fact that another editor changed after the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -13,12 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from telegram import Update
 
+import handlers.open_forms
 from fake_telegram.api import SentMessage
 from fake_telegram.server import FakeTelegramServer
-from store.db import create_engine, make_session_factory
+from store.db import alembic_config, create_engine, make_session_factory
 from store.models import AuditEntry, Broadcast, Draft, NewsUpdate
 from tests.conftest import FAKE_TOKEN, Harness, make_settings, start_harness
 from tests.test_briefings import _env, wait_for
@@ -73,6 +78,54 @@ async def press_as(
     return h.api.callback_answers[-1].text or ""
 
 
+# ------------------------------------------------------------------------------ the migration
+
+
+async def test_migration_0005_gives_broadcasts_no_kind_and_one_open_form_per_editor(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    insert = text(
+        "INSERT INTO draft (created_at, actor_id, chat_id, action, fact_kind, payload, status) "
+        "VALUES (CURRENT_TIMESTAMP, 42, 42, :action, :kind, '{}', :status)"
+    )
+
+    def migrate(to: str, down: bool = False) -> Any:
+        def run(conn: Any) -> None:
+            (command.downgrade if down else command.upgrade)(alembic_config(conn), to)
+
+        return run
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("0004"))
+            await conn.execute(insert, {"action": "broadcast", "kind": "update", "status": "saved"})
+            await conn.execute(insert, {"action": "create", "kind": "update", "status": "saved"})
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("0005"))
+            kinds = await conn.execute(text("SELECT action, fact_kind FROM draft ORDER BY id"))
+            assert kinds.all() == [("broadcast", None), ("create", "update")]
+            await conn.execute(insert, {"action": "guided", "kind": "update", "status": "form"})
+            await conn.execute(insert, {"action": "create", "kind": "update", "status": "pending"})
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert, {"action": "correct", "kind": "update", "status": "form"}
+                )
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate("0004", down=True))
+            kinds = await conn.execute(text("SELECT action, fact_kind FROM draft ORDER BY id"))
+            assert kinds.all() == [
+                ("broadcast", "update"),
+                ("create", "update"),
+                ("create", "update"),
+            ]
+            columns = await conn.run_sync(lambda c: inspect(c).get_columns("draft"))
+            assert "expires_at" not in {c["name"] for c in columns}
+    finally:
+        await engine.dispose()
+
+
 # ------------------------------------------------------------------------------ a restart
 
 
@@ -114,6 +167,58 @@ async def test_a_restart_mid_form_and_mid_correction_loses_nothing(sqlite_url: s
             ("create", "cancelled"),
             ("create", "saved"),
         ]
+        assert h.errors == []
+
+
+CLOSED = (
+    "No answer for 10 minutes, so I closed that form — nothing was stored. "
+    "Send the command again to start over."
+)
+
+
+async def _leave_a_form_open(settings: Any) -> None:
+    """Start a guided /add, answer once, and stop the process before the form expires."""
+    async for h in start_harness(settings):
+        chat = h.chat(EDITOR)
+        await chat.ask("/add")
+        assert (await chat.ask("A headline left behind")).plain.startswith("When?")
+    await asyncio.sleep(0.4)  # past the expiry, with no process left to notice it
+
+
+async def test_a_stopped_replicas_expired_form_is_closed_by_anothers_sweep(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.open_forms, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(handlers.open_forms, "SWEEP_SECONDS", 0.2)
+    settings = make_settings(sqlite_url, admin_ids=frozenset({EDITOR}))
+    await _leave_a_form_open(settings)
+    async for h in start_harness(settings):
+
+        def told(h: Harness = h) -> bool:
+            return bool(h.api.sent(EDITOR))
+
+        await wait_for(told, "the sweep's message")
+        await asyncio.sleep(0.5)  # more sweeps: the editor is told once
+        assert [m.plain for m in h.api.sent(EDITOR)] == [CLOSED]
+        assert await rows(h.sessions, Draft) == []
+        assert (await h.chat(EDITOR).ask("2 June 2025")).plain.startswith("I answer commands")
+        assert h.errors == []
+
+
+async def test_a_form_found_expired_by_the_next_message_is_closed_then(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers.open_forms, "TIMEOUT_SECONDS", 0.3)
+    settings = make_settings(sqlite_url, admin_ids=frozenset({EDITOR}))
+    await _leave_a_form_open(settings)
+    async for h in start_harness(settings):
+        out = await h.chat(EDITOR).send("2 June 2025")
+        assert [m.plain for m in out] == [CLOSED]
+        assert await rows(h.sessions, Draft) == []
+        assert (
+            await rows(h.sessions, NewsUpdate, NewsUpdate.headline == "A headline left behind")
+            == []
+        )
         assert h.errors == []
 
 
