@@ -362,7 +362,7 @@ async def _save(
                 session, kind=kind, fact_id=draft_fact_id, lock=True
             )
             if latest is not None and latest.id != payload["seen"]:
-                refusal = changed_since(kind, draft_fact_id, latest, context)
+                refusal = changed_since(kind, draft_fact_id, latest, context, action=action)
                 await session.rollback()  # the draft stays pending
                 await query.answer(refusal, show_alert=True)
                 return
@@ -427,13 +427,15 @@ async def _save(
 CHANGE_VERBS = {"edit": "corrected", "retract": "retracted"}
 
 
-def changed_since(kind: FactKind, fact_id: int, entry: AuditEntry, context: BotContext) -> str:
+def changed_since(
+    kind: FactKind, fact_id: int, entry: AuditEntry, context: BotContext, *, action: str
+) -> str:
     """Why Save refused: who changed the fact after the preview was made, and when."""
     verb = CHANGE_VERBS.get(entry.action, "changed")
     who = (entry.actor_name or "another editor")[:60]
     at = entry.at.astimezone(context.settings.tz).strftime("%H:%M")
     ref = fact_ref(kind, fact_id)
-    return f"{ref} was {verb} by {who} at {at} — reload the preview: send /edit {ref} again."
+    return f"{ref} was {verb} by {who} at {at} — reload the preview: send /{action} {ref} again."
 
 
 async def draft_correction(update: Update, context: BotContext, form: DraftRow) -> None:

@@ -240,7 +240,8 @@ def next_fire(harness: Harness | BriefingApp, name: str, now: dt.datetime) -> dt
 def job_names(harness: Harness) -> set[str]:
     """The names of the scheduled briefing slots."""
     assert harness.app.job_queue is not None
-    return {j.name or "" for j in harness.app.job_queue.jobs() if j.name != "briefing catch-up"}
+    names = {j.name or "" for j in harness.app.job_queue.jobs()}
+    return {n for n in names if n.startswith("briefing ") and n != "briefing catch-up"}
 
 
 CITY = {KYIV: "Kyiv", LONDON: "London", NEW_YORK: "New York"}

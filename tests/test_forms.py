@@ -268,6 +268,7 @@ async def test_save_refuses_a_fact_another_editor_corrected_after_the_preview(
         await press_as(h, latest, "Save", user_id=EDITOR, first_name="Taras")
         refused = await press_as(h, retraction, "Retract", user_id=OLENA, first_name="Olena")
         assert refused.startswith("U1 was corrected by Taras at ")
+        assert refused.endswith(" — reload the preview: send /retract U1 again.")
         (fact,) = await rows(h.sessions, NewsUpdate, NewsUpdate.id == 1)
         assert (fact.retracted_at, fact.summary) == (None, "Third reading")
         assert h.errors == []
