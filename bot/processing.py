@@ -13,8 +13,8 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Run updates of different chats at once, but one chat's updates one after another.
 
-    ConversationHandler (the editors' guided forms) needs a chat's updates in order; readers in
-    other chats should not wait behind a slow one.
+    An editor's guided form needs a chat's answers in order (within a process; its state is in
+    the database); readers in other chats should not wait behind a slow one.
     """
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:

@@ -31,6 +31,7 @@ from handlers.drafts import (
 )
 from handlers.forms import FIELDS, build_draft, check_field, parse_form
 from handlers.open_forms import (
+    CROSSED,
     close_form,
     closed_if_expired,
     current_form,
@@ -122,8 +123,8 @@ async def _next_step(
     specs = FIELDS[kind]
     if step < len(specs):
         state["step"] = step
-        if await keep_form(context, form, state):
-            await reply(update, specs[step].prompt)
+        kept = await keep_form(context, form, state)
+        await reply(update, specs[step].prompt if kept else CROSSED)
         return
     if not await close_form(context, form):
         return  # finished or cancelled by another update meanwhile
@@ -147,8 +148,8 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     value = message.text.strip()
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
-        if await keep_form(context, form, state):
-            await reply(update, esc(problems[0]) + "\n\n" + spec.prompt)
+        kept = await keep_form(context, form, state)
+        await reply(update, (esc(problems[0]) + "\n\n" + spec.prompt) if kept else CROSSED)
         return
     state["values"][spec.name] = value
     await _next_step(update, context, form, state)
@@ -159,8 +160,8 @@ async def guided_skip(update: Update, context: BotContext, form: Draft) -> None:
     state = payload_of(form)
     spec = FIELDS[kind_of(form)][state["step"]]
     if spec.required:
-        if await keep_form(context, form, state):
-            await reply(update, f"{spec.name} is needed. {spec.prompt}")
+        kept = await keep_form(context, form, state)
+        await reply(update, f"{spec.name} is needed. {spec.prompt}" if kept else CROSSED)
         return
     await _next_step(update, context, form, state)
 

@@ -14,7 +14,7 @@ from core.context import BotContext
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply
 from handlers.forms import Draft, FormContext, build_draft, parse_form
-from handlers.open_forms import close_form, keep_form, open_form, payload_of
+from handlers.open_forms import CROSSED, close_form, keep_form, open_form, payload_of
 from render.blocks import (
     esc,
     exchange_block,
@@ -456,10 +456,9 @@ async def draft_correction(update: Update, context: BotContext, form: DraftRow) 
     built = build_draft(kind, values, await form_context(context))
     if form_lines.errors or isinstance(built, list):
         problems = form_lines.errors + (built if isinstance(built, list) else [])
-        if await keep_form(context, form, payload_of(form)):
-            await reply(
-                update, problems_text(problems, "Send the corrected lines again, or /cancel.")
-            )
+        kept = await keep_form(context, form, payload_of(form))
+        again = "Send the corrected lines again, or /cancel."
+        await reply(update, problems_text(problems, again) if kept else CROSSED)
         return
     extra: dict[str, Any] = {}
     if "seen" in payload:

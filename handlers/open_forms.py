@@ -38,6 +38,11 @@ CLOSED = {
     ),
 }
 
+CROSSED = (
+    "Another message to this form arrived at the same moment and was taken first; "
+    "send yours again if it is still needed."
+)
+
 
 def _expiry() -> dt.datetime:
     return utcnow() + dt.timedelta(seconds=TIMEOUT_SECONDS)
@@ -93,12 +98,13 @@ async def closed_if_expired(context: BotContext, form: Draft) -> bool:
 
 
 async def keep_form(context: BotContext, form: Draft, payload: dict[str, Any]) -> bool:
-    """Store a form's answers and give it a new expiry; False if it was closed meanwhile."""
+    """Store a form's answers and give it a new expiry; False if it was closed or changed
+    meanwhile (two answers at once on two replicas: the first one counts)."""
     assert form.id is not None
     expires_at = _expiry()
     async with context.session() as session:
         kept = await drafts.save_form(
-            session, form_id=form.id, payload=payload, expires_at=expires_at
+            session, form_id=form.id, read=form.payload, payload=payload, expires_at=expires_at
         )
     if kept:
         form.expires_at = expires_at

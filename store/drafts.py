@@ -149,12 +149,24 @@ async def get_form(session: AsyncSession, *, chat_id: int, actor_id: int) -> Dra
 
 
 async def save_form(
-    session: AsyncSession, *, form_id: int, payload: dict[str, Any], expires_at: dt.datetime
+    session: AsyncSession,
+    *,
+    form_id: int,
+    read: str,
+    payload: dict[str, Any],
+    expires_at: dt.datetime,
 ) -> bool:
-    """Store a form's answers so far and its new expiry; False when it was closed meanwhile."""
+    """Store a form's answers and new expiry, if its payload is still `read`; committed.
+
+    False when the form was closed, or another answer (on another replica) changed it meanwhile.
+    """
     result = await session.exec(
         update(Draft)
-        .where(col(Draft.id) == form_id, col(Draft.status) == DraftStatus.FORM.value)
+        .where(
+            col(Draft.id) == form_id,
+            col(Draft.status) == DraftStatus.FORM.value,
+            col(Draft.payload) == read,
+        )
         .values(payload=_json(payload), expires_at=expires_at)
     )
     await session.commit()

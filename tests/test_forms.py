@@ -23,8 +23,9 @@ from telegram import Update
 import handlers.open_forms
 from fake_telegram.api import SentMessage
 from fake_telegram.server import FakeTelegramServer
-from store.db import alembic_config, create_engine, make_session_factory
-from store.models import AuditEntry, Broadcast, Draft, NewsUpdate
+from store import drafts
+from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
+from store.models import AuditEntry, Broadcast, Draft, FactKind, NewsUpdate, utcnow
 from tests.conftest import FAKE_TOKEN, Harness, make_settings, start_harness
 from tests.test_briefings import _env, wait_for
 from tests.test_replicas import SECRET, _port, _post, _replica, _stop
@@ -122,6 +123,46 @@ async def test_migration_0005_gives_broadcasts_no_kind_and_one_open_form_per_edi
             ]
             columns = await conn.run_sync(lambda c: inspect(c).get_columns("draft"))
             assert "expires_at" not in {c["name"] for c in columns}
+    finally:
+        await engine.dispose()
+
+
+async def test_two_answers_at_once_to_one_form_keep_the_first(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        await upgrade_schema(engine)
+        sessions = make_session_factory(engine)
+        later = utcnow() + dt.timedelta(minutes=10)
+        async with sessions() as session:
+            form = await drafts.open_form(
+                session,
+                chat_id=EDITOR,
+                actor_id=EDITOR,
+                action=drafts.FormAction.GUIDED,
+                kind=FactKind.UPDATE,
+                payload={"values": {}, "step": 0},
+                expires_at=later,
+            )
+        assert form.id is not None
+        read = form.payload
+        saved = []
+        for headline in ("First answer", "Second answer"):
+            async with sessions() as session:
+                saved.append(
+                    await drafts.save_form(
+                        session,
+                        form_id=form.id,
+                        read=read,
+                        payload={"values": {"headline": headline}, "step": 1},
+                        expires_at=later,
+                    )
+                )
+        assert saved == [True, False]
+        async with sessions() as session:
+            kept = await drafts.get_form(session, chat_id=EDITOR, actor_id=EDITOR)
+        assert kept is not None and json.loads(kept.payload)["values"] == {
+            "headline": "First answer"
+        }
     finally:
         await engine.dispose()
 
