@@ -61,6 +61,20 @@ async def edits_of_u1(sessions: Any) -> list[AuditEntry]:
     )
 
 
+async def listening(port: int) -> None:
+    """Wait until a replica accepts connections (start-up is slow on a busy machine)."""
+    for _ in range(1200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    pytest.fail(f"replica on port {port} never listened")
+
+
 async def press_as(
     h: Harness, message: SentMessage, label: str, *, user_id: int, first_name: str
 ) -> str:
@@ -362,9 +376,11 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
         replicas = [replica_a]
         try:
             # A first, alone: it migrates and seeds the empty database; then B.
+            await listening(port_a)
             await _post(port_a, api.make_message("/help", chat_id=5001, user_id=5001))
             await wait_for(lambda: bool(api.sent(5001)), "replica A's first answer")
             replicas.append(await _replica(tmp_path, env, port_b))
+            await listening(port_b)
 
             async def say(port: int, text: str) -> SentMessage:
                 before = len(api.sent(EDITOR))
