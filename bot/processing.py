@@ -24,9 +24,10 @@ FloodNotice = Callable[[int], Awaitable[Any]]
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Run updates of different chats at once, but one chat's updates one after another.
 
-    ConversationHandler (the editors' guided forms) needs a chat's updates in order; readers in
-    other chats should not wait behind a slow one, nor behind a flooding one: each chat has a
-    queue of PER_CHAT_QUEUE, excess updates are dropped and the chat is told once per flood.
+        An editor's guided form needs a chat's answers in order (within a process; its state is in
+    the database); readers in other chats should not wait behind a slow one, nor behind a
+    flooding one: each chat has a queue of PER_CHAT_QUEUE, excess updates are dropped and the
+    chat is told once per flood.
     """
 
     def __init__(self, max_concurrent_updates: int = 256, per_chat: int = PER_CHAT_QUEUE) -> None:

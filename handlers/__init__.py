@@ -15,6 +15,7 @@ from handlers import (
     fallback,
     kind_lists,
     latest,
+    open_forms,
     positions,
     rounds,
     search,
@@ -29,9 +30,9 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     for family in (start, latest, positions, exchanges, rounds, kind_lists, search, subscriptions):
         family.register(app)
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
-    # comes before the catch-alls so its answers are not taken for free text; draft
-    # corrections run in group -1, ahead of both.
-    for family in (curate, drafts, corrections, bulk, broadcast):
+    # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not
+    # taken for free text; open forms live in the database and expire there.
+    for family in (curate, drafts, open_forms, corrections, bulk, broadcast):
         family.register(app)
     # Catch-alls last: unknown commands and free text only reach these.
     fallback.register(app)

@@ -11,7 +11,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from core.context import BotContext
-from handlers.common import reply
+from handlers.common import reply, sender_is_editor
 from handlers.start import MenuCommand, menu_commands
 from kinds.registry import reader_specs
 from store.audit import Actor
@@ -33,12 +33,6 @@ ADMIN_COMMANDS = (
 )
 
 
-def is_admin(update: Update, context: BotContext) -> bool:
-    """True when the sender is in ADMIN_IDS."""
-    user = update.effective_user
-    return user is not None and user.id in context.settings.admin_ids
-
-
 def actor_of(update: Update) -> Actor:
     """The editor behind an update, for the audit log."""
     user = update.effective_user
@@ -58,7 +52,7 @@ def editors_only(
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> R | None:
-        if is_admin(update, context):
+        if sender_is_editor(update, context):
             return await callback(update, context)
         user = update.effective_user
         log.warning(

@@ -12,10 +12,10 @@ from core.context import BotContext
 from core.dates import format_date
 from handlers.admin import editors_only
 from handlers.common import command_args, reply, small_int
-from kinds.base import FactKind
 from render.blocks import esc
 from services.delivery import send_broadcast
-from store import editing, ledger
+from store import drafts, ledger
+from store.drafts import BROADCAST
 from store.models import DraftStatus
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,12 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     assert user is not None and chat is not None
     async with context.session() as session:
         stats = await ledger.delivery_stats(session)
-        draft = await editing.create_draft(
+        draft = await drafts.create_draft(
             session,
             actor_id=user.id,
             chat_id=chat.id,
-            action="broadcast",
-            kind=FactKind.UPDATE,
+            action=BROADCAST,
+            kind=None,
             payload={"text": text},
         )
     buttons = InlineKeyboardMarkup(
@@ -74,12 +74,12 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
     verb, draft_id = parts[1], small_int(parts[2]) or 0
     status = DraftStatus.SAVED if verb == "send" else DraftStatus.CANCELLED
     async with context.session() as session:
-        draft = await editing.get_draft(session, draft_id=draft_id)
-        if draft is not None and draft.action != "broadcast":
+        draft = await drafts.get_draft(session, draft_id=draft_id)
+        if draft is not None and draft.action != BROADCAST:
             # Not a broadcast's draft (a forged button): leave an editor's pending fact alone.
             await query.answer("This button has expired.")
             return
-        won = draft is not None and await editing.claim_draft(
+        won = draft is not None and await drafts.claim_draft(
             session, draft_id=draft_id, status=status
         )
         broadcast_id = None

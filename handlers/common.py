@@ -63,7 +63,7 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 
 
 def sender_is_editor(update: Update, context: BotContext) -> bool:
-    """True when the sender is an editor (lists then show fact ids for /edit and /retract)."""
+    """True when the sender is in ADMIN_IDS: the one editor check (lists then show fact ids)."""
     user = update.effective_user
     return user is not None and user.id in context.settings.admin_ids
 

@@ -1,34 +1,51 @@
-"""/add, /position, /exchange, /round: editors add facts, one-shot or step by step."""
+"""/add, /position, /exchange, /round: editors add facts, one-shot or step by step.
+
+A guided form's answers live in the database (handlers.open_forms), so its next answer may
+reach any replica, or this one after a restart.
+"""
 
 from __future__ import annotations
+
+from typing import Any, assert_never
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from core.context import BotContext
 from handlers.admin import editors_only
-from handlers.common import reply
+from handlers.common import reply, sender_is_editor
 from handlers.drafts import (
+    cancel_correction,
+    draft_correction,
     draft_payload,
     form_context,
     problems_text,
     send_preview,
 )
 from handlers.forms import build_draft, check_field, parse_form
+from handlers.open_forms import (
+    CROSSED,
+    close_form,
+    closed_if_expired,
+    current_form,
+    keep_form,
+    open_form,
+    payload_of,
+)
 from kinds.base import FactKind
+from kinds.editing import kind_of
 from kinds.registry import SPECS, spec_for
 from render.blocks import esc
+from store.drafts import FormAction
+from store.models import Draft
 
 COMMAND_KINDS = {spec.add_command: spec.kind for spec in SPECS}
-ASKING = 0
-TIMEOUT_SECONDS = 600
 
 
 def usage(kind: FactKind) -> str:
@@ -45,134 +62,133 @@ def _kind_of(update: Update) -> FactKind:
     return COMMAND_KINDS[command]
 
 
-async def add_cmd(update: Update, context: BotContext) -> int:
-    """Entry point: an editor's form, or a refusal that starts no conversation.
-
-    A refused command must end the conversation explicitly: a handler returning None there
-    would leave PTB to schedule a timeout, and the non-editor would later be told that a form
-    they never opened was closed.
-    """
-    state = await add_form(update, context)
-    return ConversationHandler.END if state is None else state
-
-
 @editors_only
-async def add_form(update: Update, context: BotContext) -> int:
+async def add_form(update: Update, context: BotContext) -> None:
     """One-shot form with fields: preview it. Bare command: start the guided form."""
     message = update.effective_message
     assert message is not None and message.text is not None
     kind = _kind_of(update)
     form = parse_form(kind, message.text)
     if not form.values and not form.errors:
-        user_data = context.user_data
-        assert user_data is not None
-        user_data["guided"] = {"kind": kind.value, "values": {}, "step": 0}
+        await open_form(
+            update, context, action=FormAction.GUIDED, kind=kind, payload={"values": {}, "step": 0}
+        )
         await reply(
             update,
             f"New {spec_for(kind).noun}, step by step. /skip leaves out an optional field, "
             "/cancel stops.\n\n" + spec_for(kind).fields[0].prompt,
         )
-        return ASKING
+        return
+    # A one-shot form replaces whatever form the editor had open here.
+    open_one = await current_form(update, context)
+    if open_one is not None:
+        await close_form(context, open_one)
     built = build_draft(kind, form.values, await form_context(context))
     if form.errors or isinstance(built, list):
         problems = form.errors + (built if isinstance(built, list) else [])
         await reply(update, problems_text(problems, usage(kind)))
-        return ConversationHandler.END
+        return
     await send_preview(
         update, context, action="create", kind=kind, payload=draft_payload(built, form.values)
     )
-    return ConversationHandler.END
 
 
-async def _next_step(update: Update, context: BotContext, state: dict[str, object]) -> int:
-    kind = FactKind(str(state["kind"]))
-    step = int(str(state["step"])) + 1
+async def _next_step(
+    update: Update, context: BotContext, form: Draft, state: dict[str, Any]
+) -> None:
+    kind = kind_of(form)
+    step = int(state["step"]) + 1
     specs = spec_for(kind).fields
     if step < len(specs):
         state["step"] = step
-        await reply(update, specs[step].prompt)
-        return ASKING
-    user_data = context.user_data
-    assert user_data is not None
-    user_data.pop("guided", None)
-    values = dict(state["values"])  # type: ignore[call-overload]
+        kept = await keep_form(context, form, state)
+        await reply(update, specs[step].prompt if kept else CROSSED)
+        return
+    if not await close_form(context, form):
+        return  # finished or cancelled by another update meanwhile
+    values = dict(state["values"])
     built = build_draft(kind, values, await form_context(context))
     if isinstance(built, list):
         await reply(update, problems_text(built, usage(kind)))
-        return ConversationHandler.END
+        return
     await send_preview(
         update, context, action="create", kind=kind, payload=draft_payload(built, values)
     )
-    return ConversationHandler.END
 
 
-@editors_only
-async def guided_answer(update: Update, context: BotContext) -> int:
+async def guided_answer(update: Update, context: BotContext, form: Draft) -> None:
     """Take the answer to the current question, check it, then ask the next one."""
-    user_data = context.user_data
-    state = user_data.get("guided") if user_data else None
     message = update.effective_message
-    if state is None or message is None or not message.text:
-        return ConversationHandler.END
-    kind = FactKind(state["kind"])
+    assert message is not None and message.text is not None
+    state = payload_of(form)
+    kind = kind_of(form)
     spec = spec_for(kind).fields[state["step"]]
     value = message.text.strip()
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
-        await reply(update, esc(problems[0]) + "\n\n" + spec.prompt)
-        return ASKING
+        kept = await keep_form(context, form, state)
+        await reply(update, (esc(problems[0]) + "\n\n" + spec.prompt) if kept else CROSSED)
+        return
     state["values"][spec.name] = value
-    return await _next_step(update, context, state)
+    await _next_step(update, context, form, state)
 
 
-@editors_only
-async def guided_skip(update: Update, context: BotContext) -> int:
+async def guided_skip(update: Update, context: BotContext, form: Draft) -> None:
     """/skip: leave out an optional field."""
-    user_data = context.user_data
-    state = user_data.get("guided") if user_data else None
-    if state is None:
-        return ConversationHandler.END
-    spec = spec_for(state["kind"]).fields[state["step"]]
+    state = payload_of(form)
+    spec = spec_for(kind_of(form)).fields[state["step"]]
     if spec.required:
-        await reply(update, f"{spec.name} is needed. {spec.prompt}")
-        return ASKING
-    return await _next_step(update, context, state)
+        kept = await keep_form(context, form, state)
+        await reply(update, f"{spec.name} is needed. {spec.prompt}" if kept else CROSSED)
+        return
+    await _next_step(update, context, form, state)
 
 
-async def guided_cancel(update: Update, context: BotContext) -> int:
+async def guided_cancel(update: Update, context: BotContext, form: Draft) -> None:
     """/cancel: stop the guided form; nothing is stored."""
-    if context.user_data is not None:
-        context.user_data.pop("guided", None)
+    await close_form(context, form)
     await reply(update, "Cancelled — nothing was stored.")
-    return ConversationHandler.END
 
 
-async def guided_timeout(update: object, context: BotContext) -> None:
-    """An idle guided form ends politely."""
-    if context.user_data is not None:
-        context.user_data.pop("guided", None)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        await update.effective_chat.send_message(
-            "No answer for 10 minutes, so I closed that form — nothing was stored. "
-            "Send the command again to start over."
-        )
+def _command(update: Update) -> str:
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    return text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower() if text else ""
+
+
+async def form_answer(update: Update, context: BotContext) -> None:
+    """An editor's text, /skip or /cancel goes to their open form here, if they have one."""
+    message = update.effective_message
+    if message is None or not message.text or not sender_is_editor(update, context):
+        return
+    form = await current_form(update, context)
+    if form is None:
+        return
+    if await closed_if_expired(context, form):
+        raise ApplicationHandlerStop  # the answer came too late: the editor was told so
+    command = _command(update) if message.text.startswith("/") else ""
+    action = FormAction(form.action)
+    match action:
+        case FormAction.GUIDED:
+            if command == "cancel":
+                await guided_cancel(update, context, form)
+            elif command == "skip":
+                await guided_skip(update, context, form)
+            else:
+                await guided_answer(update, context, form)
+        case FormAction.CORRECT:
+            if command == "skip":
+                return  # corrections have no optional questions: /skip is not for them
+            if command == "cancel":
+                await cancel_correction(update, context, form)
+            else:
+                await draft_correction(update, context, form)
+        case _:
+            assert_never(action)
+    raise ApplicationHandlerStop
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Wire the four add commands as one conversation (one-shot forms end it at once)."""
-    app.add_handler(
-        ConversationHandler(
-            entry_points=[CommandHandler(list(COMMAND_KINDS), add_cmd)],
-            states={
-                ASKING: [
-                    CommandHandler("skip", guided_skip),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, guided_answer),
-                ],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, guided_timeout)],
-            },
-            fallbacks=[CommandHandler("cancel", guided_cancel)],
-            conversation_timeout=TIMEOUT_SECONDS,
-            allow_reentry=True,
-            name="add_fact",
-        )
-    )
+    """Wire the four add commands, and (in group -1, ahead of the catch-alls) open forms."""
+    app.add_handler(CommandHandler(list(COMMAND_KINDS), add_form))
+    app.add_handler(CommandHandler(["skip", "cancel"], form_answer), group=-1)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, form_answer), group=-1)

@@ -8,27 +8,24 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler
 
 from core.context import BotContext
-from handlers.admin import actor_of, editors_only, is_admin
+from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, parse_form
+from handlers.open_forms import CROSSED, close_form, keep_form, open_form, payload_of
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from kinds.registry import spec_for
 from kinds.transfer import Dataset, import_dataset
 from render.blocks import esc, visible_length
-from store import editing, queries
-from store.models import DraftStatus
+from store import drafts as store_drafts
+from store import queries
+from store.drafts import FormAction
+from store.models import AuditEntry, DraftStatus
+from store.models import Draft as DraftRow
 from store.transfer import IssueIn, PartyIn
 
 log = logging.getLogger(__name__)
@@ -156,7 +153,11 @@ async def send_preview(
     chat = update.effective_chat
     assert user is not None and chat is not None
     async with context.session() as session:
-        draft = await editing.create_draft(
+        if fact_id is not None and "seen" not in payload:
+            # What the fact looked like when previewed: Save refuses if it changed since.
+            seen = await fact_editing.last_change(session, kind=kind, fact_id=fact_id)
+            payload["seen"] = seen.id if seen is not None else None
+        draft = await store_drafts.create_draft(
             session,
             actor_id=user.id,
             chat_id=chat.id,
@@ -199,12 +200,12 @@ async def draft_button(update: Update, context: BotContext) -> None:
         return
     verb, draft_id = parts[1], small_int(parts[2]) or 0
     async with context.session() as session:
-        draft = await editing.get_draft(session, draft_id=draft_id)
+        draft = await store_drafts.get_draft(session, draft_id=draft_id)
     if draft is None or draft.action not in ("create", "edit", "retract"):
         # Unknown, or another kind of draft (a broadcast) behind forged button data.
         await query.answer("This preview has expired; send the command again.", show_alert=True)
         return
-    kind = FactKind(draft.fact_kind)
+    kind = fact_editing.kind_of(draft)
     if draft.status == DraftStatus.SAVED.value:
         ref = fact_ref(kind, draft.result_id or draft.fact_id or 0)
         await query.answer(f"Already saved as {ref}; nothing more was written.", show_alert=True)
@@ -215,7 +216,7 @@ async def draft_button(update: Update, context: BotContext) -> None:
     payload = json.loads(draft.payload)
     if verb == "cancel":
         async with context.session() as session:
-            done = await editing.claim_draft(
+            done = await store_drafts.claim_draft(
                 session, draft_id=draft_id, status=DraftStatus.CANCELLED
             )
             await session.commit()
@@ -227,9 +228,9 @@ async def draft_button(update: Update, context: BotContext) -> None:
         await query.answer("A retraction has nothing to edit: Cancel it, then send /retract again.")
         return
     if verb == "edit":
-        user_data = context.user_data
-        assert user_data is not None
-        user_data["editing_draft"] = draft_id
+        await open_form(
+            update, context, action=FormAction.CORRECT, kind=kind, payload={"draft_id": draft_id}
+        )
         await query.answer()
         await reply_in_chat(
             update,
@@ -261,13 +262,22 @@ async def _save(
     actor = actor_of(update)
     draft_fact_id: int | None = None
     async with context.session() as session:
-        if not await editing.claim_draft(session, draft_id=draft_id, status=DraftStatus.SAVED):
+        if not await store_drafts.claim_draft(session, draft_id=draft_id, status=DraftStatus.SAVED):
             await session.rollback()
             await query.answer("Already handled; nothing more was written.", show_alert=True)
             return
-        draft = await editing.get_draft(session, draft_id=draft_id)
+        draft = await store_drafts.get_draft(session, draft_id=draft_id)
         assert draft is not None
         draft_fact_id = draft.fact_id
+        if draft_fact_id is not None and "seen" in payload:
+            latest = await fact_editing.last_change(
+                session, kind=kind, fact_id=draft_fact_id, lock=True
+            )
+            if latest is not None and latest.id != payload["seen"]:
+                refusal = changed_since(kind, draft_fact_id, latest, context, action=action)
+                await session.rollback()  # the draft stays pending
+                await query.answer(refusal, show_alert=True)
+                return
         try:
             if action == "create":
                 dataset = Dataset(
@@ -312,7 +322,7 @@ async def _save(
                 show_alert=True,
             )
             return
-        await editing.set_draft_result(session, draft_id=draft_id, result_id=fact_id)
+        await store_drafts.set_draft_result(session, draft_id=draft_id, result_id=fact_id)
         await session.commit()
     ref = fact_ref(kind, fact_id)
     await query.answer(f"Retracted {ref}." if action == "retract" else f"Saved as {ref}.")
@@ -327,46 +337,61 @@ async def _save(
     )
 
 
-async def draft_correction(update: Update, context: BotContext) -> None:
+CHANGE_VERBS = {"edit": "corrected", "retract": "retracted"}
+
+
+def changed_since(
+    kind: FactKind, fact_id: int, entry: AuditEntry, context: BotContext, *, action: str
+) -> str:
+    """Why Save refused: who changed the fact after the preview was made, and when."""
+    verb = CHANGE_VERBS.get(entry.action, "changed")
+    who = (entry.actor_name or "another editor")[:60]
+    at = entry.at.astimezone(context.settings.tz).strftime("%H:%M")
+    ref = fact_ref(kind, fact_id)
+    return f"{ref} was {verb} by {who} at {at} — reload the preview: send /{action} {ref} again."
+
+
+async def draft_correction(update: Update, context: BotContext, form: DraftRow) -> None:
     """After Edit was pressed: merge the editor's `field: value` lines into the draft."""
-    user_data = context.user_data
-    if user_data is None or "editing_draft" not in user_data or not is_admin(update, context):
-        return
     message = update.effective_message
-    if message is None or not message.text:
-        return
-    draft_id = int(user_data.pop("editing_draft"))
+    assert message is not None and message.text is not None
+    draft_id = int(payload_of(form)["draft_id"])
     async with context.session() as session:
-        draft = await editing.get_draft(session, draft_id=draft_id)
+        draft = await store_drafts.get_draft(session, draft_id=draft_id)
     if draft is None or draft.status != DraftStatus.PENDING.value:
+        await close_form(context, form)
         await reply(update, "That draft is no longer open; send the command again.")
-        raise ApplicationHandlerStop
-    kind = FactKind(draft.fact_kind)
+        return
+    kind = fact_editing.kind_of(draft)
     payload = json.loads(draft.payload)
-    form = parse_form(kind, message.text, has_command=False)
-    values = {**payload["values"], **form.values}
+    form_lines = parse_form(kind, message.text, has_command=False)
+    values = {**payload["values"], **form_lines.values}
     built = build_draft(kind, values, await form_context(context))
-    if form.errors or isinstance(built, list):
-        user_data["editing_draft"] = draft_id
-        problems = form.errors + (built if isinstance(built, list) else [])
-        await reply(update, problems_text(problems, "Send the corrected lines again, or /cancel."))
-        raise ApplicationHandlerStop
+    if form_lines.errors or isinstance(built, list):
+        problems = form_lines.errors + (built if isinstance(built, list) else [])
+        kept = await keep_form(context, form, payload_of(form))
+        again = "Send the corrected lines again, or /cancel."
+        await reply(update, problems_text(problems, again) if kept else CROSSED)
+        return
     extra: dict[str, Any] = {}
+    if "seen" in payload:
+        extra["seen"] = payload["seen"]
     if draft.action == "edit":
-        extra = {
+        extra |= {
             "before": payload["before"],
             "changes": changes_between(payload["before"], values),
             "kept": payload.get("kept") or {},
         }
         keep_stored(built, values, extra)
     new_payload = draft_payload(built, values, **extra)
+    if not await close_form(context, form):
+        return  # another update finished or cancelled this correction meanwhile
     async with context.session() as session:
-        await editing.claim_draft(session, draft_id=draft_id, status=DraftStatus.CANCELLED)
+        await store_drafts.claim_draft(session, draft_id=draft_id, status=DraftStatus.CANCELLED)
         await session.commit()
     await send_preview(
         update, context, action=draft.action, kind=kind, payload=new_payload, fact_id=draft.fact_id
     )
-    raise ApplicationHandlerStop
 
 
 def changes_between(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -379,17 +404,12 @@ def changes_between(before: dict[str, str], after: dict[str, str]) -> list[tuple
     ]
 
 
-async def cancel_correction(update: Update, context: BotContext) -> None:
+async def cancel_correction(update: Update, context: BotContext, form: DraftRow) -> None:
     """/cancel while correcting a draft: keep the preview as it was."""
-    user_data = context.user_data
-    if user_data is None or user_data.pop("editing_draft", None) is None:
-        return
+    await close_form(context, form)
     await reply(update, "OK — the preview stays as it was; use its buttons to save or cancel.")
-    raise ApplicationHandlerStop
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Wire the draft buttons and the Edit follow-up (ahead of the catch-alls, in group -1)."""
+    """Wire the draft buttons (corrections after Edit arrive through handlers.curate's forms)."""
     app.add_handler(CallbackQueryHandler(draft_button, pattern=r"^draft:"))
-    app.add_handler(CommandHandler("cancel", cancel_correction), group=-1)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, draft_correction), group=-1)

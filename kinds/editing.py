@@ -16,9 +16,37 @@ from kinds.registry import spec_for
 from kinds.writes import index_fact, load_refs
 from store.audit import Actor, record_audit
 from store.facts import cite, drop_search_doc
-from store.models import Citation, Issue, Party, Source, utcnow
+from store.models import AuditEntry, Citation, Draft, Issue, Party, Source, utcnow
 from store.queries import sources_for
 from store.transfer import IssueIn, PartyIn, SourceIn
+
+
+def kind_of(draft: Draft) -> FactKind:
+    """The fact kind of a fact's draft or form (a broadcast's draft has none: ValueError)."""
+    if draft.fact_kind is None:
+        raise ValueError(f"draft {draft.id} is not about a fact")
+    return FactKind(draft.fact_kind)
+
+
+async def last_change(
+    session: AsyncSession, *, kind: FactKind, fact_id: int, lock: bool = False
+) -> AuditEntry | None:
+    """The fact's newest audit entry; with `lock`, first lock the fact's row until commit.
+
+    The lock makes two Saves of the same fact take turns on PostgreSQL, so the second one
+    sees the first one's entry (SQLite has one writer at a time anyway).
+    """
+    if lock:
+        model: Any = spec_for(kind).table
+        await session.exec(select(model.id).where(model.id == fact_id).with_for_update())
+    return (
+        await session.exec(
+            select(AuditEntry)
+            .where(col(AuditEntry.fact_kind) == kind.value, col(AuditEntry.fact_id) == fact_id)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(1)
+        )
+    ).first()
 
 
 async def find_duplicates(

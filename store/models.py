@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -163,21 +164,44 @@ class DraftStatus(StrEnum):
     PENDING = "pending"
     SAVED = "saved"
     CANCELLED = "cancelled"
+    # Not a preview: an editor's open form (a guided /add, or corrections after Edit).
+    FORM = "form"
+
+
+OPEN_FORM = text("status = 'form'")
 
 
 class Draft(SQLModel, table=True):
-    """An editor's previewed change, kept until Save or Cancel so any replica can finish it."""
+    """An editor's previewed change or open form, in the database so any replica can finish it.
+
+    A preview (create, edit, retract, broadcast) waits for Save or Cancel; a form (status
+    `form`) is the one open form of a user in a chat, closed when `expires_at` passes.
+    """
+
+    __table_args__ = (
+        Index(
+            "ux_draft_open_form",
+            "chat_id",
+            "actor_id",
+            unique=True,
+            sqlite_where=OPEN_FORM,
+            postgresql_where=OPEN_FORM,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = _stamp(default_factory=utcnow)
     actor_id: int = Field(sa_type=BigInteger)
     chat_id: int = Field(sa_type=BigInteger)
-    action: str = Field(max_length=16, description="create, edit or retract")
-    fact_kind: str = Field(max_length=16)
+    action: str = Field(
+        max_length=16, description="create, edit, retract, broadcast; guided or correct (forms)"
+    )
+    fact_kind: str | None = Field(default=None, max_length=16, description="None: a broadcast")
     fact_id: int | None = None
     payload: str = Field(sa_type=Text, description="The validated change, as JSON")
     status: str = Field(default=DraftStatus.PENDING.value, max_length=16)
     result_id: int | None = None
+    expires_at: dt.datetime | None = _stamp(default=None, nullable=True)
 
 
 class DeliveryStatus(StrEnum):

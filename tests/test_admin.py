@@ -1,6 +1,6 @@
 """Editors curate facts from the chat, end to end through the real Application.
 
-Every test drives the wired bot (handlers, ConversationHandler, JobQueue, database) with real
+Every test drives the wired bot (handlers, JobQueue, database) with real
 Updates against the strict fake Bot API (`fake_telegram`), which refuses HTML Telegram would
 refuse, over-long texts and callback answers, and answers to unknown callback queries; the
 fixtures fail a test on any handler error.  The editor is user 42 (ADMIN_IDS); user 777 is not.
@@ -24,7 +24,7 @@ import pytest
 from sqlmodel import col, func, select
 from telegram import Update
 
-import handlers.curate
+import handlers.open_forms
 from fake_telegram import CallbackAnswer, SentMessage
 from kinds.exchange import Exchange, ExchangeCount
 from kinds.position import Position
@@ -900,7 +900,11 @@ async def test_guided_form_asks_each_field_and_previews_the_same_way(bot: Harnes
     assert (await chat.ask("/skip")).plain.startswith("Source?")
     assert "not a web link" in (await chat.ask("Reuters https://...")).plain
     assert (await chat.ask("Reuters https://example.org/istanbul")).plain.startswith("Tags")
-    assert grew(before, await counts(bot)) == {}
+    # Nothing but the open form is stored so far: the answers, in the database.
+    assert grew(before, await counts(bot)) == {"Draft": 1}
+    (form,) = await drafts(bot)
+    assert (form.status, form.action, form.chat_id, form.actor_id) == ("form", "guided", 42, 42)
+    assert json.loads(form.payload)["values"]["source"] == "Reuters https://example.org/istanbul"
     shown = await preview(chat, "talks, istanbul")
     yesterday = {day(today - dt.timedelta(days=1)), day(kyiv_today() - dt.timedelta(days=1))}
     assert any(f"📅 {d} — Talks to resume in Istanbul" in shown.plain for d in yesterday)
@@ -952,10 +956,10 @@ async def test_guided_form_cancels_at_any_step(bot: Harness) -> None:
 async def test_guided_form_times_out_politely(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The conversation's timeout is handlers.curate.TIMEOUT_SECONDS, read when the app is
-    built; patched to 0.3 s here so the real ConversationHandler + JobQueue path runs quickly.
+    """A form's timeout is handlers.open_forms.TIMEOUT_SECONDS, read when a form is opened or
+    answered; patched to 0.3 s here so the real JobQueue path runs quickly.
     A non-editor's refused /add must not be followed by a timeout message of its own."""
-    monkeypatch.setattr(handlers.curate, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(handlers.open_forms, "TIMEOUT_SECONDS", 0.3)
     settings = make_settings(sqlite_url, admin_ids=frozenset({EDITOR}))
     async for h in start_harness(settings):
         assert (await outsider(h).ask("/add")).plain == NOT_AN_EDITOR

@@ -50,7 +50,7 @@ from render.briefing import briefing_messages
 from services import delivery
 from services.delivery import briefing_key, due_day, send_due_briefings
 from services.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
-from store import editing, ledger
+from store import drafts, ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 from store.models import (
     Broadcast,
@@ -228,7 +228,8 @@ def next_fire(harness: Harness | BriefingApp, name: str, now: dt.datetime) -> dt
 def job_names(harness: Harness) -> set[str]:
     """The names of the scheduled briefing slots."""
     assert harness.app.job_queue is not None
-    return {j.name or "" for j in harness.app.job_queue.jobs() if j.name != "briefing catch-up"}
+    names = {j.name or "" for j in harness.app.job_queue.jobs()}
+    return {n for n in names if n.startswith("briefing ") and n != "briefing catch-up"}
 
 
 CITY = {KYIV: "Kyiv", LONDON: "London", NEW_YORK: "New York"}
@@ -490,7 +491,7 @@ async def test_a_forged_broadcast_button_cannot_spend_another_draft(bot: Harness
     admin = bot.chat(ADMIN)
     preview = await admin.ask("/broadcast Hello")
     async with bot.sessions() as session:
-        other = await editing.create_draft(
+        other = await drafts.create_draft(
             session,
             actor_id=ADMIN,
             chat_id=ADMIN,
