@@ -60,7 +60,7 @@ async def _replica(tmp_path: Path, env: dict[str, str], port: int) -> asyncio.su
 async def _post(port: int, update: dict[str, Any]) -> None:
     """Deliver an update to a replica as Telegram would, waiting until it listens."""
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(1200):  # a loaded 2-core machine may take a while to start a replica
             try:
                 async with http.post(
                     f"http://127.0.0.1:{port}/hook", json=update, headers={SECRET_HEADER: SECRET}
