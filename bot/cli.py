@@ -60,7 +60,11 @@ def _fail(message: str) -> int:
 
 
 async def _start_checks(settings: Settings) -> None:
-    """The token is accepted and the store opens; raises what `guarded` explains otherwise."""
+    """Before polling: the token is accepted and the store opens (else `guarded` explains).
+
+    PTB's run_polling runs post_init in a loop of its own and logs a rejected token itself, so
+    both are checked first; `webhook` and `send-briefings` open the store in our own loop.
+    """
     await check_token(settings)
     await check_store(settings)
 
@@ -109,7 +113,7 @@ async def _send_briefings(settings: Settings) -> int:
     if settings.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    await _start_checks(settings)
+    await check_token(settings)
     app = build_application(settings)
     await app.initialize()
     try:
@@ -179,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.webhook import serve_webhook
 
         async def checked_webhook() -> int:
-            await _start_checks(settings)
+            await check_token(settings)
             return await serve_webhook(settings)
 
         return guarded(settings, lambda: asyncio.run(checked_webhook()))

@@ -104,7 +104,7 @@ async def wait_for(
 async def post_update(port: int, update: dict[str, Any], secret: str, path: str = "/hook") -> None:
     """Deliver an update to a webhook process as Telegram would, waiting until it listens."""
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(1200):  # a loaded 2-core machine may take a while to start a process
             try:
                 async with http.post(
                     f"http://127.0.0.1:{port}{path}", json=update, headers={SECRET_HEADER: secret}
