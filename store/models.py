@@ -172,7 +172,17 @@ class NewsUpdate(FactBase, table=True):
 class Position(FactBase, table=True):
     """A party's stance on an issue as of a date; a newer one supersedes it, none is overwritten."""
 
-    __table_args__ = (Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),)
+    __table_args__ = (
+        Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),
+        # Current stances only (migration 0006): /positions does not read the whole history.
+        Index(
+            "ix_position_current",
+            "issue_id",
+            "party_id",
+            sqlite_where=text("superseded_by_id IS NULL AND retracted_at IS NULL"),
+            postgresql_where=text("superseded_by_id IS NULL AND retracted_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     party_id: int = Field(foreign_key="party.id")
@@ -185,7 +195,17 @@ class Position(FactBase, table=True):
 class Exchange(FactBase, table=True):
     """A prisoner exchange, agreed or carried out, with how many people each side got back."""
 
-    __table_args__ = (Index("ix_exchange_date", "date"),)
+    __table_args__ = (
+        Index("ix_exchange_date", "date"),
+        # Live completed exchanges only, for the yearly totals (migration 0006).
+        Index(
+            "ix_exchange_live_completed",
+            "date",
+            "id",
+            sqlite_where=text("retracted_at IS NULL AND status = 'completed'"),
+            postgresql_where=text("retracted_at IS NULL AND status = 'completed'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date
@@ -201,7 +221,11 @@ class ExchangeCount(SQLModel, table=True):
     """How many people one party got back in one exchange (None: not announced)."""
 
     __tablename__ = "exchange_count"
-    __table_args__ = (UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),)
+    __table_args__ = (
+        UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),
+        # Covers the yearly totals: read from the index alone (migration 0006).
+        Index("ix_exchange_count_totals", "exchange_id", "party_id", "returned"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", index=True)
@@ -342,20 +366,6 @@ class Broadcast(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _stamp(default_factory=utcnow)
-
-
-class StoreMeta(SQLModel, table=True):
-    """Counters the store keeps about itself; `facts` is bumped by every write readers can see."""
-
-    __tablename__ = "store_meta"
-
-    key: str = Field(max_length=32, primary_key=True)
-    value: int = Field(default=0, sa_type=BigInteger)
-
-
-# store_meta.facts is bumped by triggers on every table the read commands show (migration 0004);
-# store/cache.py relies on it to stay correct across processes.
-FACTS_VERSION_KEY = "facts"
 
 
 FACT_TABLES: dict[FactKind, type[FactBase]] = {

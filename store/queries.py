@@ -20,7 +20,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.cache import cached_read
 from store.facts import split_list
 from store.models import (
     FACT_TABLES,
@@ -137,7 +136,6 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
     ]
 
 
-@cached_read
 async def latest_updates(
     session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
 ) -> Page[UpdateView]:
@@ -184,7 +182,6 @@ class NameMatch:
     suggestions: tuple[NamedThing, ...] = ()
 
 
-@cached_read
 async def parties_and_issues(session: AsyncSession) -> list[NamedThing]:
     """Every party and issue, parties first, each with its aliases."""
     parties = (await session.exec(select(Party).order_by(col(Party.name)))).all()
@@ -222,7 +219,6 @@ def match_name(text_: str, things: Sequence[NamedThing]) -> NameMatch:
     return NameMatch(found=None, suggestions=tuple(suggestions.values())[:3])
 
 
-@cached_read
 async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
     """Find the party or issue a user means by `name`."""
     return match_name(name, await parties_and_issues(session))
@@ -257,7 +253,6 @@ def positions_select() -> Any:
     )
 
 
-@cached_read
 async def current_positions(
     session: AsyncSession,
     *,
@@ -280,7 +275,6 @@ async def current_positions(
     return _page(await position_views(session, stmt), offset=offset, limit=limit)
 
 
-@cached_read
 async def position_history(
     session: AsyncSession,
     *,
@@ -347,7 +341,6 @@ def exchanges_select() -> Any:
     )
 
 
-@cached_read
 async def list_exchanges(
     session: AsyncSession, *, limit: int, offset: int = 0
 ) -> Page[ExchangeView]:
@@ -364,7 +357,6 @@ async def list_exchanges(
 
 # Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
 # them until the next write to the facts.
-@cached_read
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
     """People returned to each party per year, over completed live exchanges, newest year first."""
     return await _compute_exchange_totals(session)
@@ -436,7 +428,6 @@ def round_views(rows: Sequence[Any]) -> list[RoundView]:
     return [_round_view(r, parse_sources(raw)) for r, raw in rows]
 
 
-@cached_read
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
     """Live rounds of talks, newest first."""
     stmt = (
@@ -461,7 +452,6 @@ def search_terms(query: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(query)][:12]
 
 
-@cached_read
 async def search_facts(
     session: AsyncSession, *, query: str, limit: int, offset: int = 0
 ) -> Page[Fact]:
