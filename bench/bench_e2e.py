@@ -4,7 +4,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust
 
     python -m bench.bench_e2e                                   # SQLite and PostgreSQL, 100k facts
     python -m bench.bench_e2e --backends sqlite --scale 0.05 --updates 500   # smoke run
-    python -m bench.bench_e2e --variant 'cache off:READ_CACHE_SIZE=0'        # another bot config
+    python -m bench.bench_e2e --variant 'small pool:DB_POOL_SIZE=4'          # another bot config
 
 For each backend it fills a fresh store (bench/store_fill.py; a temporary SQLite file, or a
 database bench_e2e_<random> that is dropped at the end), then, one after the other, serves it

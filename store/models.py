@@ -195,17 +195,7 @@ class Position(FactBase, table=True):
 class Exchange(FactBase, table=True):
     """A prisoner exchange, agreed or carried out, with how many people each side got back."""
 
-    __table_args__ = (
-        Index("ix_exchange_date", "date"),
-        # Live completed exchanges only, for the yearly totals (migration 0006).
-        Index(
-            "ix_exchange_live_completed",
-            "date",
-            "id",
-            sqlite_where=text("retracted_at IS NULL AND status = 'completed'"),
-            postgresql_where=text("retracted_at IS NULL AND status = 'completed'"),
-        ),
-    )
+    __table_args__ = (Index("ix_exchange_date", "date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     date: dt.date
@@ -221,11 +211,7 @@ class ExchangeCount(SQLModel, table=True):
     """How many people one party got back in one exchange (None: not announced)."""
 
     __tablename__ = "exchange_count"
-    __table_args__ = (
-        UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),
-        # Covers the yearly totals: read from the index alone (migration 0006).
-        Index("ix_exchange_count_totals", "exchange_id", "party_id", "returned"),
-    )
+    __table_args__ = (UniqueConstraint("exchange_id", "party_id", name="uq_exchange_count"),)
 
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", index=True)

@@ -1,15 +1,9 @@
-"""Drop the read cache's facts version (migration 0004); index current stances and exchange totals.
+"""Drop the read cache's facts version (migration 0004); index the current stances.
 
-The read cache is gone (docs/benchmarks.md: at a real Bot API latency it changed nothing an
-operator would notice), so the triggers that bumped store_meta.facts on every fact write, their
-PostgreSQL function and store_meta itself go. Two indexes keep the commands that used to lean on
-the cache cheap on a large store:
-
-* ix_position_current: the current stances only (partial), so /positions reads the one current
-  stance per party and issue instead of every stance ever taken;
-* ix_exchange_live_completed (partial, date and id) and ix_exchange_count_totals (covering:
-  exchange_id, party_id, returned): /exchanges' yearly totals are read from the two indexes
-  alone, without visiting agreed or retracted exchanges or either table's rows.
+The read cache is gone (docs/benchmarks.md), so the triggers that bumped store_meta.facts on every
+fact write, their PostgreSQL function and store_meta itself go. ix_position_current holds the
+current stances only (partial), so /positions reads the one current stance per party and issue
+instead of every stance ever taken.
 
 Revision ID: 0006
 Revises: 0004 (0005 is written in parallel; the chain is fixed when both are merged)
@@ -45,7 +39,6 @@ TABLES = (
 KEY = "facts"
 _BUMP = f"UPDATE store_meta SET value = value + 1 WHERE key = '{KEY}'"
 _CURRENT = "superseded_by_id IS NULL AND retracted_at IS NULL"
-_LIVE_COMPLETED = "retracted_at IS NULL AND status = 'completed'"
 
 
 def _partial(where: str) -> dict[str, Any]:
@@ -53,7 +46,7 @@ def _partial(where: str) -> dict[str, Any]:
 
 
 def upgrade() -> None:
-    """Drop 0004's triggers, function and store_meta; add the three indexes."""
+    """Drop 0004's triggers, function and store_meta; index the current stances."""
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
             op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version" ON "{table}"')
@@ -67,18 +60,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_position_current", "position", ["issue_id", "party_id"], **_partial(_CURRENT)
     )
-    op.create_index(
-        "ix_exchange_live_completed", "exchange", ["date", "id"], **_partial(_LIVE_COMPLETED)
-    )
-    op.create_index(
-        "ix_exchange_count_totals", "exchange_count", ["exchange_id", "party_id", "returned"]
-    )
 
 
 def downgrade() -> None:
-    """Drop the indexes; recreate store_meta and 0004's triggers (as 0004's upgrade does)."""
-    op.drop_index("ix_exchange_count_totals", table_name="exchange_count")
-    op.drop_index("ix_exchange_live_completed", table_name="exchange")
+    """Drop the index; recreate store_meta and 0004's triggers (as 0004's upgrade does)."""
     op.drop_index("ix_position_current", table_name="position")
     op.create_table(
         "store_meta",
