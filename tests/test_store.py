@@ -8,10 +8,11 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import col, func, select
 
 from store import facts, queries
@@ -92,6 +93,39 @@ def test_an_up_to_date_store_is_opened_without_importing_alembic(tmp_path: Path)
         for _ in range(2)
     ]
     assert outputs == ["['alembic', 'mako']", "[]"]  # migrated once, then only opened
+
+
+async def test_migration_0006_drops_the_facts_version_and_its_downgrade_restores_it(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    engine = create_engine(database_url)
+
+    def tables(c: Any) -> set[str]:
+        return set(inspect(c).get_table_names())
+
+    try:
+        await upgrade_schema(engine)
+        async with engine.begin() as conn:
+            assert "store_meta" not in await conn.run_sync(tables)
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0004"))
+        async with engine.begin() as conn:
+            assert "store_meta" in await conn.run_sync(tables)
+            before = (await conn.execute(text("SELECT value FROM store_meta"))).scalar_one()
+            await conn.execute(
+                text("INSERT INTO party (key, name, aliases) VALUES ('a', 'Alpha', '')")
+            )
+        async with engine.begin() as conn:
+            after = (await conn.execute(text("SELECT value FROM store_meta"))).scalar_one()
+            assert after > before  # 0004's triggers are back
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+            assert "store_meta" not in await conn.run_sync(tables)
+            await conn.execute(
+                text("INSERT INTO party (key, name, aliases) VALUES ('b', 'Beta', '')")
+            )
+    finally:
+        await engine.dispose()
 
 
 async def test_migration_creates_schema_and_is_idempotent(database_url: str) -> None:
