@@ -102,7 +102,7 @@ class StoreFacts:
     search_docs: int
 
 
-def make_settings(database_url: str, *, read_cache_size: int | None = None) -> Settings:
+def make_settings(database_url: str) -> Settings:
     """Settings like the tests build them: no .env, a fake token, Kyiv time, no seeding.
 
     The rate limiter stays in the send path, but with a rate no benchmark reaches: it paces
@@ -118,8 +118,6 @@ def make_settings(database_url: str, *, read_cache_size: int | None = None) -> S
         "seed_on_empty": False,
         "briefing_rate": UNPACED_RATE,
     }
-    if read_cache_size is not None:
-        values["read_cache_size"] = read_cache_size
     settings = Settings(_env_file=None, **values)
     if getattr(settings, "rate_limit", False) and getattr(settings, "briefing_rate", 0) < 1e5:
         print("WARNING: sends are rate-limited: replies may wait for the limiter, not the bot.")
@@ -589,7 +587,7 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
     )
 
     api = LocalBotApi(max_messages=1000)
-    settings = make_settings(database_url, read_cache_size=args.read_cache_size)
+    settings = make_settings(database_url)
     app = build_application(settings, request=LocalRequest(api), updates_request=LocalRequest(api))
     errors: list[BaseException] = []
 
@@ -615,12 +613,6 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
         measure_seconds = time.perf_counter() - t0
         if args.profile:
             profiles = await profile_cases(runner, cases, iterations=args.profile)
-        cache = app.bot_data.read_cache
-        cache_report = {
-            "max_entries": settings.read_cache_size,
-            "hits": cache.hits if cache else 0,
-            "misses": cache.misses if cache else 0,
-        }
 
     rows = summarize(cases)
     load = os.getloadavg()[0]
@@ -635,10 +627,6 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
         f"{GOAL_FACTOR * floor['p99_ms']:.2f} ms. Measured in {measure_seconds:.1f} s."
     )
     gc_report = gc_watch.report()
-    print(
-        f"Read cache (READ_CACHE_SIZE={cache_report['max_entries']}): {cache_report['hits']:,} "
-        f"hits, {cache_report['misses']:,} misses."
-    )
     print(
         f"GC while measuring: {gc_report['runs_per_generation']} runs per generation, "
         f"{gc_report['pause_ms_per_generation']} ms paused, longest "
@@ -705,7 +693,6 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
             },
         },
         "gc_while_measuring": gc_report,
-        "read_cache": cache_report,
         "results": rows,
         "query_plans": plans,
         "broken": broken,
@@ -736,11 +723,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=1,
         help="pin the process to this CPU (index among the allowed ones); -1: do not pin",
-    )
-    parser.add_argument(
-        "--read-cache-size",
-        type=int,
-        help="READ_CACHE_SIZE for the bot (default: the setting's default; 0 = every call reads)",
     )
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN QUERY PLAN per query")
     parser.add_argument(

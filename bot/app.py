@@ -26,7 +26,6 @@ from kinds.transfer import load_seed
 from services.pacing import DepartingRateLimiter
 from services.scheduling import schedule_all
 from store import queries
-from store.cache import ReadCache
 from store.db import (
     create_engine,
     current_revision,
@@ -40,6 +39,7 @@ log = logging.getLogger(__name__)
 
 # Tokens are only checked by Telegram itself; offline runs (console, tests) use this one.
 OFFLINE_TOKEN = "123456:OFFLINE-NOT-A-REAL-TOKEN"
+_WARM_UP = "dates_warm_up"
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -50,17 +50,16 @@ async def open_store(bot_data: BotData) -> None:
     """Open the engine, bring an empty or SQLite store up to date, and seed an empty one."""
     settings = bot_data.settings
     assert settings is not None
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     bot_data.engine = engine
-    bot_data.read_cache = ReadCache(engine, max_entries=settings.read_cache_size)
-    bot_data.sessions = make_session_factory(engine, read_cache=bot_data.read_cache)
+    bot_data.sessions = make_session_factory(engine)
     try:
         # Replicas started together on an empty database: one migrates and seeds, the others
         # wait here and then find the work done.
         async with setup_lock(engine):
             await _bring_up_to_date(bot_data, engine)
     except BaseException:
-        # Nothing stays open behind a failed start (the cache's probe runs a worker thread).
+        # Nothing stays open behind a failed start.
         await close_store(bot_data)
         raise
 
@@ -87,10 +86,7 @@ async def _bring_up_to_date(bot_data: BotData, engine: AsyncEngine) -> None:
 
 
 async def close_store(bot_data: BotData) -> None:
-    """Dispose of the engine's connections and the read cache's probe."""
-    if bot_data.read_cache is not None:
-        await bot_data.read_cache.close()
-        bot_data.read_cache = None
+    """Dispose of the engine's connections."""
     if bot_data.engine is not None:
         await bot_data.engine.dispose()
         bot_data.engine = None
@@ -106,12 +102,18 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
     if app.bot_data.settings is not None:
         await set_editor_menus(app.bot, app.bot_data.settings.admin_ids)
     await schedule_all(app)
-    # dateparser loads its language data on first use (~0.3 s); do it off the event loop now.
+    # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
+    # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
     settings = app.bot_data.settings
-    await asyncio.to_thread(warm_up, settings.date_languages if settings else ("en",))
+    languages = settings.date_languages if settings else ("en",)
+    app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(warm_up, languages))
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    warming: asyncio.Task[None] | None = app.bot_data.extra.pop(_WARM_UP, None)
+    if warming is not None:
+        # A thread cannot be cancelled; let it finish rather than leave it behind the loop.
+        await asyncio.gather(warming, return_exceptions=True)
     await close_store(app.bot_data)
 
 

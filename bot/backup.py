@@ -10,7 +10,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -126,16 +125,6 @@ def backup(database_url: str, target: Path) -> None:
         raise ValueError(f"backups of {backend} are not supported")
 
 
-def _new_facts_version() -> int:
-    """A facts version above any the database had before: the time in microseconds.
-
-    A restore puts the counter back to its value at backup time, so a process that had cached
-    answers at that number could take old answers for current ones. Ordinary writes add 1, so
-    versions from before this restore are far below it (and below any later restore's).
-    """
-    return time.time_ns() // 1000
-
-
 def restore(database_url: str, source: Path) -> None:
     """Replace the database's content with a backup made by `backup` (stop the bot first)."""
     if not source.is_file():
@@ -147,17 +136,9 @@ def restore(database_url: str, source: Path) -> None:
         # The backup API writes through a connection to the live file, so its WAL is
         # checkpointed or replaced by SQLite itself, never deleted behind its back.
         _sqlite_copy(source, target)
-        with sqlite3.connect(target) as db:
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_meta'").fetchone():
-                db.execute(
-                    "UPDATE store_meta SET value = max(value + 1, ?) WHERE key = 'facts'",
-                    (_new_facts_version(),),
-                )
-        db.close()
     elif backend == "postgresql":
-        for tool in ("pg_restore", "psql"):  # both, before anything is replaced
-            if shutil.which(tool) is None:
-                raise RuntimeError(f"{tool} is not installed (PostgreSQL client tools)")
+        if shutil.which("pg_restore") is None:
+            raise RuntimeError("pg_restore is not installed (PostgreSQL client tools)")
         _check_postgres_backup(database_url, source)
         _run(
             "pg_restore",
@@ -167,17 +148,6 @@ def restore(database_url: str, source: Path) -> None:
             "--single-transaction",
             f"--dbname={_libpq_url(database_url)}",
             str(source),
-            database_url=database_url,
-        )
-        _run(
-            "psql",
-            "--no-psqlrc",
-            "--quiet",
-            "--set=ON_ERROR_STOP=1",
-            f"--dbname={_libpq_url(database_url)}",
-            "--command=DO $$ BEGIN IF to_regclass('store_meta') IS NOT NULL THEN "
-            "UPDATE store_meta SET value = GREATEST(value + 1, "
-            f"{_new_facts_version()}) WHERE key = 'facts'; END IF; END $$",
             database_url=database_url,
         )
     else:

@@ -19,8 +19,6 @@ class BotData:
     settings: Settings | None = None
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = None
-    # store.cache.ReadCache; typed loosely so this bottom layer does not import the store.
-    read_cache: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

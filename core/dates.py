@@ -7,8 +7,6 @@ import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -85,6 +83,8 @@ def parse_date(
     if (absolute := _absolute_date(text)) is not None:
         return absolute
     base = (now or dt.datetime.now(tz)).astimezone(tz).replace(tzinfo=None)
+    import dateparser  # ~0.1 s to import: not on the start-up path (warm_up loads it)
+
     parsed = dateparser.parse(
         text,
         languages=list(languages),

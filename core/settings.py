@@ -52,8 +52,10 @@ class Settings(BaseSettings):
         default="aiohttp", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
     )
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
-    read_cache_size: int = Field(
-        default=2048, ge=0, description="Read answers kept per facts version; 0 turns caching off"
+    db_pool_size: int = Field(
+        default=32,
+        ge=1,
+        description="Database connections each process keeps open; updates beyond it wait",
     )
 
     @field_validator("briefing_catchup", "briefing_sweep", "delivery_lease", mode="before")

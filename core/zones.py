@@ -7,8 +7,6 @@ import re
 import zoneinfo
 from functools import cache
 
-import dateparser
-
 # Common names that are not the last part of an IANA zone name.
 _EXTRA = {
     "kiev": "Europe/Kyiv",
@@ -65,6 +63,8 @@ def parse_time_of_day(text: str) -> dt.time | None:
     match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text)
     if match and (int(match.group(1)) > 23 or int(match.group(2)) > 59):
         return None
+    import dateparser  # ~0.1 s to import: not on the start-up path
+
     parsed = dateparser.parse(
         text, languages=["en"], settings={"PREFER_DATES_FROM": "future", "STRICT_PARSING": False}
     )

@@ -23,7 +23,6 @@ from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound
-from store.cache import cached_read
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key, Long, Short
@@ -177,7 +176,6 @@ async def _views(session: AsyncSession, rows: Sequence[Any]) -> list[DocumentVie
     ]
 
 
-@cached_read
 async def list_documents(
     session: AsyncSession, *, limit: int, offset: int = 0
 ) -> Page[DocumentView]:

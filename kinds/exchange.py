@@ -19,7 +19,6 @@ from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, people, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound
-from store.cache import cached_read
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -153,7 +152,6 @@ def exchanges_select() -> Any:
     )
 
 
-@cached_read
 async def list_exchanges(
     session: AsyncSession, *, limit: int, offset: int = 0
 ) -> Page[ExchangeView]:
@@ -170,7 +168,6 @@ async def list_exchanges(
 
 # Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
 # them until the next write to the facts.
-@cached_read
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
     """People returned to each party per year, over completed live exchanges, newest year first."""
     return await _compute_exchange_totals(session)

@@ -9,7 +9,7 @@ from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import StringConstraints
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +18,6 @@ from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, source_field
-from store.cache import cached_read
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key
@@ -28,7 +27,17 @@ from store.views import Page, SourceRef
 class Position(FactBase, table=True):
     """A party's stance on an issue as of a date; a newer one supersedes it, none is overwritten."""
 
-    __table_args__ = (Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),)
+    __table_args__ = (
+        Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),
+        # Current stances only (migration 0007): /positions does not read the whole history.
+        Index(
+            "ix_position_current",
+            "issue_id",
+            "party_id",
+            sqlite_where=text("superseded_by_id IS NULL AND retracted_at IS NULL"),
+            postgresql_where=text("superseded_by_id IS NULL AND retracted_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     party_id: int = Field(foreign_key="party.id")
@@ -92,7 +101,6 @@ def positions_select() -> Any:
     )
 
 
-@cached_read
 async def current_positions(
     session: AsyncSession,
     *,
@@ -115,7 +123,6 @@ async def current_positions(
     return page_of(await position_views(session, stmt), offset=offset, limit=limit)
 
 
-@cached_read
 async def position_history(
     session: AsyncSession,
     *,

@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.base import FactKind
 from kinds.registry import SPECS, spec_for
-from store.cache import cached_read
 from store.queries import page_of, search_hits
 from store.views import Page
 
@@ -33,7 +32,6 @@ async def facts_by_ref(
     return found
 
 
-@cached_read
 async def search_facts(
     session: AsyncSession, *, query: str, limit: int, offset: int = 0
 ) -> Page[tuple[FactKind, Any]]:

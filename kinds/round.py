@@ -17,7 +17,6 @@ from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, source_field
-from store.cache import cached_read
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
 from store.transfer import FactIn, Long, Name, NonNegativeInt, Short, StrictModel
@@ -126,7 +125,6 @@ def round_views(rows: Sequence[Any]) -> list[RoundView]:
     return [_round_view(r, parse_sources(raw)) for r, raw in rows]
 
 
-@cached_read
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
     """Live rounds of talks, newest first."""
     stmt = (

@@ -17,7 +17,6 @@ from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
-from store.cache import cached_read
 from store.facts import join_list, split_list
 from store.models import FactBase
 from store.queries import page_of, parse_sources, sources_column
@@ -95,7 +94,6 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
     ]
 
 
-@cached_read
 async def latest_updates(
     session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
 ) -> Page[UpdateView]:

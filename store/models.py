@@ -267,17 +267,3 @@ class Broadcast(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _stamp(default_factory=utcnow)
     finished_at: dt.datetime | None = _stamp(default=None)  # None: resumed by the next sweep
-
-
-class StoreMeta(SQLModel, table=True):
-    """Counters the store keeps about itself; `facts` is bumped by every write readers can see."""
-
-    __tablename__ = "store_meta"
-
-    key: str = Field(max_length=32, primary_key=True)
-    value: int = Field(default=0, sa_type=BigInteger)
-
-
-# store_meta.facts is bumped by triggers on every table the read commands show (migration 0004);
-# store/cache.py relies on it to stay correct across processes.
-FACTS_VERSION_KEY = "facts"

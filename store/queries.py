@@ -19,7 +19,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.cache import cached_read
 from store.facts import split_list
 from store.models import Citation, Issue, Party, Source, Subscriber, utcnow
 from store.views import Page, SourceRef
@@ -121,7 +120,6 @@ class NameMatch:
     suggestions: tuple[NamedThing, ...] = ()
 
 
-@cached_read
 async def parties_and_issues(session: AsyncSession) -> list[NamedThing]:
     """Every party and issue, parties first, each with its aliases."""
     parties = (await session.exec(select(Party).order_by(col(Party.name)))).all()
@@ -159,7 +157,6 @@ def match_name(text_: str, things: Sequence[NamedThing]) -> NameMatch:
     return NameMatch(found=None, suggestions=tuple(suggestions.values())[:3])
 
 
-@cached_read
 async def find_party_or_issue(session: AsyncSession, *, name: str) -> NameMatch:
     """Find the party or issue a user means by `name`."""
     return match_name(name, await parties_and_issues(session))

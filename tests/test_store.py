@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import threading
+import subprocess
+import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -22,16 +23,16 @@ from kinds.round import list_rounds
 from kinds.transfer import dump_dataset, export_dataset, import_bytes, load_seed
 from kinds.update import NewsUpdate, UpdateView, latest_updates
 from store import facts, queries
-from store.cache import ReadCache
 from store.db import (
     SessionFactory,
     alembic_config,
     create_engine,
     current_revision,
+    head_revision,
     make_session_factory,
     upgrade_schema,
 )
-from store.models import Citation, Issue, Party, SearchDoc, Source, StoreMeta, Subscriber
+from store.models import Citation, Issue, Party, SearchDoc, Source, Subscriber
 from store.transfer import SEED_FILE
 from store.views import SourceRef
 from tests import factories
@@ -62,6 +63,62 @@ async def _party_issue(sessions: SessionFactory) -> tuple[Party, Issue]:
         return party, issue
 
 
+def test_an_up_to_date_store_is_opened_without_importing_alembic(tmp_path: Path) -> None:
+    # Alembic and mako cost ~0.13 s of every start; they are imported only to migrate.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from store.db import create_engine, upgrade_schema\n"
+        "async def main():\n"
+        f"    engine = create_engine({url!r})\n"
+        "    await upgrade_schema(engine)\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in ('alembic', 'mako') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert outputs == ["['alembic', 'mako']", "[]"]  # migrated once, then only opened
+
+
+async def test_migration_0007_drops_the_facts_version_and_its_downgrade_restores_it(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    engine = create_engine(database_url)
+
+    def tables(c: Any) -> set[str]:
+        return set(inspect(c).get_table_names())
+
+    try:
+        await upgrade_schema(engine)
+        async with engine.begin() as conn:
+            assert "store_meta" not in await conn.run_sync(tables)
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0006"))
+        async with engine.begin() as conn:
+            assert "store_meta" in await conn.run_sync(tables)
+            before = (await conn.execute(text("SELECT value FROM store_meta"))).scalar_one()
+            await conn.execute(
+                text("INSERT INTO party (key, name, aliases) VALUES ('a', 'Alpha', '')")
+            )
+        async with engine.begin() as conn:
+            after = (await conn.execute(text("SELECT value FROM store_meta"))).scalar_one()
+            assert after > before  # 0004's triggers are back
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+            assert "store_meta" not in await conn.run_sync(tables)
+            await conn.execute(
+                text("INSERT INTO party (key, name, aliases) VALUES ('b', 'Beta', '')")
+            )
+    finally:
+        await engine.dispose()
+
+
 async def test_migration_creates_schema_and_is_idempotent(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
@@ -70,6 +127,7 @@ async def test_migration_creates_schema_and_is_idempotent(database_url: str) -> 
         await upgrade_schema(engine)
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert head is not None and await current_revision(engine) == head
+        assert head_revision() == head  # read from the files' headers, without Alembic
         async with engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
         assert {
@@ -347,60 +405,23 @@ async def test_each_kind_reads_its_sources_in_citation_order(sessions: SessionFa
     assert [r.sources for r in rounds] == [expected]
 
 
-async def _facts_version(sessions: SessionFactory) -> int:
-    async with sessions() as session:
-        return (await session.exec(select(StoreMeta.value))).one()
-
-
-async def test_facts_version_moves_with_fact_writes_only(sessions: SessionFactory) -> None:
-    start = await _facts_version(sessions)
-    await _party_issue(sessions)
-    after_party = await _facts_version(sessions)
-    assert after_party > start
-    async with sessions() as session:
-        await factories.create_update(session, date=D(2025, 6, 2), headline="Talks in Istanbul")
-        await session.commit()
-    after_update = await _facts_version(sessions)
-    assert after_update > after_party
-    async with sessions() as session:
-        await queries.record_chat(session, chat_id=7, chat_type="private", language_code="en")
-    assert await _facts_version(sessions) == after_update  # a subscriber is not a fact
-    async with sessions() as session:
-        row = (await session.exec(select(NewsUpdate))).one()
-        await session.delete(row)
-        await session.commit()
-    assert await _facts_version(sessions) > after_update
-
-
-@dataclass
-class TwoProcesses:
-    """Two engines on one database, standing for two processes: A caches, B writes."""
-
-    cache: ReadCache
-    cached: SessionFactory
-    other: SessionFactory
-
-
 @pytest.fixture
-async def two_processes(database_url: str) -> AsyncIterator[TwoProcesses]:
-    """A migrated, empty store seen by a process with a ReadCache and by another without."""
+async def two_processes(database_url: str) -> AsyncIterator[tuple[SessionFactory, SessionFactory]]:
+    """A migrated, empty store seen through two engines, standing for two processes."""
     first, second = create_engine(database_url), create_engine(database_url)
     await upgrade_schema(first)
-    cache = ReadCache(first)
     try:
-        yield TwoProcesses(
-            cache, make_session_factory(first, read_cache=cache), make_session_factory(second)
-        )
+        yield make_session_factory(first), make_session_factory(second)
     finally:
-        await cache.close()
         await first.dispose()
         await second.dispose()
 
 
-async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcesses) -> None:
-    # Two engines stand for two processes: answers cached by one must follow the other's writes.
-    cache = two_processes.cache
-    a_sessions, b_sessions = two_processes.cached, two_processes.other
+async def test_exchange_totals_follow_writes_from_another_process(
+    two_processes: tuple[SessionFactory, SessionFactory],
+) -> None:
+    # Two engines stand for two processes: A reads, B writes, and A sees every write at once.
+    a_sessions, b_sessions = two_processes
     async with a_sessions() as session:
         alpha = Party(key="a", name="Alpha")
         session.add(alpha)
@@ -416,7 +437,6 @@ async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcess
             assert (await exchange_totals(session))[0].per_party[0].returned == 390
             page = await latest_updates(session, limit=5)
             assert [u.headline for u in page.items] == ["Lists swapped", "Round two"]
-    assert (cache.hits, cache.misses) == (2, 2)
 
     async with b_sessions() as session:
         party = (await session.exec(select(Party))).one()
@@ -444,152 +464,6 @@ async def test_read_cache_follows_writes_from_anywhere(two_processes: TwoProcess
     async with a_sessions() as session:
         totals = await exchange_totals(session)
     assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [(2025, 1, 10)]
-    hits = cache.hits
-    async with a_sessions() as session:
-        await exchange_totals(session)
-    assert cache.hits == hits + 1  # a subscriber row written meanwhile keeps the cache
-
-
-async def test_a_session_that_wrote_reads_its_own_rows(database_url: str) -> None:
-    engine = create_engine(database_url)
-    await upgrade_schema(engine)
-    cache = ReadCache(engine)
-    sessions = make_session_factory(engine, read_cache=cache)
-    try:
-        async with sessions() as session:
-            assert (await latest_updates(session, limit=5)).items == []
-        async with sessions() as session:
-            await factories.create_update(session, date=D(2025, 6, 2), headline="Not yet committed")
-            page = await latest_updates(session, limit=5)
-            assert [u.headline for u in page.items] == ["Not yet committed"]
-            await session.rollback()
-        async with sessions() as session:
-            assert (await latest_updates(session, limit=5)).items == []
-    finally:
-        await cache.close()
-        await engine.dispose()
-
-
-async def test_pending_and_snapshot_reads_never_reach_the_cache(
-    two_processes: TwoProcesses,
-) -> None:
-    # Regressions found in review: an unflushed row autoflushed by a cached query, and a session
-    # whose transaction (snapshot, loaded objects) predates another process's commit.
-    a_sessions, b_sessions = two_processes.cached, two_processes.other
-    async with a_sessions() as session:
-        session.add(NewsUpdate(key="phantom", date=D(2025, 6, 2), headline="Phantom"))
-        page = await latest_updates(session, limit=5)
-        assert [u.headline for u in page.items] == ["Phantom"]  # its own pending row
-        await session.rollback()
-    async with a_sessions() as session:
-        assert (await latest_updates(session, limit=5)).items == []
-
-    async with a_sessions() as session:
-        await session.exec(select(NewsUpdate))  # the transaction (snapshot) begins here
-        async with b_sessions() as other:
-            await factories.create_update(other, date=D(2025, 6, 3), headline="Committed later")
-            await other.commit()
-        await latest_updates(session, limit=5)
-    async with a_sessions() as session:
-        page = await latest_updates(session, limit=5)
-    assert [u.headline for u in page.items] == ["Committed later"]
-
-    async with a_sessions() as session:
-        kept = (await session.exec(select(NewsUpdate))).one()  # loaded, kept after commit
-        await session.commit()
-        async with b_sessions() as other:
-            row = (await other.exec(select(NewsUpdate))).one()
-            row.headline = "Corrected later"
-            other.add(row)
-            await other.commit()
-        await latest_updates(session, limit=5)  # may show `kept` as loaded
-        assert kept.headline == "Committed later"
-    async with a_sessions() as session:
-        page = await latest_updates(session, limit=5)
-    assert [u.headline for u in page.items] == ["Corrected later"]
-
-
-async def test_concurrent_first_reads_open_one_probe_and_close_leaves_no_thread(
-    sqlite_url: str,
-) -> None:
-    engine = create_engine(sqlite_url)
-    await upgrade_schema(engine)
-    cache = ReadCache(engine)
-    sessions = make_session_factory(engine, read_cache=cache)
-    threads_before = set(threading.enumerate())
-
-    async def read() -> None:
-        async with sessions() as session:
-            await latest_updates(session, limit=5)
-
-    try:
-        await asyncio.gather(*(read() for _ in range(5)))
-        assert cache.misses + cache.hits == 5
-    finally:
-        await cache.close()
-        await engine.dispose()
-    await asyncio.sleep(0.05)
-    assert not [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
-    async with sessions() as session:  # after close: still answers, uncached, no new probe
-        assert (await latest_updates(session, limit=5)).items == []
-    await engine.dispose()
-
-
-async def test_facts_version_on_postgresql_is_bumped_once_at_commit(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serializes writers and bumps row by row")
-    first, second = create_engine(database_url), create_engine(database_url)
-    await upgrade_schema(first)
-    a_sessions, b_sessions = make_session_factory(first), make_session_factory(second)
-    try:
-        start = await _facts_version(a_sessions)
-        async with a_sessions() as session:
-            session.add_all([Party(key="a", name="Alpha"), Party(key="b", name="Beta")])
-            await session.commit()
-        assert await _facts_version(a_sessions) == start + 1  # two rows, one transaction
-
-        # Crossing row locks: without the deferred trigger the store_meta row would be a second
-        # lock both transactions take mid-way; with it, B only waits for A's row and commits.
-        async with a_sessions() as a, b_sessions() as b:
-            alpha = (await a.exec(select(Party).where(Party.key == "a"))).one()
-            alpha.name = "Alpha 2"
-            a.add(alpha)
-            await a.flush()
-            beta = (await b.exec(select(Party).where(Party.key == "b"))).one()
-            beta.name = "Beta 2"
-            b.add(beta)
-            await asyncio.wait_for(b.flush(), 5)  # a statement trigger would wait for A here
-            alpha_in_b = (await b.exec(select(Party).where(Party.key == "a"))).one()
-            alpha_in_b.aliases = "alfa"
-            b.add(alpha_in_b)
-            waiting = asyncio.create_task(b.commit())  # waits for A's lock on "a"
-            await asyncio.sleep(0.2)
-            assert not waiting.done()
-            await a.commit()
-            await asyncio.wait_for(waiting, 10)
-        assert await _facts_version(a_sessions) == start + 3
-        async with a_sessions() as session:
-            await session.exec(text("TRUNCATE exchange_count"))  # type: ignore[call-overload]
-            await session.commit()
-        assert await _facts_version(a_sessions) == start + 4
-    finally:
-        await first.dispose()
-        await second.dispose()
-
-
-async def test_read_cache_off_when_size_is_zero(database_url: str) -> None:
-    engine = create_engine(database_url)
-    await upgrade_schema(engine)
-    cache = ReadCache(engine, max_entries=0)
-    sessions = make_session_factory(engine, read_cache=cache)
-    try:
-        for _ in range(2):
-            async with sessions() as session:
-                await latest_updates(session, limit=5)
-        assert (cache.hits, cache.misses) == (0, 0)
-    finally:
-        await cache.close()
-        await engine.dispose()
 
 
 async def test_record_chat_keeps_first_seen(sessions: SessionFactory) -> None:

@@ -1,7 +1,7 @@
 """Documents on the negotiating table: a new fact kind, with its authors and issues.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -11,12 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-TABLES = ("document", "document_author", "document_issue")
 
 
 def upgrade() -> None:
@@ -55,41 +53,9 @@ def upgrade() -> None:
             sa.UniqueConstraint("document_id", column, name=f"uq_{table}"),
         )
         op.create_index(f"ix_{table}_document_id", table, ["document_id"])
-    _facts_version_triggers(create=True)
 
 
 def downgrade() -> None:
     """Drop the document tables."""
-    _facts_version_triggers(create=False)
     for table in ("document_issue", "document_author", "document"):
         op.drop_table(table)
-
-
-def _facts_version_triggers(*, create: bool) -> None:
-    # The read cache's facts version (migration 0004) must move on every write to these too.
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in TABLES:
-        if postgres and create:
-            op.execute(
-                f'CREATE TRIGGER "{table}_facts_version_truncate" AFTER TRUNCATE ON "{table}" '
-                "FOR EACH STATEMENT EXECUTE FUNCTION bump_facts_version()"
-            )
-            op.execute(
-                f'CREATE CONSTRAINT TRIGGER "{table}_facts_version" '
-                f'AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
-                "DEFERRABLE INITIALLY DEFERRED "
-                "FOR EACH ROW EXECUTE FUNCTION bump_facts_version()"
-            )
-        elif postgres:
-            op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version" ON "{table}"')
-            op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version_truncate" ON "{table}"')
-        else:
-            for event in ("insert", "update", "delete"):
-                if create:
-                    op.execute(
-                        f'CREATE TRIGGER "{table}_facts_version_{event}" AFTER {event.upper()} '
-                        f'ON "{table}" BEGIN UPDATE store_meta SET value = value + 1 '
-                        "WHERE key = 'facts'; END"
-                    )
-                else:
-                    op.execute(f'DROP TRIGGER IF EXISTS "{table}_facts_version_{event}"')

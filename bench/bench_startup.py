@@ -1,0 +1,153 @@
+"""Start-up time: process start to the first getUpdates, the bot against a minimal PTB bot.
+
+Run from the repository root::
+
+    python -m bench.bench_startup                    # 7 starts of each, alternating
+    python -m bench.bench_startup --runs 3 --also OLD_CHECKOUT   # also a checkout of another commit
+
+The fake Bot API (fake_telegram/server.py) runs in this process and notes when each process
+calls getUpdates for the first time; the process is then stopped with SIGTERM. The bot runs as
+``python -m bot`` (long polling) on a SQLite store that ``python -m bot migrate`` of the same
+checkout has already migrated, so nothing is left to migrate: what is timed is what every restart
+costs. The minimal bot is PTB's
+``Application.builder().token(...).build()`` with one CommandHandler and ``run_polling()``.
+Both are started alternately, so that machine noise hits both alike; medians and their ratio
+are printed. The machine's 2 cores may be shared with other work: compare ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fake_telegram.api import FAKE_TOKEN, LocalBotApi
+from fake_telegram.server import FakeTelegramServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120.0
+
+MINIMAL = """
+import os
+from telegram.ext import Application, CommandHandler
+
+async def start(update, context):
+    await update.effective_message.reply_text("hi")
+
+app = Application.builder().token(os.environ["BOT_TOKEN"]).base_url(
+    os.environ["TELEGRAM_API_BASE"]).build()
+app.add_handler(CommandHandler("start", start))
+app.run_polling()
+"""
+
+
+class FirstPoll(LocalBotApi):
+    """LocalBotApi that wakes a waiter at the first getUpdates."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.polled: asyncio.Event = asyncio.Event()
+        self.polled_at = 0.0
+
+    async def handle(self, method: str, params: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Note the first getUpdates, then answer like LocalBotApi."""
+        if method.lower() == "getupdates" and not self.polled.is_set():
+            self.polled_at = time.perf_counter()
+            self.polled.set()
+        return await super().handle(method, params)
+
+
+async def time_start(api: FirstPoll, args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds from spawning `python args` to its first getUpdates."""
+    api.polled.clear()
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.wait_for(api.polled.wait(), TIMEOUT)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), TIMEOUT)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    return api.polled_at - started
+
+
+async def benchmark(args: argparse.Namespace) -> None:
+    """Alternate the starts and print medians."""
+    api = FirstPoll()
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        async with FakeTelegramServer(api) as server:
+            base = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("BOT_", "DATABASE_", "TELEGRAM_", "WEBHOOK_"))
+            }
+            base.update(
+                {
+                    "BOT_TOKEN": FAKE_TOKEN,
+                    "TELEGRAM_API_BASE": server.base_url,
+                    "SEED_ON_EMPTY": "false",
+                    "LOG_LEVEL": "WARNING",
+                }
+            )
+            subjects: list[tuple[str, Sequence[str], Path]] = [
+                ("minimal PTB bot", ("-c", MINIMAL), ROOT),
+                ("python -m bot", ("-m", "bot"), ROOT),
+            ]
+            subjects += [(f"python -m bot ({p})", ("-m", "bot"), Path(p)) for p in args.also]
+            envs: dict[str, dict[str, str]] = {}
+            for n, (label, _command, cwd) in enumerate(subjects):
+                url = f"sqlite+aiosqlite:///{Path(tmp) / f'store{n}.db'}"
+                envs[label] = {**base, "PYTHONPATH": str(cwd), "DATABASE_URL": url}
+                if n:  # each checkout migrates its own store first
+                    migrate = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "bot", "migrate", cwd=cwd, env=envs[label]
+                    )
+                    await migrate.wait()
+            times: dict[str, list[float]] = {label: [] for label, _, _ in subjects}
+            for _ in range(args.runs):
+                for label, command, cwd in subjects:
+                    times[label].append(await time_start(api, command, envs[label], cwd))
+    floor = statistics.median(times["minimal PTB bot"])
+    print(f"Start-up to the first getUpdates, median of {args.runs} (alternating):")
+    for label, values in times.items():
+        median = statistics.median(values)
+        spread = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {label}: {median:.2f} s ({median / floor:.2f}x the minimal bot; runs {spread})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_startup", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--runs", type=int, default=7, help="starts of each")
+    parser.add_argument(
+        "--also", action="append", default=[], help="also start the bot from this checkout"
+    )
+    asyncio.run(benchmark(parser.parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
