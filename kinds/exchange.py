@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import Index, Text, UniqueConstraint, delete, extract, func
+from sqlalchemy import Index, Text, UniqueConstraint, delete, func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,6 +59,20 @@ class ExchangeCount(SQLModel, table=True):
     exchange_id: int = Field(foreign_key="exchange.id", index=True)
     party_id: int = Field(foreign_key="party.id")
     returned: int | None = None
+
+
+class ExchangeYearTotal(SQLModel, table=True):
+    """Completed live exchanges of one year and the people each party got back in them.
+
+    Kept up to date by every write of an exchange (create, correction, retraction, import), so
+    /exchanges reads one row per year however many exchanges the store holds.
+    """
+
+    __tablename__ = "exchange_year_total"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    exchanges: int = 0
+    per_party: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, returned]]")
 
 
 class ExchangeIn(FactIn):
@@ -166,38 +181,60 @@ async def list_exchanges(
     return page_of(await exchange_views(session, rows), offset=offset, limit=limit)
 
 
-# Totals are an aggregate over every exchange (~40 ms at 10k rows); the bot's ReadCache keeps
-# them until the next write to the facts.
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
     """People returned to each party per year, over completed live exchanges, newest year first."""
-    return await _compute_exchange_totals(session)
+    years = (
+        await session.exec(select(ExchangeYearTotal).order_by(col(ExchangeYearTotal.year).desc()))
+    ).all()
+    sums = {y.year: [(int(p), int(n)) for p, n in json.loads(y.per_party)] for y in years}
+    party_ids = {p for pairs in sums.values() for p, _ in pairs}
+    names: dict[int, str] = {}
+    if party_ids:
+        rows = await session.exec(select(Party.id, Party.name).where(col(Party.id).in_(party_ids)))
+        names = {pid: name for pid, name in rows if pid is not None}
+    return [
+        YearTotals(
+            year=y.year,
+            per_party=tuple(
+                sorted(
+                    (ReturnedCount(party=names.get(p, "?"), returned=n) for p, n in sums[y.year]),
+                    key=lambda c: c.party,
+                )
+            ),
+            exchanges=y.exchanges,
+        )
+        for y in years
+    ]
 
 
-async def _compute_exchange_totals(session: AsyncSession) -> list[YearTotals]:
-    year = extract("year", col(Exchange.date))
-    live_completed = (
+async def refresh_year_total(session: AsyncSession, *, year: int) -> None:
+    """Recount one year's completed live exchanges into its ExchangeYearTotal row."""
+    await session.flush()
+    in_year = (
         col(Exchange.retracted_at).is_(None),
         Exchange.status == ExchangeStatus.COMPLETED.value,
+        col(Exchange.date) >= dt.date(year, 1, 1),
+        col(Exchange.date) < dt.date(year + 1, 1, 1),
     )
-    per_party = await session.exec(
-        select(year, Party.name, func.sum(ExchangeCount.returned))
-        .join(ExchangeCount, col(ExchangeCount.exchange_id) == col(Exchange.id))
-        .join(Party, col(Party.id) == col(ExchangeCount.party_id))
-        .where(*live_completed)
-        .group_by(year, Party.name)
-        .order_by(year.desc(), col(Party.name))
-    )
-    numbers = await session.exec(
-        select(year, func.count(col(Exchange.id))).where(*live_completed).group_by(year)
-    )
-    count_by_year = {int(y): int(n) for y, n in numbers}
-    grouped: dict[int, list[ReturnedCount]] = defaultdict(list)
-    for y, party_name, total in per_party:
-        grouped[int(y)].append(ReturnedCount(party=party_name, returned=int(total or 0)))
-    return [
-        YearTotals(year=y, per_party=tuple(grouped.get(y, ())), exchanges=count_by_year[y])
-        for y in sorted(count_by_year, reverse=True)
-    ]
+    count = (await session.exec(select(func.count(col(Exchange.id))).where(*in_year))).one()
+    sums = (
+        await session.exec(
+            select(ExchangeCount.party_id, func.sum(ExchangeCount.returned))
+            .join(Exchange, col(Exchange.id) == col(ExchangeCount.exchange_id))
+            .where(*in_year)
+            .group_by(col(ExchangeCount.party_id))
+            .order_by(col(ExchangeCount.party_id))
+        )
+    ).all()
+    row = await session.get(ExchangeYearTotal, year)
+    if not count:
+        if row is not None:
+            await session.delete(row)
+        return
+    row = row or ExchangeYearTotal(year=year)
+    row.exchanges = int(count)
+    row.per_party = json.dumps([[pid, int(total or 0)] for pid, total in sums])
+    session.add(row)
 
 
 def exchange_block(x: ExchangeView) -> str:
@@ -339,11 +376,18 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     async def apply(
         self, session: AsyncSession, row: Exchange, item: ExchangeIn, refs: Refs
     ) -> None:
+        old_year = row.date.year
         row.date, row.end_date, row.status = item.date, item.end_date, item.status
         row.categories = join_list(item.categories)
         row.mediator, row.note = item.mediator, item.note
         await session.exec(delete(ExchangeCount).where(col(ExchangeCount.exchange_id) == row.id))
         await self._write_counts(session, row, item, refs)
+        if old_year != row.date.year:
+            session.add(row)
+            await refresh_year_total(session, year=old_year)
+
+    async def after_change(self, session: AsyncSession, row: Exchange) -> None:
+        await refresh_year_total(session, year=row.date.year)
 
     async def search_text(self, session: AsyncSession, row: Exchange) -> str:
         parties = await session.exec(

@@ -16,13 +16,15 @@ from sqlalchemy import inspect, text
 from sqlmodel import col, func, select
 
 from kinds.base import FactKind
-from kinds.exchange import Exchange, exchange_totals, list_exchanges
+from kinds.editing import apply_edit, retract_fact
+from kinds.exchange import Exchange, ExchangeIn, exchange_totals, list_exchanges
 from kinds.position import Position, current_positions, position_history, relink_positions
 from kinds.queries import search_facts
 from kinds.round import list_rounds
 from kinds.transfer import dump_dataset, export_dataset, import_bytes, load_seed
 from kinds.update import NewsUpdate, UpdateView, latest_updates
 from store import facts, queries
+from store.audit import Actor
 from store.db import (
     SessionFactory,
     alembic_config,
@@ -38,6 +40,7 @@ from store.views import SourceRef
 from tests import factories
 
 D = dt.date
+SYSTEM = Actor(id=None, name="test")
 
 
 @pytest.fixture
@@ -455,10 +458,9 @@ async def test_exchange_totals_follow_writes_from_another_process(
     assert [u.headline for u in page.items] == ["Round two"]  # the retraction is seen at once
 
     async with b_sessions() as session:
-        row = await session.get(Exchange, x.id)
-        assert row is not None
-        row.retracted_at = row.updated_at = dt.datetime.now(dt.UTC)
-        session.add(row)
+        await retract_fact(
+            session, kind=FactKind.EXCHANGE, fact_id=x.id, reason="duplicate", actor=SYSTEM
+        )
         await session.commit()
         await queries.record_chat(session, chat_id=9, chat_type="private", language_code=None)
     async with a_sessions() as session:
@@ -544,3 +546,70 @@ async def test_search_for_a_very_common_word_lists_newest_stored_first(
     else:
         # PostgreSQL ranks them equal, then newest event date first.
         assert [u.date for u in updates] == [D(2025, 1, 1) + dt.timedelta(days=49)] * 3
+
+
+async def test_yearly_exchange_totals_follow_corrections_and_retractions(
+    sessions: SessionFactory,
+) -> None:
+    async with sessions() as session:
+        alpha = Party(key="a", name="Alpha")
+        session.add(alpha)
+        await session.flush()
+        late = await factories.create_exchange(
+            session, date=D(2024, 12, 30), returned=[(alpha, 150)], status="completed"
+        )
+        await factories.create_exchange(
+            session, date=D(2025, 5, 23), returned=[(alpha, 390)], status="completed"
+        )
+        await session.commit()
+    async with sessions() as session:
+        before = await exchange_totals(session)
+    assert [(t.year, t.exchanges, t.per_party[0].returned) for t in before] == [
+        (2025, 1, 390),
+        (2024, 1, 150),
+    ]
+    moved = ExchangeIn(date=D(2025, 1, 2), returned={"a": 151}, status="completed")
+    async with sessions() as session:
+        await apply_edit(session, kind=FactKind.EXCHANGE, fact_id=late.id, item=moved, actor=SYSTEM)
+        await session.commit()
+    async with sessions() as session:
+        after = await exchange_totals(session)
+    assert [(t.year, t.exchanges, t.per_party[0].returned) for t in after] == [(2025, 2, 541)]
+    async with sessions() as session:
+        await retract_fact(
+            session, kind=FactKind.EXCHANGE, fact_id=late.id, reason="double", actor=SYSTEM
+        )
+        await session.commit()
+    async with sessions() as session:
+        final = await exchange_totals(session)
+    assert [(t.year, t.exchanges, t.per_party[0].returned) for t in final] == [(2025, 1, 390)]
+
+
+async def test_migration_0009_fills_the_yearly_totals_from_stored_exchanges(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_schema(engine)
+        async with make_session_factory(engine)() as session:
+            alpha = Party(key="a", name="Alpha")
+            session.add(alpha)
+            await session.flush()
+            for date, n in ((D(2025, 5, 23), 390), (D(2025, 5, 24), 307), (D(2024, 1, 1), 5)):
+                await factories.create_exchange(
+                    session, date=date, returned=[(alpha, n)], status="completed"
+                )
+            await session.commit()
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0008"))
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        async with make_session_factory(engine)() as session:
+            totals = await exchange_totals(session)
+        assert [(t.year, t.exchanges, t.per_party[0].returned) for t in totals] == [
+            (2025, 2, 697),
+            (2024, 1, 5),
+        ]
+    finally:
+        await engine.dispose()
