@@ -63,8 +63,16 @@ def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[s
     messages: list[str] = []
     while blocks:
         # join_blocks always takes at least one block; clipped fields keep any block short.
-        text, used = join_blocks(header, blocks)
+        # Room is kept for the "rest follows" line, so that no part is ever a silent half.
+        text, used = join_blocks(header, blocks, _rest_follows(99, 99))
         messages.append(text)
         blocks = blocks[used:]
         header = f"{title} (continued)"
-    return messages
+    last = len(messages) - 1
+    return [
+        m + (_rest_follows(i + 1, last + 1) if i < last else "") for i, m in enumerate(messages)
+    ]
+
+
+def _rest_follows(part: int, parts: int) -> str:
+    return f"\n\n<i>Part {part} of {parts} — the rest follows.</i>"

@@ -1055,9 +1055,12 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
             "sendMessage", {"chat_id": 1, "text": html, "parse_mode": "HTML"}
         )
         assert status == 200, body
-        first_line = plain.splitlines()[0]
+        first_line, last_line = plain.splitlines()[0], plain.splitlines()[-1]
         suffix = "" if i == 0 else " (continued)"
         assert first_line == f"{TITLE} · Mon 2 Jun 2025{suffix}"
+        # Never a silent half: every part but the last says that more follows.
+        more = f"Part {i + 1} of {len(messages)} — the rest follows."
+        assert (last_line == more) == (i < len(messages) - 1), last_line
         plains.append(plain)
     # Each fact whole in exactly one message: its title and its body together.
     for i in range(15):
