@@ -361,7 +361,7 @@ async def _deliver(
         await _send_all(bot, sessions, stats, batches, compose, briefed_until, worker, settings)
     finally:
         _LIVE_RUNS.discard(stats.run_id)
-        await ledger.release_run_lock(lock)
+        await ledger.release_run_lock(lock, stats.run_id)
     stats.finished = utcnow()
     await _db(
         "Recording the run",

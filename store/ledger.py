@@ -138,9 +138,23 @@ async def hold_run_lock(sessions: SessionFactory, run_id: int) -> AsyncConnectio
     return conn
 
 
-async def release_run_lock(conn: AsyncConnection | None) -> None:
-    """Close the run's lock connection (PostgreSQL drops the lock with its session)."""
-    if conn is not None:
+async def release_run_lock(conn: AsyncConnection | None, run_id: int) -> None:
+    """Release the run's advisory lock and return its connection to the pool.
+
+    Closing alone would not do: the pool keeps the session open, and the lock with it.
+    """
+    if conn is None:
+        return
+    try:
+        await conn.execute(
+            text("SELECT pg_advisory_unlock(:ns, :run)"), {"ns": RUN_LOCKS, "run": run_id}
+        )
+        await conn.commit()
+    except Exception:
+        # The lock must not outlive the run: drop the database session itself.
+        with contextlib.suppress(Exception):
+            await conn.invalidate()
+    finally:
         with contextlib.suppress(Exception):  # a dead connection holds no lock either
             await conn.close()
 

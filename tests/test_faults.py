@@ -231,6 +231,24 @@ async def test_a_telegram_outage_of_500s_is_ridden_out_and_everyone_gets_one(
     no_traceback(caplog.text)
 
 
+async def test_finished_runs_leave_no_advisory_lock_behind(database_url: str) -> None:
+    async with http_bot(database_url) as (app, sessions, server, settings):
+        await _chats(sessions, 3)
+        for _ in range(3):
+            await send_due_briefings(app.bot, sessions, settings, now=MORNING)
+        async with sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return  # SQLite runs are told alive by their pid, not by a lock
+            held = await session.exec(  # type: ignore[call-overload]
+                sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
+            assert held.scalar_one() == 0, "a finished run still holds its lock"
+        assert len(briefing_counts(server.api)) == 3
+
+
 async def test_answers_slower_than_the_read_timeout_are_in_doubt_and_never_sent_twice(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
