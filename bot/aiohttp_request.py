@@ -7,6 +7,7 @@ of the CPU per call. Select it with HTTP_CLIENT=aiohttp.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+_BOT_PATH = re.compile(r"/bot[^/\s]+/")
 
 
 class AiohttpRequest(BaseRequest):
@@ -91,4 +94,6 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            # Some aiohttp errors quote the URL, and Bot API URLs hold the token.
+            said = _BOT_PATH.sub("/bot<token>/", str(err))
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {said}") from err

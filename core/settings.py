@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
     db_pool_size: int = Field(
         default=32,
-        ge=1,
-        description="Database connections each process keeps open; updates beyond it wait",
+        # A delivery run and the start-up lock each hold a connection while using others.
+        ge=4,
+        description="Database connections each process keeps open (at least 4); more wait",
     )
 
     @field_validator("briefing_catchup", "briefing_sweep", "delivery_lease", mode="before")

@@ -126,7 +126,11 @@ def _select() -> Any:
             col(TalkRound.date),
             sources_column(FactKind.DOCUMENT, Document.id),
         )
-        .join(TalkRound, col(TalkRound.id) == col(Document.round_id), isouter=True)
+        .join(
+            TalkRound,
+            (col(TalkRound.id) == col(Document.round_id)) & col(TalkRound.retracted_at).is_(None),
+            isouter=True,
+        )
         .where(col(Document.retracted_at).is_(None))
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import Index, Text, UniqueConstraint, delete, func
+from sqlalchemy import Index, Text, UniqueConstraint, delete, func, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -162,7 +162,11 @@ def exchanges_select() -> Any:
             col(TalkRound.date),
             sources_column(FactKind.EXCHANGE, Exchange.id),
         )
-        .join(TalkRound, col(TalkRound.id) == col(Exchange.round_id), isouter=True)
+        .join(
+            TalkRound,
+            (col(TalkRound.id) == col(Exchange.round_id)) & col(TalkRound.retracted_at).is_(None),
+            isouter=True,
+        )
         .where(col(Exchange.retracted_at).is_(None))
     )
 
@@ -207,9 +211,17 @@ async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
     ]
 
 
+YEAR_LOCKS = 0x45585459  # advisory-lock namespace of the yearly totals ("EXTY")
+
+
 async def refresh_year_total(session: AsyncSession, *, year: int) -> None:
     """Recount one year's completed live exchanges into its ExchangeYearTotal row."""
     await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers of one year take turns until commit, so each counts the others' rows (a count
+        # taken side by side would miss them). SQLite has one writer at a time anyway.
+        lock = text("SELECT pg_advisory_xact_lock(:ns, :year)")
+        await session.exec(lock.bindparams(ns=YEAR_LOCKS, year=year))  # type: ignore[call-overload]
     in_year = (
         col(Exchange.retracted_at).is_(None),
         Exchange.status == ExchangeStatus.COMPLETED.value,

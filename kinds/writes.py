@@ -29,11 +29,15 @@ async def load_refs(session: AsyncSession) -> Refs:
 
 
 async def round_refs(session: AsyncSession) -> dict[str, int]:
-    """Every round's id by its key and by its public id (R12), as facts may name it."""
-    rounds = (await session.exec(select(TalkRound.id, TalkRound.key))).all()
-    by_key = {key: rid for rid, key in rounds if key and rid is not None}
-    by_ref = {f"R{rid}": rid for rid, _ in rounds if rid is not None}
-    return {**by_ref, **by_key}
+    """Every round's id by its key, and live rounds' by their public id (R12, as editors type it).
+
+    A public id wins over a key spelled like one; keys still find a retracted round, so an
+    export that points at one imports whole.
+    """
+    rounds = (await session.exec(select(TalkRound.id, TalkRound.key, TalkRound.retracted_at))).all()
+    by_key = {key: rid for rid, key, _ in rounds if key and rid is not None}
+    by_ref = {f"R{rid}": rid for rid, _, gone in rounds if rid is not None and gone is None}
+    return {**by_key, **by_ref}
 
 
 async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:

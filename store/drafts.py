@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,19 +93,27 @@ async def open_form(
     expires_at: dt.datetime,
 ) -> Draft:
     """Open a form for a user in a chat, replacing any form they had open there; committed."""
-    await session.exec(delete(Draft).where(*_open_form_of(chat_id, actor_id)))
-    form = Draft(
-        actor_id=actor_id,
-        chat_id=chat_id,
-        action=action.value,
-        fact_kind=str(kind),
-        payload=_json(payload),
-        status=DraftStatus.FORM.value,
-        expires_at=expires_at,
-    )
-    session.add(form)
-    await session.commit()
-    return form
+    for attempt in range(2):
+        await session.exec(delete(Draft).where(*_open_form_of(chat_id, actor_id)))
+        form = Draft(
+            actor_id=actor_id,
+            chat_id=chat_id,
+            action=action.value,
+            fact_kind=str(kind),
+            payload=_json(payload),
+            status=DraftStatus.FORM.value,
+            expires_at=expires_at,
+        )
+        session.add(form)
+        try:
+            await session.commit()
+            return form
+        except IntegrityError:
+            # Another replica opened one at the same moment (a double-tapped /add): replace it.
+            await session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _open_form_of(chat_id: int, actor_id: int) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from telegram.error import NetworkError
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import build_application, running
@@ -59,3 +60,17 @@ async def test_transport_failures_become_network_errors() -> None:
             await request.do_request("http://127.0.0.1:9/botX/getMe", "POST")
     finally:
         await request.shutdown()
+
+
+async def test_a_failed_request_never_quotes_the_token() -> None:
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as failed:
+            await request.do_request(
+                url="http://256.256.256.256:99999/bot123456:SECRET-TOKEN/getMe", method="POST"
+            )
+    finally:
+        await request.shutdown()
+    assert "SECRET-TOKEN" not in str(failed.value)
+    assert "/bot<token>/getMe" in str(failed.value)

@@ -56,6 +56,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the document tables."""
+    """Drop the document tables, and every row elsewhere that names a document."""
+    for table in ("citation", "search_doc", "audit_entry", "draft"):
+        op.execute(f"DELETE FROM {table} WHERE fact_kind = 'document'")
     for table in ("document_issue", "document_author", "document"):
         op.drop_table(table)
