@@ -47,7 +47,10 @@ class Settings(BaseSettings):
         default=dt.timedelta(minutes=5),
         description="How long a claim in the delivery ledger holds before others take it over",
     )
-    briefing_rate: float = Field(default=29.0, gt=0, description="Messages per second overall")
+    # Telegram's paid broadcasts allow 1,000 messages/s; a run claims two seconds' worth at once.
+    briefing_rate: float = Field(
+        default=29.0, gt=0, le=1000, description="Messages per second overall"
+    )
     http_client: str = Field(
         default="aiohttp", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
     )

@@ -19,6 +19,7 @@ from kinds import editing as fact_editing
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from kinds.registry import spec_for
+from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
 from render.blocks import esc, visible_length
 from store import drafts as store_drafts
@@ -37,8 +38,11 @@ async def form_context(context: BotContext) -> FormContext:
     """Known parties and issues plus date settings, for validating a form."""
     async with context.session() as session:
         things = await queries.parties_and_issues(session)
+        rounds = await round_labels(session)
     settings = context.settings
-    return FormContext(things=things, tz=settings.tz, languages=settings.date_languages)
+    return FormContext(
+        things=things, tz=settings.tz, languages=settings.date_languages, rounds=rounds
+    )
 
 
 def fact_block(kind: FactKind, item: Any, names: dict[str, str]) -> str:

@@ -387,9 +387,13 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
         status = check.choice("status", values.get("status") or "drafted", STATUS_CHOICES)
         round_ref = (values.get("round") or "").strip().upper() or None
-        if round_ref is not None and not (round_ref[:1] == "R" and round_ref[1:].isdigit()):
-            check.errors.append("round: give the round's id as listed by /rounds, e.g. R1.")
+        if round_ref is not None and round_ref not in check.ctx.rounds:
+            check.errors.append(
+                f"round: no round {round_ref[:12]}; give its id as /rounds lists it, e.g. R1."
+            )
             round_ref = None
+        elif round_ref is not None:
+            check.names[round_ref] = check.ctx.rounds[round_ref]
         return {
             "title": values.get("title", ""),
             "date": check.date("date", values.get("date")),
@@ -425,7 +429,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
             item.type,
             tuple(names.get(k, k) for k in item.authors),
             tuple(names.get(k, k) for k in item.issues),
-            f"round {item.round}" if item.round else None,
+            names.get(item.round, item.round) if item.round else None,
             None,
             item.summary,
             input_sources(item),

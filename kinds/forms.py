@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,7 @@ class FormContext:
     tz: ZoneInfo
     languages: Sequence[str]
     now: dt.datetime | None = None
+    rounds: Mapping[str, str] = field(default_factory=dict)  # live rounds: "R12" -> label
 
 
 class Checker:

@@ -12,7 +12,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date_range
+from core.dates import format_date, format_date_range
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -136,6 +136,18 @@ async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> 
     )
     rows = (await session.exec(stmt)).all()
     return page_of(round_views(rows), offset=offset, limit=limit)
+
+
+async def round_labels(session: AsyncSession) -> dict[str, str]:
+    """Each live round's public id (R12) and how a form names it: its title and date."""
+    rows = await session.exec(
+        select(col(TalkRound.id), col(TalkRound.title), col(TalkRound.date)).where(
+            col(TalkRound.retracted_at).is_(None)
+        )
+    )
+    return {
+        f"R{rid}": f"{title or 'Round of talks'} ({format_date(date)})" for rid, title, date in rows
+    }
 
 
 def round_block(r: RoundView) -> str:

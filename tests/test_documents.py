@@ -132,6 +132,8 @@ async def test_an_editor_adds_a_document_and_it_reaches_every_reader_command(bot
     assert listed.index("US 28-point peace framework") < listed.index(ROADMAP)
     assert "By: United States; Russia" in listed
     assert f"Handed over at: {ISTANBUL}" in listed
+    saved = chat.bot.api.sent(EDITOR)[-1].plain  # the preview, edited into the confirmation
+    assert f"Handed over at: {ISTANBUL} (Mon 2 Jun 2025)" in saved
 
     found = (await bot.chat().ask("/search Donbas")).plain
     assert "📄 Document" in found and "US 28-point peace framework" in found
@@ -197,7 +199,9 @@ async def test_bad_document_forms_are_refused_and_store_nothing(bot: Harness) ->
     reply = await chat.ask("/document A text\ndate: 3 June 2025\nauthors: Russia\nstatus: torn")
     assert "status: use drafted, handed over, published, signed or rejected." in reply.plain
     reply = await chat.ask("/document A text\ndate: 3 June 2025\nauthors: Russia\nround: second")
-    assert "round: give the round's id" in reply.plain
+    assert "round: no round SECOND; give its id as /rounds lists it, e.g. R1." in reply.plain
+    reply = await chat.ask("/document A text\ndate: 3 June 2025\nauthors: Russia\nround: R99")
+    assert "round: no round R99;" in reply.plain
     reply = await chat.ask("/document A text\ndate: 3 June 2025")
     assert "Missing: authors." in reply.plain
     assert len(await documents(bot)) == before
