@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import signal
 from collections import Counter
@@ -18,20 +19,21 @@ from typing import Any
 import pytest
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import func, select
 from telegram.error import NetworkError
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.app import build_application, close_store, open_store
 from fake_telegram import LocalBotApi
 from fake_telegram.server import FakeTelegramServer
+from kinds.update import NewsUpdate
 from services import delivery
 from services.delivery import send_due_briefings
 from store import ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
-from store.models import Broadcast, Delivery, Subscriber, utcnow
+from store.models import AuditEntry, Broadcast, Delivery, SearchDoc, Subscriber, utcnow
 from tests.conftest import POSTGRES_URL, make_settings
-from tests.support import fake_env, finish, spawn_bot
+from tests.support import child_env, fake_env, finish, spawn_bot
 from tests.test_briefings import (
     MORNING,
     _due_now_subscribers,
@@ -376,3 +378,62 @@ async def test_a_briefing_cut_by_an_outage_resumes_from_the_next_part(
         }
     finally:
         await engine.dispose()
+
+
+# ------------------------------------------------------------------------ kill -9 of an import
+
+
+async def test_an_import_killed_mid_way_writes_all_or_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    n = 3000
+    file = tmp_path / "big.json"
+    file.write_text(
+        json.dumps(
+            {
+                "format": "peace-briefing/1",
+                "sources": [{"key": "src", "name": "Wire"}],
+                "updates": [
+                    {
+                        "key": f"bulk-{i}",
+                        "date": f"2025-0{1 + i % 9}-1{i % 9}",
+                        "headline": f"Bulk update {i}",
+                        "sources": ["src"],
+                    }
+                    for i in range(n)
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    engine = create_engine(database_url)
+    await upgrade_schema(engine)
+    await engine.dispose()
+    env = child_env(DATABASE_URL=database_url, SEED_ON_EMPTY="false")
+    # Killed at a different moment each run: before, during or after the one transaction.
+    proc = await spawn_bot("import", str(file), cwd=tmp_path, env=env)
+    await asyncio.sleep(random.uniform(0.5, 4.0))
+    proc.send_signal(signal.SIGKILL)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    no_traceback(err.decode())
+    engine = create_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            stored = (await session.exec(select(func.count()).select_from(NewsUpdate))).one()
+            docs = (await session.exec(select(func.count()).select_from(SearchDoc))).one()
+            audited = (await session.exec(select(func.count()).select_from(AuditEntry))).one()
+    finally:
+        await engine.dispose()
+    assert stored in (0, n), f"a killed import left {stored} of {n} updates"
+    assert docs == audited == stored  # every fact indexed and audited, or none
+    done = await spawn_bot("import", str(file), cwd=tmp_path, env=env)
+    out, err2 = await finish(done)
+    assert done.returncode == 0, err2
+    no_traceback(out, err2)
+    engine = create_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            again = (await session.exec(select(func.count()).select_from(NewsUpdate))).one()
+    finally:
+        await engine.dispose()
+    assert again == n  # imported once, whatever the killed run had done
