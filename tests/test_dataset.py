@@ -46,7 +46,8 @@ COUNTS = {
 def fact(ref: str) -> dict[str, Any]:
     """The fact named `list/key` in the data set."""
     section, key = ref.split("/", 1)
-    (item,) = [f for f in DATA[section] if f["key"] == key]
+    items: list[dict[str, Any]] = [f for f in DATA[section] if f["key"] == key]
+    (item,) = items
     return item
 
 
