@@ -844,7 +844,13 @@ async def test_rounds_newest_first_with_date_ranges(empty_bot: Harness) -> None:
 # ==================================================================================== /search
 
 
-KIND_LABELS = {"🧭 Position", "📰 Update", "🤝 Round of talks", "🔁 Prisoner exchange"}
+KIND_LABELS = {
+    "🧭 Position",
+    "📰 Update",
+    "🤝 Round of talks",
+    "🔁 Prisoner exchange",
+    "📄 Document",
+}
 
 
 async def test_search_finds_facts_of_every_kind(any_bot: Harness) -> None:
