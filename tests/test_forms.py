@@ -392,10 +392,17 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
                 (answer,) = api.sent(EDITOR)[before:]
                 return answer
 
-            async def press(port: int, message: SentMessage, label: str) -> str:
+            async def press(
+                port: int, message: SentMessage, label: str, *, stale: bool = False
+            ) -> str:
+                """Press a button; `stale`: as first shown, though the bot may have edited it."""
                 before = len(api.callback_answers)
                 raw = api.make_callback(
-                    message.message_id, button(message, label), chat_id=EDITOR, user_id=EDITOR
+                    message.message_id,
+                    button(message, label),
+                    chat_id=EDITOR,
+                    user_id=EDITOR,
+                    check_button=not stale,
                 )
                 await post_update(port, raw, SECRET)
                 await wait_for(lambda: len(api.callback_answers) > before, f"{label} answered")
@@ -416,7 +423,7 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
             saved = await press(port_b, shown, "Save")
             assert saved.startswith("Saved as U"), saved
             ref = saved.removeprefix("Saved as ").rstrip(".")
-            again = await press(port_a, shown, "Save")
+            again = await press(port_a, shown, "Save", stale=True)
             assert again == f"Already saved as {ref}; nothing more was written."
 
             # Edit pressed on A, the correction sent to B, Save on A.
