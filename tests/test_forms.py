@@ -7,8 +7,11 @@ reach another process; Save refuses a fact that another editor changed after the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import random
+import signal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -468,3 +471,84 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
         ("create", "saved"),
     ]
     assert json.loads(drafts[2].payload)["values"]["date"] == "4 June 2025"
+
+
+async def test_a_save_killed_mid_way_stores_the_fact_once_or_not_at_all(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    headline = "Kill-tested memorandum handed over"
+    async with FakeTelegramServer() as server:
+        api = server.api
+        env = fake_env(
+            server,
+            DATABASE_URL=sqlite_url,
+            ADMIN_IDS=str(EDITOR),
+            WEBHOOK_URL="https://bot.example.org/hook",
+            WEBHOOK_SECRET=SECRET,
+        )
+        port = free_port()
+        replica = await _replica(tmp_path, env, port)
+        try:
+            await listening(port)
+            text = f"/add {headline}\ndate: 2 June 2025\nsource: Reuters https://example.org/m"
+            await post_update(port, api.make_message(text, chat_id=EDITOR, user_id=EDITOR), SECRET)
+            await wait_for(lambda: bool(api.sent(EDITOR)), "the preview")
+            preview = api.last(EDITOR)
+            assert labels(preview) == BUTTONS
+            save = api.make_callback(
+                preview.message_id, button(preview, "Save"), chat_id=EDITOR, user_id=EDITOR
+            )
+            # kill -9 at a different moment each run: before, during or after Save's transaction.
+            posting = asyncio.create_task(post_update(port, save, SECRET))
+            await asyncio.sleep(random.uniform(0.0, 0.3))
+            replica.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(replica.communicate(), timeout=30)
+            with contextlib.suppress(Exception):
+                await posting  # the answer may never come
+        finally:
+            await _stop(replica)
+
+        engine = create_engine(sqlite_url)
+        try:
+            async with make_session_factory(engine)() as session:
+                stored = (
+                    await session.exec(select(NewsUpdate).where(NewsUpdate.headline == headline))
+                ).all()
+                drafts_now = (await session.exec(select(Draft))).all()
+        finally:
+            await engine.dispose()
+        assert len(stored) <= 1
+        (draft,) = [d for d in drafts_now if d.action == "create"]
+        # The fact and the draft's "saved" mark are one transaction: both or neither.
+        assert (draft.status == "saved") == bool(stored), (draft.status, len(stored))
+
+        replica = await _replica(tmp_path, env, port)
+        try:
+            await listening(port)
+            before = len(api.callback_answers)
+            again = api.make_callback(
+                preview.message_id,
+                button(preview, "Save"),
+                chat_id=EDITOR,
+                user_id=EDITOR,
+                check_button=False,
+            )
+            await post_update(port, again, SECRET)
+            await wait_for(lambda: len(api.callback_answers) > before, "Save after the restart")
+            answer = api.callback_answers[-1].text or ""
+        finally:
+            await _stop(replica)
+        engine = create_engine(sqlite_url)
+        try:
+            async with make_session_factory(engine)() as session:
+                count = len(
+                    (
+                        await session.exec(
+                            select(NewsUpdate).where(NewsUpdate.headline == headline)
+                        )
+                    ).all()
+                )
+        finally:
+            await engine.dispose()
+        assert count == 1, answer  # saved exactly once, by the killed process or after it
+        assert answer.startswith(("Saved as U", "Already saved as U")), answer
