@@ -14,8 +14,9 @@ Exactly once, and which way it errs:
 - A timeout is not a failure: a send that timed out or lost its connection after the request
   left is recorded `unknown` (in doubt), never resent blindly. Only failures where nothing was
   delivered (no connection made, or Telegram answered with an error or a 429) are retried:
-  first in place with backoff (RETRY_DELAYS, enough for a short outage), then as a `retry` row
-  the next run or sweep takes over after RETRY_AFTER, until the catch-up window closes.
+  first in place with backoff (sending.RETRY_DELAYS, enough for a short outage), then as a
+  `retry` row the next run or sweep takes over after RETRY_AFTER, until the catch-up window
+  closes.
 - A multi-message briefing records the parts that went; a retry resumes from the next part, so
   a chat gets its briefing whole (the resumed parts are rendered again at the later time).
 - Broadcasts are resumed by the next sweep or `send-briefings` until they are finished.
@@ -29,33 +30,19 @@ import logging
 import math
 import os
 import socket
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-import aiohttp
-import httpx
-from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.ext import ExtBot
-from telegram.warnings import PTBDeprecationWarning
+from telegram import Bot
 
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
 from render.briefing import briefing_messages
-from services.pacing import DepartingRateLimiter, Departure
+from services.ledger_writes import LedgerWrites, ledger_call
+from services.sending import Sent, send_texts
 from store import ledger
 from store.db import SessionFactory
 from store.models import Broadcast, DeliveryStatus, utcnow
@@ -67,10 +54,7 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 CLAIM_SECONDS = 2.0  # a run claims this many seconds' worth of sends at a time
 MIN_CONCURRENCY = 16
 MAX_CONCURRENCY = 256
-RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # in place, for a passing outage (~15 s in all)
 RETRY_AFTER = dt.timedelta(minutes=1)  # then the next run or sweep tries again, doubling
-LIMITER_RETRIES = 20  # 429s the rate limiter waits out (as Telegram asks) before giving up
-WRITE_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)  # a ledger write retried while the DB is away
 FIRST_BRIEFING_WINDOW = dt.timedelta(hours=24)
 
 # The runs of this process that are still going: the others' rows are taken over at once.
@@ -121,189 +105,11 @@ def concurrency(rate: float) -> int:
     return max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, math.ceil(rate / 4)))
 
 
-def nothing_delivered(exc: TelegramError) -> bool:
-    """True when `exc` proves the message was not delivered, so sending again is safe.
-
-    Telegram answered with an error (a 5xx, a 429), or no connection was ever made. A timeout
-    or a connection lost after the request left may hide a delivered message: not safe.
-    """
-    if isinstance(exc, RetryAfter):
-        return True
-    cause = exc.__cause__
-    if isinstance(exc, TimedOut):
-        return isinstance(
-            cause, httpx.ConnectTimeout | httpx.PoolTimeout | aiohttp.ConnectionTimeoutError
-        )
-    if isinstance(exc, NetworkError):
-        # PTB raises HTTP error answers with no cause (or a JSON parsing one).
-        if cause is None or isinstance(cause, TelegramError):
-            return True
-        return isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError)
-    return False
-
-
 class Lost(Exception):
     """The row is no longer this run's (taken over): send nothing."""
 
 
-@dataclass
-class Sent:
-    """How far a chat's messages got."""
-
-    status: DeliveryStatus
-    error: str | None
-    parts: int
-
-
-async def _send_texts(
-    bot: Bot,
-    chat_id: int,
-    texts: list[str],
-    *,
-    start: int,
-    quiet: bool,
-    depart: Callable[[], Awaitable[None]],
-    progress: Callable[[int], Awaitable[None]],
-) -> Sent:
-    """Send a chat its messages from part `start`, retrying what provably did not go."""
-    limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
-    parts = start
-    for text in texts[start:]:
-        attempt = 0
-        while True:
-            try:
-                if limiter:
-                    await bot.send_message(
-                        chat_id,
-                        text,
-                        parse_mode=ParseMode.HTML,
-                        disable_notification=quiet,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                        rate_limit_args=Departure(depart, LIMITER_RETRIES),  # type: ignore[call-arg]
-                    )
-                else:
-                    await depart()
-                    await bot.send_message(
-                        chat_id,
-                        text,
-                        parse_mode=ParseMode.HTML,
-                        disable_notification=quiet,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
-                break
-            except Forbidden as exc:
-                return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
-            except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
-                    return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
-                return Sent(DeliveryStatus.FAILED, str(exc), parts)
-            except TelegramError as exc:
-                if not nothing_delivered(exc):
-                    return Sent(DeliveryStatus.UNKNOWN, f"in doubt: {exc}", parts)
-                if attempt == len(RETRY_DELAYS):
-                    return Sent(DeliveryStatus.RETRY, str(exc), parts)
-                wait = retry_seconds(exc) if isinstance(exc, RetryAfter) else 0.0
-                await asyncio.sleep(max(wait, RETRY_DELAYS[attempt]))
-                attempt += 1
-        parts += 1
-        if parts < len(texts):
-            await progress(parts)
-    return Sent(DeliveryStatus.SENT, None, parts)
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked us to wait (PTB warns while its type moves to timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: float | dt.timedelta = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
 Compose = Callable[[ledger.Target], Awaitable[list[str]]]
-
-
-class _LedgerWrites:
-    """Group commit of one run's per-message ledger writes.
-
-    Each chat keeps its order: its row is committed as `sending` before its message goes out,
-    and its outcome is committed before its slot is freed. Writes asked for while a transaction
-    is running share the next one: a few commits per handful of messages instead of two per
-    message, and a single writer of them per run (many concurrent SQLite writers starve one
-    another past busy_timeout). A write that fails (the database went away) is retried for a
-    while (WRITE_DELAYS) before its callers see the error.
-    """
-
-    def __init__(
-        self,
-        sessions: SessionFactory,
-        *,
-        worker: str,
-        run_id: int,
-        lease: dt.timedelta,
-        briefed_until: dt.datetime | None,
-    ) -> None:
-        self._sessions = sessions
-        self._worker = worker
-        self._run_id = run_id
-        self._lease = lease
-        self._briefed_until = briefed_until
-        self._queue: list[tuple[tuple[int, str] | ledger.Outcome, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def sending(self, chat_id: int, key: str) -> bool:
-        """Move this run's claim to `sending`; False if it is not (or no longer) ours."""
-        return await self._submit((chat_id, key))
-
-    async def done(self, outcome: ledger.Outcome) -> None:
-        """Record how a delivery ended (or, with SENDING, how many parts went)."""
-        await self._submit(outcome)
-
-    async def _submit(self, item: tuple[int, str] | ledger.Outcome) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
-        return await future
-
-    async def _write(self, batch: list[tuple[int, str] | ledger.Outcome]) -> set[tuple[int, str]]:
-        return await _db(
-            "Ledger write",
-            lambda: ledger.write_marks(
-                self._sessions,
-                sending=[i for i in batch if not isinstance(i, ledger.Outcome)],
-                done=[i for i in batch if isinstance(i, ledger.Outcome)],
-                worker=self._worker,
-                run_id=self._run_id,
-                now=utcnow(),
-                lease=self._lease,
-                briefed_until=self._briefed_until,
-            ),
-        )
-
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                moved = await self._write([item for item, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for item, future in batch:
-                if not future.done():
-                    future.set_result(isinstance(item, ledger.Outcome) or item in moved)
-
-
-async def _db(what: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Run a ledger call, again for a while (WRITE_DELAYS) if the database is away."""
-    for delay in WRITE_DELAYS:
-        try:
-            return await call()
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("%s failed (%s); retrying in %.2f s", what, type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-    return await call()
 
 
 async def _pages(
@@ -312,7 +118,7 @@ async def _pages(
     """The subscribers in keyset pages, each read again while the database is away."""
     after: int | None = None
     while True:
-        targets = await _db(
+        targets = await ledger_call(
             "Reading subscribers",
             lambda: ledger.subscriber_page(sessions, after=after, slot=slot),  # noqa: B023
         )
@@ -340,15 +146,17 @@ async def _deliver(
 ) -> RunStats:
     """Claim, send and record every target; the shared path of briefings and broadcasts."""
     stats = RunStats()
-    stats.run_id = await _db(
+    stats.run_id = await ledger_call(
         "Starting a run", lambda: ledger.start_run(sessions, kind=kind, worker=worker)
     )
     _LIVE_RUNS.add(stats.run_id)
     lock = None
     try:
-        lock = await _db("Locking the run", lambda: ledger.hold_run_lock(sessions, stats.run_id))
+        lock = await ledger_call(
+            "Locking the run", lambda: ledger.hold_run_lock(sessions, stats.run_id)
+        )
         now = utcnow()
-        stats.unknown = await _db(
+        stats.unknown = await ledger_call(
             "Taking over dead runs",
             lambda: ledger.recover(
                 sessions,
@@ -363,7 +171,7 @@ async def _deliver(
         _LIVE_RUNS.discard(stats.run_id)
         await ledger.release_run_lock(lock, stats.run_id)
     stats.finished = utcnow()
-    await _db(
+    await ledger_call(
         "Recording the run",
         lambda: ledger.finish_run(
             sessions,
@@ -390,7 +198,7 @@ async def _send_all(
     rate = settings.briefing_rate
     limit = asyncio.Semaphore(concurrency(rate))
     lease = settings.delivery_lease
-    writes = _LedgerWrites(
+    writes = LedgerWrites(
         sessions, worker=worker, run_id=stats.run_id, lease=lease, briefed_until=briefed_until
     )
 
@@ -411,7 +219,7 @@ async def _send_all(
         async with limit:
             try:
                 texts = await compose(target)
-                sent = await _send_texts(
+                sent = await send_texts(
                     bot,
                     chat_id,
                     texts,
@@ -457,7 +265,7 @@ async def _send_all(
         for i in range(0, len(batch), chunk):
             part = batch[i : i + chunk]
             keys = {t.chat_id: key for t, key in part}
-            won = await _db(
+            won = await ledger_call(
                 "Claiming",
                 lambda: ledger.claim(
                     sessions,
@@ -504,7 +312,7 @@ async def send_due_briefings(
         if since not in digests:
             async with loading:
                 if since not in digests:
-                    digests[since] = await _db("Reading the news", lambda: digest(since))
+                    digests[since] = await ledger_call("Reading the news", lambda: digest(since))
         return digests[since]
 
     async def compose(target: ledger.Target) -> list[str]:
@@ -590,14 +398,14 @@ async def send_broadcast(
     finally:
         _BROADCASTS.discard(broadcast_id)
     if utcnow() - row.created_at > settings.briefing_catchup:
-        await _db(
+        await ledger_call(
             "Closing a broadcast",
             lambda: ledger.give_up(
                 sessions, key=key, error="not delivered within BRIEFING_CATCHUP"
             ),
         )
-    if await _db("Checking a broadcast", lambda: ledger.open_rows(sessions, key=key)) == 0:
-        await _db(
+    if await ledger_call("Checking a broadcast", lambda: ledger.open_rows(sessions, key=key)) == 0:
+        await ledger_call(
             "Finishing a broadcast",
             lambda: ledger.finish_broadcast(sessions, broadcast_id=broadcast_id),
         )

@@ -47,7 +47,7 @@ from kinds.base import FactKind
 from kinds.digest import changes_between
 from kinds.update import NewsUpdate
 from render.briefing import briefing_messages
-from services import delivery
+from services import delivery, sending
 from services.delivery import briefing_key, due_day, send_due_briefings
 from services.scheduling import briefing_job, catch_up_job, schedule_slot, slot_name
 from store import drafts, ledger
@@ -1318,7 +1318,7 @@ async def test_only_what_provably_did_not_go_is_retried_and_timeouts_are_in_doub
         def __getattr__(self, name: str) -> Any:
             return getattr(asyncio, name)
 
-    monkeypatch.setattr(delivery, "asyncio", Clock())
+    monkeypatch.setattr(sending, "asyncio", Clock())
     for chat_id in (1, 2, 3, 4, 5, 6, 7):
         await add_subscriber(sqlite_store, chat_id)
     refused = NetworkError("httpx.ConnectError: [Errno 111] Connection refused")

@@ -27,7 +27,7 @@ from bot.app import build_application, close_store, open_store
 from fake_telegram import LocalBotApi
 from fake_telegram.server import FakeTelegramServer
 from kinds.update import NewsUpdate
-from services import delivery
+from services import delivery, sending
 from services.delivery import send_due_briefings
 from store import ledger
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
@@ -351,7 +351,7 @@ async def test_a_briefing_cut_by_an_outage_resumes_from_the_next_part(
 ) -> None:
     parts = ["Part one", "Part two", "Part three"]
     monkeypatch.setattr(delivery, "briefing_messages", lambda *a, **k: list(parts))
-    monkeypatch.setattr(delivery, "RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(sending, "RETRY_DELAYS", (0.0, 0.0))
     settings = make_settings(sqlite_url, seed_on_empty=False)
     engine = create_engine(sqlite_url)
     await upgrade_schema(engine)

@@ -1,0 +1,119 @@
+"""Sending one chat its messages, and telling what Telegram provably did not get."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import httpx
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+from telegram.warnings import PTBDeprecationWarning
+
+from services.pacing import DepartingRateLimiter, Departure
+from store.models import DeliveryStatus
+
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # in place, for a passing outage (~15 s in all)
+LIMITER_RETRIES = 20  # 429s the rate limiter waits out (as Telegram asks) before giving up
+
+
+def nothing_delivered(exc: TelegramError) -> bool:
+    """True when `exc` proves the message was not delivered, so sending again is safe.
+
+    Telegram answered with an error (a 5xx, a 429), or no connection was ever made. A timeout
+    or a connection lost after the request left may hide a delivered message: not safe.
+    """
+    if isinstance(exc, RetryAfter):
+        return True
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return isinstance(
+            cause, httpx.ConnectTimeout | httpx.PoolTimeout | aiohttp.ConnectionTimeoutError
+        )
+    if isinstance(exc, NetworkError):
+        # PTB raises HTTP error answers with no cause (or a JSON parsing one).
+        if cause is None or isinstance(cause, TelegramError):
+            return True
+        return isinstance(cause, httpx.ConnectError | aiohttp.ClientConnectorError)
+    return False
+
+
+@dataclass
+class Sent:
+    """How far a chat's messages got."""
+
+    status: DeliveryStatus
+    error: str | None
+    parts: int
+
+
+async def send_texts(
+    bot: Bot,
+    chat_id: int,
+    texts: list[str],
+    *,
+    start: int,
+    quiet: bool,
+    depart: Callable[[], Awaitable[None]],
+    progress: Callable[[int], Awaitable[None]],
+) -> Sent:
+    """Send a chat its messages from part `start`, retrying what provably did not go."""
+    limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
+    # With the limiter, it calls `depart` when the request leaves its queue; else we do.
+    paced: Any = {"rate_limit_args": Departure(depart, LIMITER_RETRIES)} if limiter else {}
+    parts = start
+    for text in texts[start:]:
+        attempt = 0
+        while True:
+            try:
+                if not limiter:
+                    await depart()
+                await bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    disable_notification=quiet,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    **paced,
+                )
+                break
+            except Forbidden as exc:
+                return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
+                return Sent(DeliveryStatus.FAILED, str(exc), parts)
+            except TelegramError as exc:
+                if not nothing_delivered(exc):
+                    return Sent(DeliveryStatus.UNKNOWN, f"in doubt: {exc}", parts)
+                if attempt == len(RETRY_DELAYS):
+                    return Sent(DeliveryStatus.RETRY, str(exc), parts)
+                wait = retry_seconds(exc) if isinstance(exc, RetryAfter) else 0.0
+                await asyncio.sleep(max(wait, RETRY_DELAYS[attempt]))
+                attempt += 1
+        parts += 1
+        if parts < len(texts):
+            await progress(parts)
+    return Sent(DeliveryStatus.SENT, None, parts)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait (PTB warns while its type moves to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: float | dt.timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
