@@ -14,7 +14,7 @@ from handlers.admin import editors_only
 from handlers.common import command_args, reply, small_int
 from render.blocks import esc
 from services.delivery import send_broadcast
-from store import drafts, ledger
+from store import broadcasts, drafts
 from store.drafts import BROADCAST
 from store.models import DraftStatus
 
@@ -37,7 +37,7 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     async with context.session() as session:
-        stats = await ledger.delivery_stats(session)
+        stats = await broadcasts.delivery_stats(session)
         draft = await drafts.create_draft(
             session,
             actor_id=user.id,
@@ -86,7 +86,7 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
         if won and draft is not None and status is DraftStatus.SAVED:
             text = json.loads(draft.payload)["text"]
             await session.commit()
-            broadcast_id = await ledger.create_broadcast(
+            broadcast_id = await broadcasts.create_broadcast(
                 session, text=esc(text), created_by=draft.actor_id
             )
         else:
@@ -125,7 +125,7 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
 async def stats_cmd(update: Update, context: BotContext) -> None:
     """Subscribers active and inactive, and how the last briefing run went."""
     async with context.session() as session:
-        stats = await ledger.delivery_stats(session)
+        stats = await broadcasts.delivery_stats(session)
     lines = [
         "📊 <b>Briefing statistics</b>",
         f"Chats that used the bot: {stats.chats:,}",

@@ -43,7 +43,7 @@ from kinds.digest import Digest, changes_between
 from render.briefing import briefing_messages
 from services.ledger_writes import LedgerWrites, ledger_call
 from services.sending import Sent, send_texts
-from store import ledger
+from store import broadcasts, ledger, runs
 from store.db import SessionFactory
 from store.models import Broadcast, DeliveryStatus, utcnow
 
@@ -147,13 +147,13 @@ async def _deliver(
     """Claim, send and record every target; the shared path of briefings and broadcasts."""
     stats = RunStats()
     stats.run_id = await ledger_call(
-        "Starting a run", lambda: ledger.start_run(sessions, kind=kind, worker=worker)
+        "Starting a run", lambda: runs.start_run(sessions, kind=kind, worker=worker)
     )
     _LIVE_RUNS.add(stats.run_id)
     lock = None
     try:
         lock = await ledger_call(
-            "Locking the run", lambda: ledger.hold_run_lock(sessions, stats.run_id)
+            "Locking the run", lambda: runs.hold_run_lock(sessions, stats.run_id)
         )
         now = utcnow()
         stats.unknown = await ledger_call(
@@ -169,11 +169,11 @@ async def _deliver(
         await _send_all(bot, sessions, stats, batches, compose, briefed_until, worker, settings)
     finally:
         _LIVE_RUNS.discard(stats.run_id)
-        await ledger.release_run_lock(lock, stats.run_id)
+        await runs.release_run_lock(lock, stats.run_id)
     stats.finished = utcnow()
     await ledger_call(
         "Recording the run",
-        lambda: ledger.finish_run(
+        lambda: runs.finish_run(
             sessions,
             run_id=stats.run_id,
             sent=stats.sent,
@@ -407,7 +407,7 @@ async def send_broadcast(
     if await ledger_call("Checking a broadcast", lambda: ledger.open_rows(sessions, key=key)) == 0:
         await ledger_call(
             "Finishing a broadcast",
-            lambda: ledger.finish_broadcast(sessions, broadcast_id=broadcast_id),
+            lambda: broadcasts.finish_broadcast(sessions, broadcast_id=broadcast_id),
         )
     log.info(
         "Broadcast %s run %s: %s sent, %s to retry, %s in doubt, %s skipped",
@@ -426,7 +426,7 @@ async def resume_broadcasts(
 ) -> list[RunStats]:
     """Carry on every unfinished broadcast this process is not already sending."""
     done = []
-    for row in await ledger.unfinished_broadcasts(sessions):
+    for row in await broadcasts.unfinished_broadcasts(sessions):
         if row.id is not None and row.id not in _BROADCASTS:
             done.append(
                 await send_broadcast(bot, sessions, settings, broadcast_id=row.id, worker=worker)

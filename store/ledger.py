@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, or_, text, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.db import SessionFactory
 from store.models import (
-    Broadcast,
     Delivery,
-    DeliveryRun,
     DeliveryStatus,
     Subscriber,
-    utcnow,
 )
+from store.runs import dead_runs
 
 BATCH = 500
 # A dead run's rows are taken over at once (see `recover`); the lease (DELIVERY_LEASE) is the
@@ -80,126 +73,6 @@ async def stream_subscribers(
         after = targets[-1].chat_id
 
 
-async def start_run(sessions: SessionFactory, *, kind: str, worker: str) -> int:
-    """Record the start of a delivery run; returns its id."""
-    async with sessions() as session:
-        run = DeliveryRun(kind=kind, worker=worker)
-        session.add(run)
-        await session.commit()
-        assert run.id is not None
-        return run.id
-
-
-async def finish_run(
-    sessions: SessionFactory, *, run_id: int, sent: int, failed: int, blocked: int, unknown: int
-) -> None:
-    """Record a run's end and counts."""
-    async with sessions() as session:
-        await session.exec(
-            update(DeliveryRun)
-            .where(col(DeliveryRun.id) == run_id)
-            .values(
-                finished_at=utcnow(), sent=sent, failed=failed, blocked=blocked, unknown=unknown
-            )
-        )
-        await session.commit()
-
-
-RUN_LOCKS = 0x444C5652  # pg advisory lock namespace of delivery runs (key: the run id)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it exists
-        return True
-    return True
-
-
-async def hold_run_lock(sessions: SessionFactory, run_id: int) -> AsyncConnection | None:
-    """On PostgreSQL, hold a session-level advisory lock saying run `run_id` is alive.
-
-    The connection is returned for `release_run_lock`; None on SQLite (pids tell liveness).
-    """
-    engine = _engine(sessions)
-    if engine.dialect.name != "postgresql":
-        return None
-    conn = await engine.connect()
-    try:
-        await conn.execute(
-            text("SELECT pg_advisory_lock(:ns, :run)"), {"ns": RUN_LOCKS, "run": run_id}
-        )
-        await conn.commit()
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-async def release_run_lock(conn: AsyncConnection | None, run_id: int) -> None:
-    """Release the run's advisory lock and return its connection to the pool.
-
-    Closing alone would not do: the pool keeps the session open, and the lock with it.
-    """
-    if conn is None:
-        return
-    try:
-        await conn.execute(
-            text("SELECT pg_advisory_unlock(:ns, :run)"), {"ns": RUN_LOCKS, "run": run_id}
-        )
-        await conn.commit()
-    except Exception:
-        # The lock must not outlive the run: drop the database session itself.
-        with contextlib.suppress(Exception):
-            await conn.invalidate()
-    finally:
-        with contextlib.suppress(Exception):  # a dead connection holds no lock either
-            await conn.close()
-
-
-def _engine(sessions: SessionFactory) -> AsyncEngine:
-    bind = sessions.kw.get("bind")
-    assert isinstance(bind, AsyncEngine)
-    return bind
-
-
-async def _dead_runs(
-    session: AsyncSession,
-    holders: set[tuple[str | None, int | None]],
-    *,
-    worker: str,
-    live_runs: set[int],
-) -> tuple[set[tuple[str | None, int | None]], set[tuple[str | None, int | None]]]:
-    """The (worker, run) holders of open rows known dead, and those whose liveness is unknown."""
-    dead: set[tuple[str | None, int | None]] = set()
-    unknown: set[tuple[str | None, int | None]] = set()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    host = socket.gethostname()
-    for holder, run_id in holders:
-        if holder == worker and run_id is not None:
-            alive = run_id in live_runs  # this process: it knows its own runs
-        elif postgres and run_id is not None:
-            free = await session.exec(  # type: ignore[call-overload]
-                text(
-                    "SELECT CASE WHEN pg_try_advisory_lock(:ns, :run)"
-                    " THEN pg_advisory_unlock(:ns, :run) ELSE false END"
-                ),
-                params={"ns": RUN_LOCKS, "run": run_id},
-            )
-            alive = not bool(free.scalar())
-        else:
-            name, _, pid = (holder or "").rpartition(":")
-            if name != host or not pid.isdigit():
-                unknown.add((holder, run_id))  # another host's worker: its lease decides
-                continue
-            alive = _pid_alive(int(pid))
-        if not alive:
-            dead.add((holder, run_id))
-    return dead, unknown
-
-
 def _held_by(pairs: set[tuple[str | None, int | None]]) -> list[ColumnElement[bool]]:
     return [
         and_(
@@ -238,7 +111,7 @@ async def recover(
                 )
             ).all()
         )
-        dead, unsure = await _dead_runs(session, holders, worker=worker, live_runs=live_runs)
+        dead, unsure = await dead_runs(session, holders, worker=worker, live_runs=live_runs)
         taken = _held_by(dead)
         if unsure:
             taken.append(and_(col(Delivery.lease_until) < now, or_(*_held_by(unsure))))
@@ -462,68 +335,3 @@ async def give_up(sessions: SessionFactory, *, key: str, error: str) -> int:
         )
         await session.commit()
         return int(result.rowcount or 0)
-
-
-async def unfinished_broadcasts(sessions: SessionFactory) -> list[Broadcast]:
-    """Broadcasts whose sending has not finished (interrupted, or waiting for retries)."""
-    async with sessions() as session:
-        rows = await session.exec(
-            select(Broadcast)
-            .where(col(Broadcast.finished_at).is_(None))
-            .order_by(col(Broadcast.id))
-        )
-        return list(rows.all())
-
-
-async def finish_broadcast(sessions: SessionFactory, *, broadcast_id: int) -> None:
-    """Record that a broadcast reached everyone it could."""
-    async with sessions() as session:
-        await session.exec(
-            update(Broadcast)
-            .where(col(Broadcast.id) == broadcast_id)
-            .where(col(Broadcast.finished_at).is_(None))
-            .values(finished_at=utcnow())
-        )
-        await session.commit()
-
-
-async def create_broadcast(session: AsyncSession, *, text: str, created_by: int | None) -> int:
-    """Store a broadcast's text; returns its id (the ledger key is broadcast:ID)."""
-    row = Broadcast(text=text, created_by=created_by)
-    session.add(row)
-    await session.commit()
-    assert row.id is not None
-    return row.id
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Subscriber counts and the last briefing run, for /stats."""
-
-    subscribed_active: int
-    subscribed_inactive: int
-    chats: int
-    last_run: DeliveryRun | None
-
-
-async def delivery_stats(session: AsyncSession) -> Stats:
-    """How many chats are subscribed and reachable, and how the last briefing run went."""
-    counts = dict(
-        (
-            await session.exec(
-                select(Subscriber.active, func.count())
-                .where(col(Subscriber.subscribed).is_(True))
-                .group_by(col(Subscriber.active))
-            )
-        ).all()
-    )
-    chats = int((await session.exec(select(func.count()).select_from(Subscriber))).one())
-    last = (
-        await session.exec(
-            select(DeliveryRun)
-            .where(DeliveryRun.kind == "briefing", col(DeliveryRun.finished_at).is_not(None))
-            .order_by(col(DeliveryRun.id).desc())
-            .limit(1)
-        )
-    ).first()
-    return Stats(int(counts.get(True, 0)), int(counts.get(False, 0)), chats, last)

@@ -29,7 +29,7 @@ from fake_telegram.server import FakeTelegramServer
 from kinds.update import NewsUpdate
 from services import delivery, sending
 from services.delivery import send_due_briefings
-from store import ledger
+from store import broadcasts
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 from store.models import AuditEntry, Broadcast, Delivery, SearchDoc, Subscriber, utcnow
 from tests.conftest import POSTGRES_URL, make_settings
@@ -137,7 +137,7 @@ async def _quiet_subscribers(database_url: str, n: int) -> int:
                     )
                 )
             await session.commit()
-            return await ledger.create_broadcast(session, text=BROADCAST, created_by=42)
+            return await broadcasts.create_broadcast(session, text=BROADCAST, created_by=42)
     finally:
         await engine.dispose()
 
