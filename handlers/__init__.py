@@ -19,6 +19,7 @@ from handlers import (
     positions,
     rounds,
     search,
+    show,
     start,
     subscriptions,
 )
@@ -27,7 +28,17 @@ from handlers import (
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
     # Subscribers' commands and their page buttons first.
-    for family in (start, latest, positions, exchanges, rounds, kind_lists, search, subscriptions):
+    for family in (
+        start,
+        latest,
+        positions,
+        exchanges,
+        rounds,
+        kind_lists,
+        search,
+        show,
+        subscriptions,
+    ):
         family.register(app)
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not

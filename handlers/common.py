@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -10,7 +11,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from core.context import BotContext
-from render.blocks import join_blocks
+from kinds.audit import fact_ref
+from kinds.base import FactKind
+from render.blocks import join_blocks, with_refs
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +93,50 @@ async def send_page(
     callback: str,
     labels: tuple[str, str] = ("◀ Newer", "Older ▶"),
     footer: str = "",
+    refs: Sequence[tuple[FactKind, int]] = (),
 ) -> None:
-    """Send one page of blocks with back/forward buttons; `callback` is the data prefix."""
+    """Send one page of blocks with back/forward buttons; `callback` is the data prefix.
+
+    With `refs` (the fact of each block), each block ends with its id and a row of "📄 U12"
+    buttons opens the facts shown in full (/show).
+    """
+    if refs:
+        blocks = with_refs(blocks, refs)
     text, used = join_blocks(header, blocks, footer)
     more_after = has_more or used < len(blocks)
+    rows = full_text_rows(refs[:used])
     buttons = []
     if offset > 0:
         back = max(0, offset - page_size)
         buttons.append(InlineKeyboardButton(labels[0], callback_data=f"{callback}:{back}"))
     if more_after:
         buttons.append(InlineKeyboardButton(labels[1], callback_data=f"{callback}:{offset + used}"))
-    await reply(update, text, InlineKeyboardMarkup([buttons]) if buttons else None)
+    if buttons:
+        rows.append(buttons)
+    await reply(update, text, InlineKeyboardMarkup(rows) if rows else None)
+
+
+# A phone shows about five short buttons side by side.
+_BUTTONS_PER_ROW = 5
+
+
+def full_text_rows(refs: Sequence[tuple[FactKind, int]]) -> list[list[InlineKeyboardButton]]:
+    """Buttons "📄 U12" that open each listed fact in full, in even rows of at most five."""
+    if not refs:
+        return []
+    per_row = math.ceil(len(refs) / math.ceil(len(refs) / _BUTTONS_PER_ROW))
+    buttons = [
+        InlineKeyboardButton(
+            f"📄 {fact_ref(kind, fact_id)}", callback_data=show_data(kind, fact_id)
+        )
+        for kind, fact_id in refs
+    ]
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def show_data(kind: FactKind, fact_id: int) -> str:
+    """The callback data of a button that shows one fact in full ("show:U12")."""
+    return f"show:{fact_ref(kind, fact_id)}"
 
 
 def page_offset(update: Update) -> tuple[list[str], int]:

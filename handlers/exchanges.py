@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.common import page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.exchange import exchange_block, exchange_totals, list_exchanges, totals_block
-from render.blocks import refs_of, with_refs
+from render.blocks import refs_of
 
 PAGE_SIZE = 5
 
@@ -39,11 +39,8 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
     await send_page(
         update,
         header=header,
-        blocks=with_refs(
-            [exchange_block(x) for x in page.items],
-            refs_of(FactKind.EXCHANGE, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=[exchange_block(x) for x in page.items],
+        refs=refs_of(FactKind.EXCHANGE, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.common import page_offset, reply, send_page
 from kinds.registry import SPECS, AnySpec
-from render.blocks import fact_block, refs_of, with_refs
+from render.blocks import fact_block, refs_of
 
 PAGE_SIZE = 4
 
@@ -23,11 +23,8 @@ async def show_list(update: Update, context: BotContext, spec: AnySpec, *, offse
     await send_page(
         update,
         header=spec.list_title,
-        blocks=with_refs(
-            [fact_block(spec.kind, view) for view in page.items],
-            refs_of(spec.kind, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=[fact_block(spec.kind, view) for view in page.items],
+        refs=refs_of(spec.kind, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -16,14 +16,13 @@ from handlers.common import (
     page_offset,
     reply,
     send_page,
-    sender_is_editor,
     small_int,
     stale_button,
     too_long,
 )
 from kinds.base import FactKind
 from kinds.update import latest_updates, update_block
-from render.blocks import esc, refs_of, with_refs
+from render.blocks import esc, refs_of
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
@@ -115,11 +114,8 @@ async def show_latest(
     await send_page(
         update,
         header=header,
-        blocks=with_refs(
-            [update_block(u) for u in page.items],
-            refs_of(FactKind.UPDATE, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=[update_block(u) for u in page.items],
+        refs=refs_of(FactKind.UPDATE, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more and end < count,

@@ -15,14 +15,13 @@ from handlers.common import (
     page_offset,
     reply,
     send_page,
-    sender_is_editor,
     small_int,
     stale_button,
     too_long,
 )
 from kinds.base import FactKind
 from kinds.position import PositionView, current_positions, position_blocks, position_history
-from render.blocks import esc, refs_of, with_refs
+from render.blocks import esc, refs_of
 from store import queries
 from store.queries import NamedThing
 from store.views import Page
@@ -156,11 +155,8 @@ async def send_current(
     await send_page(
         update,
         header=f"🧭 <b>{title}</b>",
-        blocks=with_refs(
-            position_blocks(page.items, by_party=by_party),
-            refs_of(FactKind.POSITION, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=position_blocks(page.items, by_party=by_party),
+        refs=refs_of(FactKind.POSITION, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,
@@ -182,11 +178,8 @@ async def send_history(
         update,
         header=f"🕰 <b>How positions on {esc(issue)} changed</b> (newest first)\n"
         "🟢 current · ⚪️ superseded",
-        blocks=with_refs(
-            position_blocks(page.items, history=True, by_party=True),
-            refs_of(FactKind.POSITION, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=position_blocks(page.items, history=True, by_party=True),
+        refs=refs_of(FactKind.POSITION, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

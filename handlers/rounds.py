@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.common import page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.round import list_rounds, round_block
-from render.blocks import refs_of, with_refs
+from render.blocks import refs_of
 
 PAGE_SIZE = 4
 
@@ -35,11 +35,8 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
     await send_page(
         update,
         header="🗓 <b>Rounds of talks</b> (newest first)",
-        blocks=with_refs(
-            [round_block(r) for r in page.items],
-            refs_of(FactKind.ROUND, page.items),
-            sender_is_editor(update, context),
-        ),
+        blocks=[round_block(r) for r in page.items],
+        refs=refs_of(FactKind.ROUND, page.items),
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -12,11 +12,10 @@ from handlers.common import (
     page_offset,
     reply,
     send_page,
-    sender_is_editor,
     too_long,
 )
 from kinds.queries import search_facts
-from render.blocks import esc, search_block, with_refs
+from render.blocks import esc, search_block
 from store import queries
 
 PAGE_SIZE = 5
@@ -75,11 +74,8 @@ async def show_results(
     await send_page(
         update,
         header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
-        blocks=with_refs(
-            [search_block(kind, view) for kind, view in page.items],
-            [(kind, view.id) for kind, view in page.items],
-            sender_is_editor(update, context),
-        ),
+        blocks=[search_block(kind, view) for kind, view in page.items],
+        refs=[(kind, view.id) for kind, view in page.items],
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

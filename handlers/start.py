@@ -8,7 +8,9 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
-from handlers.common import reply
+from handlers.common import command_args, reply
+from handlers.show import send_fact
+from kinds.audit import parse_fact_ref
 from kinds.registry import SPECS
 from store import queries
 
@@ -32,6 +34,7 @@ PUBLIC_COMMANDS = (
         if spec.list_command
     ),
     MenuCommand("search", "search every fact", "/search memorandum"),
+    MenuCommand("show", "one fact in full: every source, its corrections", "/show U1"),
     MenuCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
     MenuCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
     MenuCommand("brief", "what your next briefing would say now", "/brief"),
@@ -69,6 +72,11 @@ async def start_cmd(update: Update, context: BotContext) -> None:
                 chat_type=chat.type,
                 language_code=user.language_code if user else None,
             )
+    # A deep link t.me/<bot>?start=U12 arrives as "/start U12": answer with that fact in full.
+    ref = parse_fact_ref(command_args(update))
+    if ref is not None:
+        await send_fact(update, context, *ref)
+        return
     await reply(
         update,
         "👋 <b>Peace talks briefing</b>\n"

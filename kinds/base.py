@@ -16,6 +16,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.i18n import _
+from core.text import esc
+from kinds.common import full_value, key_label
 from kinds.forms import Checker, FieldSpec
 from store.models import FactBase, Issue, Party
 from store.transfer import FactIn
@@ -130,6 +133,11 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     list_help: ClassVar[str] = ""
     list_title: ClassVar[str] = ""
     list_empty: ClassVar[str] = ""
+    # The fact in full (/show): its snapshot's fields by key, with their labels, in the order
+    # shown. Fields not named here follow under a label made from their key, so a new column
+    # is never hidden; `full_hidden` names those /show tells another way (e.g. superseding).
+    full_labels: ClassVar[Mapping[str, str]] = {}
+    full_hidden: ClassVar[frozenset[str]] = frozenset()
 
     # ------------------------------------------------------------ store
 
@@ -215,6 +223,24 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
         """For new facts that replace older ones (stances): the replaced view by new id."""
         return {}
+
+    def full_value(self, key: str, value: Any) -> str:
+        """One field of the fact in full, as HTML (kinds override it for structured fields)."""
+        return full_value(value)
+
+    def full_block(self, snap: Mapping[str, Any]) -> str:
+        """Every field of a fact's snapshot in full, one "Label: value" line each (for /show)."""
+        shared = {"retracted_at", "retraction_reason", "sources", "updated_at", "created_at"}
+        skip = shared | self.full_hidden
+        keys = [k for k in self.full_labels if k in snap]
+        keys += [k for k in snap if k not in self.full_labels and k not in skip]
+        lines = []
+        for key in keys:
+            shown = self.full_value(key, snap[key])
+            if shown:
+                label = _(self.full_labels[key]) if key in self.full_labels else key_label(key)
+                lines.append(f"<b>{esc(label)}:</b> {shown}")
+        return "\n".join(lines)
 
     def ref(self, fact_id: int) -> str:
         """The public id of a fact of this kind, e.g. 'D3'."""

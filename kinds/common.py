@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from core.dates import format_date
+from core.i18n import _
 from core.text import clip, esc, number
 from store.transfer import SourceIn
 from store.views import SourceRef
@@ -49,3 +52,40 @@ def input_sources(item: Any) -> tuple[SourceRef, ...]:
 def same_text(a: str, b: str) -> bool:
     """True when two texts differ only in case and spacing (for duplicate checks)."""
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def full_value(value: Any) -> str:
+    """A snapshot value in full, as HTML: ISO dates read as dates, lists and maps spelled out."""
+    if value is None or value in ("", [], {}):
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, str):
+        if _ISO_DAY.fullmatch(value):
+            return format_date(dt.date.fromisoformat(value))
+        return esc(value)
+    if isinstance(value, dict):
+        return "; ".join(f"{esc(k)}: {full_value(v) or '—'}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if all(isinstance(item, dict) for item in value):
+            return "; ".join(
+                " — ".join(full_value(v) for v in item.values() if v not in (None, ""))
+                for item in value
+            )
+        return esc(", ".join(str(item) for item in value))
+    return esc(value)
+
+
+def key_label(key: str) -> str:
+    """A label for a snapshot key no spec names, e.g. "event_time" -> "Event time"."""
+    return key.replace("_", " ").capitalize()
+
+
+def round_ref(value: Any) -> str:
+    """A snapshot's round id as the round's public id (R3), which /show opens."""
+    return f"<code>R{int(value)}</code>" if isinstance(value, int) else full_value(value)

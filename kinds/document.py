@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
+from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -280,6 +281,16 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     list_help = "the texts on the table: drafts, memoranda, roadmaps, agreements"
     list_title = "📄 <b>Documents on the table</b> (newest first)"
     list_empty = "No documents on file yet."
+    full_labels = {
+        "title": N_("Title"),
+        "date": N_("Date"),
+        "status": N_("Status"),
+        "type": N_("Type"),
+        "authors": N_("By"),
+        "issues": N_("Issues"),
+        "round": N_("Handed over at"),
+        "summary": N_("Key terms"),
+    }
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[DocumentView]:
         rows = (await session.exec(_select().where(col(Document.id).in_(ids)))).all()
@@ -419,6 +430,16 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
 
     def block(self, view: DocumentView) -> str:
         return document_block(view)
+
+    def full_value(self, key: str, value: Any) -> str:
+        if key == "status":
+            return STATUS_LABELS.get(str(value), esc(value))
+        if key == "round" and isinstance(value, str) and value.startswith("R"):
+            ref, _, title = value.partition(" ")
+            return (
+                f"{esc(title)} · <code>{esc(ref)}</code>" if title else f"<code>{esc(ref)}</code>"
+            )
+        return super().full_value(key, value)
 
     def preview_view(self, item: DocumentIn, names: Mapping[str, str]) -> DocumentView:
         return DocumentView(

@@ -15,9 +15,10 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import input_sources, people, source_line
+from kinds.common import input_sources, people, round_ref, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound
 from store.facts import join_list, split_list
@@ -349,6 +350,16 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     title_attr = "date"
     briefing_heading = "🔁 <b>Prisoner exchanges</b>"
     corrections_in_section = True
+    full_labels = {
+        "status": N_("Status"),
+        "date": N_("Date"),
+        "end_date": N_("Until"),
+        "returned": N_("Returned"),
+        "categories": N_("Who"),
+        "mediator": N_("Mediator"),
+        "round_id": N_("Agreed at round"),
+        "note": N_("Note"),
+    }
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[ExchangeView]:
         rows = (await session.exec(exchanges_select().where(col(Exchange.id).in_(ids)))).all()
@@ -479,6 +490,15 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def block(self, view: ExchangeView) -> str:
         return exchange_block(view)
+
+    def full_value(self, key: str, value: Any) -> str:
+        if key == "returned" and isinstance(value, dict):
+            return " · ".join(f"to {esc(party)}: {people(n)}" for party, n in value.items())
+        if key == "status":
+            return _("agreed, not yet carried out") if value == "agreed" else _("completed")
+        if key == "round_id":
+            return round_ref(value)
+        return super().full_value(key, value)
 
     def briefing_block(self, change: Change[ExchangeView]) -> str:
         return ("🆕 " if change.fresh else "🔄 <i>Updated:</i> ") + exchange_block(change.view)

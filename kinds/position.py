@@ -14,6 +14,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
+from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -228,6 +229,13 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     date_attr = "as_of"
     title_attr = "stance"
     briefing_heading = "🧭 <b>Position changes</b>"
+    full_labels = {
+        "party": N_("Party"),
+        "issue": N_("Issue"),
+        "stance": N_("Stance"),
+        "as_of": N_("As of"),
+    }
+    full_hidden = frozenset({"superseded_by_id"})  # /show says "superseded by P14" itself
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[PositionView]:
         return await position_views(session, positions_select().where(col(Position.id).in_(ids)))

@@ -13,6 +13,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -224,6 +225,18 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     )
     title_attr = "place"
     briefing_heading = "🤝 <b>Rounds of talks</b>"
+    full_labels = {
+        "title": N_("Title"),
+        "date": N_("Date"),
+        "end_date": N_("Until"),
+        "place": N_("Place"),
+        "venue": N_("Venue"),
+        "mediator": N_("Mediator"),
+        "delegations": N_("Delegations"),
+        "duration": N_("Duration"),
+        "duration_minutes": N_("Duration in minutes"),
+        "outcome": N_("Outcome"),
+    }
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[RoundView]:
         stmt = rounds_select().where(
@@ -339,6 +352,15 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
 
     def block(self, view: RoundView) -> str:
         return round_block(view)
+
+    def full_value(self, key: str, value: Any) -> str:
+        if key == "delegations" and isinstance(value, list):
+            return "; ".join(
+                f"{esc(d.get('party') or '')} — {esc(d.get('head') or _('not named'))}"
+                for d in value
+                if isinstance(d, dict)
+            )
+        return super().full_value(key, value)
 
     def search_block(self, view: RoundView) -> str:
         return "🤝 <i>Round of talks</i>\n" + round_block(view).removeprefix("🤝 ")

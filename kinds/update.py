@@ -13,9 +13,10 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
+from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import input_sources, same_text, source_line
+from kinds.common import input_sources, round_ref, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from store.facts import join_list, split_list
 from store.models import FactBase
@@ -148,6 +149,13 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     )
     title_attr = "headline"
     briefing_heading = "📰 <b>New updates</b>"
+    full_labels = {
+        "headline": N_("Headline"),
+        "date": N_("Date"),
+        "summary": N_("Summary"),
+        "tags": N_("Tags"),
+        "round_id": N_("Round"),
+    }
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[UpdateView]:
         stmt = updates_select().where(
@@ -212,6 +220,9 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
 
     def block(self, view: UpdateView) -> str:
         return update_block(view)
+
+    def full_value(self, key: str, value: Any) -> str:
+        return round_ref(value) if key == "round_id" else super().full_value(key, value)
 
     def preview_notes(self, item: UpdateIn) -> list[str]:
         return ["Tags: " + esc(", ".join(item.tags))] if item.tags else []

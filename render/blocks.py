@@ -41,10 +41,8 @@ def search_block(kind: FactKind, view: Any) -> str:
     return spec_for(kind).search_block(view)
 
 
-def with_refs(blocks: Sequence[str], refs: Sequence[tuple[FactKind, int]], show: bool) -> list[str]:
-    """For editors, end each block with its fact's id (U12, P3…), the handle /edit takes."""
-    if not show:
-        return list(blocks)
+def with_refs(blocks: Sequence[str], refs: Sequence[tuple[FactKind, int]]) -> list[str]:
+    """End each block with its fact's id (U12, P3…), which readers quote and editors /edit."""
     return [
         f"{block} · <code>{fact_ref(kind, fact_id)}</code>"
         for block, (kind, fact_id) in zip(blocks, refs, strict=True)
