@@ -15,7 +15,7 @@ from fake_telegram.common import (
     _copy_json,
     _words,
 )
-from fake_telegram.params import Handler, UploadedFile, _Params, _parse_markup
+from fake_telegram.params import Handler, UploadedFile, _link_preview, _Params, _parse_markup
 from fake_telegram.photos import checked_photo
 from fake_telegram.records import CallbackAnswer, InlineAnswer
 from fake_telegram.state import ApiState
@@ -59,6 +59,7 @@ class MessageMethods(ApiState):
         raw = p.text("text")
         plain, entities = self._format(p, raw, caption=False)
         markup = _parse_markup(p.get("reply_markup"))
+        _link_preview(p)
         message = self._bot_message(p, chat_id, markup)
         message["text"] = plain
         if entities:
@@ -72,6 +73,7 @@ class MessageMethods(ApiState):
         raw = p.text("text")
         plain, entities = self._format(p, raw, caption=False)
         markup = _parse_markup(p.get("reply_markup"), inline_only=True)
+        _link_preview(p)
         if (plain, entities, markup) == (
             message["text"],
             message.get("entities", []),

@@ -145,6 +145,24 @@ def _check_inline_keyboard(rows: Any) -> None:
             raise _bad("BUTTON_URL_INVALID")
 
 
+_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
+
+
+def _link_preview(p: _Params) -> JSONDict | None:
+    """Decode link_preview_options the way the Bot API does: an object of typed fields."""
+    options = p.obj("link_preview_options", "can't parse link preview options JSON object")
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise _bad("can't parse link preview options JSON object")
+    for flag in _PREVIEW_FLAGS:
+        if flag in options and not isinstance(options[flag], bool):
+            raise _bad(f'field "{flag}" must be of type Boolean')
+    if "url" in options and not isinstance(options["url"], str):
+        raise _bad('field "url" must be of type String')
+    return dict(options)
+
+
 def _buttons(markup: JSONDict | None) -> list[list[tuple[str, str]]]:
     rows = (markup or {}).get("inline_keyboard") or []
     return [

@@ -29,6 +29,8 @@ class SentMessage:
     params: JSONDict = field(default_factory=dict)
     photo: bytes | None = None
     message_thread_id: int | None = None
+    # The link_preview_options sent with it (None: Telegram's default, a preview of the first link).
+    link_preview: JSONDict | None = None
 
     @property
     def callback_data(self) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from fake_telegram.common import BOT_ID, ApiError, JSONDict, _bad, _copy_json, _words
 from fake_telegram.entities import HtmlParseError
-from fake_telegram.params import UploadedFile, _buttons, _Params
+from fake_telegram.params import UploadedFile, _buttons, _link_preview, _Params
 from fake_telegram.records import CallbackAnswer, InlineAnswer, SentMessage, _StoredFile
 from fake_telegram.text import _checked_text, _parsed_html, _valid_entity
 
@@ -235,6 +235,7 @@ class ApiState:
                 params={k: v for k, v in p.raw.items() if not isinstance(v, UploadedFile)},
                 photo=photo.content if photo else None,
                 message_thread_id=message.get("message_thread_id"),
+                link_preview=_link_preview(p),
             )
         )
 
