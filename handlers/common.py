@@ -97,7 +97,7 @@ async def send_page(
 ) -> None:
     """Send one page of blocks with back/forward buttons; `callback` is the data prefix.
 
-    With `refs` (the fact of each block), each block ends with its id and a row of "📄 U12"
+    With `refs` (the fact of each block), each block ends with its id and a row of "📖 U12"
     buttons opens the facts shown in full (/show).
     """
     if refs:
@@ -121,13 +121,13 @@ _BUTTONS_PER_ROW = 5
 
 
 def full_text_rows(refs: Sequence[tuple[FactKind, int]]) -> list[list[InlineKeyboardButton]]:
-    """Buttons "📄 U12" that open each listed fact in full, in even rows of at most five."""
+    """Buttons "📖 U12" that open each listed fact in full, in even rows of at most five."""
     if not refs:
         return []
     per_row = math.ceil(len(refs) / math.ceil(len(refs) / _BUTTONS_PER_ROW))
     buttons = [
         InlineKeyboardButton(
-            f"📄 {fact_ref(kind, fact_id)}", callback_data=show_data(kind, fact_id)
+            f"📖 {fact_ref(kind, fact_id)}", callback_data=show_data(kind, fact_id)
         )
         for kind, fact_id in refs
     ]

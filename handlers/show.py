@@ -1,4 +1,4 @@
-"""/show U12: one fact in full, with a Share button; the lists' "📄 U12" buttons open it too."""
+"""/show U12: one fact in full, with a Share button; the lists' "📖 U12" buttons open it too."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ async def show_cmd(update: Update, context: BotContext) -> None:
 
 
 async def show_button(update: Update, context: BotContext) -> None:
-    """A "📄 U12" button: the fact in full, below the list."""
+    """A "📖 U12" button: the fact in full, below the list."""
     data = update.callback_query.data if update.callback_query else None
     ref = parse_fact_ref(data.removeprefix("show:")) if isinstance(data, str) else None
     if ref is None:

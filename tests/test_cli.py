@@ -75,8 +75,8 @@ def test_console_without_the_fake_says_one_line_and_exits_2(tmp_path: Path) -> N
 def test_console_pages_with_numbered_buttons(tmp_path: Path) -> None:
     result = run_cli("console", cwd=tmp_path, stdin="/search the\n")
     assert result.returncode == 0, result.stderr
-    # Five "📄 U12" buttons open the hits in full; the pager comes after them.
-    assert "[1] 📄 D1" in result.stdout and "[6] More ▶" in result.stdout
+    # Five "📖 U12" buttons open the hits in full; the pager comes after them.
+    assert "[1] 📖 D1" in result.stdout and "[6] More ▶" in result.stdout
     pressed = run_cli("console", cwd=tmp_path, stdin="/search the\n6\n")
     assert "bot (edited)>" in pressed.stdout and "[6] ◀ Back" in pressed.stdout
     opened = run_cli("console", cwd=tmp_path, stdin="/search the\n1\n")

@@ -100,12 +100,12 @@ def headlines(message: SentMessage) -> list[str]:
 
 
 def labels(message: SentMessage) -> list[str]:
-    """The labels of a message's inline buttons, row by row, but the lists' "📄 U12" buttons."""
-    return [label for row in message.buttons for label, _ in row if not label.startswith("📄 ")]
+    """The labels of a message's inline buttons, row by row, but the lists' "📖 U12" buttons."""
+    return [label for row in message.buttons for label, _ in row if not label.startswith("📖 ")]
 
 
 def pager_data(message: SentMessage) -> list[str]:
-    """The callback data of a message's buttons, but the "show:U12" of the lists' 📄 buttons."""
+    """The callback data of a message's buttons, but the "show:U12" of the lists' 📖 buttons."""
     return [data for data in message.callback_data if not data.startswith("show:")]
 
 

@@ -1,4 +1,4 @@
-"""/show U12 and its ways in: a fact in full, the lists' 📄 buttons, /start U12, Share, previews.
+"""/show U12 and its ways in: a fact in full, the lists' 📖 buttons, /start U12, Share, previews.
 
 Runs on SQLite and, with TEST_POSTGRES_URL, on PostgreSQL, through the real Application and the
 strict fake Bot API, on the seed. The editor is user 42; readers are other chats.
@@ -81,7 +81,8 @@ async def test_show_gives_every_field_source_and_history_of_each_kind(bot: Harne
     cases = {
         "U1": [
             "📰 Update · U1\n\n",
-            "Headline: Ukrainian drones strike Russia's nuclear-capable bombers on the eve of talks",
+            "Headline: Ukrainian drones strike Russia's nuclear-capable bombers on the eve of "
+            "talks\n",
             "Date: Sun 1 Jun 2025",
             f"Summary: {u1.summary}\n",
             "Tags: military, drone strike, bombers, ukraine, russia",
@@ -100,7 +101,8 @@ async def test_show_gives_every_field_source_and_history_of_each_kind(bot: Harne
         ],
         "R1": [
             f"🤝 Round of talks · R1\n\nTitle: {ISTANBUL}\nDate: Mon 2 Jun 2025\n",
-            "Place: Istanbul\nVenue: Ciragan Palace\nMediator: Turkey (Foreign Minister Hakan Fidan)",
+            "Place: Istanbul\nVenue: Ciragan Palace\n",
+            "Mediator: Turkey (Foreign Minister Hakan Fidan)\n",
             "Delegations: Ukraine — Rustem Umerov, Defence Minister; Russia — not named",
             "Duration: under an hour\nDuration in minutes: 60\n",
             "Outcome: A new prisoner exchange was agreed",
@@ -238,12 +240,12 @@ async def test_every_list_item_shows_its_id_and_a_button_that_opens_it(
     ids = re.findall(r" · ([UPXRD]\d+)(?:\n\n|$)", listed.plain)
     assert ids, listed.plain
     buttons = [b for b in markup_buttons(listed) if b["callback_data"].startswith("show:")]
-    assert [b["text"] for b in buttons] == [f"📄 {ref}" for ref in ids]
+    assert [b["text"] for b in buttons] == [f"📖 {ref}" for ref in ids]
     assert [b["callback_data"] for b in buttons] == [f"show:{ref}" for ref in ids]
     rows = (listed.reply_markup or {})["inline_keyboard"]
     assert all(len(row) <= 5 for row in rows)
     # The full text comes as a new message below the list, which stays as it was.
-    opened = await reader.press(listed, f"📄 {ids[-1]}")
+    opened = await reader.press(listed, f"📖 {ids[-1]}")
     assert len(opened) == 1 and not opened[0].edited
     assert re.match(rf"\S+ [A-Z][a-z ]+ · {ids[-1]}\n", opened[0].plain), opened[0].plain
     assert "📚 Sources" in opened[0].plain and "🕰 History" in opened[0].plain
