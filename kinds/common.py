@@ -86,6 +86,7 @@ def key_label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def round_ref(value: Any) -> str:
-    """A snapshot's round id as the round's public id (R3), which /show opens."""
-    return f"<code>R{int(value)}</code>" if isinstance(value, int) else full_value(value)
+def full_round(value: Any) -> str:
+    """A snapshot's round ("R1 Second round…") as its title and the id /show opens."""
+    ref, _, title = str(value).partition(" ")
+    return f"{esc(title)} · <code>{esc(ref)}</code>" if title else f"<code>{esc(ref)}</code>"

@@ -21,9 +21,9 @@ from core.dates import format_date
 from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import input_sources, same_text, source_line
+from kinds.common import full_round, input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
-from kinds.round import TalkRound
+from kinds.round import TalkRound, round_snapshot
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key, Long, Short
@@ -358,10 +358,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
 
     async def snapshot(self, session: AsyncSession, row: Document, data: dict[str, Any]) -> None:
         data["authors"], data["issues"] = await self._names(session, row)
-        if row.round_id is not None:
-            round_row = await session.get(TalkRound, row.round_id)
-            data["round"] = f"R{row.round_id}" + (f" {round_row.title}" if round_row else "")
-        data.pop("round_id", None)
+        data["round"] = await round_snapshot(session, data.pop("round_id", None))
         data["type"] = data.pop("doc_type", None)
 
     async def export(
@@ -434,11 +431,8 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     def full_value(self, key: str, value: Any) -> str:
         if key == "status":
             return STATUS_LABELS.get(str(value), esc(value))
-        if key == "round" and isinstance(value, str) and value.startswith("R"):
-            ref, _, title = value.partition(" ")
-            return (
-                f"{esc(title)} · <code>{esc(ref)}</code>" if title else f"<code>{esc(ref)}</code>"
-            )
+        if key == "round":
+            return full_round(value)
         return super().full_value(key, value)
 
     def preview_view(self, item: DocumentIn, names: Mapping[str, str]) -> DocumentView:

@@ -18,9 +18,9 @@ from core.dates import format_date, format_date_range
 from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import input_sources, people, round_ref, source_line
+from kinds.common import full_round, input_sources, people, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
-from kinds.round import TalkRound
+from kinds.round import TalkRound, round_snapshot
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -357,7 +357,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         "returned": N_("Returned"),
         "categories": N_("Who"),
         "mediator": N_("Mediator"),
-        "round_id": N_("Agreed at round"),
+        "round": N_("Agreed at"),
         "note": N_("Note"),
     }
 
@@ -430,6 +430,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         )
         data["returned"] = {name: n for name, n in counts}
         data["categories"] = list(split_list(row.categories))
+        data["round"] = await round_snapshot(session, data.pop("round_id", None))
 
     async def export(
         self, session: AsyncSession, rows: Sequence[Exchange], keys: ExportKeys
@@ -496,8 +497,8 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             return " · ".join(f"to {esc(party)}: {people(n)}" for party, n in value.items())
         if key == "status":
             return _("agreed, not yet carried out") if value == "agreed" else _("completed")
-        if key == "round_id":
-            return round_ref(value)
+        if key == "round":
+            return full_round(value)
         return super().full_value(key, value)
 
     def briefing_block(self, change: Change[ExchangeView]) -> str:

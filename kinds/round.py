@@ -151,6 +151,14 @@ async def round_labels(session: AsyncSession) -> dict[str, str]:
     }
 
 
+async def round_snapshot(session: AsyncSession, round_id: int | None) -> str | None:
+    """How an audit snapshot names a fact's round: its id and title, e.g. "R1 Second round…"."""
+    if round_id is None:
+        return None
+    row = await session.get(TalkRound, round_id)
+    return f"R{round_id}" + (f" {row.title}" if row is not None and row.title else "")
+
+
 def round_block(r: RoundView) -> str:
     """One round of talks: date, place, mediator, delegations, duration, outcome, sources."""
     title = r.title or "Round of talks"

@@ -16,8 +16,9 @@ from core.dates import format_date
 from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import input_sources, round_ref, same_text, source_line
+from kinds.common import full_round, input_sources, same_text, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
+from kinds.round import round_snapshot
 from store.facts import join_list, split_list
 from store.models import FactBase
 from store.queries import page_of, parse_sources, sources_column
@@ -154,7 +155,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         "date": N_("Date"),
         "summary": N_("Summary"),
         "tags": N_("Tags"),
-        "round_id": N_("Round"),
+        "round": N_("Round"),
     }
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[UpdateView]:
@@ -183,6 +184,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
 
     async def snapshot(self, session: AsyncSession, row: NewsUpdate, data: dict[str, Any]) -> None:
         data["tags"] = list(split_list(row.tags))
+        data["round"] = await round_snapshot(session, data.pop("round_id", None))
 
     async def export(
         self, session: AsyncSession, rows: Sequence[NewsUpdate], keys: ExportKeys
@@ -222,7 +224,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         return update_block(view)
 
     def full_value(self, key: str, value: Any) -> str:
-        return round_ref(value) if key == "round_id" else super().full_value(key, value)
+        return full_round(value) if key == "round" else super().full_value(key, value)
 
     def preview_notes(self, item: UpdateIn) -> list[str]:
         return ["Tags: " + esc(", ".join(item.tags))] if item.tags else []

@@ -97,7 +97,7 @@ async def test_show_gives_every_field_source_and_history_of_each_kind(bot: Harne
             "Status: agreed, not yet carried out\nDate: Mon 2 Jun 2025\n",
             "Returned: to Ukraine: not announced · to Russia: not announced",
             "Who: severely wounded, young people",
-            "Agreed at round: R1",
+            f"Agreed at: {ISTANBUL} · R1",
         ],
         "R1": [
             f"🤝 Round of talks · R1\n\nTitle: {ISTANBUL}\nDate: Mon 2 Jun 2025\n",
