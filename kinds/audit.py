@@ -11,7 +11,8 @@ from kinds.base import FactKind
 from kinds.registry import BY_LETTER, spec_for
 from store.queries import sources_for
 
-MAX_FACT_ID = 2**31
+# The largest id an integer column holds (PostgreSQL refuses a larger one in a query).
+MAX_FACT_ID = 2**31 - 1
 
 
 def fact_ref(kind: FactKind | str, fact_id: int) -> str:

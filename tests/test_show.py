@@ -268,6 +268,8 @@ async def test_forged_or_stale_show_buttons_are_answered_cleanly(bot: Harness) -
         ("show:U0", EXPIRED),
         ("show:U1x", EXPIRED),
         ("show:U99999999999", EXPIRED),
+        ("show:U2147483648", EXPIRED),  # beyond any integer column
+        ("show:U2147483647", "There is no U2147483647."),
         ("show:U9999", "There is no U9999."),
     ):
         raw = bot.api.make_callback(
@@ -301,6 +303,8 @@ async def test_deep_link_start_answers_with_the_fact(bot: Harness) -> None:
         ("/show abc", "“abc” is not a fact id.\nUsage: /show U12"),
         ("/show U1 U2", "“U1 U2” is not a fact id."),
         ("/show U99999", "There is no U99999.\nUsage: /show U12"),
+        ("/show x2147483648", "“x2147483648” is not a fact id."),
+        ("/show x2147483647", "There is no X2147483647."),
         ("/show " + "U1" * 200, "That is longer than any command needs."),
     ],
 )
