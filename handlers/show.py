@@ -76,18 +76,20 @@ async def send_fact(update: Update, context: BotContext, kind: FactKind, fact_id
     chat = update.effective_chat
     texts = full_messages(fact, tz=context.settings.tz)
     for i, text in enumerate(texts):
-        last = i == len(texts) - 1
-        options = dict(
-            parse_mode=ParseMode.HTML,
-            reply_markup=fact_markup(fact) if last else None,
-            link_preview_options=preview_options(fact)
-            if i == 0
-            else LinkPreviewOptions(is_disabled=True),
-        )
+        markup = fact_markup(fact) if i == len(texts) - 1 else None
+        preview = preview_options(fact) if i == 0 else LinkPreviewOptions(is_disabled=True)
         if isinstance(anchor, Message):
-            await anchor.reply_text(text, do_quote=False, **options)  # type: ignore[arg-type]
+            await anchor.reply_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=preview,
+                do_quote=False,
+            )
         elif chat is not None:
-            await chat.send_message(text, **options)  # type: ignore[arg-type]
+            await chat.send_message(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=preview
+            )
 
 
 async def show_cmd(update: Update, context: BotContext) -> None:

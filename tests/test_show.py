@@ -17,12 +17,14 @@ from sqlmodel import col, select
 
 from core.dates import format_date
 from fake_telegram import LocalBotApi, SentMessage
+from fake_telegram.text import utf16_len
 from handlers import subscriptions as subscription_handlers
 from kinds.position import Position
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
-from store.models import AuditEntry, Issue, Party, Subscriber
+from store.models import AuditEntry, Issue, Party, Source, Subscriber
 from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.factories import create_round
 
 EDITOR = 42
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -353,3 +355,33 @@ async def test_the_fake_checks_link_preview_options() -> None:
         "sendMessage", {"chat_id": 1, "text": "x", "link_preview_options": {"url": URL}}
     )
     assert status == 200 and api.sent(1)[0].link_preview == {"url": URL}
+
+
+async def test_a_very_long_fact_comes_in_several_messages_within_telegram_limits(
+    bot: Harness,
+) -> None:
+    words = " ".join(f"w{n}" for n in range(700))  # about 3,400 characters
+    async with bot.sessions() as session:
+        first = Source(name="Anadolu", url=URL, published=dt.date(2025, 6, 2))
+        second = Source(name="Reuters", url="https://www.reuters.com/b", title="T" * 400)
+        session.add_all([first, second])
+        await session.flush()
+        assert first.id is not None and second.id is not None
+        row = await create_round(
+            session,
+            date=dt.date(2025, 7, 23),
+            place="Istanbul",
+            title="Third round " + words[:300],
+            mediator="Turkey " + words[:450],
+            outcome="Outcome " + words,
+            source_ids=[first.id, second.id],
+        )
+        await session.commit()
+    replies = await bot.chat().send(f"/show R{row.id}")
+    assert len(replies) == 2
+    assert all(utf16_len(r.plain) <= 4096 for r in replies)
+    joined = "\n".join(r.plain for r in replies)
+    assert f"Outcome: Outcome {words}\n" in joined  # nothing cut
+    assert "2. Reuters — “" + "T" * 400 + "”" in joined
+    assert [r.link_preview for r in replies] == [{"url": URL}, {"is_disabled": True}]
+    assert [r.reply_markup is None for r in replies] == [True, False]  # Share under the last
