@@ -34,6 +34,13 @@ def current_language() -> str:
     return _language.get()
 
 
+def set_language(code: str | None) -> str:
+    """Serve the rest of the current task (one update) in `code`; returns the language used."""
+    language = supported(code)
+    _language.set(language)
+    return language
+
+
 @contextmanager
 def using_language(code: str | None) -> Iterator[str]:
     """Serve everything inside the block in `code` (falls back to English)."""
