@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from core.i18n import DEFAULT_LANGUAGE, current_language
+from core.i18n import DEFAULT_LANGUAGE, N_, current_language
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -15,7 +15,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # Prepositions people type before a date ("since Monday", "в понеділок", "з 1 червня").
 _SKIP_TOKENS = ["since", "from", "on", "в", "у", "з", "із", "с", "со", "від", "от"]
 
-DATE_EXAMPLES = "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
+DATE_EXAMPLES = N_(
+    "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
+)
 
 
 def format_date(day: dt.date) -> str:

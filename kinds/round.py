@@ -13,6 +13,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -152,24 +153,24 @@ async def round_labels(session: AsyncSession) -> dict[str, str]:
 
 def round_block(r: RoundView) -> str:
     """One round of talks: date, place, mediator, delegations, duration, outcome, sources."""
-    title = r.title or "Round of talks"
+    title = r.title or _("Round of talks")
     where = ", ".join(esc(clip(v, 80)) for v in (r.place, r.venue) if v)
     lines = [
         f"🤝 <b>{esc(clip(title, 120))}</b>",
         f"📅 {format_date_range(r.date, r.end_date)}" + (f" · 📍 {where}" if where else ""),
     ]
     if r.mediator:
-        lines.append("Mediator: " + esc(clip(r.mediator, 150)))
+        lines.append(_("Mediator:") + " " + esc(clip(r.mediator, 150)))
     if r.delegations:
         heads = "; ".join(
-            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else 'not named'}"
+            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else _('not named')}"
             for d in r.delegations[:6]
         )
-        lines.append("Delegations: " + heads)
+        lines.append(_("Delegations:") + " " + heads)
     if r.duration:
-        lines.append("Duration: " + esc(clip(r.duration, 80)))
+        lines.append(_("Duration:") + " " + esc(clip(r.duration, 80)))
     if r.outcome:
-        lines.append("Outcome: " + esc(clip(r.outcome, 600)))
+        lines.append(_("Outcome:") + " " + esc(clip(r.outcome, 600)))
     lines.append(source_line(r.sources))
     return "\n".join(lines)
 
@@ -192,7 +193,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     letter = "R"
     section = "rounds"
     noun = "round of talks"
-    label = "Round of talks"
+    label = N_("Round of talks")
     icon = "🤝"
     add_command = "round"
     add_help = "record a round of talks"
@@ -223,7 +224,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
         "source: https://…</code>"
     )
     title_attr = "place"
-    briefing_heading = "🤝 <b>Rounds of talks</b>"
+    briefing_heading = N_("🤝 <b>Rounds of talks</b>")
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[RoundView]:
         stmt = rounds_select().where(

@@ -13,6 +13,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
+from core.i18n import N_
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -126,7 +127,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     letter = "U"
     section = "updates"
     noun = "update"
-    label = "Update"
+    label = N_("Update")
     icon = "📰"
     add_command = "add"
     add_help = "add a news update (preview, then Save)"
@@ -147,7 +148,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         "summary: …\ntags: talks, memorandum</code>"
     )
     title_attr = "headline"
-    briefing_heading = "📰 <b>New updates</b>"
+    briefing_heading = N_("📰 <b>New updates</b>")
 
     async def load(self, session: AsyncSession, ids: Sequence[int]) -> list[UpdateView]:
         stmt = updates_select().where(
