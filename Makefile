@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogs are built, never committed (core/i18n.py compiles a missing one in memory).
 %.mo: %.po $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@ 2>/dev/null
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
 install: $(STAMP) $(COMPILED)
 
@@ -36,9 +36,9 @@ test: install
 # Extract the interface's strings (msgids in English) and merge them into the uk/ru catalogs.
 i18n: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location \
-		--sort-output --project=peace-briefing-bot -o $(LOCALES)/messages.pot .
+		--sort-output --no-wrap --project=peace-briefing-bot -o $(LOCALES)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
-		--no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
 	$(MAKE) $(COMPILED)
 
 lint: $(STAMP)

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
@@ -19,8 +18,7 @@ from bot.processing import SLOW_DOWN, PerChatUpdateProcessor
 from core.context import BotContext, BotData, BriefingApp
 from core.dates import warm_up
 from core.settings import Settings
-from handlers.admin import set_editor_menus
-from handlers.start import menu_commands
+from handlers.menus import set_menus
 from kinds.queries import count_facts
 from kinds.transfer import load_seed
 from services.pacing import DepartingRateLimiter
@@ -95,16 +93,11 @@ async def close_store(bot_data: BotData) -> None:
 
 async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await open_store(app.bot_data)
-    try:
-        await app.bot.set_my_commands(menu_commands())
-    except TelegramError as exc:
-        log.warning("Could not set the command menu: %s", exc)
-    if app.bot_data.settings is not None:
-        await set_editor_menus(app.bot, app.bot_data.settings.admin_ids)
+    settings = app.bot_data.settings
+    await set_menus(app.bot, settings.admin_ids if settings else frozenset())
     await schedule_all(app)
     # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
     # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
-    settings = app.bot_data.settings
     languages = settings.date_languages if settings else ("en",)
     app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(warm_up, languages))
 

@@ -235,7 +235,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     label = N_("Document")
     icon = "📄"
     add_command = "document"
-    add_help = "record a document on the table (draft, memorandum, agreement)"
+    add_help = N_("record a document on the table (draft, memorandum, agreement)")
     add_example = "/document TITLE + date:, authors:"
     where_shown = "/documents and /search"
     table = Document

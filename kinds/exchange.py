@@ -320,7 +320,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     label = N_("Prisoner exchange")
     icon = "🔁"
     add_command = "exchange"
-    add_help = "record a prisoner exchange"
+    add_help = N_("record a prisoner exchange")
     add_example = "/exchange + date:, returned:"
     where_shown = "/exchanges and /search"
     table = Exchange

@@ -211,7 +211,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     label = N_("Position")
     icon = "🧭"
     add_command = "position"
-    add_help = "record a party's stance on an issue"
+    add_help = N_("record a party's stance on an issue")
     add_example = "/position + party:, issue:"
     where_shown = "/positions and /search"
     table = Position

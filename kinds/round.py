@@ -162,8 +162,9 @@ def round_block(r: RoundView) -> str:
     if r.mediator:
         lines.append(_("Mediator:") + " " + esc(clip(r.mediator, 150)))
     if r.delegations:
+        not_named = _("not named")
         heads = "; ".join(
-            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else _('not named')}"
+            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else not_named}"
             for d in r.delegations[:6]
         )
         lines.append(_("Delegations:") + " " + heads)
@@ -196,7 +197,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     label = N_("Round of talks")
     icon = "🤝"
     add_command = "round"
-    add_help = "record a round of talks"
+    add_help = N_("record a round of talks")
     add_example = "/round + date:, place:"
     where_shown = "/rounds and /search"
     table = TalkRound

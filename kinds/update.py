@@ -130,7 +130,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     label = N_("Update")
     icon = "📰"
     add_command = "add"
-    add_help = "add a news update (preview, then Save)"
+    add_help = N_("add a news update (preview, then Save)")
     add_example = "/add HEADLINE + date:, source:"
     where_shown = "/latest and /search"
     table = NewsUpdate

@@ -22,6 +22,10 @@ def _since_label(since: dt.datetime, tz: ZoneInfo) -> str:
     )
 
 
+def _no_reason() -> str:
+    return _("no reason given")
+
+
 def briefing_blocks(digest: Digest) -> list[str]:
     """Every fact of a digest as a block, grouped by kind with a heading on the first of each."""
     sections: list[tuple[str, list[str]]] = [
@@ -37,7 +41,7 @@ def briefing_blocks(digest: Digest) -> list[str]:
             _("🗑 <b>Retracted</b>"),
             [
                 f"• {fact_ref(r.kind, r.fact_id)} “{esc(clip(r.label, 120))}” — "
-                f"{esc(clip(r.reason, 200)) or _('no reason given')}"
+                f"{esc(clip(r.reason, 200)) or _no_reason()}"
                 for r in digest.retracted
             ],
         ),
