@@ -9,10 +9,18 @@ from fake_telegram.state import ApiState
 _STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
 # The rights PTB requires in a ChatMemberAdministrator (all off but managing the chat).
 _ADMIN_RIGHTS = (
-    "can_be_edited is_anonymous can_delete_messages can_manage_video_chats can_restrict_members "
-    "can_promote_members can_change_info can_invite_users can_post_stories can_edit_stories "
-    "can_delete_stories"
-).split()
+    "can_be_edited",
+    "is_anonymous",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 class MemberMethods(ApiState):
