@@ -231,7 +231,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     kind = FactKind.DOCUMENT
     letter = "D"
     section = "documents"
-    noun = "document"
+    noun = N_("document")
     label = N_("Document")
     icon = "📄"
     add_command = "document"
@@ -241,33 +241,35 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     table = Document
     input = DocumentIn
     fields = (
-        FieldSpec("title", True, "Title? e.g. Russian memorandum on a settlement", ("name",)),
+        FieldSpec("title", True, N_("Title? e.g. Russian memorandum on a settlement"), ("name",)),
         date_field(),
         FieldSpec(
             "authors",
             True,
-            "Which parties wrote it? e.g. Russia, or Ukraine, United States",
+            N_("Which parties wrote it? e.g. Russia, or Ukraine, United States"),
             ("author", "by", "parties", "party"),
             _check_names("party"),
         ),
         FieldSpec(
             "status",
             False,
-            "Status: drafted, handed over, published, signed or rejected? (/skip = drafted)",
+            N_("Status: drafted, handed over, published, signed or rejected? (/skip = drafted)"),
             ("stage", "state"),
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
-        FieldSpec("type", False, "Type? e.g. memorandum, roadmap, ceasefire proposal (/skip)"),
+        FieldSpec("type", False, N_("Type? e.g. memorandum, roadmap, ceasefire proposal (/skip)")),
         FieldSpec(
             "issues",
             False,
-            "Issues it touches, comma-separated? e.g. ceasefire, territory (/skip)",
+            N_("Issues it touches, comma-separated? e.g. ceasefire, territory (/skip)"),
             ("issue", "topics"),
             _check_names("issue"),
         ),
-        FieldSpec("round", False, "Handed over at which round? Its id, e.g. R1 (/skip)", ("at",)),
         FieldSpec(
-            "summary", False, "Key terms, in a few sentences? (/skip)", ("terms", "key terms")
+            "round", False, N_("Handed over at which round? Its id, e.g. R1 (/skip)"), ("at",)
+        ),
+        FieldSpec(
+            "summary", False, N_("Key terms, in a few sentences? (/skip)"), ("terms", "key terms")
         ),
         source_field(),
     )

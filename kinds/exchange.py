@@ -316,7 +316,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     kind = FactKind.EXCHANGE
     letter = "X"
     section = "exchanges"
-    noun = "prisoner exchange"
+    noun = N_("prisoner exchange")
     label = N_("Prisoner exchange")
     icon = "🔁"
     add_command = "exchange"
@@ -330,22 +330,22 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         FieldSpec(
             "returned",
             True,
-            "How many returned to each side? e.g. Ukraine 390, Russia 390 (? if not announced)",
+            N_("How many returned to each side? e.g. Ukraine 390, Russia 390 (? if not announced)"),
             ("counts", "numbers", "released"),
             Checker.counts,
         ),
         FieldSpec(
-            "categories", False, "Who? e.g. soldiers, civilians (/skip)", ("category", "who")
+            "categories", False, N_("Who? e.g. soldiers, civilians (/skip)"), ("category", "who")
         ),
-        FieldSpec("mediator", False, "Mediator? (/skip)", ("via", "brokered by")),
+        FieldSpec("mediator", False, N_("Mediator? (/skip)"), ("via", "brokered by")),
         FieldSpec(
             "status",
             False,
-            "Status: completed or agreed? (/skip = completed)",
+            N_("Status: completed or agreed? (/skip = completed)"),
             ("state",),
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
-        FieldSpec("note", False, "Note? (/skip)", ("notes", "comment")),
+        FieldSpec("note", False, N_("Note? (/skip)"), ("notes", "comment")),
         source_field(),
     )
     lead_field = "note"

@@ -207,7 +207,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     kind = FactKind.POSITION
     letter = "P"
     section = "positions"
-    noun = "position"
+    noun = N_("position")
     label = N_("Position")
     icon = "🧭"
     add_command = "position"
@@ -217,12 +217,12 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     table = Position
     input = PositionIn
     fields = (
-        FieldSpec("party", True, "Which party? (e.g. Russia)", ("side", "who"), Checker.party),
+        FieldSpec("party", True, N_("Which party? (e.g. Russia)"), ("side", "who"), Checker.party),
         FieldSpec(
-            "issue", True, "On which issue? (e.g. NATO, territory)", ("topic",), Checker.issue
+            "issue", True, N_("On which issue? (e.g. NATO, territory)"), ("topic",), Checker.issue
         ),
-        FieldSpec("stance", True, "What is the stance? (one or two sentences)", ("position",)),
-        date_field("As of when? (e.g. 14 June 2024)", ("as of", "as_of", "when")),
+        FieldSpec("stance", True, N_("What is the stance? (one or two sentences)"), ("position",)),
+        date_field(N_("As of when? (e.g. 14 June 2024)"), ("as of", "as_of", "when")),
         source_field(),
     )
     lead_field = "stance"

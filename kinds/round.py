@@ -193,7 +193,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     kind = FactKind.ROUND
     letter = "R"
     section = "rounds"
-    noun = "round of talks"
+    noun = N_("round of talks")
     label = N_("Round of talks")
     icon = "🤝"
     add_command = "round"
@@ -204,18 +204,23 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     input = RoundIn
     fields = (
         date_field(),
-        FieldSpec("place", True, "Where? e.g. Istanbul, Ciragan Palace", ("where", "venue")),
-        FieldSpec("title", False, "Title? e.g. Second round of direct talks (/skip)", ("name",)),
-        FieldSpec("mediator", False, "Mediator? (/skip)", ("host",)),
+        FieldSpec("place", True, N_("Where? e.g. Istanbul, Ciragan Palace"), ("where", "venue")),
+        FieldSpec(
+            "title", False, N_("Title? e.g. Second round of direct talks (/skip)"), ("name",)
+        ),
+        FieldSpec("mediator", False, N_("Mediator? (/skip)"), ("host",)),
         FieldSpec(
             "delegations",
             False,
-            "Heads of delegations? e.g. Ukraine: Rustem Umerov; Russia: Vladimir Medinsky (/skip)",
+            N_(
+                "Heads of delegations? e.g. Ukraine: Rustem Umerov; "
+                "Russia: Vladimir Medinsky (/skip)"
+            ),
             ("delegation", "heads"),
             _check_delegations,
         ),
-        FieldSpec("duration", False, "How long? e.g. about an hour (/skip)", ("length",)),
-        FieldSpec("outcome", False, "Outcome? (/skip)", ("outcomes", "result", "results")),
+        FieldSpec("duration", False, N_("How long? e.g. about an hour (/skip)"), ("length",)),
+        FieldSpec("outcome", False, N_("Outcome? (/skip)"), ("outcomes", "result", "results")),
         source_field(),
     )
     lead_field = "title"

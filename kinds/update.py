@@ -126,7 +126,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     kind = FactKind.UPDATE
     letter = "U"
     section = "updates"
-    noun = "update"
+    noun = N_("update")
     label = N_("Update")
     icon = "📰"
     add_command = "add"
@@ -136,11 +136,11 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     table = NewsUpdate
     input = UpdateIn
     fields = (
-        FieldSpec("headline", True, "Headline? (one line)", ("title", "text")),
+        FieldSpec("headline", True, N_("Headline? (one line)"), ("title", "text")),
         date_field(),
-        FieldSpec("summary", False, "Short summary? (/skip)", ("details", "body")),
+        FieldSpec("summary", False, N_("Short summary? (/skip)"), ("details", "body")),
         source_field(),
-        FieldSpec("tags", False, "Tags, comma-separated? (/skip)", ("tag",)),
+        FieldSpec("tags", False, N_("Tags, comma-separated? (/skip)"), ("tag",)),
     )
     lead_field = "headline"
     usage = (
