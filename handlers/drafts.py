@@ -359,13 +359,14 @@ async def _save(
 
 
 CHANGE_VERBS = {"edit": N_("corrected"), "retract": N_("retracted")}
+CHANGED = N_("changed")
 
 
 def changed_since(
     kind: FactKind, fact_id: int, entry: AuditEntry, context: BotContext, *, action: str
 ) -> str:
     """Why Save refused: who changed the fact after the preview was made, and when."""
-    verb = _(CHANGE_VERBS.get(entry.action, N_("changed")))
+    verb = _(CHANGE_VERBS.get(entry.action, CHANGED))
     who = (entry.actor_name or _("another editor"))[:60]
     at = entry.at.astimezone(context.settings.tz).strftime("%H:%M")
     ref = fact_ref(kind, fact_id)
