@@ -17,6 +17,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.processing import SLOW_DOWN, PerChatUpdateProcessor
 from core.context import BotContext, BotData, BriefingApp
 from core.dates import warm_up
+from core.i18n import _, load_catalogs
 from core.settings import Settings
 from handlers.menus import set_menus
 from kinds.queries import count_facts
@@ -99,7 +100,12 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
     # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
     # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
     languages = settings.date_languages if settings else ("en",)
-    app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(warm_up, languages))
+    app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, languages))
+
+
+def _warm_up(languages: tuple[str, ...]) -> None:
+    load_catalogs()  # a catalog without a fresh .mo is compiled here, not in a reader's update
+    warm_up(languages)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -153,7 +159,7 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     app: BriefingApp = builder.build()
     app.bot_data.settings = settings
-    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, SLOW_DOWN)
+    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, _(SLOW_DOWN))
     handlers.add_handlers(app)
     return app
 

@@ -84,9 +84,13 @@ def _compile(po: Path) -> _gettext.GNUTranslations:
 
 
 def load_catalogs() -> None:
-    """Read every catalog once (at start, in a thread), so no reader waits for the first."""
+    """Read every catalog and Babel's locale data once (at start, in a thread), so no reader
+    waits for the first."""
+    from babel import Locale
+
     for language in LANGUAGES:
         translations(language)
+        _ = Locale.parse(language).months  # loads (and caches) the locale's data
 
 
 def _(message: str) -> str:

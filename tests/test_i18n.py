@@ -475,3 +475,41 @@ async def test_menus_and_descriptions_are_set_per_language(bot: Harness) -> None
     # The editors' menu, per language too.
     editor = bot.api.commands({"type": "chat", "chat_id": ADMIN}, "uk")
     assert {"command": "edit", "description": "виправити факт"} in editor
+
+
+# ------------------------------------------------------------------------------- editors
+
+
+async def test_an_editor_adds_an_update_in_ukrainian(bot: Harness) -> None:
+    editor = speaker(bot, "uk", chat_id=ADMIN)
+    preview = await editor.ask(
+        "/add Сторони домовилися про новий раунд\ndate: 3 June 2025\nsource: Reuters"
+    )
+    assert preview.plain.startswith(
+        "📝 Попередній перегляд: новий запис (новина) — ще не збережено"
+    )
+    assert "📅 вт, 3 черв. 2025 — Сторони домовилися про новий раунд" in preview.plain
+    assert "Джерело: Reuters" in preview.plain
+    assert [label for row in preview.buttons for label, _ in row] == [
+        "✅ Зберегти",
+        "✏️ Редагувати",
+        "✖️ Скасувати",
+    ]
+    (saved,) = await editor.press(preview, "Зберегти")
+    ref = re.search(r"Збережено як (U\d+)", saved.plain)
+    assert ref is not None, saved.plain
+    assert bot.api.callback_answers[-1].text == f"Збережено як {ref.group(1)}."
+    reader = speaker(bot, "ru", chat_id=5009)
+    latest = await reader.ask("/latest 1")
+    assert "📅 вт, 3 июн. 2025 — Сторони домовилися про новий раунд" in latest.plain
+
+
+async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
+    editor = speaker(bot, "ru", chat_id=ADMIN)
+    answer = await editor.ask("/add Заголовок\ndate: blurgh\nsource: Reuters")
+    assert answer.plain.startswith("Ничего не сохранено. Исправьте, пожалуйста:")
+    assert "• date: не удалось распознать дату «blurgh». Попробуйте: вчера," in answer.plain
+    assert "Напишите так:" in answer.plain
+    reader = speaker(bot, "uk", chat_id=5001)
+    refused = await reader.ask("/add Заголовок")
+    assert refused.plain == "Ця команда — для редакторів."
