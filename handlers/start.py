@@ -37,6 +37,7 @@ PUBLIC_COMMANDS = (
     MenuCommand("settings", N_("briefing time, zone and quiet mode"), "/settings quiet on"),
     MenuCommand("brief", N_("what your next briefing would say now"), "/brief"),
     MenuCommand("unsubscribe", N_("stop the morning briefing"), "/unsubscribe"),
+    MenuCommand("language", N_("English, Ukrainian or Russian for this chat"), "/language uk"),
     MenuCommand("help", N_("this list"), "/help"),
 )
 
