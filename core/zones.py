@@ -7,7 +7,7 @@ import re
 import zoneinfo
 from functools import cache
 
-from core.i18n import N_
+from core.i18n import DEFAULT_LANGUAGE, N_, current_language
 
 # Common names that are not the last part of an IANA zone name.
 _EXTRA = {
@@ -119,6 +119,20 @@ def _zone_names() -> dict[str, str]:
     names.update(_EXTRA)
     names.update(_CYRILLIC)
     return names
+
+
+def zone_city(zone: str) -> str:
+    """The city of an IANA zone as the reader says it: 'New York', 'Нью-Йорк', 'Киев'."""
+    city = zone.rsplit("/", 1)[-1].replace("_", " ")
+    language = current_language()
+    if language == DEFAULT_LANGUAGE or "/" not in zone:
+        return city
+    from babel.dates import get_timezone_location  # not on English's path
+
+    try:
+        return str(get_timezone_location(zone, locale=language, return_city=True))
+    except LookupError:
+        return city
 
 
 def resolve_zone(text: str) -> str | None:

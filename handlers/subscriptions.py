@@ -11,7 +11,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from core.context import BotContext
 from core.dates import format_date
 from core.i18n import N_, _
-from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
+from core.zones import (
+    ZONE_EXAMPLES,
+    parse_time_of_day,
+    resolve_zone,
+    split_time_and_zone,
+    zone_city,
+)
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
 from render.blocks import esc
@@ -34,8 +40,9 @@ SETTINGS_USAGE = N_(
 
 
 def _when(at: dt.time, zone: str) -> str:
-    city = zone.rsplit("/", 1)[-1].replace("_", " ")
-    return _("{time} {city} time ({zone})").format(time=f"{at:%H:%M}", city=city, zone=zone)
+    return _("{time} {city} time ({zone})").format(
+        time=f"{at:%H:%M}", city=zone_city(zone), zone=zone
+    )
 
 
 async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) -> str:

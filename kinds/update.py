@@ -13,7 +13,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
-from core.i18n import N_
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -215,7 +215,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         return update_block(view)
 
     def preview_notes(self, item: UpdateIn) -> list[str]:
-        return ["Tags: " + esc(", ".join(item.tags))] if item.tags else []
+        return [_("Tags:") + " " + esc(", ".join(item.tags))] if item.tags else []
 
     def preview_view(self, item: UpdateIn, names: Mapping[str, str]) -> UpdateView:
         return UpdateView(

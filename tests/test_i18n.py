@@ -256,8 +256,10 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
     },
     "/subscribe 7:30": {
         "en": ["✅ Subscribed: a briefing every morning at 07:30 Kyiv time (Europe/Kyiv)."],
-        "uk": ["✅ Підписку оформлено: зведення щоранку о 07:30 за часом Kyiv (Europe/Kyiv)."],
-        "ru": ["✅ Подписка оформлена: сводка каждое утро в 07:30 по времени Kyiv (Europe/Kyiv)."],
+        "uk": ["✅ Підписку оформлено: зведення щоранку о 07:30 за місцевим часом (Київ, Europe"],
+        "ru": [
+            "✅ Подписка оформлена: сводка каждое утро в 07:30 по местному времени (Киев, Europe"
+        ],
     },
     "/settings": {
         "en": ["⚙️ Your briefing settings", "Status: not subscribed", "sound): off"],
@@ -406,12 +408,12 @@ def test_cities_in_ukrainian_and_russian(typed: str, zone: str) -> None:
 
 async def test_subscribe_with_a_ukrainian_city(bot: Harness) -> None:
     answer = await speaker(bot, "uk").ask("/subscribe 7:30 Львів")
-    assert "зведення щоранку о 07:30 за часом Kyiv (Europe/Kyiv)" in answer.plain
+    assert "зведення щоранку о 07:30 за місцевим часом (Київ, Europe/Kyiv)" in answer.plain
     row = await subscriber(bot, 5001)
     assert row is not None and row.subscribed
     assert (row.briefing_time, row.timezone) == (dt.time(7, 30), KYIV)
     moscow = await speaker(bot, "ru", chat_id=5002).ask("/subscribe 8:00 Москва")
-    assert "сводка каждое утро в 08:00 по времени Moscow (Europe/Moscow)" in moscow.plain
+    assert "сводка каждое утро в 08:00 по местному времени (Москва, Europe/Moscow)" in moscow.plain
 
 
 # ------------------------------------------------------------------------------ the briefing
