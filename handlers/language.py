@@ -58,8 +58,12 @@ async def _chosen(context: BotContext, chat_id: int) -> str | None:
     hit = cache.get(chat_id)
     if hit is not None and hit[0] > now:
         return hit[1]
-    async with context.session() as session:
-        chosen = await chat_language(session, chat_id=chat_id)
+    try:
+        async with context.session() as session:
+            chosen = await chat_language(session, chat_id=chat_id)
+    except Exception as exc:  # the database away: serve the sender's language, do not fail
+        log.warning("Could not read chat %s's language: %s", chat_id, exc)
+        return None
     if len(cache) >= _MAX_CACHED:
         cache.clear()
     cache[chat_id] = (now + CACHE_SECONDS, chosen)
