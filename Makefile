@@ -6,7 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install console console-admin test lint bench clean
+LOCALES := core/locales
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: install console console-admin test lint bench clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +18,28 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Compiled catalogs are built, never committed (core/i18n.py compiles a missing one in memory).
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile -i $< -o $@
 
-console: $(STAMP)
+install: $(STAMP) $(COMPILED)
+
+console: install
 	$(PY) -m bot console
 
-console-admin: $(STAMP)
+console-admin: install
 	$(PY) -m bot console --admin
 
-test: $(STAMP)
+test: install
 	$(PY) -m pytest
+
+# Extract the interface's strings (msgids in English) and merge them into the uk/ru catalogs.
+i18n: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location \
+		--sort-output --no-wrap --project=peace-briefing-bot -o $(LOCALES)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+	$(MAKE) $(COMPILED)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
@@ -18,9 +17,9 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.processing import SLOW_DOWN, PerChatUpdateProcessor
 from core.context import BotContext, BotData, BriefingApp
 from core.dates import warm_up
+from core.i18n import _, load_catalogs
 from core.settings import Settings
-from handlers.admin import set_editor_menus
-from handlers.start import menu_commands
+from handlers.menus import set_menus
 from kinds.queries import count_facts
 from kinds.transfer import load_seed
 from services.pacing import DepartingRateLimiter
@@ -95,18 +94,18 @@ async def close_store(bot_data: BotData) -> None:
 
 async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await open_store(app.bot_data)
-    try:
-        await app.bot.set_my_commands(menu_commands())
-    except TelegramError as exc:
-        log.warning("Could not set the command menu: %s", exc)
-    if app.bot_data.settings is not None:
-        await set_editor_menus(app.bot, app.bot_data.settings.admin_ids)
+    settings = app.bot_data.settings
+    await set_menus(app.bot, settings.admin_ids if settings else frozenset())
     await schedule_all(app)
     # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
     # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
-    settings = app.bot_data.settings
     languages = settings.date_languages if settings else ("en",)
-    app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(warm_up, languages))
+    app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, languages))
+
+
+def _warm_up(languages: tuple[str, ...]) -> None:
+    load_catalogs()  # a catalog without a fresh .mo is compiled here, not in a reader's update
+    warm_up(languages)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -160,7 +159,7 @@ def build_application(
         builder = builder.get_updates_request(updates_request)
     app: BriefingApp = builder.build()
     app.bot_data.settings = settings
-    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, SLOW_DOWN)
+    processor.on_flood = lambda chat_id: app.bot.send_message(chat_id, _(SLOW_DOWN))
     handlers.add_handlers(app)
     return app
 

@@ -10,13 +10,15 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from core.i18n import N_, using_language
+
 log = logging.getLogger(__name__)
 
 # Updates one chat may have running or waiting; more are dropped. A person types a few
 # commands ahead at most; a flood would otherwise hold the shared slots and make other chats
 # wait behind it (600 queued commands once delayed another chat's /help by 11 s).
 PER_CHAT_QUEUE = 16
-SLOW_DOWN = "Slow down, please: I dropped some of your messages. Send the command again."
+SLOW_DOWN = N_("Slow down, please: I dropped some of your messages. Send the command again.")
 
 FloodNotice = Callable[[int], Awaitable[Any]]
 
@@ -51,7 +53,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await coroutine
             return
         if self._users.get(key, 0) >= self.per_chat:
-            await self._drop(key, coroutine)
+            user = update.effective_user if isinstance(update, Update) else None
+            # The notice is in the sender's own language (the chat's is not read for a flood).
+            with using_language(user.language_code if user else None):
+                await self._drop(key, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1

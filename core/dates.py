@@ -7,18 +7,38 @@ import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from core.i18n import DEFAULT_LANGUAGE, N_, current_language
+
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Prepositions people type before a date ("since Monday", "в понеділок", "з 1 червня").
 _SKIP_TOKENS = ["since", "from", "on", "в", "у", "з", "із", "с", "со", "від", "от"]
 
-DATE_EXAMPLES = "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
+DATE_EXAMPLES = N_(
+    "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
+)
 
 
 def format_date(day: dt.date) -> str:
-    """A date nobody can misread, e.g. 'Mon 2 Jun 2025'."""
+    """A date nobody can misread, in the reader's language: 'Mon 2 Jun 2025', 'пн, 2 черв. 2025'."""
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:
+        return _babel_date(day, "EEE, d MMM y", language)
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _day_and_month(day: dt.date) -> str:
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:
+        return _babel_date(day, "EEE, d MMM", language)
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def _babel_date(day: dt.date, pattern: str, language: str) -> str:
+    from babel.dates import format_date as babel_format_date  # not on English's path
+
+    return babel_format_date(day, pattern, locale=language)
 
 
 def format_date_range(start: dt.date, end: dt.date | None) -> str:
@@ -26,8 +46,7 @@ def format_date_range(start: dt.date, end: dt.date | None) -> str:
     if end is None or end == start:
         return format_date(start)
     if start.year == end.year:
-        head = f"{_WEEKDAYS[start.weekday()]} {start.day} {_MONTHS[start.month - 1]}"
-        return f"{head} – {format_date(end)}"
+        return f"{_day_and_month(start)} – {format_date(end)}"
     return f"{format_date(start)} – {format_date(end)}"
 
 

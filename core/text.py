@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from core.i18n import DEFAULT_LANGUAGE, current_language
+
 # Telegram counts the text left after entity parsing; keep a margin under its 4096.
 MESSAGE_LIMIT = 4000
 
@@ -31,5 +33,10 @@ def visible_length(html_text: str) -> int:
 
 
 def number(n: int) -> str:
-    """A count with thousands separators, e.g. 1,000."""
-    return f"{n:,}"
+    """A count with the reader's thousands separators, e.g. 1,000 or 1 000."""
+    language = current_language()
+    if language == DEFAULT_LANGUAGE:
+        return f"{n:,}"
+    from babel.numbers import format_decimal  # not on English's path
+
+    return format_decimal(n, locale=language)

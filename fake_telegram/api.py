@@ -24,6 +24,7 @@ from typing import Any
 from fake_telegram.bot_methods import BotMethods
 from fake_telegram.common import _NOT_FOUND, FAKE_TOKEN, ApiError, JSONDict, _copy_json
 from fake_telegram.faults import Faults
+from fake_telegram.members import MemberMethods
 from fake_telegram.methods import MessageMethods
 from fake_telegram.params import Handler, UploadedFile, _Params
 from fake_telegram.records import SentMessage
@@ -32,12 +33,12 @@ from fake_telegram.updates import UpdateBuilders
 __all__ = ["FAKE_TOKEN", "LocalBotApi", "UploadedFile"]
 
 
-class LocalBotApi(MessageMethods, BotMethods, UpdateBuilders, Faults):
+class LocalBotApi(MessageMethods, BotMethods, MemberMethods, UpdateBuilders, Faults):
     """In-memory Bot API server state for one bot, answering calls like api.telegram.org."""
 
     @functools.cached_property
     def _methods(self) -> dict[str, Handler]:
-        return {**self._message_methods(), **self._bot_methods()}
+        return {**self._message_methods(), **self._bot_methods(), **self._member_methods()}
 
     # ---- entry point -------------------------------------------------------------------------
 

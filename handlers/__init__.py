@@ -14,6 +14,7 @@ from handlers import (
     exchanges,
     fallback,
     kind_lists,
+    language,
     latest,
     open_forms,
     positions,
@@ -27,7 +28,9 @@ from handlers import (
 
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
-    # Subscribers' commands and their page buttons first.
+    # The chat's language first (its own group, ahead of everything), then subscribers'
+    # commands and their page buttons.
+    language.register(app)
     for family in (
         start,
         latest,

@@ -11,6 +11,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.common import reply, sender_is_editor
 from handlers.start import MenuCommand, menu_commands
 from kinds.registry import reader_specs
@@ -18,18 +19,18 @@ from store.audit import Actor
 
 log = logging.getLogger(__name__)
 
-NOT_AN_EDITOR = "This command is for editors."
+NOT_AN_EDITOR = N_("This command is for editors.")
 
 
 ADMIN_COMMANDS = (
     *(MenuCommand(s.add_command, s.add_help, s.add_example) for s in reader_specs()),
-    MenuCommand("edit", "correct a fact", "/edit U12 + field: value lines"),
-    MenuCommand("retract", "retract a fact, with a reason", "/retract U12 wrong date"),
-    MenuCommand("history", "audit log of a fact", "/history U12"),
-    MenuCommand("import", "import facts: send a JSON file with caption /import", "/import"),
-    MenuCommand("export", "get every fact as a JSON file", "/export"),
-    MenuCommand("broadcast", "breaking news to every subscriber", "/broadcast TEXT"),
-    MenuCommand("stats", "subscribers and the last briefing run", "/stats"),
+    MenuCommand("edit", N_("correct a fact"), "/edit U12 + field: value lines"),
+    MenuCommand("retract", N_("retract a fact, with a reason"), "/retract U12 wrong date"),
+    MenuCommand("history", N_("audit log of a fact"), "/history U12"),
+    MenuCommand("import", N_("import facts: send a JSON file with caption /import"), "/import"),
+    MenuCommand("export", N_("get every fact as a JSON file"), "/export"),
+    MenuCommand("broadcast", N_("breaking news to every subscriber"), "/broadcast TEXT"),
+    MenuCommand("stats", N_("subscribers and the last briefing run"), "/stats"),
 )
 
 
@@ -59,9 +60,9 @@ def editors_only(
             "Refused %s from non-editor user_id=%s", callback.__name__, user.id if user else "?"
         )
         if update.callback_query is not None:
-            await update.callback_query.answer(NOT_AN_EDITOR, show_alert=True)
+            await update.callback_query.answer(_(NOT_AN_EDITOR), show_alert=True)
         else:
-            await reply(update, NOT_AN_EDITOR)
+            await reply(update, _(NOT_AN_EDITOR))
         return None
 
     return guarded
@@ -69,14 +70,18 @@ def editors_only(
 
 def editor_menu() -> list[BotCommand]:
     """The command menu an editor sees: the public commands, then the editors' ones."""
-    return menu_commands() + [BotCommand(c.name, c.description) for c in ADMIN_COMMANDS]
+    return menu_commands() + [BotCommand(c.name, _(c.description)) for c in ADMIN_COMMANDS]
 
 
-async def set_editor_menus(context_bot: Any, admin_ids: frozenset[int]) -> None:
+async def set_editor_menus(
+    context_bot: Any, admin_ids: frozenset[int], *, language_code: str | None = None
+) -> None:
     """Show the editors' commands in each editor's private chat; everyone else sees the public."""
     for admin_id in sorted(admin_ids):
         try:
-            await context_bot.set_my_commands(editor_menu(), scope=BotCommandScopeChat(admin_id))
+            await context_bot.set_my_commands(
+                editor_menu(), scope=BotCommandScopeChat(admin_id), language_code=language_code
+            )
         except TelegramError as exc:
             # An editor who never started the bot has no chat yet: Telegram says "chat not found".
             log.warning("Could not set the editor menu for %s: %s", admin_id, exc)

@@ -10,6 +10,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
+from core.i18n import N_, _
+from core.text import number
 from handlers.admin import editors_only
 from handlers.common import command_args, reply, small_int
 from render.blocks import esc
@@ -21,7 +23,9 @@ from store.models import DraftStatus
 log = logging.getLogger(__name__)
 
 MAX_BROADCAST = 3500
-USAGE = "Usage: <code>/broadcast TEXT</code> — a preview comes first; nothing is sent until Send."
+USAGE = N_(
+    "Usage: <code>/broadcast TEXT</code> — a preview comes first; nothing is sent until Send."
+)
 
 
 @editors_only
@@ -29,10 +33,13 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     """Preview a broadcast with Send / Cancel buttons."""
     text = command_args(update)
     if not text:
-        await reply(update, USAGE)
+        await reply(update, _(USAGE))
         return
     if len(text) > MAX_BROADCAST:
-        await reply(update, f"Keep a broadcast under {MAX_BROADCAST:,} characters.")
+        await reply(
+            update,
+            _("Keep a broadcast under {limit} characters.").format(limit=number(MAX_BROADCAST)),
+        )
         return
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -49,15 +56,17 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     buttons = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("📣 Send", callback_data=f"bcast:send:{draft.id}"),
-                InlineKeyboardButton("✖️ Cancel", callback_data=f"bcast:cancel:{draft.id}"),
+                InlineKeyboardButton(_("📣 Send"), callback_data=f"bcast:send:{draft.id}"),
+                InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"bcast:cancel:{draft.id}"),
             ]
         ]
     )
     await reply(
         update,
-        f"📣 <b>Preview of a broadcast</b> to {stats.subscribed_active:,} subscriber(s):\n\n"
-        f"{esc(text)}",
+        _("📣 <b>Preview of a broadcast</b> to {n} subscriber(s):").format(
+            n=number(stats.subscribed_active)
+        )
+        + f"\n\n{esc(text)}",
         buttons,
     )
 
@@ -69,7 +78,7 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
     assert query is not None
     parts = (query.data or "").split(":")
     if len(parts) != 3 or small_int(parts[2]) is None:
-        await query.answer("This button has expired.")
+        await query.answer(_("This button has expired."))
         return
     verb, draft_id = parts[1], small_int(parts[2]) or 0
     status = DraftStatus.SAVED if verb == "send" else DraftStatus.CANCELLED
@@ -77,7 +86,7 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
         draft = await drafts.get_draft(session, draft_id=draft_id)
         if draft is not None and draft.action != BROADCAST:
             # Not a broadcast's draft (a forged button): leave an editor's pending fact alone.
-            await query.answer("This button has expired.")
+            await query.answer(_("This button has expired."))
             return
         won = draft is not None and await drafts.claim_draft(
             session, draft_id=draft_id, status=status
@@ -92,17 +101,17 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
         else:
             await session.commit()
     if not won:
-        await query.answer("Already handled; nothing more was sent.", show_alert=True)
+        await query.answer(_("Already handled; nothing more was sent."), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
     if broadcast_id is None:
-        await query.answer("Cancelled.")
+        await query.answer(_("Cancelled."))
         if message:
-            await message.edit_text("✖️ Broadcast cancelled — nothing was sent.")
+            await message.edit_text(_("✖️ Broadcast cancelled — nothing was sent."))
         return
-    await query.answer("Sending…")
+    await query.answer(_("Sending…"))
     if message:
-        await message.edit_text(f"📣 Broadcast {broadcast_id} is being sent…")
+        await message.edit_text(_("📣 Broadcast {id} is being sent…").format(id=broadcast_id))
     sessions = context.bot_data.sessions
     assert sessions is not None
     chat_id = update.effective_chat.id if update.effective_chat else None
@@ -114,8 +123,16 @@ async def broadcast_btn(update: Update, context: BotContext) -> None:
         if chat_id is not None:
             await context.bot.send_message(
                 chat_id,
-                f"📣 Broadcast {broadcast_id} done: {stats.sent:,} sent, {stats.failed:,} failed, "
-                f"{stats.blocked:,} blocked, in {stats.seconds:.1f} s.",
+                _(
+                    "📣 Broadcast {id} done: {sent} sent, {failed} failed, {blocked} blocked, "
+                    "in {seconds} s."
+                ).format(
+                    id=broadcast_id,
+                    sent=number(stats.sent),
+                    failed=number(stats.failed),
+                    blocked=number(stats.blocked),
+                    seconds=f"{stats.seconds:.1f}",
+                ),
             )
 
     context.application.create_task(deliver(), update=update, name=f"broadcast {broadcast_id}")
@@ -127,20 +144,28 @@ async def stats_cmd(update: Update, context: BotContext) -> None:
     async with context.session() as session:
         stats = await broadcasts.delivery_stats(session)
     lines = [
-        "📊 <b>Briefing statistics</b>",
-        f"Chats that used the bot: {stats.chats:,}",
-        f"Subscribed and reachable: {stats.subscribed_active:,}",
-        f"Subscribed but blocked or gone: {stats.subscribed_inactive:,}",
+        _("📊 <b>Briefing statistics</b>"),
+        _("Chats that used the bot: {n}").format(n=number(stats.chats)),
+        _("Subscribed and reachable: {n}").format(n=number(stats.subscribed_active)),
+        _("Subscribed but blocked or gone: {n}").format(n=number(stats.subscribed_inactive)),
     ]
     run = stats.last_run
     if run is None or run.finished_at is None:
-        lines.append("No briefing run has finished yet.")
+        lines.append(_("No briefing run has finished yet."))
     else:
         took = (run.finished_at - run.started_at).total_seconds()
         lines.append(
-            f"Last briefing run ({format_date(run.started_at.date())} {run.started_at:%H:%M} UTC): "
-            f"{run.sent:,} sent, {run.failed:,} failed, {run.blocked:,} blocked, "
-            f"{run.unknown:,} in doubt, in {took:.1f} s."
+            _(
+                "Last briefing run ({when} UTC): {sent} sent, {failed} failed, "
+                "{blocked} blocked, {unknown} in doubt, in {seconds} s."
+            ).format(
+                when=f"{format_date(run.started_at.date())} {run.started_at:%H:%M}",
+                sent=number(run.sent),
+                failed=number(run.failed),
+                blocked=number(run.blocked),
+                unknown=number(run.unknown),
+                seconds=f"{took:.1f}",
+            )
         )
     await reply(update, "\n".join(lines))
 

@@ -9,6 +9,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply
 from kinds.registry import reader_specs
@@ -16,7 +17,7 @@ from kinds.transfer import dump_dataset, export_dataset, import_bytes, section_o
 from render.blocks import esc
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-IMPORT_HELP = (
+IMPORT_HELP = N_(
     "To import, send a JSON file (format: docs/data-format.md) with the caption /import. "
     "An import is all-or-nothing; facts whose key already exists are skipped."
 )
@@ -28,10 +29,12 @@ async def import_document(update: Update, context: BotContext) -> None:
     message = update.effective_message
     document = message.document if message else None
     if document is None:
-        await reply(update, IMPORT_HELP)
+        await reply(update, _(IMPORT_HELP))
         return
     if document.file_size and document.file_size > MAX_IMPORT_BYTES:
-        await reply(update, "That file is over 5 MB; split it or use `python -m bot import FILE`.")
+        await reply(
+            update, _("That file is over 5 MB; split it or use `python -m bot import FILE`.")
+        )
         return
     telegram_file = await document.get_file()
     raw = bytes(await telegram_file.download_as_bytearray())
@@ -42,14 +45,14 @@ async def import_document(update: Update, context: BotContext) -> None:
         return
     shown = "\n".join(f"• {esc(e[:200])}" for e in report.errors[:15])
     more = len(report.errors) - 15
-    tail = f"\n…and {more} more." if more > 0 else ""
+    tail = "\n…" + _("and {n} more").format(n=more) + "." if more > 0 else ""
     await reply(update, f"📥 {esc(report.summary())}\n{shown}{tail}")
 
 
 @editors_only
 async def import_cmd(update: Update, context: BotContext) -> None:
     """/import without a file: say how to send one."""
-    await reply(update, IMPORT_HELP)
+    await reply(update, _(IMPORT_HELP))
 
 
 @editors_only
@@ -66,7 +69,9 @@ async def export_cmd(update: Update, context: BotContext) -> None:
     assert message is not None
     await message.reply_document(
         InputFile(io.BytesIO(data), filename=f"briefing-export-{today}.json"),
-        caption=f"📤 Export: {counts}. Import it with /import or `python -m bot import`.",
+        caption=_("📤 Export: {counts}. Import it with /import or `python -m bot import`.").format(
+            counts=counts
+        ),
         do_quote=False,
     )
 

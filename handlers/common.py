@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from core.context import BotContext
+from core.i18n import N_, _
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from render.blocks import join_blocks, with_refs
@@ -76,7 +77,7 @@ def too_long(args: str) -> bool:
     return len(args) > MAX_ARGS_LENGTH
 
 
-TOO_LONG_REPLY = (
+TOO_LONG_REPLY = N_(
     "That is longer than any command needs. Send a short command, e.g. "
     "<code>/search ceasefire</code>, or /help for the list."
 )
@@ -91,7 +92,7 @@ async def send_page(
     page_size: int,
     has_more: bool,
     callback: str,
-    labels: tuple[str, str] = ("◀ Newer", "Older ▶"),
+    labels: tuple[str, str] = (N_("◀ Newer"), N_("Older ▶")),
     footer: str = "",
     refs: Sequence[tuple[FactKind, int]] = (),
 ) -> None:
@@ -108,9 +109,11 @@ async def send_page(
     buttons = []
     if offset > 0:
         back = max(0, offset - page_size)
-        buttons.append(InlineKeyboardButton(labels[0], callback_data=f"{callback}:{back}"))
+        buttons.append(InlineKeyboardButton(_(labels[0]), callback_data=f"{callback}:{back}"))
     if more_after:
-        buttons.append(InlineKeyboardButton(labels[1], callback_data=f"{callback}:{offset + used}"))
+        buttons.append(
+            InlineKeyboardButton(_(labels[1]), callback_data=f"{callback}:{offset + used}")
+        )
     if buttons:
         rows.append(buttons)
     await reply(update, text, InlineKeyboardMarkup(rows) if rows else None)
@@ -151,4 +154,4 @@ def page_offset(update: Update) -> tuple[list[str], int]:
 async def stale_button(update: Update, context: BotContext) -> None:
     """Answer a button whose data no longer makes sense."""
     if update.callback_query is not None:
-        await update.callback_query.answer("This button has expired — send the command again.")
+        await update.callback_query.answer(_("This button has expired — send the command again."))

@@ -11,6 +11,7 @@ from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
+from core.i18n import N_, _
 from handlers.admin import editors_only
 from handlers.common import reply
 from handlers.drafts import (
@@ -29,16 +30,26 @@ from kinds.registry import SPECS, spec_for
 from render.blocks import esc, search_block
 from store.audit import fact_history
 
-EDIT_USAGE = (
+_EDIT_USAGE = N_(
     "Usage: <code>/edit U12</code> and then <code>field: value</code> lines, e.g.\n"
     "<code>/edit U12\ndate: 3 June 2025\nsource: Reuters https://…</code>\n"
-    "Ids: "
-    + ", ".join(f"{s.letter} = {s.noun}" for s in SPECS)
-    + " (shown to editors in every list)."
+    "Ids: {ids} (shown to editors in every list)."
 )
-RETRACT_USAGE = "Usage: <code>/retract U12 reason</code>, e.g. <code>/retract U12 wrong date</code>"
-HISTORY_USAGE = "Usage: <code>/history U12</code>"
-PAST_TENSE = {"create": "created", "edit": "edited", "retract": "retracted", "import": "imported"}
+RETRACT_USAGE = N_(
+    "Usage: <code>/retract U12 reason</code>, e.g. <code>/retract U12 wrong date</code>"
+)
+HISTORY_USAGE = N_("Usage: <code>/history U12</code>")
+PAST_TENSE = {
+    "create": N_("created"),
+    "edit": N_("edited"),
+    "retract": N_("retracted"),
+    "import": N_("imported"),
+}
+
+
+def edit_usage() -> str:
+    """How to write /edit, with every kind's id letter, in the reader's language."""
+    return _(_EDIT_USAGE).format(ids=", ".join(f"{s.letter} = {_(s.noun)}" for s in SPECS))
 
 
 def _sources_value(snap: dict[str, Any]) -> str:
@@ -53,21 +64,28 @@ def values_from_snapshot(kind: FactKind, snap: dict[str, Any]) -> dict[str, str]
     return {k: v for k, v in values.items() if v}
 
 
+def _not_an_id(text: str) -> str:
+    return _("“{given}” is not a fact id.").format(given=esc(text[:20]))
+
+
 async def _live_snapshot(
     update: Update, context: BotContext, ref_text: str, usage: str
 ) -> tuple[FactKind, int, dict[str, Any]] | None:
     ref = parse_fact_ref(ref_text)
     if ref is None:
-        await reply(update, f"“{esc(ref_text[:20])}” is not a fact id.\n{usage}")
+        await reply(update, _not_an_id(ref_text) + f"\n{usage}")
         return None
     kind, fact_id = ref
     async with context.session() as session:
         snap = await snapshot(session, kind=kind, fact_id=fact_id)
     if snap is None:
-        await reply(update, f"There is no {fact_ref(kind, fact_id)}.")
+        await reply(update, _("There is no {ref}.").format(ref=fact_ref(kind, fact_id)))
         return None
     if snap.get("retracted_at"):
-        await reply(update, f"{fact_ref(kind, fact_id)} is retracted; it cannot be changed.")
+        await reply(
+            update,
+            _("{ref} is retracted; it cannot be changed.").format(ref=fact_ref(kind, fact_id)),
+        )
         return None
     return kind, fact_id, snap
 
@@ -76,12 +94,12 @@ async def _live_snapshot(
 async def edit_cmd(update: Update, context: BotContext) -> None:
     """Correct a fact: preview the changed fields, then Save."""
     text = (update.effective_message.text or "") if update.effective_message else ""
-    first, _, rest = text.partition("\n")
+    first, _newline, rest = text.partition("\n")
     words = first.split()
     if len(words) < 2:
-        await reply(update, EDIT_USAGE)
+        await reply(update, edit_usage())
         return
-    found = await _live_snapshot(update, context, words[1], EDIT_USAGE)
+    found = await _live_snapshot(update, context, words[1], edit_usage())
     if found is None:
         return
     kind, fact_id, snap = found
@@ -94,9 +112,11 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
         )
         await reply(
             update,
-            f"What should change in {fact_ref(kind, fact_id)}? Send <code>/edit "
-            f"{fact_ref(kind, fact_id)}</code> with the new lines. Now it reads:\n"
-            f"<code>{esc(current)}</code>",
+            _(
+                "What should change in {ref}? Send <code>/edit {ref}</code> with the new lines. "
+                "Now it reads:"
+            ).format(ref=fact_ref(kind, fact_id))
+            + f"\n<code>{esc(current)}</code>",
         )
         return
     fixed = sorted(
@@ -107,9 +127,14 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
     if fixed:
         await reply(
             update,
-            f"{esc(', '.join(fixed))} of {fact_ref(kind, fact_id)} cannot be corrected: that "
-            f"would be another fact. Retract it and add the new one with "
-            f"/{spec_for(kind).add_command}.",
+            _(
+                "{fields} of {ref} cannot be corrected: that would be another fact. "
+                "Retract it and add the new one with /{command}."
+            ).format(
+                fields=esc(", ".join(fixed)),
+                ref=fact_ref(kind, fact_id),
+                command=spec_for(kind).add_command,
+            ),
         )
         return
     values = {**before, **form.values}
@@ -117,7 +142,7 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
     built = build_draft(kind, values, ctx)
     if form.errors or isinstance(built, list):
         problems = form.errors + (built if isinstance(built, list) else [])
-        await reply(update, problems_text(problems, EDIT_USAGE))
+        await reply(update, problems_text(problems, edit_usage()))
         return
     extra: dict[str, Any] = {
         "before": before,
@@ -131,7 +156,10 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
         keep_stored(stored, before, extra)
     if not extra["changes"] or (not isinstance(stored, list) and stored.item == built.item):
         await reply(
-            update, f"That is what {fact_ref(kind, fact_id)} already says; nothing changes."
+            update,
+            _("That is what {ref} already says; nothing changes.").format(
+                ref=fact_ref(kind, fact_id)
+            ),
         )
         return
     payload = draft_payload(built, values, **extra)
@@ -144,20 +172,23 @@ async def retract_cmd(update: Update, context: BotContext) -> None:
     text = (update.effective_message.text or "") if update.effective_message else ""
     words = text.split(maxsplit=2)
     if len(words) < 2:
-        await reply(update, RETRACT_USAGE)
+        await reply(update, _(RETRACT_USAGE))
         return
     reason = words[2].strip() if len(words) > 2 else ""
-    found = await _live_snapshot(update, context, words[1], RETRACT_USAGE)
+    found = await _live_snapshot(update, context, words[1], _(RETRACT_USAGE))
     if found is None:
         return
-    kind, fact_id, _ = found
+    kind, fact_id, _snap = found
     if len(reason) < 3:
         await reply(
-            update, "Please give a reason, so readers of the history know why.\n" + RETRACT_USAGE
+            update,
+            _("Please give a reason, so readers of the history know why.")
+            + "\n"
+            + _(RETRACT_USAGE),
         )
         return
     if len(reason) > 500:
-        await reply(update, "Keep the reason under 500 characters.")
+        await reply(update, _("Keep the reason under 500 characters."))
         return
     async with context.session() as session:
         facts = await facts_by_ref(session, refs=[(kind, fact_id)])
@@ -188,25 +219,29 @@ async def history_cmd(update: Update, context: BotContext) -> None:
     text = (update.effective_message.text or "") if update.effective_message else ""
     words = text.split()
     if len(words) != 2:
-        await reply(update, HISTORY_USAGE)
+        await reply(update, _(HISTORY_USAGE))
         return
     ref = parse_fact_ref(words[1])
     if ref is None:
-        await reply(update, f"“{esc(words[1][:20])}” is not a fact id.\n{HISTORY_USAGE}")
+        await reply(update, _not_an_id(words[1]) + "\n" + _(HISTORY_USAGE))
         return
     kind, fact_id = ref
     async with context.session() as session:
         snap = await snapshot(session, kind=kind, fact_id=fact_id)
         entries = await fact_history(session, kind=kind, fact_id=fact_id)
     if snap is None:
-        await reply(update, f"There is no {fact_ref(kind, fact_id)}.")
+        await reply(update, _("There is no {ref}.").format(ref=fact_ref(kind, fact_id)))
         return
-    state = "retracted" if snap.get("retracted_at") else "live"
-    lines = [f"🗂 <b>History of {fact_ref(kind, fact_id)}</b> ({state})"]
+    state = _("retracted") if snap.get("retracted_at") else _("live")
+    lines = [
+        _("🗂 <b>History of {ref}</b> ({state})").format(ref=fact_ref(kind, fact_id), state=state)
+    ]
     for entry in entries[-20:]:
-        who = esc(entry.actor_name or "system")
-        verb = PAST_TENSE.get(entry.action, entry.action)
-        head = f"• <b>{_when(entry.at)}</b> — {esc(verb)} by {who}"
+        who = esc(entry.actor_name or _("system"))
+        verb = _(PAST_TENSE[entry.action]) if entry.action in PAST_TENSE else entry.action
+        head = _("• <b>{when}</b> — {verb} by {who}").format(
+            when=_when(entry.at), verb=esc(verb), who=who
+        )
         if entry.action == "retract" and entry.note:
             head += f": {esc(entry.note)}"
         lines.append(head)
@@ -214,7 +249,7 @@ async def history_cmd(update: Update, context: BotContext) -> None:
             for change in _diff(json.loads(entry.before), json.loads(entry.after))[:8]:
                 lines.append("   " + esc(change[:300]))
     if not entries:
-        lines.append("No recorded changes.")
+        lines.append(_("No recorded changes."))
     text_out = "\n".join(lines)
     if len(text_out) > 3900:
         text_out = text_out[:3900].rsplit("\n", 1)[0] + "\n…"

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.admin import editors_only
 from handlers.common import reply, sender_is_editor
 from handlers.drafts import (
@@ -51,8 +52,9 @@ COMMAND_KINDS = {spec.add_command: spec.kind for spec in SPECS}
 def usage(kind: FactKind) -> str:
     """How to write the one-shot form of a kind, and that the bare command asks step by step."""
     return (
-        f"Write it like this:\n{spec_for(kind).usage}\n"
-        "Or send just the command and I will ask field by field."
+        _("Write it like this:")
+        + f"\n{spec_for(kind).usage}\n"
+        + _("Or send just the command and I will ask field by field.")
     )
 
 
@@ -75,8 +77,11 @@ async def add_form(update: Update, context: BotContext) -> None:
         )
         await reply(
             update,
-            f"New {spec_for(kind).noun}, step by step. /skip leaves out an optional field, "
-            "/cancel stops.\n\n" + spec_for(kind).fields[0].prompt,
+            _(
+                "New {kind}, step by step. /skip leaves out an optional field, /cancel stops."
+            ).format(kind=_(spec_for(kind).noun))
+            + "\n\n"
+            + _(spec_for(kind).fields[0].prompt),
         )
         return
     # A one-shot form replaces whatever form the editor had open here.
@@ -102,7 +107,7 @@ async def _next_step(
     if step < len(specs):
         state["step"] = step
         kept = await keep_form(context, form, state)
-        await reply(update, specs[step].prompt if kept else CROSSED)
+        await reply(update, _(specs[step].prompt) if kept else _(CROSSED))
         return
     if not await close_form(context, form):
         return  # finished or cancelled by another update meanwhile
@@ -127,7 +132,7 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
         kept = await keep_form(context, form, state)
-        await reply(update, (esc(problems[0]) + "\n\n" + spec.prompt) if kept else CROSSED)
+        await reply(update, (esc(problems[0]) + "\n\n" + _(spec.prompt)) if kept else _(CROSSED))
         return
     state["values"][spec.name] = value
     await _next_step(update, context, form, state)
@@ -139,7 +144,8 @@ async def guided_skip(update: Update, context: BotContext, form: Draft) -> None:
     spec = spec_for(kind_of(form)).fields[state["step"]]
     if spec.required:
         kept = await keep_form(context, form, state)
-        await reply(update, f"{spec.name} is needed. {spec.prompt}" if kept else CROSSED)
+        needed = _("{field} is needed.").format(field=spec.name) + " " + _(spec.prompt)
+        await reply(update, needed if kept else _(CROSSED))
         return
     await _next_step(update, context, form, state)
 
@@ -147,7 +153,7 @@ async def guided_skip(update: Update, context: BotContext, form: Draft) -> None:
 async def guided_cancel(update: Update, context: BotContext, form: Draft) -> None:
     """/cancel: stop the guided form; nothing is stored."""
     await close_form(context, form)
-    await reply(update, "Cancelled — nothing was stored.")
+    await reply(update, _("Cancelled — nothing was stored."))
 
 
 def _command(update: Update) -> str:

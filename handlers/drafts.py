@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, parse_form
@@ -90,28 +91,30 @@ def _item(kind: FactKind, payload: dict[str, Any]) -> Any:
 
 def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: int | None) -> str:
     """The preview of a draft: exactly what will be stored, and what to watch out for."""
-    noun = spec_for(kind).noun
+    noun = _(spec_for(kind).noun)
     ref = fact_ref(kind, fact_id) if fact_id else ""
     if action == "retract":
-        head = f"🗑 <b>Preview: retract {ref}</b> — nothing changes until you confirm"
-        tail = (
-            f"\n\n<b>Reason:</b> {esc(payload['reason'])}\n"
-            "It will disappear from every answer and briefing; the record is kept."
+        head = _("🗑 <b>Preview: retract {ref}</b> — nothing changes until you confirm").format(
+            ref=ref
         )
+        tail = "\n\n" + _(
+            "<b>Reason:</b> {reason}\n"
+            "It will disappear from every answer and briefing; the record is kept."
+        ).format(reason=esc(payload["reason"]))
         return f"{head}\n\n{payload['block']}{tail}"
     item = _item(kind, payload)
     lines = []
     if action == "edit":
-        lines.append(f"✏️ <b>Preview: correction of {ref}</b> — not saved yet")
+        lines.append(_("✏️ <b>Preview: correction of {ref}</b> — not saved yet").format(ref=ref))
         changes = payload.get("changes") or []
         if changes:
-            lines.append("<b>Changes:</b>")
+            lines.append(_("<b>Changes:</b>"))
             lines += [
                 f"• {esc(name)}: {esc(old or '—')} → {esc(new or '—')}"
                 for name, old, new in changes
             ]
     else:
-        lines.append(f"📝 <b>Preview: new {noun}</b> — not saved yet")
+        lines.append(_("📝 <b>Preview: new {kind}</b> — not saved yet").format(kind=noun))
     lines += [esc(note) for note in payload.get("notes") or []]
     lines += spec_for(kind).preview_notes(item)
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
@@ -124,14 +127,14 @@ def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
     """Save / Edit / Cancel (or Retract / Cancel) for one draft."""
     if action == "retract":
         row = [
-            InlineKeyboardButton("🗑 Retract", callback_data=f"draft:save:{draft_id}"),
-            InlineKeyboardButton("✖️ Cancel", callback_data=f"draft:cancel:{draft_id}"),
+            InlineKeyboardButton(_("🗑 Retract"), callback_data=f"draft:save:{draft_id}"),
+            InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"draft:cancel:{draft_id}"),
         ]
     else:
         row = [
-            InlineKeyboardButton("✅ Save", callback_data=f"draft:save:{draft_id}"),
-            InlineKeyboardButton("✏️ Edit", callback_data=f"draft:edit:{draft_id}"),
-            InlineKeyboardButton("✖️ Cancel", callback_data=f"draft:cancel:{draft_id}"),
+            InlineKeyboardButton(_("✅ Save"), callback_data=f"draft:save:{draft_id}"),
+            InlineKeyboardButton(_("✏️ Edit"), callback_data=f"draft:edit:{draft_id}"),
+            InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"draft:cancel:{draft_id}"),
         ]
     return InlineKeyboardMarkup([row])
 
@@ -152,7 +155,8 @@ async def send_preview(
             dupes = await fact_editing.find_duplicates(session, kind=kind, item=item)
         if dupes:
             refs = ", ".join(fact_ref(kind, d) for d in dupes[:5])
-            payload["notes"] = [*payload.get("notes", []), f"⚠️ Likely a duplicate of {refs}."]
+            duplicate = _("⚠️ Likely a duplicate of {refs}.").format(refs=refs)
+            payload["notes"] = [*payload.get("notes", []), duplicate]
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
@@ -185,7 +189,7 @@ async def send_preview(
 def problems_text(problems: list[str], usage: str) -> str:
     """A short list of what is wrong with a form, then how to write it."""
     listed = "\n".join(f"• {esc(p)}" for p in problems[:10])
-    return f"Nothing was stored. Please fix:\n{listed}\n\n{usage}"
+    return _("Nothing was stored. Please fix:") + f"\n{listed}\n\n{usage}"
 
 
 async def _finish(query_message: Any, text: str) -> None:
@@ -200,22 +204,24 @@ async def draft_button(update: Update, context: BotContext) -> None:
     assert query is not None
     parts = (query.data or "").split(":")
     if len(parts) != 3 or parts[1] not in ("save", "edit", "cancel") or small_int(parts[2]) is None:
-        await query.answer("This button has expired.")
+        await query.answer(_("This button has expired."))
         return
     verb, draft_id = parts[1], small_int(parts[2]) or 0
     async with context.session() as session:
         draft = await store_drafts.get_draft(session, draft_id=draft_id)
     if draft is None or draft.action not in ("create", "edit", "retract"):
         # Unknown, or another kind of draft (a broadcast) behind forged button data.
-        await query.answer("This preview has expired; send the command again.", show_alert=True)
+        await query.answer(_("This preview has expired; send the command again."), show_alert=True)
         return
     kind = fact_editing.kind_of(draft)
     if draft.status == DraftStatus.SAVED.value:
         ref = fact_ref(kind, draft.result_id or draft.fact_id or 0)
-        await query.answer(f"Already saved as {ref}; nothing more was written.", show_alert=True)
+        await query.answer(
+            _("Already saved as {ref}; nothing more was written.").format(ref=ref), show_alert=True
+        )
         return
     if draft.status == DraftStatus.CANCELLED.value:
-        await query.answer("This draft was cancelled; nothing was stored.", show_alert=True)
+        await query.answer(_("This draft was cancelled; nothing was stored."), show_alert=True)
         return
     payload = json.loads(draft.payload)
     if verb == "cancel":
@@ -224,12 +230,14 @@ async def draft_button(update: Update, context: BotContext) -> None:
                 session, draft_id=draft_id, status=DraftStatus.CANCELLED
             )
             await session.commit()
-        await query.answer("Cancelled." if done else "Already handled.")
+        await query.answer(_("Cancelled.") if done else _("Already handled."))
         if done:
-            await _finish(query.message, "✖️ Cancelled — nothing was stored.")
+            await _finish(query.message, _("✖️ Cancelled — nothing was stored."))
         return
     if verb == "edit" and draft.action == "retract":
-        await query.answer("A retraction has nothing to edit: Cancel it, then send /retract again.")
+        await query.answer(
+            _("A retraction has nothing to edit: Cancel it, then send /retract again.")
+        )
         return
     if verb == "edit":
         await open_form(
@@ -238,8 +246,10 @@ async def draft_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await reply_in_chat(
             update,
-            "✏️ Send the fields to change as <code>field: value</code> lines, e.g. "
-            "<code>date: 3 June 2025</code>. /cancel keeps the preview as it is.",
+            _(
+                "✏️ Send the fields to change as <code>field: value</code> lines, e.g. "
+                "<code>date: 3 June 2025</code>. /cancel keeps the preview as it is."
+            ),
         )
         return
     await _save(update, context, draft_id=draft_id, kind=kind, action=draft.action, payload=payload)
@@ -268,7 +278,7 @@ async def _save(
     async with context.session() as session:
         if not await store_drafts.claim_draft(session, draft_id=draft_id, status=DraftStatus.SAVED):
             await session.rollback()
-            await query.answer("Already handled; nothing more was written.", show_alert=True)
+            await query.answer(_("Already handled; nothing more was written."), show_alert=True)
             return
         draft = await store_drafts.get_draft(session, draft_id=draft_id)
         assert draft is not None
@@ -294,7 +304,7 @@ async def _save(
                 )
                 if report.errors or not report.facts:
                     # The store changed since the preview (e.g. a key now taken): say so.
-                    await query.answer("Could not save: " + "; ".join(report.errors)[:150])
+                    await query.answer(_("Could not save:") + " " + "; ".join(report.errors)[:150])
                     return
                 fact_id = report.facts[0][1]
             elif action == "edit":
@@ -322,37 +332,47 @@ async def _save(
         except LookupError:
             await session.rollback()
             await query.answer(
-                "That fact no longer exists or was retracted; nothing was changed.",
+                _("That fact no longer exists or was retracted; nothing was changed."),
                 show_alert=True,
             )
             return
         await store_drafts.set_draft_result(session, draft_id=draft_id, result_id=fact_id)
         await session.commit()
     ref = fact_ref(kind, fact_id)
-    await query.answer(f"Retracted {ref}." if action == "retract" else f"Saved as {ref}.")
+    done = _("Retracted {ref}.") if action == "retract" else _("Saved as {ref}.")
+    await query.answer(done.format(ref=ref))
     if action == "retract":
-        await _finish(query.message, f"🗑 <b>{ref} retracted.</b> It no longer appears anywhere.")
+        await _finish(
+            query.message,
+            _("🗑 <b>{ref} retracted.</b> It no longer appears anywhere.").format(ref=ref),
+        )
         return
-    verb = "Saved as" if action == "create" else "Corrected"
+    if action == "create":
+        head = _("✅ <b>Saved as {ref}</b> — it now shows in {where}.")
+    else:
+        head = _("✅ <b>Corrected {ref}</b> — it now shows in {where}.")
     body = fact_block(kind, _item(kind, payload), payload.get("names") or {})
     await _finish(
         query.message,
-        f"✅ <b>{verb} {ref}</b> — it now shows in {spec_for(kind).where_shown}.\n\n{body}",
+        head.format(ref=ref, where=spec_for(kind).where_shown) + f"\n\n{body}",
     )
 
 
-CHANGE_VERBS = {"edit": "corrected", "retract": "retracted"}
+CHANGE_VERBS = {"edit": N_("corrected"), "retract": N_("retracted")}
+CHANGED = N_("changed")
 
 
 def changed_since(
     kind: FactKind, fact_id: int, entry: AuditEntry, context: BotContext, *, action: str
 ) -> str:
     """Why Save refused: who changed the fact after the preview was made, and when."""
-    verb = CHANGE_VERBS.get(entry.action, "changed")
-    who = (entry.actor_name or "another editor")[:60]
+    verb = _(CHANGE_VERBS.get(entry.action, CHANGED))
+    who = (entry.actor_name or _("another editor"))[:60]
     at = entry.at.astimezone(context.settings.tz).strftime("%H:%M")
     ref = fact_ref(kind, fact_id)
-    return f"{ref} was {verb} by {who} at {at} — reload the preview: send /{action} {ref} again."
+    return _(
+        "{ref} was {verb} by {who} at {at} — reload the preview: send /{action} {ref} again."
+    ).format(ref=ref, verb=verb, who=who, at=at, action=action)
 
 
 async def draft_correction(update: Update, context: BotContext, form: DraftRow) -> None:
@@ -364,7 +384,7 @@ async def draft_correction(update: Update, context: BotContext, form: DraftRow) 
         draft = await store_drafts.get_draft(session, draft_id=draft_id)
     if draft is None or draft.status != DraftStatus.PENDING.value:
         await close_form(context, form)
-        await reply(update, "That draft is no longer open; send the command again.")
+        await reply(update, _("That draft is no longer open; send the command again."))
         return
     kind = fact_editing.kind_of(draft)
     payload = json.loads(draft.payload)
@@ -374,8 +394,8 @@ async def draft_correction(update: Update, context: BotContext, form: DraftRow) 
     if form_lines.errors or isinstance(built, list):
         problems = form_lines.errors + (built if isinstance(built, list) else [])
         kept = await keep_form(context, form, payload_of(form))
-        again = "Send the corrected lines again, or /cancel."
-        await reply(update, problems_text(problems, again) if kept else CROSSED)
+        again = _("Send the corrected lines again, or /cancel.")
+        await reply(update, problems_text(problems, again) if kept else _(CROSSED))
         return
     extra: dict[str, Any] = {}
     if "seen" in payload:
@@ -411,7 +431,7 @@ def changes_between(before: dict[str, str], after: dict[str, str]) -> list[tuple
 async def cancel_correction(update: Update, context: BotContext, form: DraftRow) -> None:
     """/cancel while correcting a draft: keep the preview as it was."""
     await close_form(context, form)
-    await reply(update, "OK — the preview stays as it was; use its buttons to save or cancel.")
+    await reply(update, _("OK — the preview stays as it was; use its buttons to save or cancel."))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

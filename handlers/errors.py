@@ -9,10 +9,11 @@ from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TimedO
 from telegram.ext import Application
 
 from core.context import BotContext
+from core.i18n import N_, _
 
 log = logging.getLogger("bot.errors")
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a minute.")
 CONFLICT = (
     "Telegram answered 409 Conflict: another process is already receiving this bot's updates "
     "(a second polling instance, or a webhook is set). Stopping."
@@ -42,9 +43,9 @@ async def error_handler(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(SORRY[:200])
+                await update.callback_query.answer(_(SORRY)[:200])
             else:
-                await context.bot.send_message(update.effective_chat.id, SORRY)
+                await context.bot.send_message(update.effective_chat.id, _(SORRY))
         except Exception:  # the apology must never raise into PTB's loop
             log.warning("Could not tell the user about the error", exc_info=True)
 

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.common import page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.exchange import exchange_block, exchange_totals, list_exchanges, totals_block
@@ -21,7 +22,7 @@ async def exchanges_cmd(update: Update, context: BotContext) -> None:
 
 async def exchanges_page_btn(update: Update, context: BotContext) -> None:
     """Turn the page of an /exchanges answer."""
-    _, offset = page_offset(update)
+    _fields, offset = page_offset(update)
     await show_exchanges(update, context, offset=offset)
 
 
@@ -31,9 +32,9 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
         page = await list_exchanges(session, limit=PAGE_SIZE, offset=offset)
         totals = await exchange_totals(session) if offset == 0 else []
     if not page.items:
-        await reply(update, "No prisoner exchanges on file yet.")
+        await reply(update, _("No prisoner exchanges on file yet."))
         return
-    header = "🔁 <b>Prisoner exchanges</b> (newest first)"
+    header = _("🔁 <b>Prisoner exchanges</b> (newest first)")
     if offset == 0:
         header += "\n" + totals_block(totals)
     await send_page(

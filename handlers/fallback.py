@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.common import reply, stale_button
 from render.blocks import esc
 
@@ -37,10 +38,15 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     if message is None or not message.text:
         return
     word = message.text.split(maxsplit=1)[0]
-    command, _, target = word[1:].partition("@")
+    command, _at, target = word[1:].partition("@")
     if target and target.lower() != (context.bot.username or "").lower():
         return
-    await reply(update, f"I don't know /{esc(command[:32])}. Send /help to see what I can do.")
+    await reply(
+        update,
+        _("I don't know /{command}. Send /help to see what I can do.").format(
+            command=esc(command[:32])
+        ),
+    )
 
 
 async def free_text(update: Update, context: BotContext) -> None:
@@ -50,8 +56,10 @@ async def free_text(update: Update, context: BotContext) -> None:
         return
     await reply(
         update,
-        "I answer commands rather than chat. Try /latest, "
-        "<code>/search ceasefire</code> or /help for everything I can do.",
+        _(
+            "I answer commands rather than chat. Try /latest, "
+            "<code>/search ceasefire</code> or /help for everything I can do."
+        ),
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.i18n import _
+from core.text import number
 from kinds.base import FactKind
 from kinds.forms import (
     FIELD_LINE,
@@ -22,6 +24,12 @@ from kinds.registry import spec_for
 from store.transfer import IssueIn, PartyIn
 
 __all__ = ["Draft", "FormContext", "build_draft", "check_field", "parse_form"]
+
+
+def _too_long(name: str, value: str) -> str:
+    return _("{field}: too long ({length} characters, at most {limit}).").format(
+        field=name, length=number(len(value)), limit=number(3000)
+    )
 
 
 def field_for(kind: FactKind, typed: str) -> FieldSpec | None:
@@ -58,13 +66,17 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
         spec = field_for(kind, match.group(1)) if match else None
         if match and spec is None and not URLISH.match(line.strip()):
             names = ", ".join(s.name for s in spec_for(kind).fields)
-            form.errors.append(f"Unknown field “{match.group(1).strip()}”. Fields: {names}.")
+            form.errors.append(
+                _("Unknown field “{given}”. Fields: {names}.").format(
+                    given=match.group(1).strip(), names=names
+                )
+            )
             current = None
             continue
         if match and spec is not None:
             value = match.group(2).strip()
             if spec.name in form.values and spec.name != "source":
-                form.errors.append(f"{spec.name}: given twice; send it once.")
+                form.errors.append(_("{field}: given twice; send it once.").format(field=spec.name))
                 continue
             if spec.name == "source" and spec.name in form.values:
                 value = f"{form.values['source']}; {value}"
@@ -75,11 +87,13 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
             form.values[current] = f"{form.values[current]}\n{line.strip()}"
         else:
             form.errors.append(
-                f"I couldn't read “{line.strip()[:40]}”: write each field as `name: value`."
+                _("I couldn't read “{given}”: write each field as `name: value`.").format(
+                    given=line.strip()[:40]
+                )
             )
     for name, value in form.values.items():
         if len(value) > MAX_FIELD_LENGTH:
-            form.errors.append(f"{name}: too long ({len(value):,} characters, at most 3,000).")
+            form.errors.append(_too_long(name, value))
     return form
 
 
@@ -106,7 +120,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     spec = spec_for(kind)
     check = Checker(ctx)
     missing = [f.name for f in spec.fields if f.required and not values.get(f.name, "").strip()]
-    problems = [f"Missing: {', '.join(missing)}."] if missing else []
+    problems = [_("Missing: {fields}.").format(fields=", ".join(missing))] if missing else []
     data: dict[str, Any] = {"sources": check.sources(values.get("source"))}
     data |= spec.build(values, check)
     problems += check.errors
@@ -129,7 +143,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
 def check_field(kind: FactKind, name: str, value: str, ctx: FormContext) -> list[str]:
     """Problems with one answer of the guided form (the rest is checked at the preview)."""
     if len(value) > MAX_FIELD_LENGTH:
-        return [f"{name}: too long ({len(value):,} characters, at most 3,000)."]
+        return [_too_long(name, value)]
     spec = field_for(kind, name)
     check = Checker(ctx)
     if spec is not None and spec.check is not None:

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.common import page_offset, reply, send_page
 from kinds.registry import SPECS, AnySpec
 from render.blocks import fact_block, refs_of
@@ -18,11 +19,11 @@ async def show_list(update: Update, context: BotContext, spec: AnySpec, *, offse
     async with context.session() as session:
         page = await spec.list_page(session, limit=PAGE_SIZE, offset=offset)
     if not page.items:
-        await reply(update, spec.list_empty)
+        await reply(update, _(spec.list_empty))
         return
     await send_page(
         update,
-        header=spec.list_title,
+        header=_(spec.list_title),
         blocks=[fact_block(spec.kind, view) for view in page.items],
         refs=refs_of(spec.kind, page.items),
         offset=offset,
@@ -42,7 +43,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             await show_list(update, context, spec, offset=0)
 
         async def page_button(update: Update, context: BotContext, spec: AnySpec = spec) -> None:
-            _, offset = page_offset(update)
+            _fields, offset = page_offset(update)
             await show_list(update, context, spec, offset=offset)
 
         app.add_handler(CommandHandler(spec.list_command, command))

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import DATE_EXAMPLES, format_date, parse_date
+from core.i18n import N_, _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -28,12 +29,18 @@ DEFAULT_COUNT = 5
 MAX_COUNT = 20
 PAGE_SIZE = 5
 
-USAGE = (
+USAGE = N_(
     "Usage: <code>/latest [N] [since DATE]</code>\n"
-    f"N is how many updates (1–{MAX_COUNT}, default {DEFAULT_COUNT}).\n"
+    "N is how many updates (1–{max}, default {default}).\n"
     "Examples: <code>/latest</code>, <code>/latest 10</code>, "
     "<code>/latest since Monday</code>, <code>/latest 10 since 1 June 2025</code>"
 )
+
+
+def usage() -> str:
+    """The /latest usage text in the reader's language."""
+    return _(USAGE).format(max=MAX_COUNT, default=DEFAULT_COUNT)
+
 
 _ARGS = re.compile(r"^(?P<n>\S+)?\s*(?:since\s+(?P<since>.+))?$", re.IGNORECASE | re.DOTALL)
 
@@ -45,16 +52,20 @@ def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, dt.date |
         args = "- " + args
     match = _ARGS.match(args)
     if match is None:
-        return USAGE
+        return usage()
     count = DEFAULT_COUNT
     raw_n = match.group("n")
     if raw_n and raw_n != "-":
         number = small_int(raw_n)
         if number is None and not (raw_n.isascii() and raw_n.isdigit()):
-            return f"“{esc(raw_n[:40])}” is not a number of updates.\n\n{USAGE}"
+            return _("“{given}” is not a number of updates.").format(given=esc(raw_n[:40])) + (
+                "\n\n" + usage()
+            )
         count = number or 0
         if not 1 <= count <= MAX_COUNT:
-            return f"I can show 1 to {MAX_COUNT} updates at a time.\n\n{USAGE}"
+            return _("I can show 1 to {max} updates at a time.").format(max=MAX_COUNT) + (
+                "\n\n" + usage()
+            )
     since = None
     if match.group("since") is not None:
         raw_since = match.group("since").strip()
@@ -62,9 +73,8 @@ def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, dt.date |
             raw_since, tz=context.settings.tz, languages=context.settings.date_languages
         )
         if since is None:
-            return (
-                f"I couldn't read “{esc(raw_since[:60])}” as a date.\n"
-                f"Try for example: {DATE_EXAMPLES}."
+            return _("I couldn't read “{given}” as a date.\nTry for example: {examples}.").format(
+                given=esc(raw_since[:60]), examples=_(DATE_EXAMPLES)
             )
     return count, since
 
@@ -73,7 +83,7 @@ async def latest_cmd(update: Update, context: BotContext) -> None:
     """Show the N newest updates, optionally since a date."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     parsed = parse_latest_args(args, context=context)
     if isinstance(parsed, str):
@@ -104,13 +114,19 @@ async def show_latest(
     async with context.session() as session:
         page = await latest_updates(session, limit=limit, offset=offset, since=since)
     if not page.items:
-        where = f" since {format_date(since)}" if since else ""
-        await reply(update, f"No updates on file{where}. Try /rounds or /positions.")
+        if since:
+            text = _("No updates on file since {date}. Try /rounds or /positions.")
+        else:
+            text = _("No updates on file. Try /rounds or /positions.")
+        await reply(update, text.format(date=format_date(since) if since else ""))
         return
     end = offset + len(page.items)
     shown = f"{offset + 1}–{end}" if end > 1 else "1"
-    where = f" since {format_date(since)}" if since else ""
-    header = f"📰 <b>Latest updates{where}</b> ({shown}, newest first)"
+    if since:
+        header = _("📰 <b>Latest updates since {date}</b> ({shown}, newest first)")
+    else:
+        header = _("📰 <b>Latest updates</b> ({shown}, newest first)")
+    header = header.format(date=format_date(since) if since else "", shown=shown)
     await send_page(
         update,
         header=header,

@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from core.context import BotContext
+from core.i18n import N_, _
 from kinds.base import FactKind
 from store import drafts
 from store.drafts import FormAction
@@ -29,17 +30,17 @@ TIMEOUT_SECONDS: float = 600
 SWEEP_SECONDS = 60
 
 CLOSED = {
-    FormAction.GUIDED: (
+    FormAction.GUIDED: N_(
         "No answer for 10 minutes, so I closed that form — nothing was stored. "
         "Send the command again to start over."
     ),
-    FormAction.CORRECT: (
+    FormAction.CORRECT: N_(
         "No corrections for 10 minutes, so I stopped waiting for them. "
         "The preview stays as it was; use its buttons to save or cancel."
     ),
 }
 
-CROSSED = (
+CROSSED = N_(
     "Another message to this form arrived at the same moment and was taken first; "
     "send yours again if it is still needed."
 )
@@ -160,7 +161,7 @@ async def _close_expired(context: BotContext, form: Draft, now: dt.datetime) -> 
         if not await drafts.close_form(session, form_id=form.id, expired_by=now):
             return  # answered in time, or closed by another update or process
     try:
-        await context.bot.send_message(form.chat_id, CLOSED[FormAction(form.action)])
+        await context.bot.send_message(form.chat_id, _(CLOSED[FormAction(form.action)]))
     except TelegramError as exc:
         log.warning("Could not say that form %s was closed: %s", form.id, exc)
 

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -28,7 +29,7 @@ from store.views import Page
 
 PAGE_SIZE = 6
 
-USAGE = (
+USAGE = N_(
     "Usage: <code>/positions</code> (everything), <code>/positions PARTY</code>, "
     "<code>/positions ISSUE</code> or <code>/positions history ISSUE</code>.\n"
     "Examples: <code>/positions russia</code>, <code>/positions nato</code>, "
@@ -41,11 +42,15 @@ def _unknown_name(name: str, match: queries.NameMatch, things: Sequence[NamedThi
     issues = ", ".join(esc(t.name) for t in things if t.kind == "issue")
     hint = ""
     if match.suggestions:
-        hint = "Did you mean " + " or ".join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
-        hint += "?\n\n"
+        names = _(" or ").join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
+        hint = _("Did you mean {names}?").format(names=names) + "\n\n"
     return (
-        f"I don't know “{esc(name[:60])}” as a party or an issue.\n{hint}"
-        f"<b>Parties:</b> {parties or 'none yet'}\n<b>Issues:</b> {issues or 'none yet'}"
+        _("I don't know “{name}” as a party or an issue.").format(name=esc(name[:60]))
+        + "\n"
+        + hint
+        + _("<b>Parties:</b> {parties}\n<b>Issues:</b> {issues}").format(
+            parties=parties or _("none yet"), issues=issues or _("none yet")
+        )
     )
 
 
@@ -53,13 +58,13 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
     """Current stances, all or filtered by a party or an issue; or one issue's history."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     words = args.split(maxsplit=1)
     history = bool(words) and words[0].lower() in ("history", "changes", "timeline")
     name = (words[1] if len(words) > 1 else "") if history else args
     if history and not name:
-        await reply(update, "Which issue? " + USAGE)
+        await reply(update, _("Which issue?") + " " + _(USAGE))
         return
     target: NamedThing | None = None
     key = "-"
@@ -73,11 +78,11 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
             if target is None:
                 answer = _unknown_name(name, match, await queries.parties_and_issues(session))
         if target is not None and history and target.kind != "issue":
-            answer = (
-                f"History is kept per issue; <b>{esc(target.name)}</b> is a party. "
-                f"Try <code>/positions {esc(target.key)}</code> for its current stances, "
+            answer = _(
+                "History is kept per issue; <b>{party}</b> is a party. "
+                "Try <code>/positions {key}</code> for its current stances, "
                 "or <code>/positions history territory</code>."
-            )
+            ).format(party=esc(target.name), key=esc(target.key))
         elif target is not None and history:
             page = await _history_page(session, issue_id=target.id, offset=0)
         elif not answer:
@@ -144,14 +149,15 @@ async def send_current(
 ) -> None:
     """Send one page of current stances; key is '-', 'p<party id>' or 'i<issue id>'."""
     if not page.items:
-        await reply(update, "No positions on file for that yet. /positions lists them all.")
+        await reply(update, _("No positions on file for that yet. /positions lists them all."))
         return
     party_id, issue_id = _key_ids(key)
     by_party = party_id is not None
     subject = page.items[0].party if by_party else (page.items[0].issue if issue_id else "")
-    title = f"Where {esc(subject)} stands" if by_party else "Current positions"
+    title = _("Where {party} stands") if by_party else _("Current positions")
     if issue_id:
-        title = f"Current positions on {esc(subject)}"
+        title = _("Current positions on {issue}")
+    title = title.format(party=esc(subject), issue=esc(subject))
     await send_page(
         update,
         header=f"🧭 <b>{title}</b>",
@@ -161,8 +167,8 @@ async def send_current(
         page_size=PAGE_SIZE,
         has_more=page.has_more,
         callback=f"pos:now:{key}",
-        labels=("◀ Back", "More ▶"),
-        footer="\n\n<i>History of an issue:</i> <code>/positions history ISSUE</code>",
+        labels=(N_("◀ Back"), N_("More ▶")),
+        footer="\n\n" + _("<i>History of an issue:</i> <code>/positions history ISSUE</code>"),
     )
 
 
@@ -171,13 +177,16 @@ async def send_history(
 ) -> None:
     """Send one page of every stance taken on an issue, newest first."""
     if not page.items:
-        await reply(update, "No positions on file for that issue yet.")
+        await reply(update, _("No positions on file for that issue yet."))
         return
     issue = page.items[0].issue
     await send_page(
         update,
-        header=f"🕰 <b>How positions on {esc(issue)} changed</b> (newest first)\n"
-        "🟢 current · ⚪️ superseded",
+        header=_("🕰 <b>How positions on {issue} changed</b> (newest first)").format(
+            issue=esc(issue)
+        )
+        + "\n"
+        + _("🟢 current · ⚪️ superseded"),
         blocks=position_blocks(page.items, history=True, by_party=True),
         refs=refs_of(FactKind.POSITION, page.items),
         offset=offset,

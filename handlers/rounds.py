@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.common import page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.round import list_rounds, round_block
@@ -21,7 +22,7 @@ async def rounds_cmd(update: Update, context: BotContext) -> None:
 
 async def rounds_page_btn(update: Update, context: BotContext) -> None:
     """Turn the page of a /rounds answer."""
-    _, offset = page_offset(update)
+    _fields, offset = page_offset(update)
     await show_rounds(update, context, offset=offset)
 
 
@@ -30,11 +31,11 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
     async with context.session() as session:
         page = await list_rounds(session, limit=PAGE_SIZE, offset=offset)
     if not page.items:
-        await reply(update, "No rounds of talks on file yet.")
+        await reply(update, _("No rounds of talks on file yet."))
         return
     await send_page(
         update,
-        header="🗓 <b>Rounds of talks</b> (newest first)",
+        header=_("🗓 <b>Rounds of talks</b> (newest first)"),
         blocks=[round_block(r) for r in page.items],
         refs=refs_of(FactKind.ROUND, page.items),
         offset=offset,

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -22,7 +23,7 @@ PAGE_SIZE = 5
 # Callback data is capped at 64 bytes, so the words a search pages over must fit in it.
 MAX_QUERY_BYTES = 48
 
-USAGE = (
+USAGE = N_(
     "Usage: <code>/search WORDS</code>, e.g. <code>/search prisoner exchange</code>, "
     "<code>/search memorandum</code>, <code>/search children</code>"
 )
@@ -42,11 +43,11 @@ async def search_cmd(update: Update, context: BotContext) -> None:
     """Search every fact for the given words."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     key = search_key(args)
     if not key:
-        await reply(update, "What should I look for?\n" + USAGE)
+        await reply(update, _("What should I look for?") + "\n" + _(USAGE))
         return
     await show_results(update, context, key=key, offset=0, typed=args)
 
@@ -68,19 +69,21 @@ async def show_results(
         asked = " ".join((typed or key).split())[:60]
         await reply(
             update,
-            f"Nothing on file matches “{esc(asked)}”.\nTry fewer or other words, or /latest.",
+            _("Nothing on file matches “{asked}”.\nTry fewer or other words, or /latest.").format(
+                asked=esc(asked)
+            ),
         )
         return
     await send_page(
         update,
-        header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
+        header=_("🔎 <b>Results for “{query}”</b> (best match first)").format(query=esc(key)),
         blocks=[search_block(kind, view) for kind, view in page.items],
         refs=[(kind, view.id) for kind, view in page.items],
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,
         callback=f"search:{key}",
-        labels=("◀ Back", "More ▶"),
+        labels=(N_("◀ Back"), N_("More ▶")),
     )
 
 

@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.common import command_args, reply
 from handlers.show import send_fact
 from kinds.audit import parse_fact_ref
@@ -24,38 +25,43 @@ class MenuCommand(NamedTuple):
 
 
 PUBLIC_COMMANDS = (
-    MenuCommand("latest", "newest updates, optionally since a date", "/latest 10 since Monday"),
-    MenuCommand("positions", "where each side stands, by party or issue", "/positions nato"),
-    MenuCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
-    MenuCommand("rounds", "timeline of the rounds of talks", "/rounds"),
+    MenuCommand("latest", N_("newest updates, optionally since a date"), "/latest 10 since Monday"),
+    MenuCommand("positions", N_("where each side stands, by party or issue"), "/positions nato"),
+    MenuCommand("exchanges", N_("prisoner exchanges and yearly totals"), "/exchanges"),
+    MenuCommand("rounds", N_("timeline of the rounds of talks"), "/rounds"),
     *(
         MenuCommand(spec.list_command, spec.list_help, f"/{spec.list_command}")
         for spec in SPECS
         if spec.list_command
     ),
-    MenuCommand("search", "search every fact", "/search memorandum"),
-    MenuCommand("show", "one fact in full: every source, its corrections", "/show U1"),
-    MenuCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
-    MenuCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
-    MenuCommand("brief", "what your next briefing would say now", "/brief"),
-    MenuCommand("unsubscribe", "stop the morning briefing", "/unsubscribe"),
-    MenuCommand("help", "this list", "/help"),
+    MenuCommand("search", N_("search every fact"), "/search memorandum"),
+    MenuCommand("show", N_("one fact in full: every source, its corrections"), "/show U1"),
+    MenuCommand("subscribe", N_("a briefing every morning at your time"), "/subscribe 7:30 London"),
+    MenuCommand("settings", N_("briefing time, zone and quiet mode"), "/settings quiet on"),
+    MenuCommand("brief", N_("what your next briefing would say now"), "/brief"),
+    MenuCommand("unsubscribe", N_("stop the morning briefing"), "/unsubscribe"),
+    MenuCommand("language", N_("English, Ukrainian or Russian for this chat"), "/language uk"),
+    MenuCommand("help", N_("this list"), "/help"),
 )
 
 
 def menu_commands() -> list[BotCommand]:
-    """The public command menu (setMyCommands)."""
-    return [BotCommand(c.name, c.description) for c in PUBLIC_COMMANDS]
+    """The public command menu (setMyCommands) in the current language."""
+    return [BotCommand(c.name, _(c.description)) for c in PUBLIC_COMMANDS]
 
 
 def help_text() -> str:
     """Every public command with a one-line description and an example."""
-    lines = ["<b>What you can ask</b>"]
+    lines = [_("<b>What you can ask</b>")]
+    example = _("e.g.")
     for c in PUBLIC_COMMANDS:
-        lines.append(f"/{c.name} — {c.description}\n   e.g. <code>{c.example}</code>")
+        lines.append(f"/{c.name} — {_(c.description)}\n   {example} <code>{c.example}</code>")
     lines.append(
-        "\nMore: <code>/positions history territory</code> shows how stances changed; "
-        "<code>/latest since 1 June 2025</code> takes dates in plain words."
+        "\n"
+        + _(
+            "More: <code>/positions history territory</code> shows how stances changed; "
+            "<code>/latest since 1 June 2025</code> takes dates in plain words."
+        )
     )
     return "\n".join(lines)
 
@@ -79,9 +85,13 @@ async def start_cmd(update: Update, context: BotContext) -> None:
         return
     await reply(
         update,
-        "👋 <b>Peace talks briefing</b>\n"
-        "I answer questions about the 2025 Russia–Ukraine peace talks from a curated store of "
-        "facts: every fact is dated and names its source, and retracted facts are never shown.\n\n"
+        _(
+            "👋 <b>Peace talks briefing</b>\n"
+            "I answer questions about the 2025 Russia–Ukraine peace talks from a curated store "
+            "of facts: every fact is dated and names its source, and retracted facts are never "
+            "shown."
+        )
+        + "\n\n"
         + help_text(),
     )
 

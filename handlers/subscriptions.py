@@ -10,7 +10,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
-from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
+from core.i18n import N_, _
+from core.zones import (
+    ZONE_EXAMPLES,
+    parse_time_of_day,
+    resolve_zone,
+    split_time_and_zone,
+    zone_city,
+)
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
 from render.blocks import esc
@@ -21,20 +28,21 @@ from store import subscriptions
 from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
-SUBSCRIBE_USAGE = (
+SUBSCRIBE_USAGE = N_(
     "Usage: <code>/subscribe [TIME] [ZONE]</code>, e.g. <code>/subscribe</code>, "
     "<code>/subscribe 7:30</code>, <code>/subscribe 8am Europe/Kyiv</code>, "
     "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>"
 )
-SETTINGS_USAGE = (
+SETTINGS_USAGE = N_(
     "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
     "<code>/settings quiet on</code> (or off)."
 )
 
 
 def _when(at: dt.time, zone: str) -> str:
-    city = zone.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{at:%H:%M} {city} time ({zone})"
+    return _("{time} {city} time ({zone})").format(
+        time=f"{at:%H:%M}", city=zone_city(zone), zone=zone
+    )
 
 
 async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) -> str:
@@ -50,23 +58,25 @@ async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) 
 
 def _bad_time(text: str) -> str:
     return (
-        f"I couldn't read “{esc(text[:20])}” as a time of day. Try 7:30, 07:00 or 8am.\n"
-        + SUBSCRIBE_USAGE
+        _("I couldn't read “{given}” as a time of day. Try 7:30, 07:00 or 8am.").format(
+            given=esc(text[:20])
+        )
+        + "\n"
+        + _(SUBSCRIBE_USAGE)
     )
 
 
 def _bad_zone(text: str) -> str:
-    return (
-        f"I don't know the time zone “{esc(text[:40])}”. Try a city or an IANA name: "
-        f"{ZONE_EXAMPLES}."
-    )
+    return _(
+        "I don't know the time zone “{given}”. Try a city or an IANA name: {examples}."
+    ).format(given=esc(text[:40]), examples=_(ZONE_EXAMPLES))
 
 
 async def subscribe_cmd(update: Update, context: BotContext) -> None:
     """Subscribe (or resume, or change time and zone) and say when the next briefing comes."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     chat = update.effective_chat
     assert chat is not None
@@ -102,9 +112,11 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
     upcoming = await _next_text(context, chat.id, at, zone)
     await reply(
         update,
-        f"✅ Subscribed: a briefing every morning at {_when(at, zone)}.\n"
-        f"Next one: <b>{upcoming}</b>.\n"
-        "/settings to change it, /brief to see what it would say now, /unsubscribe to stop.",
+        _(
+            "✅ Subscribed: a briefing every morning at {when}.\n"
+            "Next one: <b>{next}</b>.\n"
+            "/settings to change it, /brief to see what it would say now, /unsubscribe to stop."
+        ).format(when=_when(at, zone), next=upcoming),
     )
 
 
@@ -116,10 +128,10 @@ async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
         stopped = await subscriptions.unsubscribe(session, chat_id=chat.id)
     if stopped:
         await reply(
-            update, "Unsubscribed: no more briefings. /subscribe resumes them as they were."
+            update, _("Unsubscribed: no more briefings. /subscribe resumes them as they were.")
         )
     else:
-        await reply(update, "You are not subscribed. /subscribe starts the morning briefing.")
+        await reply(update, _("You are not subscribed. /subscribe starts the morning briefing."))
 
 
 def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
@@ -127,20 +139,25 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     at = (sub.briefing_time if sub else None) or settings.briefing_time
     zone = (sub.timezone if sub else None) or settings.timezone
     subscribed = bool(sub and sub.subscribed)
-    state = "subscribed" if subscribed else "not subscribed"
+    state = _("subscribed") if subscribed else _("not subscribed")
     if sub is not None and subscribed and not sub.active:
-        state = "paused (Telegram said the bot was blocked; /start resumes)"
+        state = _("paused (Telegram said the bot was blocked; /start resumes)")
     return (
-        "⚙️ <b>Your briefing settings</b>\n"
-        f"Status: {state}\nTime: {_when(at, zone)}\n"
-        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n\n"
-        + SETTINGS_USAGE
+        _(
+            "⚙️ <b>Your briefing settings</b>\n"
+            "Status: {state}\nTime: {when}\n"
+            "Quiet (no notification sound): {quiet}"
+        ).format(
+            state=state, when=_when(at, zone), quiet=_("on") if sub and sub.quiet else _("off")
+        )
+        + "\n\n"
+        + _(SETTINGS_USAGE)
     )
 
 
 def _settings_buttons(sub: Subscriber | None) -> InlineKeyboardMarkup:
     quiet = bool(sub and sub.quiet)
-    label = "🔔 Turn sound on" if quiet else "🔕 Quiet mode"
+    label = _("🔔 Turn sound on") if quiet else _("🔕 Quiet mode")
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")]]
     )
@@ -171,7 +188,9 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
             async with context.session() as session:
                 current = await get_subscriber(session, chat_id=chat.id)
             if current is None or not current.subscribed:
-                await reply(update, "Subscribe first: /subscribe " + esc(value))
+                await reply(
+                    update, _("Subscribe first: /subscribe {value}").format(value=esc(value))
+                )
                 return
             at = new_time or current.briefing_time or context.settings.briefing_time
             zone = new_zone or current.timezone or context.settings.timezone
@@ -186,7 +205,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
             schedule_slot(context.application, at, zone)
         else:
-            await reply(update, "I can change time, zone or quiet.\n" + SETTINGS_USAGE)
+            await reply(update, _("I can change time, zone or quiet.") + "\n" + _(SETTINGS_USAGE))
             return
     async with context.session() as session:
         sub = await get_subscriber(session, chat_id=chat.id)
@@ -202,7 +221,7 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     async with context.session() as session:
         sub = await subscriptions.set_quiet(session, chat_id=chat.id, quiet=quiet)
     if sub is None:
-        await query.answer("Send /subscribe first.", show_alert=True)
+        await query.answer(_("Send /subscribe first."), show_alert=True)
         return
     await reply(update, _settings_text(sub, context), _settings_buttons(sub))
 

@@ -210,7 +210,7 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
 
     def search_block(self, view: ViewT) -> str:
         """One search hit, labelled with its kind."""
-        return f"{self.icon} <i>{self.label}</i>\n" + self.block(view)
+        return f"{self.icon} <i>{_(self.label)}</i>\n" + self.block(view)
 
     def briefing_block(self, change: Change[ViewT]) -> str:
         """A new (or, with corrections_in_section, corrected) fact in the morning briefing."""
@@ -218,7 +218,7 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
 
     def corrected_block(self, view: ViewT) -> str:
         """A corrected fact under the briefing's Corrections heading."""
-        return "✏️ <i>Corrected:</i>\n" + self.block(view)
+        return "✏️ <i>" + _("Corrected:") + "</i>\n" + self.block(view)
 
     async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
         """For new facts that replace older ones (stances): the replaced view by new id."""

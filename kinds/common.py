@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.dates import format_date
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.text import clip, esc, number
 from store.transfer import SourceIn
 from store.views import SourceRef
@@ -19,14 +19,14 @@ MAX_SOURCES_SHOWN = 3
 def people(n: int | None) -> str:
     """A number of people, or that it was not announced."""
     if n is None:
-        return "not announced"
-    return f"{number(n)} {'person' if n == 1 else 'people'}"
+        return _("not announced")
+    return ngettext("{n} person", "{n} people", n).format(n=number(n))
 
 
 def source_line(sources: Sequence[SourceRef]) -> str:
     """'Source: Reuters, 2 Jun 2025' with links where known; says so when there is none."""
     if not sources:
-        return "⚠️ <i>No source on file.</i>"
+        return _("⚠️ <i>No source on file.</i>")
     parts = []
     for src in sources[:MAX_SOURCES_SHOWN]:
         name = esc(clip(src.name, 60))
@@ -35,8 +35,8 @@ def source_line(sources: Sequence[SourceRef]) -> str:
             label += f", {format_date(src.published)}"
         parts.append(label)
     more = len(sources) - MAX_SOURCES_SHOWN
-    tail = f" and {more} more" if more > 0 else ""
-    noun = "Source" if len(sources) == 1 else "Sources"
+    tail = " " + _("and {n} more").format(n=more) if more > 0 else ""
+    noun = _("Source") if len(sources) == 1 else _("Sources")
     return f"<i>{noun}:</i> " + "; ".join(parts) + tail
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
-from core.i18n import N_
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
@@ -32,11 +32,11 @@ from store.views import Page, SourceRef
 Status = Literal["drafted", "handed_over", "published", "signed", "rejected"]
 
 STATUS_LABELS: dict[str, str] = {
-    "drafted": "✍️ Drafted",
-    "handed_over": "📨 Handed over",
-    "published": "📢 Published",
-    "signed": "✅ Signed",
-    "rejected": "❌ Rejected",
+    "drafted": N_("✍️ Drafted"),
+    "handed_over": N_("📨 Handed over"),
+    "published": N_("📢 Published"),
+    "signed": N_("✅ Signed"),
+    "rejected": N_("❌ Rejected"),
 }
 STATUS_CHOICES = {
     "drafted": "drafted",
@@ -198,19 +198,21 @@ async def list_documents(
 def document_block(d: DocumentView) -> str:
     """One document: title, date, status and type, authors, round, issues, key terms, sources."""
     head = f"📄 <b>{esc(clip(d.title, 160))}</b>"
-    meta = [f"📅 {format_date(d.date)}", STATUS_LABELS.get(d.status, esc(d.status))]
+    status = STATUS_LABELS.get(d.status)
+    meta = [f"📅 {format_date(d.date)}", _(status) if status else esc(d.status)]
     if d.doc_type:
         meta.append(esc(clip(d.doc_type, 60)))
     lines = [head, " · ".join(meta)]
     if d.authors:
-        lines.append("By: " + esc(clip("; ".join(d.authors), 150)))
+        lines.append(_("By:") + " " + esc(clip("; ".join(d.authors), 150)))
     if d.round_title or d.round_date:
         on = f" ({format_date(d.round_date)})" if d.round_date else ""
-        lines.append(f"Handed over at: {esc(clip(d.round_title or 'talks', 100))}{on}")
+        label = esc(clip(d.round_title, 100)) if d.round_title else _("talks")
+        lines.append(_("Handed over at:") + f" {label}{on}")
     if d.issues:
-        lines.append("Issues: " + esc(clip(", ".join(d.issues), 200)))
+        lines.append(_("Issues:") + " " + esc(clip(", ".join(d.issues), 200)))
     if d.summary:
-        lines.append("Key terms: " + esc(clip(d.summary, 600)))
+        lines.append(_("Key terms:") + " " + esc(clip(d.summary, 600)))
     lines.append(source_line(d.sources))
     return "\n".join(lines)
 
@@ -229,43 +231,45 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     kind = FactKind.DOCUMENT
     letter = "D"
     section = "documents"
-    noun = "document"
-    label = "Document"
+    noun = N_("document")
+    label = N_("Document")
     icon = "📄"
     add_command = "document"
-    add_help = "record a document on the table (draft, memorandum, agreement)"
+    add_help = N_("record a document on the table (draft, memorandum, agreement)")
     add_example = "/document TITLE + date:, authors:"
     where_shown = "/documents and /search"
     table = Document
     input = DocumentIn
     fields = (
-        FieldSpec("title", True, "Title? e.g. Russian memorandum on a settlement", ("name",)),
+        FieldSpec("title", True, N_("Title? e.g. Russian memorandum on a settlement"), ("name",)),
         date_field(),
         FieldSpec(
             "authors",
             True,
-            "Which parties wrote it? e.g. Russia, or Ukraine, United States",
+            N_("Which parties wrote it? e.g. Russia, or Ukraine, United States"),
             ("author", "by", "parties", "party"),
             _check_names("party"),
         ),
         FieldSpec(
             "status",
             False,
-            "Status: drafted, handed over, published, signed or rejected? (/skip = drafted)",
+            N_("Status: drafted, handed over, published, signed or rejected? (/skip = drafted)"),
             ("stage", "state"),
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
-        FieldSpec("type", False, "Type? e.g. memorandum, roadmap, ceasefire proposal (/skip)"),
+        FieldSpec("type", False, N_("Type? e.g. memorandum, roadmap, ceasefire proposal (/skip)")),
         FieldSpec(
             "issues",
             False,
-            "Issues it touches, comma-separated? e.g. ceasefire, territory (/skip)",
+            N_("Issues it touches, comma-separated? e.g. ceasefire, territory (/skip)"),
             ("issue", "topics"),
             _check_names("issue"),
         ),
-        FieldSpec("round", False, "Handed over at which round? Its id, e.g. R1 (/skip)", ("at",)),
         FieldSpec(
-            "summary", False, "Key terms, in a few sentences? (/skip)", ("terms", "key terms")
+            "round", False, N_("Handed over at which round? Its id, e.g. R1 (/skip)"), ("at",)
+        ),
+        FieldSpec(
+            "summary", False, N_("Key terms, in a few sentences? (/skip)"), ("terms", "key terms")
         ),
         source_field(),
     )
@@ -276,11 +280,11 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
         "source: Reuters https://…</code>"
     )
     title_attr = "title"
-    briefing_heading = "📄 <b>Documents</b>"
+    briefing_heading = N_("📄 <b>Documents</b>")
     list_command = "documents"
-    list_help = "the texts on the table: drafts, memoranda, roadmaps, agreements"
-    list_title = "📄 <b>Documents on the table</b> (newest first)"
-    list_empty = "No documents on file yet."
+    list_help = N_("the texts on the table: drafts, memoranda, roadmaps, agreements")
+    list_title = N_("📄 <b>Documents on the table</b> (newest first)")
+    list_empty = N_("No documents on file yet.")
     full_labels = {
         "title": N_("Title"),
         "date": N_("Date"),

@@ -15,8 +15,8 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
-from core.i18n import N_, _
-from core.text import clip, esc
+from core.i18n import N_, _, ngettext
+from core.text import clip, esc, number
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, people, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
@@ -254,25 +254,28 @@ def exchange_block(x: ExchangeView) -> str:
     """One exchange: status (agreed ones stand out), dates, people returned, details, sources."""
     when = format_date_range(x.date, x.end_date)
     if x.status == "agreed":
-        head = f"⏳ <b>AGREED, NOT YET CARRIED OUT</b> · agreed {when}"
+        head = _("⏳ <b>AGREED, NOT YET CARRIED OUT</b> · agreed {when}").format(when=when)
     else:
-        head = f"✅ <b>Completed</b> · {when}"
+        head = _("✅ <b>Completed</b> · {when}").format(when=when)
     lines = [head]
     if x.counts:
         returned = " · ".join(
-            f"to {esc(clip(c.party, 40))}: {people(c.returned)}" for c in x.counts
+            _("to {party}: {people}").format(
+                party=esc(clip(c.party, 40)), people=people(c.returned)
+            )
+            for c in x.counts
         )
-        lines.append(f"Returned {returned}")
+        lines.append(_("Returned {returned}").format(returned=returned))
     if x.categories:
-        lines.append("Who: " + esc(clip(", ".join(x.categories), 200)))
+        lines.append(_("Who:") + " " + esc(clip(", ".join(x.categories), 200)))
     if x.mediator:
-        lines.append("Mediator: " + esc(clip(x.mediator, 120)))
+        lines.append(_("Mediator:") + " " + esc(clip(x.mediator, 120)))
     if x.round_title or x.round_date:
-        label = x.round_title or "talks"
+        label = esc(clip(x.round_title, 100)) if x.round_title else _("talks")
         on = f" ({format_date(x.round_date)})" if x.round_date else ""
-        lines.append(f"Agreed at: {esc(clip(label, 100))}{on}")
+        lines.append(_("Agreed at:") + f" {label}{on}")
     if x.note:
-        lines.append("Note: " + esc(clip(x.note, 300)))
+        lines.append(_("Note:") + " " + esc(clip(x.note, 300)))
     lines.append(source_line(x.sources))
     return "\n".join(lines)
 
@@ -280,14 +283,17 @@ def exchange_block(x: ExchangeView) -> str:
 def totals_block(totals: Sequence[YearTotals]) -> str:
     """People returned to each side per year, over completed exchanges."""
     if not totals:
-        return "<i>No completed exchanges on file yet.</i>"
+        return "<i>" + _("No completed exchanges on file yet.") + "</i>"
     lines = []
     for t in totals[:3]:
         sides = " · ".join(f"{esc(c.party)}: {people(c.returned)}" for c in t.per_party)
-        noun = "exchange" if t.exchanges == 1 else "exchanges"
+        done = ngettext("{n} completed exchange", "{n} completed exchanges", t.exchanges).format(
+            n=number(t.exchanges)
+        )
         lines.append(
-            f"<b>{t.year} totals</b> ({t.exchanges} completed {noun}): "
-            f"{sides or 'numbers not announced'}"
+            _("<b>{year} totals</b> ({done}): {sides}").format(
+                year=t.year, done=done, sides=sides or _("numbers not announced")
+            )
         )
     return "\n".join(lines)
 
@@ -310,11 +316,11 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     kind = FactKind.EXCHANGE
     letter = "X"
     section = "exchanges"
-    noun = "prisoner exchange"
-    label = "Prisoner exchange"
+    noun = N_("prisoner exchange")
+    label = N_("Prisoner exchange")
     icon = "🔁"
     add_command = "exchange"
-    add_help = "record a prisoner exchange"
+    add_help = N_("record a prisoner exchange")
     add_example = "/exchange + date:, returned:"
     where_shown = "/exchanges and /search"
     table = Exchange
@@ -324,22 +330,22 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         FieldSpec(
             "returned",
             True,
-            "How many returned to each side? e.g. Ukraine 390, Russia 390 (? if not announced)",
+            N_("How many returned to each side? e.g. Ukraine 390, Russia 390 (? if not announced)"),
             ("counts", "numbers", "released"),
             Checker.counts,
         ),
         FieldSpec(
-            "categories", False, "Who? e.g. soldiers, civilians (/skip)", ("category", "who")
+            "categories", False, N_("Who? e.g. soldiers, civilians (/skip)"), ("category", "who")
         ),
-        FieldSpec("mediator", False, "Mediator? (/skip)", ("via", "brokered by")),
+        FieldSpec("mediator", False, N_("Mediator? (/skip)"), ("via", "brokered by")),
         FieldSpec(
             "status",
             False,
-            "Status: completed or agreed? (/skip = completed)",
+            N_("Status: completed or agreed? (/skip = completed)"),
             ("state",),
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
-        FieldSpec("note", False, "Note? (/skip)", ("notes", "comment")),
+        FieldSpec("note", False, N_("Note? (/skip)"), ("notes", "comment")),
         source_field(),
     )
     lead_field = "note"
@@ -348,7 +354,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         "categories: soldiers, civilians\nmediator: …\nstatus: completed\nsource: https://…</code>"
     )
     title_attr = "date"
-    briefing_heading = "🔁 <b>Prisoner exchanges</b>"
+    briefing_heading = N_("🔁 <b>Prisoner exchanges</b>")
     corrections_in_section = True
     full_labels = {
         "status": N_("Status"),

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from core.dates import DATE_EXAMPLES, format_date, parse_date
+from core.i18n import N_, _
 from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
 
-DATE_PROMPT = "When? (e.g. 2 June 2025, yesterday, Monday)"
-SOURCE_PROMPT = "Source? A name and/or a link, e.g. Reuters https://www.reuters.com/… (/skip)"
+DATE_PROMPT = N_("When? (e.g. 2 June 2025, yesterday, Monday)")
+SOURCE_PROMPT = N_("Source? A name and/or a link, e.g. Reuters https://www.reuters.com/… (/skip)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +90,18 @@ class Checker:
         parsed = parse_date(value, tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now)
         if parsed is None:
             self.errors.append(
-                f"{name}: I couldn't read “{value[:40]}” as a date. Try: {DATE_EXAMPLES}."
+                _("{field}: I couldn't read “{given}” as a date. Try: {examples}.").format(
+                    field=name, given=value[:40], examples=_(DATE_EXAMPLES)
+                )
             )
             return None
         today = (self.ctx.now or dt.datetime.now(self.ctx.tz)).astimezone(self.ctx.tz).date()
         if parsed > today:
-            self.notes.append(f"⚠️ {name}: {format_date(parsed)} is in the future.")
+            self.notes.append(
+                _("⚠️ {field}: {date} is in the future.").format(
+                    field=name, date=format_date(parsed)
+                )
+            )
         return parsed
 
     def named(self, kind: str, value: str) -> str | None:
@@ -104,8 +111,12 @@ class Checker:
         if match.found is not None:
             return match.found.key
         if match.suggestions:
-            options = " or ".join(f"“{t.name}”" for t in match.suggestions)
-            self.errors.append(f"{kind}: no {kind} “{value}”. Did you mean {options}?")
+            options = _(" or ").join(f"“{t.name}”" for t in match.suggestions)
+            if kind == "party":
+                problem = _("party: no party “{given}”. Did you mean {options}?")
+            else:
+                problem = _("issue: no issue “{given}”. Did you mean {options}?")
+            self.errors.append(problem.format(given=value, options=options))
             return None
         key = slug(value)
         if key in self.names:
@@ -115,7 +126,11 @@ class Checker:
         else:
             self.new_issues[key] = IssueIn(key=key, name=value.strip(), aliases=[])
         self.names[key] = value.strip()
-        self.notes.append(f"🆕 New {kind} “{value.strip()}” will be created when you save.")
+        if kind == "party":
+            created = _("🆕 New party “{name}” will be created when you save.")
+        else:
+            created = _("🆕 New issue “{name}” will be created when you save.")
+        self.notes.append(created.format(name=value.strip()))
         return key
 
     def party(self, value: str) -> str | None:
@@ -131,8 +146,8 @@ class Checker:
         found = choices.get(canon(value))
         if found is None:
             *most, last = [c.replace("_", " ") for c in dict.fromkeys(choices.values())]
-            options = f"{', '.join(most)} or {last}" if most else last
-            self.errors.append(f"{name}: use {options}.")
+            options = (", ".join(most) + _(" or ") + last) if most else last
+            self.errors.append(_("{field}: use {options}.").format(field=name, options=options))
         return found
 
     def sources(self, value: str | None) -> list[str | SourceIn]:
@@ -145,7 +160,7 @@ class Checker:
                 continue
             urls = URLISH.findall(part)
             if len(urls) > 1:
-                self.errors.append("source: one link per source; separate sources with “;”.")
+                self.errors.append(_("source: one link per source; separate sources with “;”."))
                 continue
             url = urls[0].rstrip(".,)") if urls else None
             if url is not None:
@@ -153,7 +168,9 @@ class Checker:
                 host = parts.hostname or ""
                 if parts.scheme.lower() not in ("http", "https") or "." not in host:
                     self.errors.append(
-                        f"source: “{url[:60]}” is not a web link; use https://example.org/…"
+                        _("source: “{url}” is not a web link; use https://example.org/…").format(
+                            url=url[:60]
+                        )
                     )
                     continue
             name = URLISH.sub("", part).strip(" -–—:,") if url else part
@@ -171,7 +188,10 @@ class Checker:
             match = _COUNT.match(part)
             if match is None or not match.group("name").strip():
                 self.errors.append(
-                    f"returned: write “party number”, e.g. Ukraine 390, Russia 390 (got “{part}”)."
+                    _(
+                        "returned: write “party number”, e.g. Ukraine 390, Russia 390 "
+                        "(got “{given}”)."
+                    ).format(given=part)
                 )
                 continue
             raw = match.group("n").replace(",", "").replace(" ", "")
@@ -180,14 +200,16 @@ class Checker:
                 number = int(raw)
             elif raw.lower() not in ("?", "unknown", "na", "n/a"):
                 self.errors.append(
-                    f"returned: “{match.group('n')}” is not a whole number of people (0 or more)."
+                    _("returned: “{given}” is not a whole number of people (0 or more).").format(
+                        given=match.group("n")
+                    )
                 )
                 continue
             key = self.named("party", match.group("name").strip())
             if key is not None:
                 counts[key] = number
         if not counts and not self.errors:
-            self.errors.append("returned: give at least one side, e.g. Ukraine 390, Russia 390.")
+            self.errors.append(_("returned: give at least one side, e.g. Ukraine 390, Russia 390."))
         return counts
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
-from core.i18n import N_
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -172,11 +172,17 @@ def position_line(p: PositionView, *, label: str | None = None, history: bool = 
     mark, status = "• ", ""
     if history:
         mark = "🟢 " if p.is_current else "⚪️ "
-        status = " (current)" if p.is_current else " (superseded)"
+        status = " " + (_("(current)") if p.is_current else _("(superseded)"))
+    as_of = _("as of {date}").format(date=format_date(p.as_of))
     return (
         f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}\n"
-        f"   <i>as of {format_date(p.as_of)}{status}</i> · {source_line(p.sources)}"
+        f"   <i>{as_of}{status}</i> · {source_line(p.sources)}"
     )
+
+
+def _on(party: str, issue: str) -> str:
+    """'Russia on NATO' (plain text: position_line escapes it)."""
+    return _("{party} on {issue}").format(party=party, issue=issue)
 
 
 def position_blocks(
@@ -201,22 +207,22 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     kind = FactKind.POSITION
     letter = "P"
     section = "positions"
-    noun = "position"
-    label = "Position"
+    noun = N_("position")
+    label = N_("Position")
     icon = "🧭"
     add_command = "position"
-    add_help = "record a party's stance on an issue"
+    add_help = N_("record a party's stance on an issue")
     add_example = "/position + party:, issue:"
     where_shown = "/positions and /search"
     table = Position
     input = PositionIn
     fields = (
-        FieldSpec("party", True, "Which party? (e.g. Russia)", ("side", "who"), Checker.party),
+        FieldSpec("party", True, N_("Which party? (e.g. Russia)"), ("side", "who"), Checker.party),
         FieldSpec(
-            "issue", True, "On which issue? (e.g. NATO, territory)", ("topic",), Checker.issue
+            "issue", True, N_("On which issue? (e.g. NATO, territory)"), ("topic",), Checker.issue
         ),
-        FieldSpec("stance", True, "What is the stance? (one or two sentences)", ("position",)),
-        date_field("As of when? (e.g. 14 June 2024)", ("as of", "as_of", "when")),
+        FieldSpec("stance", True, N_("What is the stance? (one or two sentences)"), ("position",)),
+        date_field(N_("As of when? (e.g. 14 June 2024)"), ("as of", "as_of", "when")),
         source_field(),
     )
     lead_field = "stance"
@@ -228,7 +234,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     )
     date_attr = "as_of"
     title_attr = "stance"
-    briefing_heading = "🧭 <b>Position changes</b>"
+    briefing_heading = N_("🧭 <b>Position changes</b>")
     full_labels = {
         "party": N_("Party"),
         "issue": N_("Issue"),
@@ -319,21 +325,30 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         }
 
     def block(self, view: PositionView) -> str:
-        return position_line(view, label=f"{view.party} on {view.issue}")
+        return position_line(view, label=_on(view.party, view.issue))
 
     def search_block(self, view: PositionView) -> str:
-        return "🧭 <i>Position</i>\n" + position_line(
-            view, label=f"{view.party} on {view.issue}", history=True
+        return (
+            "🧭 <i>"
+            + _("Position")
+            + "</i>\n"
+            + position_line(view, label=_on(view.party, view.issue), history=True)
         )
 
     def briefing_block(self, change: Change[PositionView]) -> str:
         new, old = change.view, change.previous
         if old is None:
-            return position_line(new, label=f"{new.party} on {new.issue} (new)")
+            return position_line(new, label=_on(new.party, new.issue) + " " + _("(new)"))
+        who = _("{party} on {issue}").format(
+            party=esc(clip(new.party, 60)), issue=esc(clip(new.issue, 60))
+        )
+        when = _("as of {date}, was {old_date}").format(
+            date=format_date(new.as_of), old_date=format_date(old.as_of)
+        )
         return (
-            f"• <b>{esc(clip(new.party, 60))} on {esc(clip(new.issue, 60))}</b>: "
+            f"• <b>{who}</b>: "
             f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
-            f"   <i>as of {format_date(new.as_of)}, was {format_date(old.as_of)}</i> · "
+            f"   <i>{when}</i> · "
             f"{source_line(new.sources)}"
         )
 

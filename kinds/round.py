@@ -161,24 +161,25 @@ async def round_snapshot(session: AsyncSession, round_id: int | None) -> str | N
 
 def round_block(r: RoundView) -> str:
     """One round of talks: date, place, mediator, delegations, duration, outcome, sources."""
-    title = r.title or "Round of talks"
+    title = r.title or _("Round of talks")
     where = ", ".join(esc(clip(v, 80)) for v in (r.place, r.venue) if v)
     lines = [
         f"🤝 <b>{esc(clip(title, 120))}</b>",
         f"📅 {format_date_range(r.date, r.end_date)}" + (f" · 📍 {where}" if where else ""),
     ]
     if r.mediator:
-        lines.append("Mediator: " + esc(clip(r.mediator, 150)))
+        lines.append(_("Mediator:") + " " + esc(clip(r.mediator, 150)))
     if r.delegations:
+        not_named = _("not named")
         heads = "; ".join(
-            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else 'not named'}"
+            f"{esc(clip(d.party, 40))} — {esc(clip(d.head, 80)) if d.head else not_named}"
             for d in r.delegations[:6]
         )
-        lines.append("Delegations: " + heads)
+        lines.append(_("Delegations:") + " " + heads)
     if r.duration:
-        lines.append("Duration: " + esc(clip(r.duration, 80)))
+        lines.append(_("Duration:") + " " + esc(clip(r.duration, 80)))
     if r.outcome:
-        lines.append("Outcome: " + esc(clip(r.outcome, 600)))
+        lines.append(_("Outcome:") + " " + esc(clip(r.outcome, 600)))
     lines.append(source_line(r.sources))
     return "\n".join(lines)
 
@@ -200,29 +201,34 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     kind = FactKind.ROUND
     letter = "R"
     section = "rounds"
-    noun = "round of talks"
-    label = "Round of talks"
+    noun = N_("round of talks")
+    label = N_("Round of talks")
     icon = "🤝"
     add_command = "round"
-    add_help = "record a round of talks"
+    add_help = N_("record a round of talks")
     add_example = "/round + date:, place:"
     where_shown = "/rounds and /search"
     table = TalkRound
     input = RoundIn
     fields = (
         date_field(),
-        FieldSpec("place", True, "Where? e.g. Istanbul, Ciragan Palace", ("where", "venue")),
-        FieldSpec("title", False, "Title? e.g. Second round of direct talks (/skip)", ("name",)),
-        FieldSpec("mediator", False, "Mediator? (/skip)", ("host",)),
+        FieldSpec("place", True, N_("Where? e.g. Istanbul, Ciragan Palace"), ("where", "venue")),
+        FieldSpec(
+            "title", False, N_("Title? e.g. Second round of direct talks (/skip)"), ("name",)
+        ),
+        FieldSpec("mediator", False, N_("Mediator? (/skip)"), ("host",)),
         FieldSpec(
             "delegations",
             False,
-            "Heads of delegations? e.g. Ukraine: Rustem Umerov; Russia: Vladimir Medinsky (/skip)",
+            N_(
+                "Heads of delegations? e.g. Ukraine: Rustem Umerov; "
+                "Russia: Vladimir Medinsky (/skip)"
+            ),
             ("delegation", "heads"),
             _check_delegations,
         ),
-        FieldSpec("duration", False, "How long? e.g. about an hour (/skip)", ("length",)),
-        FieldSpec("outcome", False, "Outcome? (/skip)", ("outcomes", "result", "results")),
+        FieldSpec("duration", False, N_("How long? e.g. about an hour (/skip)"), ("length",)),
+        FieldSpec("outcome", False, N_("Outcome? (/skip)"), ("outcomes", "result", "results")),
         source_field(),
     )
     lead_field = "title"
@@ -232,7 +238,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
         "source: https://…</code>"
     )
     title_attr = "place"
-    briefing_heading = "🤝 <b>Rounds of talks</b>"
+    briefing_heading = N_("🤝 <b>Rounds of talks</b>")
     full_labels = {
         "title": N_("Title"),
         "date": N_("Date"),

@@ -15,6 +15,7 @@ from pydantic import ValidationError, create_model
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.i18n import _
 from kinds.audit import snapshot
 from kinds.base import ExportKeys, FactKind, Refs
 from kinds.registry import SPECS, AnySpec
@@ -80,10 +81,16 @@ class ImportReport:
     def summary(self) -> str:
         """One line for people: what was added and what was already there."""
         if self.errors:
-            return f"Import refused: {len(self.errors)} problem(s); nothing was written."
-        made = ", ".join(f"{n} {k}" for k, n in self.created.items() if n) or "nothing new"
+            return _("Import refused: {n} problem(s); nothing was written.").format(
+                n=len(self.errors)
+            )
+        made = ", ".join(f"{n} {k}" for k, n in self.created.items() if n) or _("nothing new")
         kept = sum(self.skipped.values())
-        return f"Imported {made}" + (f"; {kept} already present, skipped." if kept else ".")
+        if kept:
+            return _("Imported {made}; {kept} already present, skipped.").format(
+                made=made, kept=kept
+            )
+        return _("Imported {made}.").format(made=made)
 
 
 def _label(section: str, index: int, item: Any) -> str:

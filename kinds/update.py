@@ -13,7 +13,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
-from core.i18n import N_
+from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
@@ -127,21 +127,21 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     kind = FactKind.UPDATE
     letter = "U"
     section = "updates"
-    noun = "update"
-    label = "Update"
+    noun = N_("update")
+    label = N_("Update")
     icon = "📰"
     add_command = "add"
-    add_help = "add a news update (preview, then Save)"
+    add_help = N_("add a news update (preview, then Save)")
     add_example = "/add HEADLINE + date:, source:"
     where_shown = "/latest and /search"
     table = NewsUpdate
     input = UpdateIn
     fields = (
-        FieldSpec("headline", True, "Headline? (one line)", ("title", "text")),
+        FieldSpec("headline", True, N_("Headline? (one line)"), ("title", "text")),
         date_field(),
-        FieldSpec("summary", False, "Short summary? (/skip)", ("details", "body")),
+        FieldSpec("summary", False, N_("Short summary? (/skip)"), ("details", "body")),
         source_field(),
-        FieldSpec("tags", False, "Tags, comma-separated? (/skip)", ("tag",)),
+        FieldSpec("tags", False, N_("Tags, comma-separated? (/skip)"), ("tag",)),
     )
     lead_field = "headline"
     usage = (
@@ -149,7 +149,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         "summary: …\ntags: talks, memorandum</code>"
     )
     title_attr = "headline"
-    briefing_heading = "📰 <b>New updates</b>"
+    briefing_heading = N_("📰 <b>New updates</b>")
     full_labels = {
         "headline": N_("Headline"),
         "date": N_("Date"),
@@ -227,7 +227,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
         return full_round(value) if key == "round" else super().full_value(key, value)
 
     def preview_notes(self, item: UpdateIn) -> list[str]:
-        return ["Tags: " + esc(", ".join(item.tags))] if item.tags else []
+        return [_("Tags:") + " " + esc(", ".join(item.tags))] if item.tags else []
 
     def preview_view(self, item: UpdateIn, names: Mapping[str, str]) -> UpdateView:
         return UpdateView(

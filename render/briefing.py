@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from core.dates import format_date
+from core.i18n import _
 from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.common import source_line
@@ -16,25 +17,31 @@ from render.blocks import join_blocks
 
 def _since_label(since: dt.datetime, tz: ZoneInfo) -> str:
     local = since.astimezone(tz)
-    return f"{format_date(local.date())} {local:%H:%M} ({tz.key} time)"
+    return _("{date} {time} ({zone} time)").format(
+        date=format_date(local.date()), time=f"{local:%H:%M}", zone=tz.key
+    )
+
+
+def _no_reason() -> str:
+    return _("no reason given")
 
 
 def briefing_blocks(digest: Digest) -> list[str]:
     """Every fact of a digest as a block, grouped by kind with a heading on the first of each."""
     sections: list[tuple[str, list[str]]] = [
-        (spec.briefing_heading, [spec.briefing_block(c) for c in digest.section(spec.kind)])
+        (_(spec.briefing_heading), [spec.briefing_block(c) for c in digest.section(spec.kind)])
         for spec in reader_specs()
     ]
     sections += [
         (
-            "✏️ <b>Corrections</b>",
+            _("✏️ <b>Corrections</b>"),
             [spec_for(kind).corrected_block(view) for kind, view in digest.corrected],
         ),
         (
-            "🗑 <b>Retracted</b>",
+            _("🗑 <b>Retracted</b>"),
             [
                 f"• {fact_ref(r.kind, r.fact_id)} “{esc(clip(r.label, 120))}” — "
-                f"{esc(clip(r.reason, 200)) or 'no reason given'}"
+                f"{esc(clip(r.reason, 200)) or _no_reason()}"
                 for r in digest.retracted
             ],
         ),
@@ -48,17 +55,19 @@ def briefing_blocks(digest: Digest) -> list[str]:
 
 def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[str]:
     """The briefing for one reader: one message if it fits, else split between facts."""
-    title = f"☀️ <b>Morning briefing</b> · {format_date(today)}"
+    title = _("☀️ <b>Morning briefing</b> · {date}").format(date=format_date(today))
+    since = _since_label(digest.since, tz)
     if digest.quiet:
-        text = f"{title}\nNo new developments since {_since_label(digest.since, tz)}."
+        text = title + "\n" + _("No new developments since {since}.").format(since=since)
         if digest.latest is not None:
             latest = digest.latest
-            text += (
-                f"\n\nMost recent: {format_date(latest.date)} — "
-                f"<b>{esc(clip(latest.headline, 160))}</b>\n{source_line(latest.sources)}"
+            text += "\n\n" + _("Most recent: {date} — {headline}").format(
+                date=format_date(latest.date),
+                headline=f"<b>{esc(clip(latest.headline, 160))}</b>",
             )
+            text += f"\n{source_line(latest.sources)}"
         return [text]
-    header = f"{title}\n<i>What is new since {_since_label(digest.since, tz)}</i>"
+    header = title + "\n<i>" + _("What is new since {since}").format(since=since) + "</i>"
     blocks = briefing_blocks(digest)
     messages: list[str] = []
     while blocks:
@@ -67,7 +76,7 @@ def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[s
         text, used = join_blocks(header, blocks, _rest_follows(99, 99))
         messages.append(text)
         blocks = blocks[used:]
-        header = f"{title} (continued)"
+        header = title + " " + _("(continued)")
     last = len(messages) - 1
     return [
         m + (_rest_follows(i + 1, last + 1) if i < last else "") for i, m in enumerate(messages)
@@ -75,4 +84,5 @@ def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[s
 
 
 def _rest_follows(part: int, parts: int) -> str:
-    return f"\n\n<i>Part {part} of {parts} — the rest follows.</i>"
+    text = _("Part {part} of {parts} — the rest follows.").format(part=part, parts=parts)
+    return f"\n\n<i>{text}</i>"

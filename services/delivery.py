@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
+from core.i18n import supported, using_language
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
@@ -301,8 +302,8 @@ async def send_due_briefings(
     cutoff = now or utcnow()
     digests: dict[dt.datetime, Digest] = {}
     loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
-    # The text depends only on these three, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
+    # The text depends only on these four, so it is rendered once per run for each.
+    texts: dict[tuple[dt.datetime, str, dt.date, str], list[str]] = {}
 
     async def digest(since: dt.datetime) -> Digest:
         async with sessions() as session:
@@ -320,9 +321,12 @@ async def send_due_briefings(
         zone_name = target.timezone or settings.timezone
         zone = ZoneInfo(zone_name)
         today = cutoff.astimezone(zone).date()
-        key = (since, zone_name, today)
+        language = supported(target.language)
+        key = (since, zone_name, today, language)
         if key not in texts:
-            texts[key] = briefing_messages(await digest_since(since), tz=zone, today=today)
+            news = await digest_since(since)
+            with using_language(language):
+                texts[key] = briefing_messages(news, tz=zone, today=today)
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:

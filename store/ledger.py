@@ -35,6 +35,8 @@ class Target:
     timezone: str | None
     briefing_time: dt.time | None
     last_briefing_at: dt.datetime | None
+    # The chat's /language, else its users' Telegram language_code (core.i18n.supported).
+    language: str | None = None
 
 
 async def subscriber_page(
@@ -55,7 +57,14 @@ async def subscriber_page(
             stmt = stmt.where(Subscriber.chat_id > after)
         rows = (await session.exec(stmt.order_by(col(Subscriber.chat_id)).limit(batch))).all()
         return [
-            Target(r.chat_id, r.quiet, r.timezone, r.briefing_time, r.last_briefing_at)
+            Target(
+                r.chat_id,
+                r.quiet,
+                r.timezone,
+                r.briefing_time,
+                r.last_briefing_at,
+                r.language or r.language_code,
+            )
             for r in rows
         ]
 

@@ -129,6 +129,9 @@ class Subscriber(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     chat_type: str = Field(max_length=16)
     language_code: str | None = Field(default=None, max_length=16)
+    language: str | None = Field(
+        default=None, max_length=8, description="Chosen with /language; NULL: the user's own"
+    )
     first_seen: dt.datetime = _stamp(default_factory=utcnow)
     last_seen: dt.datetime = _stamp(default_factory=utcnow)
     subscribed: bool = False

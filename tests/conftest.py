@@ -122,6 +122,7 @@ class Chat:
                         data,
                         chat_id=self.chat_id,
                         user_id=self.user_id or abs(self.chat_id),
+                        language_code=self.language_code,
                     )
                     return await self._process(raw)
         raise AssertionError(f"no button {label!r} in {message.buttons}")

@@ -233,7 +233,8 @@ async def test_start_greets_lists_commands_and_records_the_chat(any_bot: Harness
     chat = any_bot.chat(5001, language_code="uk")
     reply = await chat.ask("/start")
 
-    assert "2025 Russia–Ukraine peace talks" in reply.plain
+    # A Ukrainian user is greeted in Ukrainian (tests/test_i18n.py covers every language).
+    assert "мирні переговори Росії та України 2025 року" in reply.plain
     for command in ("/latest", "/positions", "/exchanges", "/rounds", "/search", "/help"):
         assert command in reply.plain
     async with any_bot.sessions() as session:
