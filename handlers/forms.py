@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kinds.base import FactKind
+from kinds.day_order import build_day
 from kinds.forms import (
     FIELD_LINE,
     MAX_FIELD_LENGTH,
@@ -27,7 +28,7 @@ __all__ = ["Draft", "FormContext", "build_draft", "check_field", "parse_form"]
 def field_for(kind: FactKind, typed: str) -> FieldSpec | None:
     """The field an editor meant by `typed` (name or alias, any case)."""
     wanted = canon(typed)
-    for spec in spec_for(kind).fields:
+    for spec in spec_for(kind).all_fields:
         if wanted == spec.name or wanted in (canon(a) for a in spec.aliases):
             return spec
     return None
@@ -57,7 +58,7 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
         match = FIELD_LINE.match(line)
         spec = field_for(kind, match.group(1)) if match else None
         if match and spec is None and not URLISH.match(line.strip()):
-            names = ", ".join(s.name for s in spec_for(kind).fields)
+            names = ", ".join(s.name for s in spec_for(kind).all_fields)
             form.errors.append(f"Unknown field “{match.group(1).strip()}”. Fields: {names}.")
             current = None
             continue
@@ -108,7 +109,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     missing = [f.name for f in spec.fields if f.required and not values.get(f.name, "").strip()]
     problems = [f"Missing: {', '.join(missing)}."] if missing else []
     data: dict[str, Any] = {"sources": check.sources(values.get("source"))}
-    data |= spec.build(values, check)
+    data |= spec.build(values, check) | build_day(values, check)
     problems += check.errors
     if problems:
         return problems

@@ -15,7 +15,8 @@ from handlers.common import (
     sender_is_editor,
     too_long,
 )
-from kinds.queries import search_facts
+from core.i18n import _
+from kinds.queries import search_with_fallback
 from render.blocks import esc, search_block, with_refs
 from store import queries
 
@@ -63,7 +64,8 @@ async def show_results(
 ) -> None:
     """One page of search results for the normalized query `key` (`typed`: the user's words)."""
     async with context.session() as session:
-        page = await search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
+        results = await search_with_fallback(session, query=key, limit=PAGE_SIZE, offset=offset)
+    page = results.page
     if not page.items:
         # Quote what the user typed, not the normalized key ("<b>x</b>", not "b x b").
         asked = " ".join((typed or key).split())[:60]
@@ -72,14 +74,23 @@ async def show_results(
             f"Nothing on file matches “{esc(asked)}”.\nTry fewer or other words, or /latest.",
         )
         return
+    blocks = with_refs(
+        [search_block(kind, view) for kind, view in page.items],
+        [(kind, view.id) for kind, view in page.items],
+        sender_is_editor(update, context),
+    )
+    if results.partial_from is not None:
+        divider = (
+            _("Fewer matches for all words; results with some of the words:")
+            if results.all_words
+            else _("No match for all the words; results with some of them:")
+        )
+        at = results.partial_from
+        blocks[at] = f"<i>{divider}</i>\n\n{blocks[at]}"
     await send_page(
         update,
         header=f"🔎 <b>Results for “{esc(key)}”</b> (best match first)",
-        blocks=with_refs(
-            [search_block(kind, view) for kind, view in page.items],
-            [(kind, view.id) for kind, view in page.items],
-            sender_is_editor(update, context),
-        ),
+        blocks=blocks,
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kinds.day_order import DAY_FIELDS
 from kinds.forms import Checker, FieldSpec
 from store.models import FactBase, Issue, Party
 from store.transfer import FactIn
@@ -215,6 +216,11 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
         """For new facts that replace older ones (stances): the replaced view by new id."""
         return {}
+
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """The kind's own form fields, then those every kind shares (time, lead)."""
+        return self.fields + DAY_FIELDS
 
     def ref(self, fact_id: int) -> str:
         """The public id of a fact of this kind, e.g. 'D3'."""
