@@ -100,3 +100,13 @@ def day_order(model: Any, date_column: Any) -> list[Any]:
 def day_note(event_time: dt.time | None) -> str:
     """', 14:30' after a date, or nothing."""
     return f", {event_time:%H:%M}" if event_time is not None else ""
+
+
+def day_preview(item: Any) -> list[str]:
+    """Preview lines for a fact's time and lead (HTML; nothing when unset)."""
+    parts = []
+    if getattr(item, "time", None) is not None:
+        parts.append(_("🕑 Time: {time}").format(time=f"{item.time:%H:%M}"))
+    if getattr(item, "lead", None):
+        parts.append(_("⭐ The day's lead story (listed first)"))
+    return [" · ".join(parts)] if parts else []

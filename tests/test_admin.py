@@ -410,7 +410,10 @@ async def test_add_example_previews_then_saves_and_shows_everywhere(bot: Harness
 
     reader = bot.chat(5001)
     latest = await reader.ask("/latest")
-    assert f"📅 Mon 2 Jun 2025 — {HEADLINE}" in latest.plain.splitlines()[2]
+    # The newest filing of 2 June, after the day's lead story (the seed marks it).
+    firsts = [line for line in latest.plain.splitlines() if line.startswith("📅 ")][:2]
+    assert firsts[1] == f"📅 Mon 2 Jun 2025 — {HEADLINE}"
+    assert firsts[0].startswith("📅 Mon 2 Jun 2025 — Sides agree a new prisoner exchange")
     assert HEADLINE in (await reader.ask("/search memorandum")).plain
     assert HEADLINE in (await reader.ask("/latest since 2 June 2025")).plain
 
