@@ -13,7 +13,6 @@ from core.i18n import _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
-    page_offset,
     reply,
     send_page,
     sender_is_editor,
@@ -102,13 +101,15 @@ def _day(text: str) -> dt.date | bool | None:
 
 async def latest_page_btn(update: Update, context: BotContext) -> None:
     """Turn the page of a /latest answer (the data carries N and the window)."""
-    fields, offset = page_offset(update)
-    if len(fields) != 4:
+    query = update.callback_query
+    fields = query.data.split(":") if query is not None and isinstance(query.data, str) else []
+    if len(fields) != 5:
         await stale_button(update, context)
         return
     count = small_int(fields[1], high=MAX_COUNT)
+    offset = small_int(fields[4])
     start, end = _day(fields[2]), _day(fields[3])
-    if not count or start is False or end is False:
+    if not count or offset is None or start is False or end is False:
         await stale_button(update, context)
         return
     assert not isinstance(start, bool) and not isinstance(end, bool)

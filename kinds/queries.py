@@ -54,7 +54,7 @@ FEW_MATCHES = 3
 
 @dataclass(frozen=True, slots=True)
 class SearchResults:
-    """One page of search results; facts from `partial_from` on match only some of the words."""
+    """One page of search results; where some-word matches begin on it, `partial_from`."""
 
     page: Page[tuple[FactKind, Any]]
     partial_from: int | None = None  # index into page.items
@@ -77,8 +77,10 @@ async def search_with_fallback(
     facts |= await facts_by_ref(session, refs=[h for h in window if h not in facts])
     found = [h for h in window if h in facts]
     page = page_of([(h[0], facts[h]) for h in found], offset=offset, limit=limit)
-    partial = [i for i, h in enumerate(found[:limit]) if h not in every]
-    return SearchResults(page, partial[0] if partial else None, len(every))
+    # The line between the two kinds of result stands once, on the page where they meet.
+    turn = len(every) - offset
+    partial_from = turn if 0 <= turn < len(page.items) else None
+    return SearchResults(page, partial_from, len(every))
 
 
 async def count_facts(session: AsyncSession) -> dict[FactKind, int]:
