@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
+from core.i18n import _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
@@ -15,7 +16,6 @@ from handlers.common import (
     sender_is_editor,
     too_long,
 )
-from core.i18n import _
 from kinds.queries import search_with_fallback
 from render.blocks import esc, search_block, with_refs
 from store import queries

@@ -168,7 +168,7 @@ async def test_latest_bad_dates_get_examples_and_forged_pages_are_answered(empty
         assert await forged(empty, chat, data) == STALE, data
 
 
-# ==================================================================================== order within a day
+# ====================================================================== order within a day
 
 
 async def test_the_seed_lists_the_istanbul_outcome_first_on_2_june(bot: Harness) -> None:

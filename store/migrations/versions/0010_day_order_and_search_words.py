@@ -25,13 +25,42 @@ depends_on: str | Sequence[str] | None = None
 FACT_TABLES = ("talk_round", "news_update", "position", "exchange", "document")
 
 # A frozen copy of core/search_words.py as of this revision.
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_ORDINALS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
 _NUMBERED = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 _ROUND_NUMBER = re.compile(r"\b(round|раунд)\s+(?:no\.?\s*|№\s*|#\s*)?(\d{1,2})\b", re.IGNORECASE)
 
