@@ -55,8 +55,9 @@ def ordinal_word(number: int) -> str | None:
 
 
 def date_words(day: dt.date) -> str:
-    """A fact's date as readers type it: '2 June 2025 2025-06-02'."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year} {day.isoformat()}"
+    """A fact's date as readers type it: '2 June 2025' and '2025 06 02' (as '2025-06-02' is
+    read: PostgreSQL's parser would make '-06' of '2025-06-02', which '06' does not match)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year} {day:%Y %m %d}"
 
 
 def ordinal_words(text: str) -> str:
@@ -71,13 +72,19 @@ def ordinal_words(text: str) -> str:
     return " ".join(dict.fromkeys(found))
 
 
+_MONTH_NAMES = {name.lower()[:3]: name.lower() for name in _MONTHS} | {"sept": "september"}
+
+
 def normalize_terms(terms: list[str]) -> list[str]:
-    """Query words with ordinals in word form: ['round', '3'] -> ['round', 'third']."""
+    """Query words as indexed: ordinals in word form (['round', '3'] -> ['round', 'third'],
+    but not in 'round 2 June'), month abbreviations in full ('jul' -> 'july')."""
     out: list[str] = []
-    for term in terms:
+    for index, term in enumerate(terms):
         match = _NUMBERED.fullmatch(term)
-        word = ordinal_word(int(match.group(1))) if match else None
-        if word is None and out and out[-1] in ("round", "раунд") and term.isdigit():
+        word = ordinal_word(int(match.group(1))) if match else _MONTH_NAMES.get(term)
+        following = terms[index + 1] if index + 1 < len(terms) else ""
+        dated = following in _MONTH_NAMES or following in _MONTH_NAMES.values()
+        if word is None and out and out[-1] in ("round", "раунд") and term.isdigit() and not dated:
             word = ordinal_word(int(term))
         out.append(word or term)
     return out

@@ -307,6 +307,8 @@ async def test_search_reads_dates(talks: Harness, query: str) -> None:
     pages = await turn_pages(chat, await chat.ask(f"/search {query}"), "More")
     blocks = [block for page in pages for block in page.plain.split("\n\n")[1:]]
     assert any(block.startswith(THIRD_ROUND) for block in blocks)
+    assert "some of the words" not in pages[0].plain  # every word matched
+    assert "some of them" not in pages[0].plain
     # Every fact of that day is found, the round, its exchange and the stances of that day.
     same_day = [
         item
@@ -344,3 +346,44 @@ async def test_search_with_few_all_word_matches_adds_some_word_matches_once(
     assert "Istanbul" in none_all.plain.split("results with some of them:")[1]
     nothing = await chat.ask("/search zeppelin blimp")
     assert nothing.plain.startswith("Nothing on file matches “zeppelin blimp”.")
+
+
+# ==================================================================================== migration
+
+
+async def test_migration_0010_adds_time_and_lead_and_makes_stored_facts_findable_by_date(
+    database_url: str,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from kinds.queries import search_facts
+    from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
+    from store.models import SearchDoc
+    from tests import factories
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_schema(engine)
+        async with make_session_factory(engine)() as session:
+            row = await factories.create_update(
+                session, date=dt.date(2025, 6, 2), headline="Third round ends early"
+            )
+            await session.commit()
+            fact_id = row.id
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0009"))
+            # As 0009 indexed it: the fact's own words only.
+            await conn.execute(text("UPDATE search_doc SET body = 'Third round ends early'"))
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        async with make_session_factory(engine)() as session:
+            doc = (await session.exec(select(SearchDoc))).one()
+            stored = await session.get(NewsUpdate, fact_id)
+            found = await search_facts(session, query="2025-06-02", limit=5)
+            by_words = await search_facts(session, query="3rd round 2 June", limit=5)
+        assert doc.body == "Third round ends early 2 June 2025 2025 06 02"
+        assert stored is not None and (stored.event_time, stored.lead) == (None, False)
+        assert [view.id for _, view in found.items] == [fact_id]
+        assert [view.id for _, view in by_words.items] == [fact_id]
+    finally:
+        await engine.dispose()

@@ -2,7 +2,7 @@
 
 Every fact table gets `event_time` (a time of day, optional) and `lead` (false by default).
 Stored search documents get the words /search now indexes with every fact: its date as
-readers type it ("2 June 2025 2025-06-02") and ordinals in word form ("3rd" -> "third").
+readers type it ("2 June 2025 2025 06 02") and ordinals in word form ("3rd" -> "third").
 
 Revision ID: 0010
 Revises: 0009
@@ -69,7 +69,7 @@ def _words(body: str, day: dt.date) -> str:
     found = [int(m.group(1)) for m in _NUMBERED.finditer(body)]
     found += [int(m.group(2)) for m in _ROUND_NUMBER.finditer(body)]
     ordinals = " ".join(dict.fromkeys(_ORDINALS[n - 1] for n in found if 1 <= n <= 20))
-    dated = f"{day.day} {_MONTHS[day.month - 1]} {day.year} {day.isoformat()}"
+    dated = f"{day.day} {_MONTHS[day.month - 1]} {day.year} {day:%Y %m %d}"
     return " ".join(filter(None, [body, dated, ordinals]))
 
 
