@@ -22,7 +22,7 @@ from handlers.common import (
 )
 from kinds.base import FactKind
 from kinds.update import latest_updates, update_block
-from render.blocks import esc, refs_of, with_refs
+from render.blocks import esc, join_blocks, refs_of, with_refs
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
@@ -143,28 +143,34 @@ async def show_latest(
         )
         await reply(update, text + " " + _("Try /rounds or /positions."))
         return
-    end = offset + len(page.items)
-    shown = f"{offset + 1}–{end}" if end > 1 else "1"
     if window.start is not None and window.end is not None:
         title = _("Latest updates, {window}").format(window=label)
     elif label:
         title = _("Latest updates {window}").format(window=label)
     else:
         title = _("Latest updates")
-    header = "📰 <b>{title}</b> ({shown})".format(
-        title=title, shown=_("{shown}, newest first").format(shown=shown)
+
+    def header(shown: int) -> str:
+        end = offset + shown
+        numbers = f"{offset + 1}–{end}" if end > 1 else "1"
+        return "📰 <b>{title}</b> ({shown})".format(
+            title=title, shown=_("{shown}, newest first").format(shown=numbers)
+        )
+
+    blocks = with_refs(
+        [update_block(u) for u in page.items],
+        refs_of(FactKind.UPDATE, page.items),
+        sender_is_editor(update, context),
     )
+    # Long updates may not all fit one message: the header counts those that do.
+    _text, fit = join_blocks(header(len(blocks)), blocks)
     await send_page(
         update,
-        header=header,
-        blocks=with_refs(
-            [update_block(u) for u in page.items],
-            refs_of(FactKind.UPDATE, page.items),
-            sender_is_editor(update, context),
-        ),
+        header=header(fit),
+        blocks=blocks[:fit],
         offset=offset,
         page_size=count,
-        has_more=page.has_more,
+        has_more=page.has_more or fit < len(blocks),
         callback=f"latest:{count}:{_ordinal(window.start)}:{_ordinal(window.end)}",
         labels=(_("◀ Newer"), _("Older ▶")),
     )

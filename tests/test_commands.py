@@ -1071,7 +1071,8 @@ async def test_long_content_stays_within_telegram_limits(empty_bot: Harness) -> 
     chat = empty_bot.chat()
 
     pages = await turn_pages(chat, await chat.ask("/latest 20"), "Older")
-    assert len(pages) == 4
+    assert len(pages) >= 3  # 20 asked per page; as many as fit in each message
+    assert "(1–" + str(len(headlines(pages[0]))) + ", newest first)" in pages[0].plain
     seen = [h.split(" long")[0] for page in pages for h in headlines(page)]
     assert seen == [f"Headline {n:02d}" for n in range(20, 0, -1)]
     for page in pages:
