@@ -91,12 +91,14 @@ async def latest_cmd(update: Update, context: BotContext) -> None:
     await show_latest(update, context, count=count, window=window, offset=0)
 
 
-def _day(text: str) -> dt.date | bool | None:
-    """A day ordinal from a button (0: no bound); False when it is not one."""
-    number = small_int(text, high=_MAX_DAY)
-    if number is None:
-        return False
-    return dt.date.fromordinal(number) if number else None
+def _window(start: str, end: str) -> DateWindow | None:
+    """The window a button carries as two day ordinals (0: open); None when it is not one."""
+    first, last = small_int(start, high=_MAX_DAY), small_int(end, high=_MAX_DAY)
+    if first is None or last is None or (first and last and first > last):
+        return None
+    return DateWindow(
+        dt.date.fromordinal(first) if first else None, dt.date.fromordinal(last) if last else None
+    )
 
 
 async def latest_page_btn(update: Update, context: BotContext) -> None:
@@ -108,15 +110,11 @@ async def latest_page_btn(update: Update, context: BotContext) -> None:
         return
     count = small_int(fields[1], high=MAX_COUNT)
     offset = small_int(fields[4])
-    start, end = _day(fields[2]), _day(fields[3])
-    if not count or offset is None or start is False or end is False:
+    window = _window(fields[2], fields[3])
+    if not count or offset is None or window is None:
         await stale_button(update, context)
         return
-    assert not isinstance(start, bool) and not isinstance(end, bool)
-    if start is not None and end is not None and start > end:
-        await stale_button(update, context)
-        return
-    await show_latest(update, context, count=count, window=DateWindow(start, end), offset=offset)
+    await show_latest(update, context, count=count, window=window, offset=offset)
 
 
 def _ordinal(day: dt.date | None) -> int:
