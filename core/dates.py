@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core.i18n import DEFAULT_LANGUAGE, N_, current_language
+from core.i18n import DEFAULT_LANGUAGE, N_, _, current_language
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -123,3 +125,271 @@ def warm_up(languages: Sequence[str] = ("en", "uk", "ru")) -> None:
     tz = ZoneInfo("UTC")
     for sample in ("Monday", "вчора", "вчера", "2 June 2025", "blurgh"):
         parse_date(sample, tz=tz, languages=languages)
+
+
+# ---------------------------------------------------------------- spans and windows
+#
+# A span is what one phrase means: a day, a month, a year, or part of a month ("early June").
+# A window is what a reader asks for: since a day, until a day, or between two days.
+
+_ORDINAL_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$", re.IGNORECASE)
+_YEAR = re.compile(r"\b(\d{4})\b")
+# Month names with the forms people type in Ukrainian and Russian ("у травні", "в мае").
+_MONTH_WORDS: dict[str, int] = dict(_MONTH_NUMBERS)
+for _number, _forms in enumerate(
+    (
+        "січень січня січні январь января январе",
+        "лютий лютого лютому февраль февраля феврале",
+        "березень березня березні март марта марте",
+        "квітень квітня квітні апрель апреля апреле",
+        "травень травня травні май мая мае",
+        "червень червня червні июнь июня июне",
+        "липень липня липні июль июля июле",
+        "серпень серпня серпні август августа августе",
+        "вересень вересня вересні сентябрь сентября сентябре",
+        "жовтень жовтня жовтні октябрь октября октябре",
+        "листопад листопада листопаді ноябрь ноября ноябре",
+        "грудень грудня грудні декабрь декабря декабре",
+    ),
+    start=1,
+):
+    _MONTH_WORDS.update(dict.fromkeys(_forms.split(), _number))
+# "early June", "mid-March", "на початку червня", "в конце мая": which part of the month.
+_PART_WORDS = {
+    "early": (
+        "early",
+        "beginning of",
+        "start of",
+        "the beginning of",
+        "the start of",
+        "на початку",
+        "початку",
+        "початок",
+        "начала",
+        "в начале",
+        "начале",
+        "начало",
+    ),
+    "mid": (
+        "mid",
+        "middle of",
+        "the middle of",
+        "у середині",
+        "в середині",
+        "середині",
+        "середини",
+        "середины",
+        "середина",
+        "в середине",
+        "середине",
+    ),
+    "late": (
+        "late",
+        "end of",
+        "the end of",
+        "наприкінці",
+        "в кінці",
+        "у кінці",
+        "кінці",
+        "кінця",
+        "конца",
+        "кінець",
+        "в конце",
+        "конце",
+        "конец",
+    ),
+}
+_PARTS = sorted(
+    ((w, part) for part, words in _PART_WORDS.items() for w in words),
+    key=lambda pair: -len(pair[0]),
+)
+_MONTH_PHRASE = re.compile(r"^(?P<month>[^\W\d_]+)\.?(?:\s+(?P<year>\d{4}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The days one phrase covers (inclusive); `part` says "early", "mid" or "late" of a month."""
+
+    start: dt.date
+    end: dt.date
+    part: str | None = None
+
+    @property
+    def first(self) -> dt.date:
+        """The day `since` reads the phrase as ("mid-March": the 15th)."""
+        return self.start.replace(day=15) if self.part == "mid" else self.start
+
+    @property
+    def last(self) -> dt.date:
+        """The day `until` reads the phrase as ("mid-March": the 15th)."""
+        return self.start.replace(day=15) if self.part == "mid" else self.end
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _split_part(text: str) -> tuple[str | None, str]:
+    lowered = text.casefold()
+    for word, part in _PARTS:
+        if lowered.startswith(word) and (
+            len(lowered) == len(word) or not lowered[len(word)].isalnum()
+        ):
+            return part, text[len(word) :].lstrip(" -–").strip()
+    return None, text
+
+
+def _month_span(text: str, today: dt.date, part: str | None) -> Span | None:
+    """'June', 'June 2025', 'травні 2025'; with a part, only its days (1–10, 11–20, 21–end)."""
+    match = _MONTH_PHRASE.match(text)
+    month = _MONTH_WORDS.get(match.group("month").casefold()) if match else None
+    if match is None or month is None:
+        return None
+    if match.group("year"):
+        year = int(match.group("year"))
+    else:  # a month without a year is the latest one not in the future
+        year = today.year if month <= today.month else today.year - 1
+    if not 1 <= year <= 9999:
+        return None
+    start, end = dt.date(year, month, 1), _month_end(year, month)
+    if part == "early":
+        end = start.replace(day=10)
+    elif part == "mid":
+        start, end = start.replace(day=11), start.replace(day=20)
+    elif part == "late":
+        start = start.replace(day=21)
+    return Span(start, end, part)
+
+
+def parse_span(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    languages: Sequence[str] = ("en", "uk", "ru"),
+    now: dt.datetime | None = None,
+) -> Span | None:
+    """Read a day, a month ("May 2025"), a year or part of a month ("mid-March") as its days."""
+    text = " ".join(text.split()).strip(" ,.")
+    if not text or len(text) > 64:
+        return None
+    today = (now or dt.datetime.now(tz)).astimezone(tz).date()
+    part, rest = _split_part(text)
+    if (span := _month_span(rest, today, part)) is not None:
+        return span
+    if part is not None:
+        return None  # "early" goes with a month only
+    if (day := _absolute_date(text)) is not None:
+        return Span(day, day)
+    if (year := _YEAR.fullmatch(text)) is not None and 1 <= int(year.group(1)) <= 9999:
+        number = int(year.group(1))
+        return Span(dt.date(number, 1, 1), dt.date(number, 12, 31))
+    day = parse_date(text, tz=tz, languages=languages, now=now)
+    return None if day is None else Span(day, day)
+
+
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The days a list is limited to: from `start` and/or up to `end`, both included."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def label(self) -> str:
+        """The window as read, e.g. 'since Sat 15 Mar 2025' or '1–15 Jun 2025'."""
+        if self.start is not None and self.end is not None:
+            return format_span(self.start, self.end)
+        if self.start is not None:
+            return _("since {date}").format(date=format_date(self.start))
+        if self.end is not None:
+            return _("until {date}").format(date=format_date(self.end))
+        return ""
+
+
+def format_span(start: dt.date, end: dt.date) -> str:
+    """'Mon 2 Jun 2025' for one day, '1–15 Jun 2025', '28 May – 15 Jun 2025' for more."""
+    if start == end:
+        return format_date(start)
+    first_month, last_month = _MONTHS[start.month - 1], _MONTHS[end.month - 1]
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {last_month} {end.year}"
+    if start.year == end.year:
+        return f"{start.day} {first_month} – {end.day} {last_month} {end.year}"
+    return f"{start.day} {first_month} {start.year} – {end.day} {last_month} {end.year}"
+
+
+WINDOW_EXAMPLES = (
+    "since 1 May 2025, since mid-March, until 15 June 2025, in May 2025, "
+    "between 1 and 15 June 2025, since yesterday, з 1 червня"
+)
+_SINCE = r"since|from|after|з|із|від|с|со|от|начиная с|починаючи з"
+_UNTIL = r"until|till|til|to|up to|by|до|по"
+_IN = r"in|on|during|у|в|во"
+_BETWEEN = r"between|між|между"
+_AND = r"and|&|і|й|та|и"
+_WINDOW_FORMS = (
+    ("between", re.compile(rf"^(?:{_BETWEEN})\s+(?P<a>.+?)\s+(?:{_AND})\s+(?P<b>.+)$", re.I)),
+    ("range", re.compile(rf"^(?:{_SINCE})\s+(?P<a>.+?)\s+(?:{_UNTIL})\s+(?P<b>.+)$", re.I)),
+    ("since", re.compile(rf"^(?:{_SINCE})\s+(?P<a>.+)$", re.I)),
+    ("until", re.compile(rf"^(?:{_UNTIL})\s+(?P<a>.+)$", re.I)),
+    ("in", re.compile(rf"^(?:{_IN})\s+(?P<a>.+)$", re.I)),
+)
+WINDOW_WORD = re.compile(rf"^(?:{_SINCE}|{_UNTIL}|{_IN}|{_BETWEEN})(?:\s|$)", re.IGNORECASE)
+
+
+def _pair(
+    a: str, b: str, *, tz: ZoneInfo, languages: Sequence[str], now: dt.datetime | None
+) -> tuple[Span, Span] | None:
+    """Both ends of 'between A and B'; A borrows B's month and year when it lacks them."""
+    last = parse_span(b, tz=tz, languages=languages, now=now)
+    if last is None:
+        return None
+    a = a.strip()
+    if (day := _ORDINAL_DAY.match(a)) is not None:  # "between 1 and 15 June"
+        try:
+            first_day = last.start.replace(day=int(day.group(1)))
+        except ValueError:
+            return None
+        return Span(first_day, first_day), last
+    if not _YEAR.search(a) and _YEAR.search(b):  # "between 1 June and 15 June 2025"
+        a = f"{a} {last.start.year}"
+    first = parse_span(a, tz=tz, languages=languages, now=now)
+    return None if first is None else (first, last)
+
+
+def parse_window(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    languages: Sequence[str] = ("en", "uk", "ru"),
+    now: dt.datetime | None = None,
+) -> DateWindow | None:
+    """Read 'since DATE', 'until DATE', 'in May 2025' or 'between 1 and 15 June' as a window.
+
+    A month alone is its first day for `since`, its last for `until` and every day for `in`;
+    "early", "mid" and "late" June are the 1st, the 15th and the 21st for `since` (the 10th,
+    the 15th and the month's last day for `until`) and days 1–10, 11–20 and 21–end for `in`.
+    """
+    text = " ".join(text.split())
+    if not text or len(text) > 100:
+        return None
+    for form, pattern in _WINDOW_FORMS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        if form in ("between", "range"):
+            pair = _pair(match["a"], match["b"], tz=tz, languages=languages, now=now)
+            if pair is None:
+                if form == "range":
+                    continue  # "2025-06-02" is one date with dashes, not a range
+                return None
+            start, end = pair[0].first, pair[1].last
+            return DateWindow(start, end) if start <= end else None
+        span = parse_span(match["a"], tz=tz, languages=languages, now=now)
+        if span is None:
+            return None
+        if form == "since":
+            return DateWindow(start=span.first)
+        if form == "until":
+            return DateWindow(end=span.last)
+        return DateWindow(span.start, span.end)
+    return None

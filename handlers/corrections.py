@@ -25,6 +25,7 @@ from handlers.drafts import (
 from handlers.forms import build_draft, parse_form
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.base import FactKind
+from kinds.day_order import day_values
 from kinds.queries import facts_by_ref
 from kinds.registry import SPECS, spec_for
 from render.blocks import esc, search_block
@@ -60,7 +61,11 @@ def _sources_value(snap: dict[str, Any]) -> str:
 
 def values_from_snapshot(kind: FactKind, snap: dict[str, Any]) -> dict[str, str]:
     """A stored fact as the `field: value` lines an editor would type for it."""
-    values = {"source": _sources_value(snap), **spec_for(kind).form_values(snap)}
+    values = {
+        "source": _sources_value(snap),
+        **spec_for(kind).form_values(snap),
+        **day_values(snap),
+    }
     return {k: v for k, v in values.items() if v}
 
 
@@ -108,7 +113,7 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
     form = parse_form(kind, f"{inline}\n{rest}" if inline else rest, has_command=False)
     if not form.values and not form.errors:
         current = "\n".join(
-            f"{s.name}: {before[s.name]}" for s in spec_for(kind).fields if before.get(s.name)
+            f"{s.name}: {before[s.name]}" for s in spec_for(kind).all_fields if before.get(s.name)
         )
         await reply(
             update,

@@ -19,6 +19,7 @@ from handlers.open_forms import CROSSED, close_form, keep_form, open_form, paylo
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
 from kinds.base import FactKind
+from kinds.day_order import day_preview
 from kinds.registry import spec_for
 from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
@@ -116,7 +117,7 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
     else:
         lines.append(_("📝 <b>Preview: new {kind}</b> — not saved yet").format(kind=noun))
     lines += [esc(note) for note in payload.get("notes") or []]
-    lines += spec_for(kind).preview_notes(item)
+    lines += spec_for(kind).preview_notes(item) + day_preview(item)
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
     if visible_length(text) > PREVIEW_BUDGET:
         text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from core.i18n import _
 from core.text import number
 from kinds.base import FactKind
+from kinds.day_order import build_day
 from kinds.forms import (
     FIELD_LINE,
     MAX_FIELD_LENGTH,
@@ -35,7 +36,7 @@ def _too_long(name: str, value: str) -> str:
 def field_for(kind: FactKind, typed: str) -> FieldSpec | None:
     """The field an editor meant by `typed` (name or alias, any case)."""
     wanted = canon(typed)
-    for spec in spec_for(kind).fields:
+    for spec in spec_for(kind).all_fields:
         if wanted == spec.name or wanted in (canon(a) for a in spec.aliases):
             return spec
     return None
@@ -65,7 +66,7 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
         match = FIELD_LINE.match(line)
         spec = field_for(kind, match.group(1)) if match else None
         if match and spec is None and not URLISH.match(line.strip()):
-            names = ", ".join(s.name for s in spec_for(kind).fields)
+            names = ", ".join(s.name for s in spec_for(kind).all_fields)
             form.errors.append(
                 _("Unknown field “{given}”. Fields: {names}.").format(
                     given=match.group(1).strip(), names=names
@@ -122,7 +123,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     missing = [f.name for f in spec.fields if f.required and not values.get(f.name, "").strip()]
     problems = [_("Missing: {fields}.").format(fields=", ".join(missing))] if missing else []
     data: dict[str, Any] = {"sources": check.sources(values.get("source"))}
-    data |= spec.build(values, check)
+    data |= spec.build(values, check) | build_day(values, check)
     problems += check.errors
     if problems:
         return problems

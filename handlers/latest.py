@@ -1,20 +1,18 @@
-"""/latest [N] [since <date>]: the newest curated updates, paged."""
+"""/latest [N] [since|until|in|between …]: the newest curated updates, paged to the first."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from core.dates import DATE_EXAMPLES, format_date, parse_date
-from core.i18n import N_, _
+from core.dates import WINDOW_EXAMPLES, WINDOW_WORD, DateWindow, parse_window
+from core.i18n import _
 from handlers.common import (
     TOO_LONG_REPLY,
     command_args,
-    page_offset,
     reply,
     send_page,
     small_int,
@@ -23,119 +21,152 @@ from handlers.common import (
 )
 from kinds.base import FactKind
 from kinds.update import latest_updates, update_block
-from render.blocks import esc, refs_of
+from render.blocks import esc, join_blocks, refs_of, with_refs
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
-PAGE_SIZE = 5
-
-USAGE = N_(
-    "Usage: <code>/latest [N] [since DATE]</code>\n"
-    "N is how many updates (1–{max}, default {default}).\n"
-    "Examples: <code>/latest</code>, <code>/latest 10</code>, "
-    "<code>/latest since Monday</code>, <code>/latest 10 since 1 June 2025</code>"
-)
+_MAX_DAY = dt.date.max.toordinal()
 
 
 def usage() -> str:
-    """The /latest usage text in the reader's language."""
-    return _(USAGE).format(max=MAX_COUNT, default=DEFAULT_COUNT)
+    """How to call /latest, with examples."""
+    return _(
+        "Usage: <code>/latest [N] [since|until|in|between DATE]</code>\n"
+        "N is how many updates per page (1–{most}, default {default}); ◀ ▶ page back to the "
+        "first.\n"
+        "Examples: <code>/latest</code>, <code>/latest 10</code>, "
+        "<code>/latest since mid-March 2025</code>, <code>/latest in May 2025</code>, "
+        "<code>/latest between 1 and 15 June 2025</code>"
+    ).format(most=MAX_COUNT, default=DEFAULT_COUNT)
 
 
-_ARGS = re.compile(r"^(?P<n>\S+)?\s*(?:since\s+(?P<since>.+))?$", re.IGNORECASE | re.DOTALL)
-
-
-def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, dt.date | None] | str:
-    """Read N and the since-date; on bad input return the reply explaining what to type."""
-    args = args.strip()
-    if args.lower().startswith("since"):
-        args = "- " + args
-    match = _ARGS.match(args)
-    if match is None:
-        return usage()
+def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, DateWindow] | str:
+    """Read N and the date window; on bad input return the reply explaining what to type."""
+    words = args.split(maxsplit=1)
     count = DEFAULT_COUNT
-    raw_n = match.group("n")
-    if raw_n and raw_n != "-":
-        number = small_int(raw_n)
-        if number is None and not (raw_n.isascii() and raw_n.isdigit()):
-            return _("“{given}” is not a number of updates.").format(given=esc(raw_n[:40])) + (
-                "\n\n" + usage()
+    if words and not WINDOW_WORD.match(args):
+        number = small_int(words[0])
+        if number is None and not (words[0].isascii() and words[0].isdigit()):
+            return (
+                _("“{text}” is not a number of updates.").format(text=esc(words[0][:40]))
+                + f"\n\n{usage()}"
             )
         count = number or 0
         if not 1 <= count <= MAX_COUNT:
-            return _("I can show 1 to {max} updates at a time.").format(max=MAX_COUNT) + (
-                "\n\n" + usage()
+            return (
+                _("I can show 1 to {most} updates at a time.").format(most=MAX_COUNT)
+                + f"\n\n{usage()}"
             )
-    since = None
-    if match.group("since") is not None:
-        raw_since = match.group("since").strip()
-        since = parse_date(
-            raw_since, tz=context.settings.tz, languages=context.settings.date_languages
+        args = words[1] if len(words) > 1 else ""
+    args = args.strip()
+    if not args:
+        return count, DateWindow()
+    phrase = args.split(maxsplit=1)
+    if len(phrase) < 2 or not WINDOW_WORD.match(args):
+        return usage()
+    window = parse_window(args, tz=context.settings.tz, languages=context.settings.date_languages)
+    if window is None:
+        return (
+            _("I couldn't read “{text}” as a date or a span of dates.").format(
+                text=esc(phrase[1][:60])
+            )
+            + "\n"
+            + _("Try for example: {examples}.").format(examples=WINDOW_EXAMPLES)
         )
-        if since is None:
-            return _("I couldn't read “{given}” as a date.\nTry for example: {examples}.").format(
-                given=esc(raw_since[:60]), examples=_(DATE_EXAMPLES)
-            )
-    return count, since
+    return count, window
 
 
 async def latest_cmd(update: Update, context: BotContext) -> None:
-    """Show the N newest updates, optionally since a date."""
+    """Show the newest updates, optionally within a date window."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, _(TOO_LONG_REPLY))
+        await reply(update, TOO_LONG_REPLY)
         return
     parsed = parse_latest_args(args, context=context)
     if isinstance(parsed, str):
         await reply(update, parsed)
         return
-    count, since = parsed
-    await show_latest(update, context, count=count, since=since, offset=0)
+    count, window = parsed
+    await show_latest(update, context, count=count, window=window, offset=0)
+
+
+def _window(start: str, end: str) -> DateWindow | None:
+    """The window a button carries as two day ordinals (0: open); None when it is not one."""
+    first, last = small_int(start, high=_MAX_DAY), small_int(end, high=_MAX_DAY)
+    if first is None or last is None or (first and last and first > last):
+        return None
+    return DateWindow(
+        dt.date.fromordinal(first) if first else None, dt.date.fromordinal(last) if last else None
+    )
 
 
 async def latest_page_btn(update: Update, context: BotContext) -> None:
-    """Turn the page of a /latest answer."""
-    fields, offset = page_offset(update)
-    count = small_int(fields[1]) if len(fields) == 3 else None
-    day = small_int(fields[2], high=dt.date.max.toordinal()) if len(fields) == 3 else None
-    if count is None or day is None:
+    """Turn the page of a /latest answer (the data carries N and the window)."""
+    query = update.callback_query
+    fields = query.data.split(":") if query is not None and isinstance(query.data, str) else []
+    if len(fields) != 5:
         await stale_button(update, context)
         return
-    since = dt.date.fromordinal(day) if day else None
-    await show_latest(update, context, count=count, since=since, offset=offset)
+    count = small_int(fields[1], high=MAX_COUNT)
+    offset = small_int(fields[4])
+    window = _window(fields[2], fields[3])
+    if not count or offset is None or window is None:
+        await stale_button(update, context)
+        return
+    await show_latest(update, context, count=count, window=window, offset=offset)
+
+
+def _ordinal(day: dt.date | None) -> int:
+    return day.toordinal() if day is not None else 0
 
 
 async def show_latest(
-    update: Update, context: BotContext, *, count: int, since: dt.date | None, offset: int
+    update: Update, context: BotContext, *, count: int, window: DateWindow, offset: int
 ) -> None:
-    """Render one page of the newest `count` updates."""
-    offset = min(offset, max(0, count - 1))
-    limit = min(PAGE_SIZE, count - offset)
+    """Render one page of `count` updates from `offset`, newest first, within `window`."""
     async with context.session() as session:
-        page = await latest_updates(session, limit=limit, offset=offset, since=since)
+        page = await latest_updates(
+            session, limit=count, offset=offset, since=window.start, until=window.end
+        )
+    label = window.label()
     if not page.items:
-        if since:
-            text = _("No updates on file since {date}. Try /rounds or /positions.")
-        else:
-            text = _("No updates on file. Try /rounds or /positions.")
-        await reply(update, text.format(date=format_date(since) if since else ""))
+        if offset > 0:  # a page past the end (an old or forged button)
+            await stale_button(update, context)
+            return
+        text = (
+            _("No updates on file {window}.").format(window=label)
+            if label
+            else _("No updates on file.")
+        )
+        await reply(update, text + " " + _("Try /rounds or /positions."))
         return
-    end = offset + len(page.items)
-    shown = f"{offset + 1}–{end}" if end > 1 else "1"
-    if since:
-        header = _("📰 <b>Latest updates since {date}</b> ({shown}, newest first)")
+    if window.start is not None and window.end is not None:
+        title = _("Latest updates, {window}").format(window=label)
+    elif label:
+        title = _("Latest updates {window}").format(window=label)
     else:
-        header = _("📰 <b>Latest updates</b> ({shown}, newest first)")
-    header = header.format(date=format_date(since) if since else "", shown=shown)
+        title = _("Latest updates")
+
+    def header(shown: int) -> str:
+        end = offset + shown
+        numbers = f"{offset + 1}–{end}" if end > 1 else "1"
+        return "📰 <b>{title}</b> ({shown})".format(
+            title=title, shown=_("{shown}, newest first").format(shown=numbers)
+        )
+
+    blocks = [update_block(u) for u in page.items]
+    refs = refs_of(FactKind.UPDATE, page.items)
+    # Long updates may not all fit one message: the header counts those that do.
+    _text, fit = join_blocks(header(len(blocks)), with_refs(blocks, refs))
     await send_page(
         update,
-        header=header,
-        blocks=[update_block(u) for u in page.items],
-        refs=refs_of(FactKind.UPDATE, page.items),
+        header=header(fit),
+        blocks=blocks[:fit],
+        refs=refs[:fit],
         offset=offset,
-        page_size=PAGE_SIZE,
-        has_more=page.has_more and end < count,
-        callback=f"latest:{count}:{since.toordinal() if since else 0}",
+        page_size=count,
+        has_more=page.has_more or fit < len(blocks),
+        callback=f"latest:{count}:{_ordinal(window.start)}:{_ordinal(window.end)}",
     )
 
 

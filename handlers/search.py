@@ -15,7 +15,7 @@ from handlers.common import (
     send_page,
     too_long,
 )
-from kinds.queries import search_facts
+from kinds.queries import search_with_fallback
 from render.blocks import esc, search_block
 from store import queries
 
@@ -63,7 +63,8 @@ async def show_results(
 ) -> None:
     """One page of search results for the normalized query `key` (`typed`: the user's words)."""
     async with context.session() as session:
-        page = await search_facts(session, query=key, limit=PAGE_SIZE, offset=offset)
+        results = await search_with_fallback(session, query=key, limit=PAGE_SIZE, offset=offset)
+    page = results.page
     if not page.items:
         # Quote what the user typed, not the normalized key ("<b>x</b>", not "b x b").
         asked = " ".join((typed or key).split())[:60]
@@ -74,10 +75,19 @@ async def show_results(
             ),
         )
         return
+    blocks = [search_block(kind, view) for kind, view in page.items]
+    if results.partial_from is not None:
+        divider = (
+            _("Fewer matches for all words; results with some of the words:")
+            if results.all_words
+            else _("No match for all the words; results with some of them:")
+        )
+        at = results.partial_from
+        blocks[at] = f"<i>{divider}</i>\n\n{blocks[at]}"
     await send_page(
         update,
         header=_("🔎 <b>Results for “{query}”</b> (best match first)").format(query=esc(key)),
-        blocks=[search_block(kind, view) for kind, view in page.items],
+        blocks=blocks,
         refs=[(kind, view.id) for kind, view in page.items],
         offset=offset,
         page_size=PAGE_SIZE,

@@ -33,6 +33,8 @@ def parse_fact_ref(text: str) -> tuple[FactKind, int] | None:
 
 
 def _iso(value: Any) -> Any:
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
@@ -44,6 +46,8 @@ async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> di
         return None
     skip = {"id", "created_at", "updated_at", "key"}
     data = {k: v for k, v in row.model_dump().items() if k not in skip}
+    if not data.get("lead"):
+        data.pop("lead", None)  # only the lead story says so
     await spec.snapshot(session, row, data)
     refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     data["sources"] = [

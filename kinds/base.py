@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import _
 from core.text import esc
 from kinds.common import full_value, key_label
+from kinds.day_order import DAY_FIELDS
 from kinds.forms import Checker, FieldSpec
 from store.models import FactBase, Issue, Party
 from store.transfer import FactIn
@@ -241,6 +242,11 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
                 label = _(self.full_labels[key]) if key in self.full_labels else key_label(key)
                 lines.append(f"<b>{esc(label)}:</b> {shown}")
         return "\n".join(lines)
+
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        """The kind's own form fields, then those every kind shares (time, lead)."""
+        return self.fields + DAY_FIELDS
 
     def ref(self, fact_id: int) -> str:
         """The public id of a fact of this kind, e.g. 'D3'."""

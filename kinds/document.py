@@ -22,6 +22,7 @@ from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
+from kinds.day_order import day_order
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
 from store.models import FactBase, Issue, Party
@@ -185,12 +186,7 @@ async def list_documents(
     session: AsyncSession, *, limit: int, offset: int = 0
 ) -> Page[DocumentView]:
     """Live documents, newest first."""
-    stmt = (
-        _select()
-        .order_by(col(Document.date).desc(), col(Document.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
+    stmt = _select().order_by(*day_order(Document, Document.date)).offset(offset).limit(limit + 1)
     rows = (await session.exec(stmt)).all()
     return page_of(await _views(session, rows), offset=offset, limit=limit)
 

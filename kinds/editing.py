@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.audit import snapshot
 from kinds.base import FactKind
+from kinds.day_order import set_day
 from kinds.registry import spec_for
 from kinds.writes import index_fact, load_refs
 from store.audit import Actor, record_audit
@@ -126,6 +127,7 @@ async def apply_edit(
     before = await snapshot(session, kind=kind, fact_id=fact_id)
     await ensure_named(session, parties=new_parties, issues=new_issues)
     await spec.apply(session, row, item, await load_refs(session))
+    set_day(row, item)
     row.updated_at = utcnow()
     session.add(row)
     if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):

@@ -19,6 +19,7 @@ from core.i18n import N_, _, ngettext
 from core.text import clip, esc, number
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, people, source_line
+from kinds.day_order import day_order
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
 from store.facts import join_list, split_list
@@ -178,7 +179,7 @@ async def list_exchanges(
     """Live prisoner exchanges, newest first."""
     stmt = (
         exchanges_select()
-        .order_by(col(Exchange.date).desc(), col(Exchange.id).desc())
+        .order_by(*day_order(Exchange, Exchange.date))
         .offset(offset)
         .limit(limit + 1)
     )

@@ -18,6 +18,7 @@ from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.day_order import day_order
 from kinds.forms import Checker, FieldSpec, date_field, source_field
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -136,11 +137,7 @@ async def position_history(
     stmt = positions_select().where(Position.issue_id == issue_id)
     if party_id is not None:
         stmt = stmt.where(Position.party_id == party_id)
-    stmt = (
-        stmt.order_by(col(Position.as_of).desc(), col(Position.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
+    stmt = stmt.order_by(*day_order(Position, Position.as_of)).offset(offset).limit(limit + 1)
     return page_of(await position_views(session, stmt), offset=offset, limit=limit)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
@@ -12,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.base import FactKind
 from kinds.registry import SPECS, spec_for
-from store.queries import page_of, search_hits
+from store.queries import page_of, search_hits, search_terms
 from store.views import Page
 
 _KIND_VALUES = frozenset(kind.value for kind in FactKind)
@@ -32,15 +33,54 @@ async def facts_by_ref(
     return found
 
 
+def _refs(raw: Sequence[tuple[str, int]]) -> list[tuple[FactKind, int]]:
+    """Known kinds' (kind, id) pairs, each fact once, in order."""
+    return list(dict.fromkeys((FactKind(k), i) for k, i in raw if k in _KIND_VALUES))
+
+
 async def search_facts(
     session: AsyncSession, *, query: str, limit: int, offset: int = 0
 ) -> Page[tuple[FactKind, Any]]:
     """Full-text search over live facts of every kind: (kind, view), best match first."""
-    raw = await search_hits(session, query=query, limit=limit, offset=offset)
-    hits = [(FactKind(kind), fact_id) for kind, fact_id in raw if kind in _KIND_VALUES]
+    hits = _refs(await search_hits(session, query=query, limit=limit, offset=offset))
     facts = await facts_by_ref(session, refs=hits)
     found = [(h[0], facts[h]) for h in hits if h in facts]
     return page_of(found, offset=offset, limit=limit)
+
+
+# Fewer facts than this matching every word: facts matching some of the words follow.
+FEW_MATCHES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """One page of search results; where some-word matches begin on it, `partial_from`."""
+
+    page: Page[tuple[FactKind, Any]]
+    partial_from: int | None = None  # index into page.items
+    all_words: int = 0  # how many facts match every word (when fewer than FEW_MATCHES)
+
+
+async def search_with_fallback(
+    session: AsyncSession, *, query: str, limit: int, offset: int = 0
+) -> SearchResults:
+    """All words first; when few facts match them all, ranked any-word matches follow."""
+    first = _refs(await search_hits(session, query=query, limit=FEW_MATCHES))
+    if len(first) >= FEW_MATCHES or len(search_terms(query)) < 2:
+        return SearchResults(await search_facts(session, query=query, limit=limit, offset=offset))
+    facts = await facts_by_ref(session, refs=first)
+    every = [h for h in first if h in facts]
+    wanted = offset + limit + len(first)
+    some = _refs(await search_hits(session, query=query, limit=wanted, any_word=True))
+    combined = every + [h for h in some if h not in set(first)]
+    window = combined[offset : offset + limit + 1]
+    facts |= await facts_by_ref(session, refs=[h for h in window if h not in facts])
+    found = [h for h in window if h in facts]
+    page = page_of([(h[0], facts[h]) for h in found], offset=offset, limit=limit)
+    # The line between the two kinds of result stands once, on the page where they meet.
+    turn = len(every) - offset
+    partial_from = turn if 0 <= turn < len(page.items) else None
+    return SearchResults(page, partial_from, len(every))
 
 
 async def count_facts(session: AsyncSession) -> dict[FactKind, int]:

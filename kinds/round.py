@@ -17,6 +17,7 @@ from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.day_order import day_order
 from kinds.forms import Checker, FieldSpec, date_field, source_field
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
@@ -131,7 +132,7 @@ async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> 
     stmt = (
         rounds_select()
         .where(col(TalkRound.retracted_at).is_(None))
-        .order_by(col(TalkRound.date).desc(), col(TalkRound.id).desc())
+        .order_by(*day_order(TalkRound, TalkRound.date))
         .offset(offset)
         .limit(limit + 1)
     )

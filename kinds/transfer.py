@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import _
 from kinds.audit import snapshot
 from kinds.base import ExportKeys, FactKind, Refs
+from kinds.day_order import export_day
 from kinds.registry import SPECS, AnySpec
 from kinds.round import TalkRound
 from kinds.writes import add_fact, existing_keys, round_refs
@@ -348,6 +349,7 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
                 "key": row.key or f"{spec.kind.value}-{row.id}",
                 "sources": citations.get((spec.kind.value, row.id), []),
                 "created_at": row.created_at,
+                **export_day(row),
             }
             if row.retracted_at is not None:
                 common["retracted"] = RetractionIn(

@@ -17,6 +17,7 @@ from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
+from kinds.day_order import day_note, day_order
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import round_snapshot
 from store.facts import join_list, split_list
@@ -73,6 +74,7 @@ class UpdateView:
     summary: str
     tags: tuple[str, ...] = ()
     sources: tuple[SourceRef, ...] = ()
+    time: dt.time | None = None
 
 
 def updates_select() -> Any:
@@ -90,6 +92,7 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
             summary=r.summary,
             tags=split_list(r.tags),
             sources=parse_sources(raw),
+            time=r.event_time,
         )
         for r, raw in rows
         if r.id is not None
@@ -97,24 +100,28 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
 
 
 async def latest_updates(
-    session: AsyncSession, *, limit: int, offset: int = 0, since: dt.date | None = None
+    session: AsyncSession,
+    *,
+    limit: int,
+    offset: int = 0,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> Page[UpdateView]:
-    """Live updates, newest event date first, optionally only those on or after `since`."""
+    """Live updates, newest first (the day's lead first), optionally from `since` to `until`."""
     stmt = updates_select().where(col(NewsUpdate.retracted_at).is_(None))
     if since is not None:
         stmt = stmt.where(NewsUpdate.date >= since)
-    stmt = (
-        stmt.order_by(col(NewsUpdate.date).desc(), col(NewsUpdate.id).desc())
-        .offset(offset)
-        .limit(limit + 1)
-    )
+    if until is not None:
+        stmt = stmt.where(NewsUpdate.date <= until)
+    stmt = stmt.order_by(*day_order(NewsUpdate, NewsUpdate.date)).offset(offset).limit(limit + 1)
     rows = (await session.exec(stmt)).all()
     return page_of(update_views(rows), offset=offset, limit=limit)
 
 
 def update_block(u: UpdateView) -> str:
     """One news update: date, headline, summary, sources."""
-    lines = [f"📅 <b>{format_date(u.date)}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
+    when = format_date(u.date) + day_note(u.time)
+    lines = [f"📅 <b>{when}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
     if u.summary:
         lines.append(esc(clip(u.summary, 360)))
     lines.append(source_line(u.sources))
@@ -231,7 +238,13 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
 
     def preview_view(self, item: UpdateIn, names: Mapping[str, str]) -> UpdateView:
         return UpdateView(
-            0, item.date, item.headline, item.summary, tuple(item.tags), input_sources(item)
+            0,
+            item.date,
+            item.headline,
+            item.summary,
+            tuple(item.tags),
+            input_sources(item),
+            item.time,
         )
 
 

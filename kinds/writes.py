@@ -9,7 +9,9 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.search_words import date_words, ordinal_words
 from kinds.base import Refs
+from kinds.day_order import set_day
 from kinds.registry import AnySpec
 from kinds.round import TalkRound
 from store.facts import cite, drop_search_doc, set_search_doc
@@ -43,9 +45,10 @@ async def round_refs(session: AsyncSession) -> dict[str, int]:
 async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:
     """Create or refresh the search document of a live fact (after flush, so it has an id)."""
     body = await spec.search_text(session, row)
-    await set_search_doc(
-        session, kind=spec.kind, fact_id=row.id, fact_date=spec.fact_date(row), body=body
-    )
+    day = spec.fact_date(row)
+    # Readers search by date ("2 June") and ordinal ("round 3") too (core/search_words.py).
+    body = " ".join(filter(None, [body, date_words(day), ordinal_words(body)]))
+    await set_search_doc(session, kind=spec.kind, fact_id=row.id, fact_date=day, body=body)
 
 
 async def add_fact(
@@ -65,6 +68,7 @@ async def add_fact(
     if row is None:
         return None
     row.key = item.key
+    set_day(row, item)
     if item.created_at is not None:
         row.created_at = row.updated_at = item.created_at
     session.add(row)

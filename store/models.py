@@ -106,6 +106,9 @@ class FactBase(SQLModel):
     updated_at: dt.datetime = _stamp(default_factory=utcnow)
     retracted_at: dt.datetime | None = _stamp(default=None)
     retraction_reason: str | None = Field(default=None, sa_type=Text)
+    # Order within a day (migration 0010): an editor's lead story first, then by event time.
+    event_time: dt.time | None = Field(default=None, description="Local time of the event")
+    lead: bool = Field(default=False, description="The day's lead story, listed first")
 
 
 class SearchDoc(SQLModel, table=True):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.search_words import normalize_terms
 from store.facts import split_list
 from store.models import Citation, Issue, Party, Source, Subscriber, utcnow
 from store.views import Page, SourceRef
@@ -174,29 +175,36 @@ def search_terms(query: str) -> list[str]:
 
 
 async def search_hits(
-    session: AsyncSession, *, query: str, limit: int, offset: int = 0
+    session: AsyncSession, *, query: str, limit: int, offset: int = 0, any_word: bool = False
 ) -> list[tuple[str, int]]:
-    """(kind, id) of live facts matching every word, best match first, newer first on ties."""
-    terms = search_terms(query)
+    """(kind, id) of live facts matching every word (or, with `any_word`, some of them),
+    best match first, newer first on ties."""
+    terms = normalize_terms(search_terms(query))
+    if any_word:
+        terms = [t for t in terms if t != "or"]
     if not terms:
         return []
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
+        # websearch_to_tsquery reads "a or b" as either word; plainto_tsquery needs all.
+        parse = "websearch_to_tsquery" if any_word else "plainto_tsquery"
         sql = text(
-            "SELECT fact_kind, fact_id FROM search_doc, plainto_tsquery('english', :q) AS q "
+            f"SELECT fact_kind, fact_id FROM search_doc, {parse}('english', :q) AS q "
             "WHERE tsv @@ q ORDER BY round(ts_rank(tsv, q)::numeric, 4) DESC, "
             "fact_date DESC, id DESC LIMIT :limit OFFSET :offset"
-        ).bindparams(q=" ".join(terms), limit=limit + 1, offset=offset)
+        ).bindparams(q=(" or " if any_word else " ").join(terms), limit=limit + 1, offset=offset)
     else:
         # Quoting each term keeps FTS5 operators (AND, NEAR, *, :) typed by users inert.
-        match = " ".join('"' + t.replace('"', "") + '"' for t in terms)
+        joiner = " OR " if any_word else " "
+        match = joiner.join('"' + t.replace('"', "") + '"' for t in terms)
         counted = await session.exec(  # type: ignore[call-overload]
             text(
                 "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :match "
                 "LIMIT :cap)"
             ).bindparams(match=match, cap=RANKED_MATCHES_MAX + 1)
         )
-        if int(counted.scalar_one()) > RANKED_MATCHES_MAX:
+        # Any-word results are always ranked: matching more of the words is what orders them.
+        if not any_word and int(counted.scalar_one()) > RANKED_MATCHES_MAX:
             # A word found in hundreds of facts carries next to no weight in bm25 (the ranks
             # tie), and ranking every match costs ~200 ms on 100k facts: newest stored first.
             order = "search_fts.rowid DESC"

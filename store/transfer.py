@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
@@ -30,6 +37,8 @@ Url = Annotated[str | None, AfterValidator(_check_url)]
 # Every number in a file must fit the database's integer columns (a count of 10^30 does not).
 MAX_INT = 2**31 - 1
 NonNegativeInt = Annotated[int, Field(ge=0, le=MAX_INT)]
+# An event's time of day, written "14:30" in files.
+EventTime = Annotated[dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
 
 
 class StrictModel(BaseModel):
@@ -74,3 +83,5 @@ class FactIn(StrictModel):
     sources: list[Key | SourceIn] = []
     retracted: RetractionIn | None = None
     created_at: dt.datetime | None = None
+    time: EventTime | None = None  # when that day it happened, for the order within a day
+    lead: bool | None = None  # true: the day's lead story, listed first

@@ -220,9 +220,14 @@ async def seed_id(bot: Harness, model: Any, key: str) -> int:
 
 
 def seed_updates_newest_first() -> list[dict[str, Any]]:
-    """Seed updates as /latest must list them: newest date first, later-filed first on a tie."""
+    """Seed updates as /latest must list them: newest date first, the day's lead first, then
+    later-filed first."""
     updates = SEED["updates"]
-    order = sorted(range(len(updates)), key=lambda i: (updates[i]["date"], i), reverse=True)
+    order = sorted(
+        range(len(updates)),
+        key=lambda i: (updates[i]["date"], bool(updates[i].get("lead")), i),
+        reverse=True,
+    )
     return [updates[i] for i in order]
 
 
@@ -314,7 +319,9 @@ async def test_latest_shows_five_newest_seed_updates(any_bot: Harness) -> None:
     for update in expected:
         assert update["summary"][:120] in reply.plain
     assert reply.plain.count("Source: Reuters, Mon 2 Jun 2025") == 5
-    assert labels(reply) == []  # 5 asked, 5 shown
+    # The default view pages on to older updates too.
+    assert labels(reply) == ["Older ▶"]
+    assert pager_data(reply) == ["latest:5:0:0:5"]
 
 
 async def test_latest_n_gives_n_updates(seeded_bot: Harness) -> None:
@@ -381,7 +388,7 @@ async def test_latest_pages_through_twelve_updates(any_empty_bot: Harness) -> No
     )
     chat = any_empty_bot.chat()
 
-    page1 = await chat.ask("/latest 12")
+    page1 = await chat.ask("/latest")
     assert headlines(page1) == [f"Update {n:02d}" for n in (12, 11, 10, 9, 8)]
     assert update_lines(page1)[0][0] == "Mon 12 May 2025"
     assert "(1–5, newest first)" in page1.plain
@@ -413,7 +420,9 @@ async def test_latest_pages_through_twelve_updates(any_empty_bot: Harness) -> No
     assert [m.edited for m in any_empty_bot.api.sent(chat.chat_id)] == [False] + [True] * 4
 
 
-async def test_latest_stops_paging_at_the_count_asked(empty_bot: Harness) -> None:
+async def test_latest_n_is_the_page_size_and_pages_go_back_to_the_first(
+    empty_bot: Harness,
+) -> None:
     first = dt.date(2025, 5, 1)
     await add_updates(
         empty_bot, *[(first + dt.timedelta(days=n), f"Update {n + 1:02d}") for n in range(12)]
@@ -421,24 +430,26 @@ async def test_latest_stops_paging_at_the_count_asked(empty_bot: Harness) -> Non
     chat = empty_bot.chat()
     pages = await turn_pages(chat, await chat.ask("/latest 7"), "Older")
     assert [headlines(p) for p in pages] == [
-        [f"Update {n:02d}" for n in (12, 11, 10, 9, 8)],
-        ["Update 07", "Update 06"],
+        [f"Update {n:02d}" for n in (12, 11, 10, 9, 8, 7, 6)],
+        [f"Update {n:02d}" for n in (5, 4, 3, 2, 1)],
     ]
+    assert "(8–12, newest first)" in pages[-1].plain
     assert labels(pages[-1]) == ["◀ Newer"]
-    # Without N, /latest shows the five newest and offers no more.
-    assert labels(await chat.ask("/latest")) == []
+    assert pager_data(pages[0]) == ["latest:7:0:0:7"]
 
 
 # ==================================================================================== bad input
 
 
 BAD_INPUT = [
-    ("/latest abc", ["“abc” is not a number of updates", "Usage: /latest [N] [since DATE]"]),
+    ("/latest abc", ["“abc” is not a number of updates", "Usage: /latest [N] [since|until|in"]),
     ("/latest 0", ["I can show 1 to 20 updates at a time", "Usage: /latest"]),
     ("/latest 9999", ["I can show 1 to 20 updates at a time", "Usage: /latest"]),
     ("/latest -3", ["“-3” is not a number of updates"]),
-    ("/latest 5 since", ["Usage: /latest [N] [since DATE]"]),
-    ("/latest since blurgh", ["I couldn't read “blurgh” as a date", "yesterday, Monday"]),
+    ("/latest 5 since", ["Usage: /latest [N] [since|until|in|between DATE]"]),
+    ("/latest since blurgh", ["I couldn't read “blurgh” as a date", "in May 2025"]),
+    ("/latest between 15 and 1 June", ["I couldn't read “15 and 1 June”", "since mid-March"]),
+    ("/latest in early blurgh", ["I couldn't read “early blurgh” as a date"]),
     ("/latest *5*", ["“*5*” is not a number of updates"]),
     ("/positions history", ["Which issue?", "/positions history ISSUE"]),
     ("/positions history russia", ["History is kept per issue; Russia is a party"]),
@@ -1068,7 +1079,8 @@ async def test_long_content_stays_within_telegram_limits(empty_bot: Harness) -> 
     chat = empty_bot.chat()
 
     pages = await turn_pages(chat, await chat.ask("/latest 20"), "Older")
-    assert len(pages) == 4
+    assert len(pages) >= 3  # 20 asked per page; as many as fit in each message
+    assert "(1–" + str(len(headlines(pages[0]))) + ", newest first)" in pages[0].plain
     seen = [h.split(" long")[0] for page in pages for h in headlines(page)]
     assert seen == [f"Headline {n:02d}" for n in range(20, 0, -1)]
     for page in pages:
