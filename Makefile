@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install console console-admin test lint bench clean
+.PHONY: install console console-admin test lint bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers services render kinds store core fake_telegram
+	$(VENV)/bin/mypy bot handlers web services render kinds store core fake_telegram
 	$(VENV)/bin/lint-imports
+
+# Headless Chromium for the browser tests (tests/test_web_browser.py), from Debian's packages;
+# Playwright drives it and never downloads a browser of its own. Needs root (CI runs as root);
+# without chromium those tests skip and say why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium is installed."; \
+	elif [ "$$(id -u)" -ne 0 ]; then echo "chromium is missing: run 'make browser' as root."; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
 
 bench: $(STAMP)
 	$(PY) -m bench.bench_commands
