@@ -43,6 +43,7 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
             [exchange_block(x) for x in page.items],
             refs_of(FactKind.EXCHANGE, page.items),
             sender_is_editor(update, context),
+            context.settings,
         ),
         offset=offset,
         page_size=PAGE_SIZE,

@@ -27,6 +27,7 @@ async def show_list(update: Update, context: BotContext, spec: AnySpec, *, offse
             [fact_block(spec.kind, view) for view in page.items],
             refs_of(spec.kind, page.items),
             sender_is_editor(update, context),
+            context.settings,
         ),
         offset=offset,
         page_size=PAGE_SIZE,

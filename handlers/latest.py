@@ -119,6 +119,7 @@ async def show_latest(
             [update_block(u) for u in page.items],
             refs_of(FactKind.UPDATE, page.items),
             sender_is_editor(update, context),
+            context.settings,
         ),
         offset=offset,
         page_size=PAGE_SIZE,

@@ -39,6 +39,7 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
             [round_block(r) for r in page.items],
             refs_of(FactKind.ROUND, page.items),
             sender_is_editor(update, context),
+            context.settings,
         ),
         offset=offset,
         page_size=PAGE_SIZE,

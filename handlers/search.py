@@ -79,6 +79,7 @@ async def show_results(
             [search_block(kind, view) for kind, view in page.items],
             [(kind, view.id) for kind, view in page.items],
             sender_is_editor(update, context),
+            context.settings,
         ),
         offset=offset,
         page_size=PAGE_SIZE,

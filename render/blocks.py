@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.links import fact_url
+from core.settings import Settings
 from core.text import MESSAGE_LIMIT, clip, esc, number, visible_length
 from kinds.audit import fact_ref
 from kinds.base import FactKind
@@ -41,14 +43,28 @@ def search_block(kind: FactKind, view: Any) -> str:
     return spec_for(kind).search_block(view)
 
 
-def with_refs(blocks: Sequence[str], refs: Sequence[tuple[FactKind, int]], show: bool) -> list[str]:
-    """For editors, end each block with its fact's id (U12, P3…), the handle /edit takes."""
-    if not show:
+def with_refs(
+    blocks: Sequence[str],
+    refs: Sequence[tuple[FactKind, int]],
+    show: bool,
+    settings: Settings | None = None,
+) -> list[str]:
+    """For editors, end each block with its fact's id (U12, P3…), the handle /edit takes; with
+    WEB_BASE_URL set, every block also links to its fact's web page."""
+    base = settings if settings is not None and settings.web_base_url else None
+    if not show and base is None:
         return list(blocks)
-    return [
-        f"{block} · <code>{fact_ref(kind, fact_id)}</code>"
-        for block, (kind, fact_id) in zip(blocks, refs, strict=True)
-    ]
+    out = []
+    for block, (kind, fact_id) in zip(blocks, refs, strict=True):
+        ref = fact_ref(kind, fact_id)
+        url = fact_url(base, ref) if base is not None else None
+        tail = f" · <code>{ref}</code>" if show else ""
+        if url:
+            tail += (
+                f' <a href="{esc(url)}">🔗</a>' if show else f' · <a href="{esc(url)}">🔗 {ref}</a>'
+            )
+        out.append(block + tail)
+    return out
 
 
 def refs_of(kind: FactKind, views: Sequence[Any]) -> list[tuple[FactKind, int]]:
