@@ -174,7 +174,8 @@ async def measure(
             await one(i, record)
 
     async def run(n: int, record: bool) -> None:
-        await asyncio.gather(*(worker(range(w, n, concurrency), record) for w in range(concurrency)))
+        workers = (worker(range(w, n, concurrency), record) for w in range(concurrency))
+        await asyncio.gather(*workers)
 
     await run(warmup, False)
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
@@ -259,9 +260,7 @@ async def benchmark(args: argparse.Namespace, db_path: Path) -> int:
                     status=304,
                     headers={"If-None-Match": feed_etag},
                 ),
-                Case(
-                    "latest page, 304", "/", status=304, headers={"If-None-Match": page_etag}
-                ),
+                Case("latest page, 304", "/", status=304, headers={"If-None-Match": page_etag}),
             ]
             assert server.pid is not None and floor.pid is not None
             for case in cases:
