@@ -22,6 +22,7 @@ from core.dates import format_date
 from kinds.update import latest_updates
 from tests.conftest import Harness, checked_harness, make_settings
 from tests.support import free_port
+from tests.web_support import sessions_of
 from web.site import mount_site
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,8 +48,7 @@ async def live_site(database_url: str) -> AsyncIterator[LiveSite]:
     settings = make_settings(database_url)
     async for harness in checked_harness(settings):
         root = web.Application()
-        app = harness.app
-        mount_site(root, lambda: app.bot_data.sessions, settings)
+        mount_site(root, sessions_of(harness), settings)
         runner = web.AppRunner(root)
         await runner.setup()
         port = free_port()

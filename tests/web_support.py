@@ -43,7 +43,8 @@ class WebSite:
         return self.bot.chat(EDITOR, user_id=EDITOR)
 
 
-def _sessions(harness: Harness) -> SessionSource:
+def sessions_of(harness: Harness) -> SessionSource:
+    """The running bot's session factory, as the site asks for it."""
     return lambda: harness.app.bot_data.sessions
 
 
@@ -51,7 +52,7 @@ async def serve_site(settings: Settings) -> AsyncIterator[WebSite]:
     """The bot on `settings` with the pages mounted on an aiohttp test server."""
     async for harness in checked_harness(settings):
         root = web.Application()
-        mount_site(root, _sessions(harness), settings)
+        mount_site(root, sessions_of(harness), settings)
         async with TestClient(TestServer(root)) as client:
             yield WebSite(bot=harness, client=client, settings=settings)
 
