@@ -15,6 +15,7 @@ import aiohttp
 import feedparser
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.webhook import make_web_app
@@ -488,3 +489,27 @@ async def test_webhook_server_serves_the_pages_unless_switched_off(sqlite_url: s
                     assert ("Ciragan Palace" in text) is enabled
                 async with client.get("/healthz") as resp:
                     assert resp.status == 200
+
+
+async def test_a_page_is_rendered_once_per_state_of_the_store(sqlite_site: WebSite) -> None:
+    app = sqlite_site.bot.app
+    assert app.bot_data.engine is not None
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.bot_data.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = (await sqlite_site.get("/positions"))[1]
+        rendered = len(statements)
+        statements.clear()
+        again = (await sqlite_site.get("/positions"))[1]
+        assert again == first
+        assert len(statements) == 1 < rendered, "only the store's last change is read again"
+        await edit_and_save(sqlite_site.editor(), "/edit P1\nstance: Russia wants a pledge.")
+        after = table_cells((await sqlite_site.get("/positions"))[1])
+        assert "Russia wants a pledge." in after["NATO and neutrality"]["Russia"]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

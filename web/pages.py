@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -41,6 +42,9 @@ MAX_PAGE = 10_000
 # Current stances are few (parties × issues); past this the table says it is cut.
 POSITIONS_MAX = 1_000
 HTML = "text/html"
+# Rendered pages kept per process (the positions table of a large store is ~100 kB).
+RENDER_CACHE_ENTRIES = 256
+RENDER_CACHE_MAX_BODY = 512 * 1024
 PAST_TENSE = {
     "create": "created",
     "import": "published",
@@ -53,6 +57,41 @@ SessionSource = Callable[[], SessionFactory | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Rendered:
+    """A page or feed body and its media type."""
+
+    body: bytes
+    content_type: str
+
+
+class RenderCache:
+    """Pages rendered for a state of the store, by address and ETag: never rendered twice.
+
+    The ETag names the store's last change and the code, so a cached body is exactly what a
+    new render would give; a change to any fact makes a new ETag, and old entries age out.
+    """
+
+    def __init__(self, entries: int = RENDER_CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._pages: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Rendered | None:
+        """The cached page, if any (and mark it recently used)."""
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def put(self, key: tuple[str, str], page: Rendered) -> None:
+        """Keep a page, dropping the least recently used beyond the limit."""
+        if len(page.body) > RENDER_CACHE_MAX_BODY:
+            return
+        self._pages[key] = page
+        while len(self._pages) > self.entries:
+            self._pages.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """What every page needs: the sessions, the settings, the templates, the code's version."""
 
@@ -60,6 +99,7 @@ class Site:
     settings: Settings
     env: Environment
     version: str
+    rendered: RenderCache = field(default_factory=RenderCache)
 
 
 SITE = web.AppKey("site", Site)
@@ -72,14 +112,6 @@ class Problem(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """A page or feed body and its media type."""
-
-    body: bytes
-    content_type: str
 
 
 PageFn = Callable[[web.Request, Site, AsyncSession, StoreStamp], Awaitable[Rendered]]
@@ -99,10 +131,14 @@ def cached(fn: PageFn) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
             variant = "" if site.settings.web_base_url else request.host
             etag = etag_for(stamp, version=site.version, variant=variant)
             modified = last_modified(stamp)
+            key = (request.path_qs, etag.value)
             if not_modified(request, etag, modified):
                 response = web.Response(status=304)
             else:
-                page = await fn(request, site, session, stamp)
+                page = site.rendered.get(key)
+                if page is None:
+                    page = await fn(request, site, session, stamp)
+                    site.rendered.put(key, page)
                 response = web.Response(body=page.body, content_type=page.content_type)
                 if page.content_type == HTML:
                     response.charset = "utf-8"
