@@ -14,7 +14,7 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import _
+from core.i18n import N_, _
 from core.links import fact_path
 from core.settings import Settings
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
@@ -46,12 +46,12 @@ HTML = "text/html"
 RENDER_CACHE_ENTRIES = 256
 RENDER_CACHE_MAX_BODY = 512 * 1024
 PAST_TENSE = {
-    "create": "created",
-    "import": "published",
-    "edit": "corrected",
-    "retract": "retracted",
+    "create": N_("created"),
+    "import": N_("published"),
+    "edit": N_("corrected"),
+    "retract": N_("retracted"),
 }
-FEED_AUTHOR = "Peace talks briefing"
+FEED_AUTHOR = N_("Peace talks briefing")
 
 SessionSource = Callable[[], SessionFactory | None]
 
@@ -366,7 +366,7 @@ async def updates_feed(
         subtitle=_("Dated, sourced updates on the peace talks, newest first."),
         self_url=f"{base}/feed.atom",
         page_url=f"{base}/",
-        author=FEED_AUTHOR,
+        author=_(FEED_AUTHOR),
         updated=_feed_updated(entries, stamp),
         entries=entries,
     )
@@ -412,7 +412,7 @@ async def corrections_feed(
         subtitle=_("Every correction and retraction of a published fact, newest first."),
         self_url=f"{base}/corrections.atom",
         page_url=f"{base}/",
-        author=FEED_AUTHOR,
+        author=_(FEED_AUTHOR),
         updated=_feed_updated(entries, stamp),
         entries=entries,
     )
