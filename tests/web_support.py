@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 
 from core.settings import Settings
 from tests.conftest import Chat, Harness, checked_harness
-from web.pages import SessionSource
+from web.serving import SessionSource
 from web.site import mount_site
 
 EDITOR = 42  # in make_settings' ADMIN_IDS

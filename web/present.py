@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,15 @@ class FieldChange:
     label: str
     before: str
     after: str
+
+
+def snapshot_data(raw: str | None) -> dict[str, Any]:
+    """An audit entry's stored snapshot (JSON) as a dict; empty when missing or unreadable."""
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def label_of(name: str) -> str:

@@ -10,8 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.i18n import _
 from core.settings import Settings
-from web import pages
-from web.pages import SITE, Problem, SessionSource, Site, cached
+from web import atom, pages
+from web.serving import SITE, Problem, SessionSource, Site, cached
 from web.templating import code_version, make_environment, preload
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ def make_site(sessions: SessionSource, settings: Settings) -> web.Application:
         ("/exchanges", pages.exchanges_page),
         ("/rounds", pages.rounds_page),
         ("/fact/{ref}", pages.fact_page),
-        ("/feed.atom", pages.updates_feed),
-        ("/corrections.atom", pages.corrections_feed),
+        ("/feed.atom", atom.updates_feed),
+        ("/corrections.atom", atom.corrections_feed),
     )
     for path, page in routes:
         site.router.add_get(path, cached(page))
