@@ -10,7 +10,7 @@ LOCALES := core/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: install console console-admin test lint bench clean i18n
+.PHONY: install console console-admin test lint bench browser clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,16 @@ i18n: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers services render kinds store core fake_telegram
+	$(VENV)/bin/mypy bot handlers web services render kinds store core fake_telegram
 	$(VENV)/bin/lint-imports
+
+# Headless Chromium for the browser tests (tests/test_web_browser.py), from Debian's packages;
+# Playwright drives it and never downloads a browser of its own. Needs root (CI runs as root);
+# without chromium those tests skip and say why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium is installed."; \
+	elif [ "$$(id -u)" -ne 0 ]; then echo "chromium is missing: run 'make browser' as root."; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
 
 bench: $(STAMP)
 	$(PY) -m bench.bench_commands

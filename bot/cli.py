@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     res = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     res.add_argument("file", type=Path)
     sub.add_parser("webhook", help="serve Telegram's webhook instead of polling")
+    sub.add_parser("web", help="serve only the public web pages and feeds (no Telegram)")
     return parser
 
 
@@ -187,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return await serve_webhook(settings)
 
         return guarded(settings, lambda: asyncio.run(checked_webhook()))
+    if command == "web":
+        from bot.pages import serve_pages
+
+        return guarded(settings, lambda: asyncio.run(serve_pages(settings)))
     if command == "send-briefings":
         return guarded(settings, lambda: asyncio.run(_send_briefings(settings)))
     return _fail(f"`{command}` is not available in this version yet.")

@@ -21,6 +21,7 @@ from telegram import Update
 from bot.app import build_application, running
 from core.context import BriefingApp
 from core.settings import Settings
+from web.site import mount_site
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ def webhook_path(settings: Settings) -> str:
 
 
 def make_web_app(app: BriefingApp, settings: Settings) -> web.Application:
-    """The aiohttp app: POST <webhook path> (secret checked) and GET /healthz."""
+    """The aiohttp app: POST <webhook path> (secret checked), GET /healthz, and the public
+    web pages under WEB_PREFIX (unless WEB_PAGES is off)."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
 
     async def receive(request: web.Request) -> web.Response:
@@ -69,6 +71,8 @@ def make_web_app(app: BriefingApp, settings: Settings) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(webhook_path(settings), receive)
     web_app.router.add_get("/healthz", healthz)
+    if settings.web_pages:
+        mount_site(web_app, lambda: app.bot_data.sessions, settings)
     return web_app
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from functools import cached_property
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -55,6 +56,17 @@ class Settings(BaseSettings):
         default="aiohttp", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
     )
     rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
+    web_pages: bool = Field(
+        default=True, description="Serve the public web pages beside the webhook"
+    )
+    web_prefix: str = Field(
+        default="/web",
+        pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+        description="Path prefix of the public web pages, e.g. /web",
+    )
+    web_base_url: str | None = Field(
+        default=None, description="Public URL of the web pages; bot messages link facts to it"
+    )
     db_pool_size: int = Field(
         default=32,
         # A delivery run and the start-up lock each hold a connection while using others.
@@ -131,7 +143,7 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a sqlite+aiosqlite or postgresql+asyncpg URL")
         return value
 
-    @field_validator("webhook_secret", "webhook_url", "bot_token", mode="before")
+    @field_validator("webhook_secret", "webhook_url", "bot_token", "web_base_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -144,6 +156,16 @@ class Settings(BaseSettings):
         ):
             raise ValueError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _check_web_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("WEB_BASE_URL must be an http(s) URL such as https://example.org/web")
+        return value.strip().rstrip("/")
 
     @field_validator("log_level")
     @classmethod

@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 
 from core.context import BotContext
 from core.i18n import N_, _
+from core.settings import Settings
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from render.blocks import join_blocks, with_refs
@@ -95,6 +96,7 @@ async def send_page(
     labels: tuple[str, str] = (N_("◀ Newer"), N_("Older ▶")),
     footer: str = "",
     refs: Sequence[tuple[FactKind, int]] = (),
+    settings: Settings | None = None,
 ) -> None:
     """Send one page of blocks with back/forward buttons; `callback` is the data prefix.
 
@@ -102,7 +104,7 @@ async def send_page(
     buttons opens the facts shown in full (/show).
     """
     if refs:
-        blocks = with_refs(blocks, refs)
+        blocks = with_refs(blocks, refs, settings)
     text, used = join_blocks(header, blocks, footer)
     more_after = has_more or used < len(blocks)
     rows = full_text_rows(refs[:used])

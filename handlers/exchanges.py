@@ -42,6 +42,7 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
         header=header,
         blocks=[exchange_block(x) for x in page.items],
         refs=refs_of(FactKind.EXCHANGE, page.items),
+        settings=context.settings,
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

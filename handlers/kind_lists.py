@@ -26,6 +26,7 @@ async def show_list(update: Update, context: BotContext, spec: AnySpec, *, offse
         header=_(spec.list_title),
         blocks=[fact_block(spec.kind, view) for view in page.items],
         refs=refs_of(spec.kind, page.items),
+        settings=context.settings,
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

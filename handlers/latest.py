@@ -157,12 +157,13 @@ async def show_latest(
     blocks = [update_block(u) for u in page.items]
     refs = refs_of(FactKind.UPDATE, page.items)
     # Long updates may not all fit one message: the header counts those that do.
-    _text, fit = join_blocks(header(len(blocks)), with_refs(blocks, refs))
+    _text, fit = join_blocks(header(len(blocks)), with_refs(blocks, refs, context.settings))
     await send_page(
         update,
         header=header(fit),
         blocks=blocks[:fit],
         refs=refs[:fit],
+        settings=context.settings,
         offset=offset,
         page_size=count,
         has_more=page.has_more or fit < len(blocks),

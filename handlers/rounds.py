@@ -38,6 +38,7 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
         header=_("🗓 <b>Rounds of talks</b> (newest first)"),
         blocks=[round_block(r) for r in page.items],
         refs=refs_of(FactKind.ROUND, page.items),
+        settings=context.settings,
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

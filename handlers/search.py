@@ -89,6 +89,7 @@ async def show_results(
         header=_("🔎 <b>Results for “{query}”</b> (best match first)").format(query=esc(key)),
         blocks=blocks,
         refs=[(kind, view.id) for kind, view in page.items],
+        settings=context.settings,
         offset=offset,
         page_size=PAGE_SIZE,
         has_more=page.has_more,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from core.links import fact_url
+from core.settings import Settings
 from core.text import MESSAGE_LIMIT, clip, esc, number, visible_length
 from kinds.audit import fact_ref
 from kinds.base import FactKind
@@ -41,12 +43,22 @@ def search_block(kind: FactKind, view: Any) -> str:
     return spec_for(kind).search_block(view)
 
 
-def with_refs(blocks: Sequence[str], refs: Sequence[tuple[FactKind, int]]) -> list[str]:
-    """End each block with its fact's id (U12, P3…), which readers quote and editors /edit."""
-    return [
-        f"{block} · <code>{fact_ref(kind, fact_id)}</code>"
-        for block, (kind, fact_id) in zip(blocks, refs, strict=True)
-    ]
+def with_refs(
+    blocks: Sequence[str],
+    refs: Sequence[tuple[FactKind, int]],
+    settings: Settings | None = None,
+) -> list[str]:
+    """End each block with its fact's id (U12, P3…), which readers quote and editors /edit; with
+    WEB_BASE_URL set, the id also links to the fact's web page."""
+    out = []
+    for block, (kind, fact_id) in zip(blocks, refs, strict=True):
+        ref = fact_ref(kind, fact_id)
+        url = fact_url(settings, ref) if settings is not None else None
+        tail = f" · <code>{ref}</code>"
+        if url:
+            tail += f' <a href="{esc(url)}">🔗</a>'
+        out.append(block + tail)
+    return out
 
 
 def refs_of(kind: FactKind, views: Sequence[Any]) -> list[tuple[FactKind, int]]:

@@ -94,9 +94,7 @@ async def test_latest_in_a_month_lists_that_month_only_and_pages_keep_the_window
         f"Filed {d.isoformat()}" for d in reversed(days(dt.date(2025, 5, 1), dt.date(2025, 5, 31)))
     ]
     may = f"{dt.date(2025, 5, 1).toordinal()}:{dt.date(2025, 5, 31).toordinal()}"
-    assert [d for d in pages[0].callback_data if not d.startswith("show:")] == [
-        f"latest:5:{may}:5"
-    ]
+    assert [d for d in pages[0].callback_data if not d.startswith("show:")] == [f"latest:5:{may}:5"]
     assert pages[-1].plain.startswith("📰 Latest updates, 1–31 May 2025 (31–31, newest first)")
     assert labels(pages[-1]) == ["◀ Newer"]
 

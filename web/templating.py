@@ -1,0 +1,65 @@
+"""The Jinja2 environment of the web pages: autoescaped templates, date and number filters."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from core.dates import format_date, format_date_range
+from core.i18n import _, ngettext
+from core.text import number
+from web.feeds import rfc3339
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def format_stamp(at: dt.datetime) -> str:
+    """A moment in UTC nobody can misread, e.g. 'Mon 2 Jun 2025 14:03 UTC'."""
+    at = at.astimezone(dt.UTC)
+    return f"{format_date(at.date())} {at:%H:%M} UTC"
+
+
+def make_environment() -> Environment:
+    """The template environment: every value escaped unless marked safe, undefined names fail."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # Templates are read once at start (see `preload`), never checked again per request.
+        auto_reload=False,
+    )
+    env.globals.update(_=_, ngettext=ngettext)
+    env.filters.update(
+        day=format_date,
+        day_range=format_date_range,
+        stamp=format_stamp,
+        iso=rfc3339,
+        number=number,
+    )
+    css = (TEMPLATES / "style.css").read_text(encoding="utf-8").strip()
+    env.globals["css"] = Markup(css)  # our own file, never stored data
+    env.globals["css_hash"] = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return env
+
+
+def preload(env: Environment) -> None:
+    """Compile every template now, so no request reads a file on the event loop."""
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+
+
+def code_version() -> str:
+    """A digest of the templates and this package's code: part of every ETag, so a new
+    release never answers 304 with pages an older one rendered."""
+    digest = hashlib.sha256()
+    for path in sorted([*TEMPLATES.iterdir(), *Path(__file__).parent.glob("*.py")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
