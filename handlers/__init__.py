@@ -13,6 +13,7 @@ from handlers import (
     errors,
     exchanges,
     fallback,
+    inline,
     kind_lists,
     latest,
     open_forms,
@@ -29,6 +30,7 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # Subscribers' commands and their page buttons first.
     for family in (start, latest, positions, exchanges, rounds, kind_lists, search, subscriptions):
         family.register(app)
+    inline.register(app)  # inline queries (`@bot words`), from any chat
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not
     # taken for free text; open forms live in the database and expire there.

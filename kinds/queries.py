@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kinds.base import FactKind
 from kinds.registry import SPECS, spec_for
 from store.queries import page_of, search_hits
+from store.recent import latest_hits
 from store.views import Page
 
 _KIND_VALUES = frozenset(kind.value for kind in FactKind)
@@ -40,6 +41,17 @@ async def search_facts(
     hits = [(FactKind(kind), fact_id) for kind, fact_id in raw if kind in _KIND_VALUES]
     facts = await facts_by_ref(session, refs=hits)
     found = [(h[0], facts[h]) for h in hits if h in facts]
+    return page_of(found, offset=offset, limit=limit)
+
+
+async def latest_facts(
+    session: AsyncSession, *, limit: int, offset: int = 0
+) -> Page[tuple[FactKind, Any]]:
+    """The newest live facts of every kind: (kind, view), newest first."""
+    raw = await latest_hits(session, limit=limit, offset=offset)
+    refs = [(FactKind(kind), fact_id) for kind, fact_id in raw if kind in _KIND_VALUES]
+    facts = await facts_by_ref(session, refs=refs)
+    found = [(r[0], facts[r]) for r in refs if r in facts]
     return page_of(found, offset=offset, limit=limit)
 
 
