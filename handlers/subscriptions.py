@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from core.context import BotContext
 from core.dates import format_date
 from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
+from handlers.chats import thread_of
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
 from render.blocks import esc
@@ -37,12 +38,14 @@ def _when(at: dt.time, zone: str) -> str:
     return f"{at:%H:%M} {city} time ({zone})"
 
 
-async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) -> str:
+async def _next_text(
+    context: BotContext, chat_id: int, at: dt.time, zone: str, thread_id: int = 0
+) -> str:
     now = utcnow()
     today = now.astimezone(ZoneInfo(zone)).date()
     async with context.session() as session:
         sent_today = await subscriptions.delivered(
-            session, chat_id=chat_id, key=briefing_key(today)
+            session, chat_id=chat_id, key=briefing_key(today), thread_id=thread_id
         )
     upcoming = next_delivery(at, zone, now=now, sent_today=sent_today)
     return f"{format_date(upcoming.date())}, {upcoming:%H:%M}"
@@ -70,8 +73,9 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
+    thread = thread_of(update)
     async with context.session() as session:
-        current = await get_subscriber(session, chat_id=chat.id)
+        current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
     settings = context.settings
     time_text, zone_text = split_time_and_zone(args)
     at = (current.briefing_time if current else None) or settings.briefing_time
@@ -97,9 +101,10 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
             language_code=user.language_code if user else None,
             at=at,
             zone=zone,
+            thread_id=thread,
         )
     schedule_slot(context.application, at, zone)
-    upcoming = await _next_text(context, chat.id, at, zone)
+    upcoming = await _next_text(context, chat.id, at, zone, thread)
     await reply(
         update,
         f"✅ Subscribed: a briefing every morning at {_when(at, zone)}.\n"
@@ -113,7 +118,9 @@ async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     async with context.session() as session:
-        stopped = await subscriptions.unsubscribe(session, chat_id=chat.id)
+        stopped = await subscriptions.unsubscribe(
+            session, chat_id=chat.id, thread_id=thread_of(update)
+        )
     if stopped:
         await reply(
             update, "Unsubscribed: no more briefings. /subscribe resumes them as they were."
@@ -150,6 +157,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
     """Show the briefing settings, or change time, zone or quiet mode."""
     chat = update.effective_chat
     assert chat is not None
+    thread = thread_of(update)
     args = command_args(update)
     words = args.split(maxsplit=1)
     if words:
@@ -157,7 +165,10 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
         if what == "quiet" and value.lower() in ("on", "off", "yes", "no"):
             async with context.session() as session:
                 await subscriptions.set_quiet(
-                    session, chat_id=chat.id, quiet=value.lower() in ("on", "yes")
+                    session,
+                    chat_id=chat.id,
+                    quiet=value.lower() in ("on", "yes"),
+                    thread_id=thread,
                 )
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
@@ -169,7 +180,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 await reply(update, _bad_zone(value))
                 return
             async with context.session() as session:
-                current = await get_subscriber(session, chat_id=chat.id)
+                current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
             if current is None or not current.subscribed:
                 await reply(update, "Subscribe first: /subscribe " + esc(value))
                 return
@@ -183,13 +194,14 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                     language_code=current.language_code,
                     at=at,
                     zone=zone,
+                    thread_id=thread,
                 )
             schedule_slot(context.application, at, zone)
         else:
             await reply(update, "I can change time, zone or quiet.\n" + SETTINGS_USAGE)
             return
     async with context.session() as session:
-        sub = await get_subscriber(session, chat_id=chat.id)
+        sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
     await reply(update, _settings_text(sub, context), _settings_buttons(sub))
 
 
@@ -200,7 +212,9 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     assert chat is not None and query is not None
     quiet = (query.data or "").endswith(":1")
     async with context.session() as session:
-        sub = await subscriptions.set_quiet(session, chat_id=chat.id, quiet=quiet)
+        sub = await subscriptions.set_quiet(
+            session, chat_id=chat.id, quiet=quiet, thread_id=thread_of(update)
+        )
     if sub is None:
         await query.answer("Send /subscribe first.", show_alert=True)
         return
@@ -213,7 +227,7 @@ async def brief_cmd(update: Update, context: BotContext) -> None:
     assert chat is not None
     now = utcnow()
     async with context.session() as session:
-        sub = await get_subscriber(session, chat_id=chat.id)
+        sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread_of(update))
         since = (sub.last_briefing_at if sub else None) or now - FIRST_BRIEFING_WINDOW
         digest = await changes_between(session, since=since, until=now)
     zone = ZoneInfo((sub.timezone if sub else None) or context.settings.timezone)

@@ -113,19 +113,24 @@ Compose = Callable[[ledger.Target], Awaitable[list[str]]]
 
 
 async def _pages(
-    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None
+    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None, *, news_only: bool = False
 ) -> AsyncIterator[list[ledger.Target]]:
     """The subscribers in keyset pages, each read again while the database is away."""
-    after: int | None = None
+    after: ledger.Recipient | None = None
     while True:
         targets = await ledger_call(
             "Reading subscribers",
-            lambda: ledger.subscriber_page(sessions, after=after, slot=slot),  # noqa: B023
+            lambda: ledger.subscriber_page(
+                sessions,
+                after=after,  # noqa: B023
+                slot=slot,
+                news_only=news_only,
+            ),
         )
         if not targets:
             return
         yield targets
-        after = targets[-1].chat_id
+        after = targets[-1].recipient
 
 
 def _retry_at(attempts: int) -> dt.datetime:
@@ -203,18 +208,22 @@ async def _send_all(
     )
 
     async def one(target: ledger.Target, key: str, start: int, attempts: int) -> None:
-        chat_id = target.chat_id
+        chat_id, thread_id = target.recipient
         marked = False
 
         async def depart() -> None:
             nonlocal marked
             if not marked:
-                if not await writes.sending(chat_id, key):
+                if not await writes.sending(target.recipient, key):
                     raise Lost
                 marked = True
 
         async def progress(parts: int) -> None:
-            await writes.done(ledger.Outcome(chat_id, key, DeliveryStatus.SENDING, None, parts))
+            await writes.done(
+                ledger.Outcome(
+                    chat_id, key, DeliveryStatus.SENDING, None, parts, thread_id=thread_id
+                )
+            )
 
         async with limit:
             try:
@@ -223,6 +232,7 @@ async def _send_all(
                     bot,
                     chat_id,
                     texts,
+                    thread_id=thread_id,
                     start=start,
                     quiet=target.quiet,
                     depart=depart,
@@ -243,7 +253,9 @@ async def _send_all(
                 retry_at = utcnow() if attempts < 0 else _retry_at(attempts)
             try:
                 await writes.done(
-                    ledger.Outcome(chat_id, key, sent.status, sent.error, sent.parts, retry_at)
+                    ledger.Outcome(
+                        chat_id, key, sent.status, sent.error, sent.parts, retry_at, thread_id
+                    )
                 )
             except Exception as exc:
                 # The row stays `sending`: in doubt once this run has ended, never sent twice.
@@ -264,12 +276,12 @@ async def _send_all(
     async for batch in batches:
         for i in range(0, len(batch), chunk):
             part = batch[i : i + chunk]
-            keys = {t.chat_id: key for t, key in part}
+            keys = {t.recipient: key for t, key in part}
             won = await ledger_call(
                 "Claiming",
                 lambda: ledger.claim(
                     sessions,
-                    chat_ids=list(keys),  # noqa: B023
+                    recipients=list(keys),  # noqa: B023
                     key_of=keys,  # noqa: B023
                     worker=worker,
                     run_id=stats.run_id,
@@ -279,9 +291,9 @@ async def _send_all(
             )
             stats.skipped += len(keys) - len(won)
             current = [
-                asyncio.create_task(one(t, key, *won[t.chat_id]))
+                asyncio.create_task(one(t, key, *won[t.recipient]))
                 for t, key in part
-                if t.chat_id in won
+                if t.recipient in won
             ]
             await asyncio.gather(*previous)
             previous = current
@@ -380,7 +392,7 @@ async def send_broadcast(
         return [text]
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in _pages(sessions):
+        async for batch in _pages(sessions, news_only=True):
             yield [(t, key) for t in batch]
 
     _BROADCASTS.add(broadcast_id)
