@@ -30,6 +30,7 @@ ADMIN_COMMANDS = (
     MenuCommand("export", "get every fact as a JSON file", "/export"),
     MenuCommand("broadcast", "breaking news to every subscriber", "/broadcast TEXT"),
     MenuCommand("stats", "subscribers and the last briefing run", "/stats"),
+    MenuCommand("channel", "post briefings to a channel I administer", "/channel add @name 8:00"),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -137,7 +138,7 @@ async def disconnect_channel(session: AsyncSession, *, username: str) -> Subscri
         select(Subscriber).where(
             Subscriber.chat_type == "channel",
             col(Subscriber.subscribed).is_(True),
-            col(Subscriber.username) == username,
+            func.lower(col(Subscriber.username)) == username.lower(),
         )
     )
     row = rows.first()
