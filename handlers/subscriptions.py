@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -10,10 +11,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
+from core.i18n import N_, _
 from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
 from handlers.chats import thread_of
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
+from kinds.interests import Interests, Unknown, for_interests, load_interests, parse_interests
 from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
@@ -23,14 +26,22 @@ from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
 SUBSCRIBE_USAGE = (
-    "Usage: <code>/subscribe [TIME] [ZONE]</code>, e.g. <code>/subscribe</code>, "
+    "Usage: <code>/subscribe [TIME] [ZONE] [topics: A, B]</code>, e.g. <code>/subscribe</code>, "
     "<code>/subscribe 7:30</code>, <code>/subscribe 8am Europe/Kyiv</code>, "
-    "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>"
+    "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>, "
+    "<code>/subscribe 7:30 Kyiv topics: exchanges, ceasefire</code>"
 )
 SETTINGS_USAGE = (
     "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
-    "<code>/settings quiet on</code> (or off)."
+    "<code>/settings quiet on</code> (or off), "
+    "<code>/settings topics exchanges, ceasefire</code> (or all)."
 )
+TOPICS_HELP = N_(
+    "Topics are kinds of fact (updates, positions, exchanges, rounds, documents) or issues "
+    "(e.g. ceasefire, nato, territory, prisoners): "
+    "<code>/subscribe 7:30 Kyiv topics: exchanges, ceasefire</code>."
+)
+_TOPICS = re.compile(r"(?:^|\s)topics?\s*:", re.IGNORECASE)
 
 
 def _when(at: dt.time, zone: str) -> str:
@@ -74,6 +85,15 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     thread = thread_of(update)
+    args, topics_text = split_topics(args)
+    interests: Interests | None = None
+    if topics_text is not None:
+        async with context.session() as session:
+            parsed_topics = await parse_interests(session, topics_text)
+        if isinstance(parsed_topics, Unknown):
+            await reply(update, unknown_topic(parsed_topics))
+            return
+        interests = parsed_topics
     async with context.session() as session:
         current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
     settings = context.settings
@@ -102,12 +122,17 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
             at=at,
             zone=zone,
             thread_id=thread,
+            interests=interests.stored() if interests is not None else None,
         )
+        row = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
+        followed = await load_interests(session, row.interests if row else None)
     schedule_slot(context.application, at, zone)
     upcoming = await _next_text(context, chat.id, at, zone, thread)
     await reply(
         update,
         f"✅ Subscribed: a briefing every morning at {_when(at, zone)}.\n"
+        + topics_line(followed)
+        + "\n"
         f"Next one: <b>{upcoming}</b>.\n"
         "/settings to change it, /brief to see what it would say now, /unsubscribe to stop.",
     )
@@ -129,7 +154,32 @@ async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
         await reply(update, "You are not subscribed. /subscribe starts the morning briefing.")
 
 
-def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
+def split_topics(args: str) -> tuple[str, str | None]:
+    """'7:30 Kyiv topics: exchanges, ceasefire' -> ('7:30 Kyiv', 'exchanges, ceasefire')."""
+    match = _TOPICS.search(args)
+    if match is None:
+        return args, None
+    return args[: match.start()].strip(), args[match.end() :].strip()
+
+
+def unknown_topic(unknown: Unknown) -> str:
+    """The answer to a topic name that is neither a kind nor an issue."""
+    text = _("I don't know the topic “{name}”.").format(name=esc(unknown.name))
+    if unknown.suggestions:
+        text += " " + _("Did you mean: {names}?").format(names=esc(", ".join(unknown.suggestions)))
+    return text + "\n" + _(TOPICS_HELP)
+
+
+def topics_line(interests: Interests | None) -> str:
+    """'Topics: everything' or the kinds and issues a chat follows."""
+    if interests is None:
+        return _("Topics: everything")
+    return _("Topics: {names} (and corrections of anything)").format(
+        names=esc(interests.describe())
+    )
+
+
+async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     settings = context.settings
     at = (sub.briefing_time if sub else None) or settings.briefing_time
     zone = (sub.timezone if sub else None) or settings.timezone
@@ -137,10 +187,14 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     state = "subscribed" if subscribed else "not subscribed"
     if sub is not None and subscribed and not sub.active:
         state = "paused (Telegram said the bot was blocked; /start resumes)"
+    async with context.session() as session:
+        followed = await load_interests(session, sub.interests if sub else None)
     return (
         "⚙️ <b>Your briefing settings</b>\n"
         f"Status: {state}\nTime: {_when(at, zone)}\n"
-        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n\n"
+        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n"
+        + topics_line(followed)
+        + "\n\n"
         + SETTINGS_USAGE
     )
 
@@ -169,6 +223,24 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                     chat_id=chat.id,
                     quiet=value.lower() in ("on", "yes"),
                     thread_id=thread,
+                )
+        elif what in ("topics", "topic"):
+            async with context.session() as session:
+                current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
+            if current is None or not current.subscribed:
+                await reply(update, "Subscribe first: /subscribe topics: " + esc(value))
+                return
+            stored: str | None = None
+            if value.strip().lower() not in ("all", "everything", ""):
+                async with context.session() as session:
+                    parsed = await parse_interests(session, value)
+                if isinstance(parsed, Unknown):
+                    await reply(update, unknown_topic(parsed))
+                    return
+                stored = parsed.stored()
+            async with context.session() as session:
+                await subscriptions.set_interests(
+                    session, chat_id=chat.id, interests=stored, thread_id=thread
                 )
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
@@ -202,7 +274,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
             return
     async with context.session() as session:
         sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
-    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
 
 
 async def quiet_btn(update: Update, context: BotContext) -> None:
@@ -218,7 +290,7 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     if sub is None:
         await query.answer("Send /subscribe first.", show_alert=True)
         return
-    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
 
 
 async def brief_cmd(update: Update, context: BotContext) -> None:
@@ -230,6 +302,9 @@ async def brief_cmd(update: Update, context: BotContext) -> None:
         sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread_of(update))
         since = (sub.last_briefing_at if sub else None) or now - FIRST_BRIEFING_WINDOW
         digest = await changes_between(session, since=since, until=now)
+        followed = await load_interests(session, sub.interests if sub else None)
+        if followed is not None:
+            digest = await for_interests(session, digest, followed)
     zone = ZoneInfo((sub.timezone if sub else None) or context.settings.timezone)
     for text in briefing_messages(digest, tz=zone, today=now.astimezone(zone).date()):
         await reply(update, text)

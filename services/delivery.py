@@ -40,6 +40,7 @@ from telegram import Bot
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
+from kinds.interests import for_interests, load_interests
 from render.briefing import briefing_messages
 from services.ledger_writes import LedgerWrites, ledger_call
 from services.sending import Sent, send_texts
@@ -313,8 +314,9 @@ async def send_due_briefings(
     cutoff = now or utcnow()
     digests: dict[dt.datetime, Digest] = {}
     loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
-    # The text depends only on these three, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
+    # The text depends only on these four, so it is rendered once per run for each.
+    texts: dict[tuple[dt.datetime, str, dt.date, str], list[str]] = {}
+    chosen: dict[tuple[dt.datetime, str], Digest] = {}  # digests cut to a chat's interests
 
     async def digest(since: dt.datetime) -> Digest:
         async with sessions() as session:
@@ -327,14 +329,32 @@ async def send_due_briefings(
                     digests[since] = await ledger_call("Reading the news", lambda: digest(since))
         return digests[since]
 
+    async def followed(since: dt.datetime, interests: str) -> Digest:
+        full = await digest_since(since)
+        if not interests:
+            return full
+
+        async def cut() -> Digest:
+            async with sessions() as session:
+                wanted = await load_interests(session, interests)
+                return full if wanted is None else await for_interests(session, full, wanted)
+
+        if (since, interests) not in chosen:
+            async with loading:
+                if (since, interests) not in chosen:
+                    chosen[(since, interests)] = await ledger_call("Reading interests", cut)
+        return chosen[(since, interests)]
+
     async def compose(target: ledger.Target) -> list[str]:
         since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
         zone_name = target.timezone or settings.timezone
         zone = ZoneInfo(zone_name)
         today = cutoff.astimezone(zone).date()
-        key = (since, zone_name, today)
+        interests = target.interests or ""
+        key = (since, zone_name, today, interests)
         if key not in texts:
-            texts[key] = briefing_messages(await digest_since(since), tz=zone, today=today)
+            digest = await followed(since, interests)
+            texts[key] = briefing_messages(digest, tz=zone, today=today)
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:

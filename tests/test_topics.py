@@ -46,12 +46,12 @@ async def test_commands_are_answered_in_their_topic(bot: Harness) -> None:
     (answer,) = await general.send("/latest 1")
     assert answer.message_thread_id is None and "Latest updates" in answer.plain
     (answer,) = await bot.chat(FORUM, user_id=7001, chat_type="supergroup", thread_id=9).send(
-        "/search the"
+        "/latest 12"
     )
-    assert answer.message_thread_id == 9 and "Results for “the”" in answer.plain
+    assert answer.message_thread_id == 9 and "Latest updates (1–5" in answer.plain
     # A page button of that answer edits it in place, in its topic.
     (page,) = await bot.chat(FORUM, user_id=7001, chat_type="supergroup", thread_id=9).press(
-        answer, "More"
+        answer, "Older"
     )
     assert page.edited and page.message_id == answer.message_id
 
