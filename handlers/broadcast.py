@@ -56,7 +56,7 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     )
     await reply(
         update,
-        f"📣 <b>Preview of a broadcast</b> to {stats.subscribed_active:,} subscriber(s):\n\n"
+        f"📣 <b>Preview of a broadcast</b> to {stats.news_recipients:,} subscriber(s):\n\n"
         f"{esc(text)}",
         buttons,
     )
