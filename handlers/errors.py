@@ -9,6 +9,7 @@ from telegram.error import Conflict, Forbidden, NetworkError, RetryAfter, TimedO
 from telegram.ext import Application
 
 from core.context import BotContext
+from handlers.chats import thread_of
 
 log = logging.getLogger("bot.errors")
 
@@ -44,7 +45,9 @@ async def error_handler(update: object, context: BotContext) -> None:
             if update.callback_query is not None:
                 await update.callback_query.answer(SORRY[:200])
             else:
-                await context.bot.send_message(update.effective_chat.id, SORRY)
+                await context.bot.send_message(
+                    update.effective_chat.id, SORRY, message_thread_id=thread_of(update) or None
+                )
         except Exception:  # the apology must never raise into PTB's loop
             log.warning("Could not tell the user about the error", exc_info=True)
 
