@@ -133,7 +133,8 @@ class Subscriber(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, autoincrement=False, nullable=False))
     # A forum topic's message_thread_id; 0 is the chat itself (or its General topic).
     thread_id: int = Field(
-        default=0, sa_column=Column(BigInteger, autoincrement=False, nullable=False)
+        default=0,
+        sa_column=Column(BigInteger, autoincrement=False, nullable=False, server_default="0"),
     )
     chat_type: str = Field(max_length=16)
     language_code: str | None = Field(default=None, max_length=16)

@@ -169,3 +169,26 @@ async def test_migration_keys_subscribers_by_chat_and_topic(database_url: str) -
             await conn.run_sync(upgrade, "head")
     finally:
         await engine.dispose()
+
+
+async def test_the_fake_knows_forums_and_refuses_unknown_topics() -> None:
+    from fake_telegram import LocalBotApi
+    from fake_telegram.common import ApiError
+    from fake_telegram.params import _Params
+
+    api = LocalBotApi()
+    raw = api.make_message("/latest", chat_type="supergroup", chat_id=FORUM, message_thread_id=7)
+    message = raw["message"]
+    assert message["message_thread_id"] == 7 and message["is_topic_message"] is True
+    assert message["chat"]["is_forum"] is True
+    sent = await api._send_message(_Params({"chat_id": FORUM, "text": "x", "message_thread_id": 7}))
+    assert sent["message_thread_id"] == 7 and sent["is_topic_message"] is True
+    with pytest.raises(ApiError, match="message thread not found"):
+        await api._send_message(_Params({"chat_id": FORUM, "text": "x", "message_thread_id": 8}))
+    api.close_topic(FORUM, 7)
+    with pytest.raises(ApiError, match="message thread not found"):
+        await api._send_message(_Params({"chat_id": FORUM, "text": "x", "message_thread_id": 7}))
+    general = await api._send_message(_Params({"chat_id": FORUM, "text": "General"}))
+    assert "message_thread_id" not in general
+    with pytest.raises(ValueError, match="only supergroups"):
+        api.make_message("/latest", chat_type="group", message_thread_id=3)
