@@ -228,7 +228,10 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
             async with context.session() as session:
                 current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
             if current is None or not current.subscribed:
-                await reply(update, "Subscribe first: /subscribe topics: " + esc(value))
+                await reply(
+                    update,
+                    _("Subscribe first: /subscribe topics: {names}").format(names=esc(value[:80])),
+                )
                 return
             stored: str | None = None
             if value.strip().lower() not in ("all", "everything", ""):

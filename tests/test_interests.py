@@ -119,3 +119,14 @@ async def test_a_briefing_carries_only_what_the_chat_follows_and_every_correctio
         for text in (everything, followed, territory):
             assert "Talks set for Istanbul on 2 June" in text  # a corrected update
             assert "Delegation left Moscow" in text and "misattributed" in text  # retracted
+
+
+async def test_brief_shows_what_the_chat_follows(bot: Harness) -> None:
+    chat = bot.chat(5001)
+    everything = "\n".join(m.plain for m in await chat.send("/brief"))
+    assert "📰 New updates" in everything and "📄 Documents" in everything
+    await chat.ask("/subscribe topics: documents")
+    followed = "\n".join(m.plain for m in await chat.send("/brief"))
+    assert "📄 Documents" in followed and "Russia's draft memorandum" in followed
+    for heading in ("📰 New updates", "🧭 Position changes", "🤝 Rounds of talks"):
+        assert heading not in followed
