@@ -192,3 +192,35 @@ async def test_the_fake_knows_forums_and_refuses_unknown_topics() -> None:
     assert "message_thread_id" not in general
     with pytest.raises(ValueError, match="only supergroups"):
         api.make_message("/latest", chat_type="group", message_thread_id=3)
+
+
+async def test_subscribers_page_by_chat_and_topic(database_url: str) -> None:
+    """Keyset pages over (chat, topic) pairs miss and repeat nothing, whatever the batch size."""
+    from store import ledger
+    from store.db import create_engine, make_session_factory, upgrade_schema
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_schema(engine)
+        sessions = make_session_factory(engine)
+        async with sessions() as session:
+            for chat_id in (-1002, -1001, 5):
+                for thread in (0, 3, 8):
+                    session.add(
+                        Subscriber(
+                            chat_id=chat_id,
+                            thread_id=thread,
+                            chat_type="supergroup",
+                            subscribed=True,
+                            news=thread != 8,
+                        )
+                    )
+            await session.commit()
+        everyone = [(c, t) for c in (-1002, -1001, 5) for t in (0, 3, 8)]
+        for batch in (1, 2, 4, 9, 50):
+            pages = [p async for p in ledger.stream_subscribers(sessions, batch=batch)]
+            assert [t.recipient for p in pages for t in p] == everyone
+        news = await ledger.subscriber_page(sessions, after=(-1001, 0), news_only=True, batch=9)
+        assert [t.recipient for t in news] == [(-1001, 3), (5, 0), (5, 3)]
+    finally:
+        await engine.dispose()
