@@ -5,7 +5,8 @@ HTTP status and JSON body Telegram would send, including Telegram's error descri
 mistakes that bite in production (bad HTML, over-long text, bad buttons, blocked users, flood
 control).  ``LocalRequest`` (fake_telegram/request.py) plugs it into python-telegram-bot
 without any network; fake_telegram/server.py serves it over HTTP.  The methods live in mixins by
-concern (methods.py, bot_methods.py, updates.py, faults.py) over the shared state in state.py.
+concern (methods.py, bot_methods.py, chats.py, updates.py, faults.py) over the shared state in
+state.py.
 
 Deliberate deviations from api.telegram.org: a bare ``&`` that is not an HTML entity is refused
 (Telegram keeps it literally; the docs say to escape it), Markdown parse modes are refused,
@@ -22,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fake_telegram.bot_methods import BotMethods
+from fake_telegram.chats import ChatMethods
 from fake_telegram.common import _NOT_FOUND, FAKE_TOKEN, ApiError, JSONDict, _copy_json
 from fake_telegram.faults import Faults
-from fake_telegram.members import MemberMethods
 from fake_telegram.methods import MessageMethods
 from fake_telegram.params import Handler, UploadedFile, _Params
 from fake_telegram.records import SentMessage
@@ -33,12 +34,12 @@ from fake_telegram.updates import UpdateBuilders
 __all__ = ["FAKE_TOKEN", "LocalBotApi", "UploadedFile"]
 
 
-class LocalBotApi(MessageMethods, BotMethods, MemberMethods, UpdateBuilders, Faults):
+class LocalBotApi(MessageMethods, BotMethods, ChatMethods, UpdateBuilders, Faults):
     """In-memory Bot API server state for one bot, answering calls like api.telegram.org."""
 
     @functools.cached_property
     def _methods(self) -> dict[str, Handler]:
-        return {**self._message_methods(), **self._bot_methods(), **self._member_methods()}
+        return {**self._message_methods(), **self._bot_methods(), **self._chat_methods()}
 
     # ---- entry point -------------------------------------------------------------------------
 

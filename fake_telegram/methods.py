@@ -7,6 +7,7 @@ import time
 from fake_telegram.common import (
     MAX_CALLBACK_ANSWER_LENGTH,
     MAX_INLINE_RESULTS,
+    MAX_NEXT_OFFSET_BYTES,
     MAX_UPLOAD_BYTES,
     NOT_MODIFIED,
     ApiError,
@@ -212,10 +213,27 @@ class MessageMethods(ApiState):
                 raise _bad("RESULT_ID_DUPLICATE")
             seen.add(result_id)
             _parse_markup(result.get("reply_markup"), inline_only=True)
+            if result["type"] == "article":
+                self._check_article(result)
+        next_offset = p.text("next_offset")
+        if next_offset is not None and len(next_offset.encode()) > MAX_NEXT_OFFSET_BYTES:
+            raise _bad("NEXT_OFFSET_INVALID")
         if self._inline_queries.pop(query_id, None) is None:
             raise _bad("query is too old and response timeout expired or query ID is invalid")
         answer = InlineAnswer(
-            query_id, results, p.number("cache_time"), p.flag("is_personal"), p.text("next_offset")
+            query_id, results, p.number("cache_time"), p.flag("is_personal"), next_offset
         )
         self.inline_answers.append(answer)
         return True
+
+    def _check_article(self, result: JSONDict) -> None:
+        """An article needs a title and a message whose text parses as its parse_mode says."""
+        if not isinstance(result.get("title"), str) or not result["title"].strip():
+            raise _bad("ARTICLE_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        if not isinstance(content, dict) or "message_text" not in content:
+            raise _bad("can't parse InputMessageContent: message_text is required")
+        text = content["message_text"]
+        if not isinstance(text, str) or not text.strip():
+            raise _bad("MESSAGE_EMPTY")
+        self._format(_Params(content), text, caption=False)

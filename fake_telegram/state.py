@@ -83,6 +83,8 @@ class ApiState:
         self.inline_answers: list[InlineAnswer] = []
         self._inline_queries: dict[str, int] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
+        self._topics: dict[int, set[int]] = {}  # forum supergroups and their open topics
+        self._members: dict[tuple[int, int], JSONDict] = {}  # (chat, user) -> ChatMember
 
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
         """Return every message sent or edited by the bot (optionally for one chat), in order."""
@@ -252,6 +254,9 @@ class ApiState:
         thread = p.number("message_thread_id", "message thread not found")
         if thread is not None and thread <= 0:
             raise _bad("message thread not found")
+        topics = self._topics.get(chat_id)
+        if thread is not None and topics is not None and thread not in topics:
+            raise _bad("message thread not found")  # a forum's topic that is not (or no more)
         sender = {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
         message = self._new_message(chat_id, sender)
         if thread is not None:
@@ -263,6 +268,21 @@ class ApiState:
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         return message
+
+    def open_topic(self, chat_id: int, thread_id: int) -> None:
+        """Make `chat_id` a forum supergroup with an open topic `thread_id`."""
+        if thread_id <= 0:
+            raise ValueError("a topic's message_thread_id is positive")
+        chat = dict(self._chat_dict(chat_id))
+        if chat["type"] != "supergroup":
+            raise ValueError("only supergroups have forum topics")
+        chat["is_forum"] = True
+        self._chats[chat_id] = chat
+        self._topics.setdefault(chat_id, set()).add(thread_id)
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a forum topic: sending to it is then refused."""
+        self._topics.get(chat_id, set()).discard(thread_id)
 
     def _editable(self, p: _Params) -> JSONDict:
         """Return the bot's own message that chat_id/message_id point at, or refuse."""

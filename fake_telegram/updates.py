@@ -32,12 +32,22 @@ class UpdateBuilders(ApiState):
         language_code: str | None = "en",
         entities: list[JSONDict] | None = None,
         reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
         push: bool = False,
     ) -> JSONDict:
-        """Build a user's text-message update (bot_command entity included); queue it if push."""
+        """Build a user's text-message update (bot_command entity included); queue it if push.
+
+        With `message_thread_id` the message is asked in that topic of a forum supergroup.
+        """
         message = self._user_message(
             chat_id, user_id, chat_type, first_name, username, language_code
         )
+        if message_thread_id is not None:
+            chat = message["chat"]["id"]
+            self.open_topic(chat, message_thread_id)
+            message["chat"] = _copy_json(self._chats[chat])
+            message["message_thread_id"] = message_thread_id
+            message["is_topic_message"] = True
         message["text"] = text
         if entities is None:
             command = _COMMAND.match(text)
@@ -153,6 +163,8 @@ class UpdateBuilders(ApiState):
                 chat["username"] = username
         else:
             chat["title"] = "Test group"
+            if chat_id in self._topics:
+                chat["is_forum"] = True
         self._chats[chat_id] = chat
         message = self._new_message(
             chat_id, self._user(user_id, first_name, username, language_code)

@@ -7,12 +7,14 @@ from telegram.ext import Application
 from handlers import (
     broadcast,
     bulk,
+    channels,
     corrections,
     curate,
     drafts,
     errors,
     exchanges,
     fallback,
+    inline,
     kind_lists,
     language,
     latest,
@@ -43,10 +45,11 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
         subscriptions,
     ):
         family.register(app)
+    inline.register(app)  # inline queries (`@bot words`), from any chat
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not
     # taken for free text; open forms live in the database and expire there.
-    for family in (curate, drafts, open_forms, corrections, bulk, broadcast):
+    for family in (curate, drafts, open_forms, corrections, bulk, broadcast, channels):
         family.register(app)
     # Catch-alls last: unknown commands and free text only reach these.
     fallback.register(app)

@@ -31,6 +31,9 @@ ADMIN_COMMANDS = (
     MenuCommand("export", N_("get every fact as a JSON file"), "/export"),
     MenuCommand("broadcast", N_("breaking news to every subscriber"), "/broadcast TEXT"),
     MenuCommand("stats", N_("subscribers and the last briefing run"), "/stats"),
+    MenuCommand(
+        "channel", N_("post briefings to a channel I administer"), "/channel add @name 8:00"
+    ),
 )
 
 

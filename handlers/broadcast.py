@@ -64,7 +64,7 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     await reply(
         update,
         _("📣 <b>Preview of a broadcast</b> to {n} subscriber(s):").format(
-            n=number(stats.subscribed_active)
+            n=number(stats.news_recipients)
         )
         + f"\n\n{esc(text)}",
         buttons,

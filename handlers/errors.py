@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from core.context import BotContext
 from core.i18n import N_, _
+from handlers.chats import thread_of
 
 log = logging.getLogger("bot.errors")
 
@@ -45,7 +46,9 @@ async def error_handler(update: object, context: BotContext) -> None:
             if update.callback_query is not None:
                 await update.callback_query.answer(_(SORRY)[:200])
             else:
-                await context.bot.send_message(update.effective_chat.id, _(SORRY))
+                await context.bot.send_message(
+                    update.effective_chat.id, _(SORRY), message_thread_id=thread_of(update) or None
+                )
         except Exception:  # the apology must never raise into PTB's loop
             log.warning("Could not tell the user about the error", exc_info=True)
 

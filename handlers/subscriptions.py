@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,8 +19,10 @@ from core.zones import (
     split_time_and_zone,
     zone_city,
 )
+from handlers.chats import thread_of
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
+from kinds.interests import Interests, Unknown, for_interests, load_interests, parse_interests
 from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
@@ -29,14 +32,22 @@ from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
 SUBSCRIBE_USAGE = N_(
-    "Usage: <code>/subscribe [TIME] [ZONE]</code>, e.g. <code>/subscribe</code>, "
+    "Usage: <code>/subscribe [TIME] [ZONE] [topics: A, B]</code>, e.g. <code>/subscribe</code>, "
     "<code>/subscribe 7:30</code>, <code>/subscribe 8am Europe/Kyiv</code>, "
-    "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>"
+    "<code>/subscribe 07:00 London</code>, <code>/subscribe 6:45 New York</code>, "
+    "<code>/subscribe 7:30 Kyiv topics: exchanges, ceasefire</code>"
 )
 SETTINGS_USAGE = N_(
     "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
-    "<code>/settings quiet on</code> (or off)."
+    "<code>/settings quiet on</code> (or off), "
+    "<code>/settings topics exchanges, ceasefire</code> (or all)."
 )
+TOPICS_HELP = N_(
+    "Topics are kinds of fact (updates, positions, exchanges, rounds, documents) or issues "
+    "(e.g. ceasefire, nato, territory, prisoners): "
+    "<code>/subscribe 7:30 Kyiv topics: exchanges, ceasefire</code>."
+)
+_TOPICS = re.compile(r"(?:^|\s)topics?\s*:", re.IGNORECASE)
 
 
 def _when(at: dt.time, zone: str) -> str:
@@ -45,12 +56,14 @@ def _when(at: dt.time, zone: str) -> str:
     )
 
 
-async def _next_text(context: BotContext, chat_id: int, at: dt.time, zone: str) -> str:
+async def _next_text(
+    context: BotContext, chat_id: int, at: dt.time, zone: str, thread_id: int = 0
+) -> str:
     now = utcnow()
     today = now.astimezone(ZoneInfo(zone)).date()
     async with context.session() as session:
         sent_today = await subscriptions.delivered(
-            session, chat_id=chat_id, key=briefing_key(today)
+            session, chat_id=chat_id, key=briefing_key(today), thread_id=thread_id
         )
     upcoming = next_delivery(at, zone, now=now, sent_today=sent_today)
     return f"{format_date(upcoming.date())}, {upcoming:%H:%M}"
@@ -80,8 +93,18 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
+    thread = thread_of(update)
+    args, topics_text = split_topics(args)
+    interests: Interests | None = None
+    if topics_text is not None:
+        async with context.session() as session:
+            parsed_topics = await parse_interests(session, topics_text)
+        if isinstance(parsed_topics, Unknown):
+            await reply(update, unknown_topic(parsed_topics))
+            return
+        interests = parsed_topics
     async with context.session() as session:
-        current = await get_subscriber(session, chat_id=chat.id)
+        current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
     settings = context.settings
     time_text, zone_text = split_time_and_zone(args)
     at = (current.briefing_time if current else None) or settings.briefing_time
@@ -107,16 +130,21 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
             language_code=user.language_code if user else None,
             at=at,
             zone=zone,
+            thread_id=thread,
+            interests=interests.stored() if interests is not None else None,
         )
+        row = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
+        followed = await load_interests(session, row.interests if row else None)
     schedule_slot(context.application, at, zone)
-    upcoming = await _next_text(context, chat.id, at, zone)
+    upcoming = await _next_text(context, chat.id, at, zone, thread)
     await reply(
         update,
         _(
             "✅ Subscribed: a briefing every morning at {when}.\n"
+            "{topics}\n"
             "Next one: <b>{next}</b>.\n"
             "/settings to change it, /brief to see what it would say now, /unsubscribe to stop."
-        ).format(when=_when(at, zone), next=upcoming),
+        ).format(when=_when(at, zone), topics=topics_line(followed), next=upcoming),
     )
 
 
@@ -125,7 +153,9 @@ async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     async with context.session() as session:
-        stopped = await subscriptions.unsubscribe(session, chat_id=chat.id)
+        stopped = await subscriptions.unsubscribe(
+            session, chat_id=chat.id, thread_id=thread_of(update)
+        )
     if stopped:
         await reply(
             update, _("Unsubscribed: no more briefings. /subscribe resumes them as they were.")
@@ -134,7 +164,32 @@ async def unsubscribe_cmd(update: Update, context: BotContext) -> None:
         await reply(update, _("You are not subscribed. /subscribe starts the morning briefing."))
 
 
-def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
+def split_topics(args: str) -> tuple[str, str | None]:
+    """'7:30 Kyiv topics: exchanges, ceasefire' -> ('7:30 Kyiv', 'exchanges, ceasefire')."""
+    match = _TOPICS.search(args)
+    if match is None:
+        return args, None
+    return args[: match.start()].strip(), args[match.end() :].strip()
+
+
+def unknown_topic(unknown: Unknown) -> str:
+    """The answer to a topic name that is neither a kind nor an issue."""
+    text = _("I don't know the topic “{name}”.").format(name=esc(unknown.name))
+    if unknown.suggestions:
+        text += " " + _("Did you mean: {names}?").format(names=esc(", ".join(unknown.suggestions)))
+    return text + "\n" + _(TOPICS_HELP)
+
+
+def topics_line(interests: Interests | None) -> str:
+    """'Topics: everything' or the kinds and issues a chat follows."""
+    if interests is None:
+        return _("Topics: everything")
+    return _("Topics: {names} (and corrections of anything)").format(
+        names=esc(interests.describe())
+    )
+
+
+async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     settings = context.settings
     at = (sub.briefing_time if sub else None) or settings.briefing_time
     zone = (sub.timezone if sub else None) or settings.timezone
@@ -142,6 +197,8 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     state = _("subscribed") if subscribed else _("not subscribed")
     if sub is not None and subscribed and not sub.active:
         state = _("paused (Telegram said the bot was blocked; /start resumes)")
+    async with context.session() as session:
+        followed = await load_interests(session, sub.interests if sub else None)
     return (
         _(
             "⚙️ <b>Your briefing settings</b>\n"
@@ -150,6 +207,8 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
         ).format(
             state=state, when=_when(at, zone), quiet=_("on") if sub and sub.quiet else _("off")
         )
+        + "\n"
+        + topics_line(followed)
         + "\n\n"
         + _(SETTINGS_USAGE)
     )
@@ -167,6 +226,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
     """Show the briefing settings, or change time, zone or quiet mode."""
     chat = update.effective_chat
     assert chat is not None
+    thread = thread_of(update)
     args = command_args(update)
     words = args.split(maxsplit=1)
     if words:
@@ -174,7 +234,31 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
         if what == "quiet" and value.lower() in ("on", "off", "yes", "no"):
             async with context.session() as session:
                 await subscriptions.set_quiet(
-                    session, chat_id=chat.id, quiet=value.lower() in ("on", "yes")
+                    session,
+                    chat_id=chat.id,
+                    quiet=value.lower() in ("on", "yes"),
+                    thread_id=thread,
+                )
+        elif what in ("topics", "topic"):
+            async with context.session() as session:
+                current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
+            if current is None or not current.subscribed:
+                await reply(
+                    update,
+                    _("Subscribe first: /subscribe topics: {names}").format(names=esc(value[:80])),
+                )
+                return
+            stored: str | None = None
+            if value.strip().lower() not in ("all", "everything", ""):
+                async with context.session() as session:
+                    parsed = await parse_interests(session, value)
+                if isinstance(parsed, Unknown):
+                    await reply(update, unknown_topic(parsed))
+                    return
+                stored = parsed.stored()
+            async with context.session() as session:
+                await subscriptions.set_interests(
+                    session, chat_id=chat.id, interests=stored, thread_id=thread
                 )
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
@@ -186,7 +270,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 await reply(update, _bad_zone(value))
                 return
             async with context.session() as session:
-                current = await get_subscriber(session, chat_id=chat.id)
+                current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
             if current is None or not current.subscribed:
                 await reply(
                     update, _("Subscribe first: /subscribe {value}").format(value=esc(value))
@@ -202,14 +286,15 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                     language_code=current.language_code,
                     at=at,
                     zone=zone,
+                    thread_id=thread,
                 )
             schedule_slot(context.application, at, zone)
         else:
             await reply(update, _("I can change time, zone or quiet.") + "\n" + _(SETTINGS_USAGE))
             return
     async with context.session() as session:
-        sub = await get_subscriber(session, chat_id=chat.id)
-    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+        sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
+    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
 
 
 async def quiet_btn(update: Update, context: BotContext) -> None:
@@ -219,11 +304,13 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     assert chat is not None and query is not None
     quiet = (query.data or "").endswith(":1")
     async with context.session() as session:
-        sub = await subscriptions.set_quiet(session, chat_id=chat.id, quiet=quiet)
+        sub = await subscriptions.set_quiet(
+            session, chat_id=chat.id, quiet=quiet, thread_id=thread_of(update)
+        )
     if sub is None:
         await query.answer(_("Send /subscribe first."), show_alert=True)
         return
-    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
 
 
 async def brief_cmd(update: Update, context: BotContext) -> None:
@@ -232,9 +319,12 @@ async def brief_cmd(update: Update, context: BotContext) -> None:
     assert chat is not None
     now = utcnow()
     async with context.session() as session:
-        sub = await get_subscriber(session, chat_id=chat.id)
+        sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread_of(update))
         since = (sub.last_briefing_at if sub else None) or now - FIRST_BRIEFING_WINDOW
         digest = await changes_between(session, since=since, until=now)
+        followed = await load_interests(session, sub.interests if sub else None)
+        if followed is not None:
+            digest = await for_interests(session, digest, followed)
     zone = ZoneInfo((sub.timezone if sub else None) or context.settings.timezone)
     for text in briefing_messages(digest, tz=zone, today=now.astimezone(zone).date()):
         await reply(update, text)

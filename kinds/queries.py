@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kinds.base import FactKind
 from kinds.registry import SPECS, spec_for
 from store.queries import page_of, search_hits, search_terms
+from store.recent import latest_hits
 from store.views import Page
 
 _KIND_VALUES = frozenset(kind.value for kind in FactKind)
@@ -81,6 +82,17 @@ async def search_with_fallback(
     turn = len(every) - offset
     partial_from = turn if 0 <= turn < len(page.items) else None
     return SearchResults(page, partial_from, len(every))
+
+
+async def latest_facts(
+    session: AsyncSession, *, limit: int, offset: int = 0
+) -> Page[tuple[FactKind, Any]]:
+    """The newest live facts of every kind: (kind, view), newest first."""
+    raw = await latest_hits(session, limit=limit, offset=offset)
+    refs = [(FactKind(kind), fact_id) for kind, fact_id in raw if kind in _KIND_VALUES]
+    facts = await facts_by_ref(session, refs=refs)
+    found = [(r[0], facts[r]) for r in refs if r in facts]
+    return page_of(found, offset=offset, limit=limit)
 
 
 async def count_facts(session: AsyncSession) -> dict[FactKind, int]:

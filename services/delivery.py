@@ -41,6 +41,7 @@ from core.i18n import supported, using_language
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
+from kinds.interests import for_interests, load_interests
 from render.briefing import briefing_messages
 from services.ledger_writes import LedgerWrites, ledger_call
 from services.sending import Sent, send_texts
@@ -114,19 +115,24 @@ Compose = Callable[[ledger.Target], Awaitable[list[str]]]
 
 
 async def _pages(
-    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None
+    sessions: SessionFactory, slot: tuple[dt.time, str] | None = None, *, news_only: bool = False
 ) -> AsyncIterator[list[ledger.Target]]:
     """The subscribers in keyset pages, each read again while the database is away."""
-    after: int | None = None
+    after: ledger.Recipient | None = None
     while True:
         targets = await ledger_call(
             "Reading subscribers",
-            lambda: ledger.subscriber_page(sessions, after=after, slot=slot),  # noqa: B023
+            lambda: ledger.subscriber_page(
+                sessions,
+                after=after,  # noqa: B023
+                slot=slot,
+                news_only=news_only,
+            ),
         )
         if not targets:
             return
         yield targets
-        after = targets[-1].chat_id
+        after = targets[-1].recipient
 
 
 def _retry_at(attempts: int) -> dt.datetime:
@@ -204,18 +210,22 @@ async def _send_all(
     )
 
     async def one(target: ledger.Target, key: str, start: int, attempts: int) -> None:
-        chat_id = target.chat_id
+        chat_id, thread_id = target.recipient
         marked = False
 
         async def depart() -> None:
             nonlocal marked
             if not marked:
-                if not await writes.sending(chat_id, key):
+                if not await writes.sending(target.recipient, key):
                     raise Lost
                 marked = True
 
         async def progress(parts: int) -> None:
-            await writes.done(ledger.Outcome(chat_id, key, DeliveryStatus.SENDING, None, parts))
+            await writes.done(
+                ledger.Outcome(
+                    chat_id, key, DeliveryStatus.SENDING, None, parts, thread_id=thread_id
+                )
+            )
 
         async with limit:
             try:
@@ -224,6 +234,7 @@ async def _send_all(
                     bot,
                     chat_id,
                     texts,
+                    thread_id=thread_id,
                     start=start,
                     quiet=target.quiet,
                     depart=depart,
@@ -244,7 +255,9 @@ async def _send_all(
                 retry_at = utcnow() if attempts < 0 else _retry_at(attempts)
             try:
                 await writes.done(
-                    ledger.Outcome(chat_id, key, sent.status, sent.error, sent.parts, retry_at)
+                    ledger.Outcome(
+                        chat_id, key, sent.status, sent.error, sent.parts, retry_at, thread_id
+                    )
                 )
             except Exception as exc:
                 # The row stays `sending`: in doubt once this run has ended, never sent twice.
@@ -265,12 +278,12 @@ async def _send_all(
     async for batch in batches:
         for i in range(0, len(batch), chunk):
             part = batch[i : i + chunk]
-            keys = {t.chat_id: key for t, key in part}
+            keys = {t.recipient: key for t, key in part}
             won = await ledger_call(
                 "Claiming",
                 lambda: ledger.claim(
                     sessions,
-                    chat_ids=list(keys),  # noqa: B023
+                    recipients=list(keys),  # noqa: B023
                     key_of=keys,  # noqa: B023
                     worker=worker,
                     run_id=stats.run_id,
@@ -280,9 +293,9 @@ async def _send_all(
             )
             stats.skipped += len(keys) - len(won)
             current = [
-                asyncio.create_task(one(t, key, *won[t.chat_id]))
+                asyncio.create_task(one(t, key, *won[t.recipient]))
                 for t, key in part
-                if t.chat_id in won
+                if t.recipient in won
             ]
             await asyncio.gather(*previous)
             previous = current
@@ -302,8 +315,9 @@ async def send_due_briefings(
     cutoff = now or utcnow()
     digests: dict[dt.datetime, Digest] = {}
     loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
-    # The text depends only on these four, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date, str], list[str]] = {}
+    # The text depends only on these five, so it is rendered once per run for each.
+    texts: dict[tuple[dt.datetime, str, dt.date, str, str], list[str]] = {}
+    chosen: dict[tuple[dt.datetime, str], Digest] = {}  # digests cut to a chat's interests
 
     async def digest(since: dt.datetime) -> Digest:
         async with sessions() as session:
@@ -316,15 +330,32 @@ async def send_due_briefings(
                     digests[since] = await ledger_call("Reading the news", lambda: digest(since))
         return digests[since]
 
+    async def followed(since: dt.datetime, interests: str) -> Digest:
+        full = await digest_since(since)
+        if not interests:
+            return full
+
+        async def cut() -> Digest:
+            async with sessions() as session:
+                wanted = await load_interests(session, interests)
+                return full if wanted is None else await for_interests(session, full, wanted)
+
+        if (since, interests) not in chosen:
+            async with loading:
+                if (since, interests) not in chosen:
+                    chosen[(since, interests)] = await ledger_call("Reading interests", cut)
+        return chosen[(since, interests)]
+
     async def compose(target: ledger.Target) -> list[str]:
         since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
         zone_name = target.timezone or settings.timezone
         zone = ZoneInfo(zone_name)
         today = cutoff.astimezone(zone).date()
         language = supported(target.language)
-        key = (since, zone_name, today, language)
+        interests = target.interests or ""
+        key = (since, zone_name, today, language, interests)
         if key not in texts:
-            news = await digest_since(since)
+            news = await followed(since, interests)
             with using_language(language):
                 texts[key] = briefing_messages(news, tz=zone, today=today)
         return texts[key]
@@ -384,7 +415,7 @@ async def send_broadcast(
         return [text]
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
-        async for batch in _pages(sessions):
+        async for batch in _pages(sessions, news_only=True):
             yield [(t, key) for t in batch]
 
     _BROADCASTS.add(broadcast_id)

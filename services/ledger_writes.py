@@ -45,25 +45,27 @@ class LedgerWrites:
         self._run_id = run_id
         self._lease = lease
         self._briefed_until = briefed_until
-        self._queue: list[tuple[tuple[int, str] | ledger.Outcome, asyncio.Future[bool]]] = []
+        self._queue: list[tuple[tuple[int, int, str] | ledger.Outcome, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def sending(self, chat_id: int, key: str) -> bool:
+    async def sending(self, recipient: ledger.Recipient, key: str) -> bool:
         """Move this run's claim to `sending`; False if it is not (or no longer) ours."""
-        return await self._submit((chat_id, key))
+        return await self._submit((recipient[0], recipient[1], key))
 
     async def done(self, outcome: ledger.Outcome) -> None:
         """Record how a delivery ended (or, with SENDING, how many parts went)."""
         await self._submit(outcome)
 
-    async def _submit(self, item: tuple[int, str] | ledger.Outcome) -> bool:
+    async def _submit(self, item: tuple[int, int, str] | ledger.Outcome) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         return await future
 
-    async def _write(self, batch: list[tuple[int, str] | ledger.Outcome]) -> set[tuple[int, str]]:
+    async def _write(
+        self, batch: list[tuple[int, int, str] | ledger.Outcome]
+    ) -> set[tuple[int, int, str]]:
         return await ledger_call(
             "Ledger write",
             lambda: ledger.write_marks(

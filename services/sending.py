@@ -28,6 +28,8 @@ from services.pacing import DepartingRateLimiter, Departure
 from store.models import DeliveryStatus
 
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # in place, for a passing outage (~15 s in all)
+# Refusals that will not pass: the chat, or the forum topic, is no more (counted like a 403).
+GONE = ("chat not found", "message thread not found", "topic_deleted", "topic_closed")
 LIMITER_RETRIES = 20  # 429s the rate limiter waits out (as Telegram asks) before giving up
 
 
@@ -66,12 +68,13 @@ async def send_texts(
     chat_id: int,
     texts: list[str],
     *,
+    thread_id: int = 0,
     start: int,
     quiet: bool,
     depart: Callable[[], Awaitable[None]],
     progress: Callable[[int], Awaitable[None]],
 ) -> Sent:
-    """Send a chat its messages from part `start`, retrying what provably did not go."""
+    """Send a chat or topic its messages from part `start`, retrying what provably did not go."""
     limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
     # With the limiter, it calls `depart` when the request leaves its queue; else we do.
     paced: Any = {"rate_limit_args": Departure(depart, LIMITER_RETRIES)} if limiter else {}
@@ -87,6 +90,7 @@ async def send_texts(
                     text,
                     parse_mode=ParseMode.HTML,
                     disable_notification=quiet,
+                    message_thread_id=thread_id or None,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                     **paced,
                 )
@@ -94,7 +98,7 @@ async def send_texts(
             except Forbidden as exc:
                 return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
             except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
+                if any(gone in str(exc).lower() for gone in GONE):
                     return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
                 return Sent(DeliveryStatus.FAILED, str(exc), parts)
             except TelegramError as exc:

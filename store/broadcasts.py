@@ -52,6 +52,7 @@ class Stats:
     subscribed_inactive: int
     chats: int
     last_run: DeliveryRun | None
+    news_recipients: int = 0  # subscribed, reachable chats and topics that take breaking news
 
 
 async def delivery_stats(session: AsyncSession) -> Stats:
@@ -74,4 +75,15 @@ async def delivery_stats(session: AsyncSession) -> Stats:
             .limit(1)
         )
     ).first()
-    return Stats(int(counts.get(True, 0)), int(counts.get(False, 0)), chats, last)
+    news = (
+        await session.exec(
+            select(func.count())
+            .select_from(Subscriber)
+            .where(
+                col(Subscriber.subscribed).is_(True),
+                col(Subscriber.active).is_(True),
+                col(Subscriber.news).is_(True),
+            )
+        )
+    ).one()
+    return Stats(int(counts.get(True, 0)), int(counts.get(False, 0)), chats, last, int(news))

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Citation, SearchDoc
+
+_GROUPED_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?!\d)")
+
+
+def searchable(body: str) -> str:
+    """The text to index: numbers written with separators ("1,000") also as typed ("1000")."""
+    plain = [re.sub(r"\D", "", m.group(0)) for m in _GROUPED_NUMBER.finditer(body)]
+    return body + ("\n" + " ".join(dict.fromkeys(plain)) if plain else "")
 
 
 def join_list(values: Iterable[str]) -> str:
@@ -33,6 +42,7 @@ async def set_search_doc(
     session: AsyncSession, *, kind: str, fact_id: int, fact_date: dt.date, body: str
 ) -> None:
     """Create or replace the searchable text of a fact."""
+    body = searchable(body)
     existing = (
         await session.exec(
             select(SearchDoc).where(SearchDoc.fact_kind == str(kind), SearchDoc.fact_id == fact_id)

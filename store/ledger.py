@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,9 +27,13 @@ BATCH = 500
 BLOCKED_AFTER = 2
 
 
+# A recipient: a chat and a forum topic in it (0: the chat itself).
+Recipient = tuple[int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A chat to deliver to, with what composing its message needs."""
+    """A chat (or forum topic) to deliver to, with what composing its message needs."""
 
     chat_id: int
     quiet: bool
@@ -37,25 +42,41 @@ class Target:
     last_briefing_at: dt.datetime | None
     # The chat's /language, else its users' Telegram language_code (core.i18n.supported).
     language: str | None = None
+    thread_id: int = 0
+    interests: str | None = None
+
+    @property
+    def recipient(self) -> Recipient:
+        """The (chat, topic) pair the ledger keys this target by."""
+        return (self.chat_id, self.thread_id)
 
 
 async def subscriber_page(
     sessions: SessionFactory,
     *,
-    after: int | None,
+    after: Recipient | None,
     slot: tuple[dt.time, str] | None = None,
+    news_only: bool = False,
     batch: int = BATCH,
 ) -> list[Target]:
-    """Up to `batch` subscribed, active chats with ids above `after`, by chat id."""
+    """Up to `batch` subscribed, active chats and topics after `after`, by chat and topic."""
     async with sessions() as session:
         stmt = select(Subscriber).where(
             col(Subscriber.subscribed).is_(True), col(Subscriber.active).is_(True)
         )
         if slot is not None:
             stmt = stmt.where(Subscriber.briefing_time == slot[0], Subscriber.timezone == slot[1])
+        if news_only:
+            stmt = stmt.where(col(Subscriber.news).is_(True))
         if after is not None:
-            stmt = stmt.where(Subscriber.chat_id > after)
-        rows = (await session.exec(stmt.order_by(col(Subscriber.chat_id)).limit(batch))).all()
+            stmt = stmt.where(
+                or_(
+                    col(Subscriber.chat_id) > after[0],
+                    and_(col(Subscriber.chat_id) == after[0], col(Subscriber.thread_id) > after[1]),
+                )
+            )
+        order = (col(Subscriber.chat_id), col(Subscriber.thread_id))
+        rows = (await session.exec(stmt.order_by(*order).limit(batch))).all()
         return [
             Target(
                 r.chat_id,
@@ -63,7 +84,9 @@ async def subscriber_page(
                 r.timezone,
                 r.briefing_time,
                 r.last_briefing_at,
-                r.language or r.language_code,
+                language=r.language or r.language_code,
+                thread_id=r.thread_id,
+                interests=r.interests,
             )
             for r in rows
         ]
@@ -75,11 +98,11 @@ async def stream_subscribers(
     slot: tuple[dt.time, str] | None = None,
     batch: int = BATCH,
 ) -> AsyncIterator[list[Target]]:
-    """Subscribed, active chats in batches by chat id (keyset paging keeps memory flat)."""
-    after: int | None = None
+    """Subscribed, active chats in batches by chat and topic (keyset paging keeps memory flat)."""
+    after: Recipient | None = None
     while targets := await subscriber_page(sessions, after=after, slot=slot, batch=batch):
         yield targets
-        after = targets[-1].chat_id
+        after = targets[-1].recipient
 
 
 def _held_by(pairs: set[tuple[str | None, int | None]]) -> list[ColumnElement[bool]]:
@@ -156,19 +179,19 @@ async def recover(
 async def claim(
     sessions: SessionFactory,
     *,
-    chat_ids: Sequence[int],
-    key_of: dict[int, str],
+    recipients: Sequence[Recipient],
+    key_of: dict[Recipient, str],
     worker: str,
     run_id: int,
     now: dt.datetime,
     lease: dt.timedelta,
-) -> dict[int, tuple[int, int]]:
-    """Claim deliveries for chats; returns the chats this run won, with (parts sent, attempts).
+) -> dict[Recipient, tuple[int, int]]:
+    """Claim deliveries for chats and topics; returns those this run won, with (parts, attempts).
 
     New rows are inserted; a `retry` row whose time has come is taken over (from the part
     after the last one that went); every other existing row belongs to someone else.
     """
-    if not chat_ids:
+    if not recipients:
         return {}
     async with sessions() as session:
         dialect = session.get_bind().dialect.name
@@ -177,7 +200,8 @@ async def claim(
         rows = [
             {
                 "chat_id": chat_id,
-                "key": key_of[chat_id],
+                "thread_id": thread_id,
+                "key": key_of[(chat_id, thread_id)],
                 "status": DeliveryStatus.CLAIMED.value,
                 "claimed_by": worker,
                 "lease_until": now + lease,
@@ -186,13 +210,13 @@ async def claim(
                 "created_at": now,
                 "run_id": run_id,
             }
-            for chat_id in chat_ids
+            for chat_id, thread_id in recipients
         ]
         stmt = (
             insert(table)
             .values(rows)
             .on_conflict_do_update(
-                index_elements=["chat_id", "key"],
+                index_elements=["chat_id", "thread_id", "key"],
                 set_={
                     "status": DeliveryStatus.CLAIMED.value,
                     "claimed_by": worker,
@@ -201,9 +225,11 @@ async def claim(
                 },
                 where=(table.c.status == DeliveryStatus.RETRY.value) & (table.c.lease_until <= now),
             )
-            .returning(table.c.chat_id, table.c.parts_sent, table.c.attempts)
+            .returning(table.c.chat_id, table.c.thread_id, table.c.parts_sent, table.c.attempts)
         )
-        won = {int(r[0]): (int(r[1]), int(r[2])) for r in (await session.exec(stmt)).all()}
+        won = {
+            (int(r[0]), int(r[1])): (int(r[2]), int(r[3])) for r in (await session.exec(stmt)).all()
+        }
         await session.commit()
         return won
 
@@ -218,28 +244,29 @@ class Outcome:
     error: str | None = None
     parts_sent: int = 0
     retry_at: dt.datetime | None = None  # for RETRY: not before then
+    thread_id: int = 0
 
 
 async def write_marks(
     sessions: SessionFactory,
     *,
-    sending: Sequence[tuple[int, str]],
+    sending: Sequence[tuple[int, int, str]],
     done: Sequence[Outcome],
     worker: str,
     run_id: int,
     now: dt.datetime,
     lease: dt.timedelta,
     briefed_until: dt.datetime | None = None,
-) -> set[tuple[int, str]]:
+) -> set[tuple[int, int, str]]:
     """Record outcomes and move this run's claims to `sending`, in one commit.
 
-    Set-based: a few statements per call, whatever the number of rows. Returns the (chat, key)
-    pairs this run moved to `sending`; the others are no longer its own (send nothing). An
-    outcome of SENDING only records the parts that went so far.
+    Set-based: a few statements per call, whatever the number of rows. Returns the (chat,
+    topic, key) triples this run moved to `sending`; the others are no longer its own (send
+    nothing). An outcome of SENDING only records the parts that went so far.
     """
     delivery = Delivery.__table__  # type: ignore[attr-defined]
     subscriber = Subscriber.__table__  # type: ignore[attr-defined]
-    moved: set[tuple[int, str]] = set()
+    moved: set[tuple[int, int, str]] = set()
     async with sessions() as session:
         conn = await session.connection()
         if done:
@@ -247,6 +274,7 @@ async def write_marks(
                 update(delivery)
                 .where(
                     delivery.c.chat_id == bindparam("b_chat_id"),
+                    delivery.c.thread_id == bindparam("b_thread_id"),
                     delivery.c.key == bindparam("b_key"),
                     delivery.c.run_id == run_id,  # not a row another run has taken over since
                 )
@@ -260,6 +288,7 @@ async def write_marks(
                 [
                     {
                         "b_chat_id": o.chat_id,
+                        "b_thread_id": o.thread_id,
                         "b_key": o.key,
                         "b_status": o.status.value,
                         "b_error": o.error,
@@ -270,38 +299,39 @@ async def write_marks(
                     for o in done
                 ],
             )
-            sent = [o.chat_id for o in done if o.status is DeliveryStatus.SENT]
+            sent = [o for o in done if o.status is DeliveryStatus.SENT]
             if sent:
                 values: dict[str, object] = {"failures": 0}
                 if briefed_until is not None:
                     values["last_briefing_at"] = briefed_until
                 await conn.execute(
-                    update(subscriber).where(subscriber.c.chat_id.in_(sent)).values(**values)
+                    update(subscriber).where(_recipients(subscriber, sent)).values(**values)
                 )
-            blocked = [o.chat_id for o in done if o.status is DeliveryStatus.BLOCKED]
+            blocked = [o for o in done if o.status is DeliveryStatus.BLOCKED]
             if blocked:
                 await conn.execute(
                     update(subscriber)
-                    .where(subscriber.c.chat_id.in_(blocked))
+                    .where(_recipients(subscriber, blocked))
                     .values(failures=subscriber.c.failures + 1)
                 )
                 # Telegram's 403 can be passing (a user who unblocks at once); act if it persists.
                 await conn.execute(
                     update(subscriber)
                     .where(
-                        subscriber.c.chat_id.in_(blocked),
+                        _recipients(subscriber, blocked),
                         subscriber.c.failures >= BLOCKED_AFTER,
                     )
                     .values(active=False)
                 )
-        by_key: dict[str, list[int]] = {}
-        for chat_id, key in sending:
-            by_key.setdefault(key, []).append(chat_id)
-        for key, chat_ids in by_key.items():
+        by_key: dict[tuple[str, int], list[int]] = {}
+        for chat_id, thread_id, key in sending:
+            by_key.setdefault((key, thread_id), []).append(chat_id)
+        for (key, thread_id), chat_ids in by_key.items():
             rows = await conn.execute(
                 update(delivery)
                 .where(
                     delivery.c.key == key,
+                    delivery.c.thread_id == thread_id,
                     delivery.c.chat_id.in_(chat_ids),
                     delivery.c.status == DeliveryStatus.CLAIMED.value,
                     delivery.c.claimed_by == worker,
@@ -314,9 +344,22 @@ async def write_marks(
                 )
                 .returning(delivery.c.chat_id)
             )
-            moved.update((int(r[0]), key) for r in rows.all())
+            moved.update((int(r[0]), thread_id, key) for r in rows.all())
         await session.commit()
     return moved
+
+
+def _recipients(subscriber: Any, outcomes: Sequence[Outcome]) -> ColumnElement[bool]:
+    """Rows of the outcomes' (chat, topic) pairs; nearly all are topic 0, so by chat id."""
+    by_thread: dict[int, list[int]] = {}
+    for o in outcomes:
+        by_thread.setdefault(o.thread_id, []).append(o.chat_id)
+    return or_(
+        *(
+            and_(subscriber.c.thread_id == thread_id, subscriber.c.chat_id.in_(chat_ids))
+            for thread_id, chat_ids in by_thread.items()
+        )
+    )
 
 
 async def open_rows(sessions: SessionFactory, *, key: str) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    PrimaryKeyConstraint,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -127,9 +128,17 @@ class SearchDoc(SQLModel, table=True):
 class Subscriber(SQLModel, table=True):
     """A chat that has talked to the bot; `subscribed` is set by /subscribe."""
 
-    __table_args__ = (Index("ix_subscriber_slot", "subscribed", "briefing_time", "timezone"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("chat_id", "thread_id", name="pk_subscriber"),
+        Index("ix_subscriber_slot", "subscribed", "briefing_time", "timezone"),
+    )
 
-    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, autoincrement=False, nullable=False))
+    # A forum topic's message_thread_id; 0 is the chat itself (or its General topic).
+    thread_id: int = Field(
+        default=0,
+        sa_column=Column(BigInteger, autoincrement=False, nullable=False, server_default="0"),
+    )
     chat_type: str = Field(max_length=16)
     language_code: str | None = Field(default=None, max_length=16)
     language: str | None = Field(
@@ -144,6 +153,11 @@ class Subscriber(SQLModel, table=True):
     active: bool = Field(default=True, description="False once Telegram says the bot is blocked")
     failures: int = Field(default=0, description="Consecutive deliveries refused with 403")
     last_briefing_at: dt.datetime | None = _stamp(default=None)
+    interests: str | None = Field(
+        default=None, sa_type=Text, description="Issue keys and kinds followed, comma-separated"
+    )
+    news: bool = Field(default=True, description="Editors' breaking news go here too")
+    username: str | None = Field(default=None, max_length=64, description="A channel's @name")
 
 
 class AuditEntry(SQLModel, table=True):
@@ -225,18 +239,19 @@ class DeliveryStatus(StrEnum):
 class Delivery(SQLModel, table=True):
     """The ledger: one row per chat and message to deliver (a day's briefing, a broadcast).
 
-    The unique (chat_id, key) pair is what makes delivery happen at most once, whichever
-    process or replica claims it first.
+    The unique (chat_id, thread_id, key) triple is what makes delivery happen at most once,
+    whichever process or replica claims it first.
     """
 
     __table_args__ = (
-        UniqueConstraint("chat_id", "key", name="uq_delivery_chat_key"),
+        UniqueConstraint("chat_id", "thread_id", "key", name="uq_delivery_chat_thread_key"),
         Index("ix_delivery_status_lease", "status", "lease_until"),
         Index("ix_delivery_run", "run_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
+    thread_id: int = Field(default=0, sa_type=BigInteger, description="0: not a forum topic")
     key: str = Field(max_length=48, description="briefing:YYYY-MM-DD or broadcast:ID")
     status: str = Field(default=DeliveryStatus.CLAIMED.value, max_length=16)
     claimed_by: str | None = Field(default=None, max_length=64)

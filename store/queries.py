@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import FunctionElement, text
+from sqlalchemy import FunctionElement, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -225,12 +225,18 @@ async def search_hits(
 
 
 async def record_chat(
-    session: AsyncSession, *, chat_id: int, chat_type: str, language_code: str | None
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    chat_type: str,
+    language_code: str | None,
+    thread_id: int = 0,
 ) -> None:
-    """Insert or refresh a chat's row: first seen kept, last seen bumped, reactivated."""
+    """Insert or refresh a chat's (or topic's) row: first seen kept, last seen bumped."""
     now = utcnow()
     values = {
         "chat_id": chat_id,
+        "thread_id": thread_id,
         "chat_type": chat_type,
         "language_code": language_code,
         "first_seen": now,
@@ -244,7 +250,10 @@ async def record_chat(
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Subscriber).values(**values)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Subscriber.__table__.c.chat_id],  # type: ignore[attr-defined]
+        index_elements=[
+            Subscriber.__table__.c.chat_id,  # type: ignore[attr-defined]
+            Subscriber.__table__.c.thread_id,  # type: ignore[attr-defined]
+        ],
         set_={
             "chat_type": stmt.excluded.chat_type,
             "language_code": stmt.excluded.language_code,
@@ -255,9 +264,17 @@ async def record_chat(
         },
     )
     await session.exec(stmt)
+    # Talking to the bot again reactivates the chat's topic subscriptions too.
+    await session.exec(
+        update(Subscriber)
+        .where(col(Subscriber.chat_id) == chat_id, col(Subscriber.active).is_(False))
+        .values(active=True, failures=0)
+    )
     await session.commit()
 
 
-async def get_subscriber(session: AsyncSession, *, chat_id: int) -> Subscriber | None:
-    """The subscriber row of a chat, if it has talked to the bot."""
-    return await session.get(Subscriber, chat_id)
+async def get_subscriber(
+    session: AsyncSession, *, chat_id: int, thread_id: int = 0
+) -> Subscriber | None:
+    """The subscriber row of a chat (or of one of its forum topics), if it has talked to the bot."""
+    return await session.get(Subscriber, (chat_id, thread_id))

@@ -1,9 +1,14 @@
-"""Subscribers' briefing settings: subscribe, unsubscribe, quiet mode."""
+"""Subscribers' briefing settings: subscribe, unsubscribe, quiet mode, interests, channels.
+
+A subscription belongs to a chat and a forum topic (`thread_id`; 0 is the chat itself), so each
+topic of a group may have its own.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,24 +24,38 @@ async def subscribe(
     language_code: str | None,
     at: dt.time,
     zone: str,
+    thread_id: int = 0,
+    interests: str | None = None,
+    keep_interests: bool = True,
 ) -> Subscriber:
-    """Subscribe a chat (or resume it) at a local time in a zone; settings are kept otherwise."""
-    await record_chat(session, chat_id=chat_id, chat_type=chat_type, language_code=language_code)
-    row = await session.get(Subscriber, chat_id)
+    """Subscribe a chat or topic (or resume it) at a local time in a zone; other settings kept.
+
+    `interests` replaces what it follows unless it is None and `keep_interests` is set.
+    """
+    await record_chat(
+        session,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        language_code=language_code,
+        thread_id=thread_id,
+    )
+    row = await session.get(Subscriber, (chat_id, thread_id))
     assert row is not None
     row.subscribed = True
     row.active = True
     row.failures = 0
     row.briefing_time = at
     row.timezone = zone
+    if interests is not None or not keep_interests:
+        row.interests = interests or None
     session.add(row)
     await session.commit()
     return row
 
 
-async def unsubscribe(session: AsyncSession, *, chat_id: int) -> bool:
+async def unsubscribe(session: AsyncSession, *, chat_id: int, thread_id: int = 0) -> bool:
     """Stop briefings, keeping time, zone and quiet mode; False if it was not subscribed."""
-    row = await session.get(Subscriber, chat_id)
+    row = await session.get(Subscriber, (chat_id, thread_id))
     if row is None or not row.subscribed:
         return False
     row.subscribed = False
@@ -45,9 +64,11 @@ async def unsubscribe(session: AsyncSession, *, chat_id: int) -> bool:
     return True
 
 
-async def set_quiet(session: AsyncSession, *, chat_id: int, quiet: bool) -> Subscriber | None:
-    """Switch silent notifications on or off for a chat's briefings."""
-    row = await session.get(Subscriber, chat_id)
+async def set_quiet(
+    session: AsyncSession, *, chat_id: int, quiet: bool, thread_id: int = 0
+) -> Subscriber | None:
+    """Switch silent notifications on or off for a chat's (or topic's) briefings."""
+    row = await session.get(Subscriber, (chat_id, thread_id))
     if row is None:
         return None
     row.quiet = quiet
@@ -56,9 +77,74 @@ async def set_quiet(session: AsyncSession, *, chat_id: int, quiet: bool) -> Subs
     return row
 
 
-async def delivered(session: AsyncSession, *, chat_id: int, key: str) -> bool:
-    """True when the ledger holds a delivery for this chat and key (e.g. today's briefing)."""
+async def set_interests(
+    session: AsyncSession, *, chat_id: int, interests: str | None, thread_id: int = 0
+) -> Subscriber | None:
+    """Follow only these issues and kinds (comma-separated keys), or everything (None)."""
+    row = await session.get(Subscriber, (chat_id, thread_id))
+    if row is None:
+        return None
+    row.interests = interests or None
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def delivered(session: AsyncSession, *, chat_id: int, key: str, thread_id: int = 0) -> bool:
+    """True when the ledger holds a delivery for this chat, topic and key (today's briefing)."""
     row = await session.exec(
-        select(Delivery.id).where(col(Delivery.chat_id) == chat_id, col(Delivery.key) == key)
+        select(Delivery.id).where(
+            col(Delivery.chat_id) == chat_id,
+            col(Delivery.thread_id) == thread_id,
+            col(Delivery.key) == key,
+        )
     )
     return row.first() is not None
+
+
+async def connect_channel(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    username: str,
+    at: dt.time,
+    zone: str,
+    news: bool,
+) -> Subscriber:
+    """Connect (or reconnect) a channel: its briefing at `at` in `zone`, breaking news if `news`."""
+    row = await subscribe(
+        session, chat_id=chat_id, chat_type="channel", language_code=None, at=at, zone=zone
+    )
+    row.username = username
+    row.news = news
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def channels(session: AsyncSession) -> list[Subscriber]:
+    """The connected channels, by @name."""
+    rows = await session.exec(
+        select(Subscriber)
+        .where(Subscriber.chat_type == "channel", col(Subscriber.subscribed).is_(True))
+        .order_by(col(Subscriber.username))
+    )
+    return list(rows.all())
+
+
+async def disconnect_channel(session: AsyncSession, *, username: str) -> Subscriber | None:
+    """Stop posting to the connected channel with this @name; None if none is connected."""
+    rows = await session.exec(
+        select(Subscriber).where(
+            Subscriber.chat_type == "channel",
+            col(Subscriber.subscribed).is_(True),
+            func.lower(col(Subscriber.username)) == username.lower(),
+        )
+    )
+    row = rows.first()
+    if row is None:
+        return None
+    row.subscribed = False
+    session.add(row)
+    await session.commit()
+    return row

@@ -100,6 +100,7 @@ class Chat:
     user_id: int | None = None
     chat_type: str = "private"
     language_code: str | None = "en"
+    thread_id: int | None = None  # a forum topic of a supergroup
 
     async def send(self, text: str) -> list[SentMessage]:
         """Send a message as a user; return the bot's new messages and edits in this chat."""
@@ -109,6 +110,7 @@ class Chat:
             user_id=self.user_id or abs(self.chat_id),
             chat_type=self.chat_type,
             language_code=self.language_code,
+            message_thread_id=self.thread_id,
         )
         return await self._process(raw)
 

@@ -117,7 +117,7 @@ async def add_subscriber(
 async def subscriber(sessions: SessionFactory, chat_id: int) -> Subscriber:
     """A subscriber row, read fresh."""
     async with sessions() as session:
-        row = await session.get(Subscriber, chat_id)
+        row = await session.get(Subscriber, (chat_id, 0))
         assert row is not None, chat_id
         return row
 
@@ -275,7 +275,7 @@ async def test_bad_subscribe_input_gets_a_clear_reply_and_changes_nothing(bot: H
     assert "couldn't read “25:99” as a time of day" in answer.plain
     assert "/subscribe 7:30" in answer.plain
     async with bot.sessions() as session:
-        assert await session.get(Subscriber, 5001) is None
+        assert await session.get(Subscriber, (5001, 0)) is None
     assert job_names(bot) == set()
 
     await chat.ask("/subscribe 07:30 London")
@@ -403,7 +403,7 @@ async def test_brief_shows_what_the_next_briefing_would_say_now(bot: Harness) ->
 
     await chat.ask("/subscribe")
     async with bot.sessions() as session:
-        row = await session.get(Subscriber, 5001)
+        row = await session.get(Subscriber, (5001, 0))
         assert row is not None
         row.last_briefing_at = NOW - dt.timedelta(hours=5)
         session.add(row)
@@ -434,7 +434,7 @@ async def test_broadcast_previews_then_sends_once_to_every_reachable_subscriber(
     await bot.chat(5005).ask("/start")  # talked to the bot, never subscribed
     await bot.chat(5006).ask("/subscribe")
     async with bot.sessions() as session:  # Telegram said 403 twice: paused
-        row = await session.get(Subscriber, 5006)
+        row = await session.get(Subscriber, (5006, 0))
         assert row is not None
         row.active = False
         session.add(row)

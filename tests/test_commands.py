@@ -243,7 +243,7 @@ async def test_start_greets_lists_commands_and_records_the_chat(any_bot: Harness
     for command in ("/latest", "/positions", "/exchanges", "/rounds", "/search", "/help"):
         assert command in reply.plain
     async with any_bot.sessions() as session:
-        row = await session.get(Subscriber, 5001)
+        row = await session.get(Subscriber, (5001, 0))
     assert row is not None
     assert (row.chat_id, row.chat_type, row.language_code, row.subscribed) == (
         5001,
@@ -260,7 +260,7 @@ async def test_second_start_keeps_first_seen_and_bumps_last_seen(any_bot: Harnes
     await any_bot.chat(5001, language_code="en").ask("/start")
     long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     async with any_bot.sessions() as session:
-        row = await session.get(Subscriber, 5001)
+        row = await session.get(Subscriber, (5001, 0))
         assert row is not None
         row.first_seen = row.last_seen = long_ago
         session.add(row)
@@ -281,7 +281,7 @@ async def test_start_in_a_group_records_the_group(seeded_bot: Harness) -> None:
     group = seeded_bot.chat(-1001234, chat_type="supergroup", user_id=77)
     await group.ask("/start@BriefingTestBot")
     async with seeded_bot.sessions() as session:
-        row = await session.get(Subscriber, -1001234)
+        row = await session.get(Subscriber, (-1001234, 0))
     assert row is not None
     assert (row.chat_type, row.language_code, row.subscribed) == ("supergroup", "en", False)
 
@@ -538,7 +538,7 @@ async def test_commands_for_another_bot_are_ignored_in_groups(seeded_bot: Harnes
     assert await group.send("/foo@SomeOtherBot") == []
     assert await group.send("/start@SomeOtherBot") == []
     async with seeded_bot.sessions() as session:
-        assert await session.get(Subscriber, -1001234) is None
+        assert await session.get(Subscriber, (-1001234, 0)) is None
 
 
 # ==================================================================================== /positions

@@ -48,7 +48,7 @@ def speaker(bot: Harness, language: str, chat_id: int = 5001, **kwargs: Any) -> 
 
 async def subscriber(bot: Harness, chat_id: int) -> Subscriber | None:
     async with bot.sessions() as session:
-        return await session.get(Subscriber, chat_id)
+        return await session.get(Subscriber, (chat_id, 0))
 
 
 # ------------------------------------------------------------------------------ catalogs

@@ -290,7 +290,7 @@ async def test_deep_link_start_answers_with_the_fact(bot: Harness) -> None:
     assert shown.plain.startswith("📰 Update · U1\n\nHeadline: Ukrainian drones strike")
     assert markup_buttons(shown) == [{"text": "↗️ Share", "switch_inline_query": "U1"}]
     async with bot.sessions() as session:
-        assert await session.get(Subscriber, 7001) is not None  # the chat is remembered
+        assert await session.get(Subscriber, (7001, 0)) is not None  # the chat is remembered
     for plain_start in ("/start", "/start hello", "/start U99999"):
         answer = await bot.chat(7002).ask(plain_start)
         if plain_start == "/start U99999":
