@@ -7,6 +7,7 @@ from telegram.ext import Application
 from handlers import (
     broadcast,
     bulk,
+    charts,
     corrections,
     curate,
     drafts,
@@ -27,7 +28,8 @@ from handlers import (
 def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Register every handler; order matters, since the first matching handler wins."""
     # Subscribers' commands and their page buttons first.
-    for family in (start, latest, positions, exchanges, rounds, kind_lists, search, subscriptions):
+    readers = (start, latest, positions, exchanges, rounds, charts, kind_lists, search)
+    for family in (*readers, subscriptions):
         family.register(app)
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not

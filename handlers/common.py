@@ -90,8 +90,12 @@ async def send_page(
     callback: str,
     labels: tuple[str, str] = ("◀ Newer", "Older ▶"),
     footer: str = "",
+    extra: Sequence[InlineKeyboardButton] = (),
 ) -> None:
-    """Send one page of blocks with back/forward buttons; `callback` is the data prefix."""
+    """Send one page of blocks with back/forward buttons; `callback` is the data prefix.
+
+    `extra` buttons (e.g. 📊 Chart) go on a row of their own under the pager.
+    """
     text, used = join_blocks(header, blocks, footer)
     more_after = has_more or used < len(blocks)
     buttons = []
@@ -100,7 +104,8 @@ async def send_page(
         buttons.append(InlineKeyboardButton(labels[0], callback_data=f"{callback}:{back}"))
     if more_after:
         buttons.append(InlineKeyboardButton(labels[1], callback_data=f"{callback}:{offset + used}"))
-    await reply(update, text, InlineKeyboardMarkup([buttons]) if buttons else None)
+    rows = [row for row in (buttons, list(extra)) if row]
+    await reply(update, text, InlineKeyboardMarkup(rows) if rows else None)
 
 
 def page_offset(update: Update) -> tuple[list[str], int]:

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from handlers.common import page_offset, reply, send_page, sender_is_editor
+from handlers.charts import rounds_chart_button, rounds_chart_cmd
+from handlers.common import command_args, page_offset, reply, send_page, sender_is_editor
 from kinds.base import FactKind
 from kinds.round import list_rounds, round_block
 from render.blocks import refs_of, with_refs
@@ -15,7 +16,10 @@ PAGE_SIZE = 4
 
 
 async def rounds_cmd(update: Update, context: BotContext) -> None:
-    """List rounds of talks, newest first."""
+    """List rounds of talks, newest first; `/rounds chart` draws them on a timeline."""
+    if command_args(update).lower() == "chart":
+        await rounds_chart_cmd(update, context)
+        return
     await show_rounds(update, context, offset=0)
 
 
@@ -44,6 +48,7 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
         page_size=PAGE_SIZE,
         has_more=page.has_more,
         callback="rounds",
+        extra=[rounds_chart_button()],
     )
 
 
