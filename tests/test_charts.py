@@ -42,7 +42,7 @@ ZEROS = (0,) * 12
 
 def months(**values: int) -> tuple[int, ...]:
     """Twelve monthly figures from e.g. may=697, jun=1200."""
-    names = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+    names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     return tuple(values.get(n, 0) for n in names)
 
 
