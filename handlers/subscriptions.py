@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
+from core.i18n import _
 from core.zones import ZONE_EXAMPLES, parse_time_of_day, resolve_zone, split_time_and_zone
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
 from kinds.digest import changes_between
@@ -17,7 +18,7 @@ from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
 from services.scheduling import next_delivery, schedule_slot
-from store import subscriptions
+from store import notices, subscriptions
 from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
@@ -28,7 +29,7 @@ SUBSCRIBE_USAGE = (
 )
 SETTINGS_USAGE = (
     "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
-    "<code>/settings quiet on</code> (or off)."
+    "<code>/settings quiet on</code> (or off), <code>/settings notices off</code> (or on)."
 )
 
 
@@ -133,7 +134,9 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
     return (
         "⚙️ <b>Your briefing settings</b>\n"
         f"Status: {state}\nTime: {_when(at, zone)}\n"
-        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n\n"
+        f"Quiet (no notification sound): {'on' if sub and sub.quiet else 'off'}\n"
+        + _notices_line(sub)
+        + "\n\n"
         + SETTINGS_USAGE
     )
 
@@ -141,8 +144,24 @@ def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
 def _settings_buttons(sub: Subscriber | None) -> InlineKeyboardMarkup:
     quiet = bool(sub and sub.quiet)
     label = "🔔 Turn sound on" if quiet else "🔕 Quiet mode"
+    notices = sub is None or sub.notices
+    notices_label = _("📨 Correction notices off") if notices else _("📨 Correction notices on")
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")]]
+        [
+            [InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")],
+            [
+                InlineKeyboardButton(
+                    notices_label, callback_data=f"set:notices:{0 if notices else 1}"
+                )
+            ],
+        ]
+    )
+
+
+def _notices_line(sub: Subscriber | None) -> str:
+    on = sub is None or sub.notices
+    return _("Correction notices (when a fact you were sent is corrected): {state}").format(
+        state=_("on") if on else _("off")
     )
 
 
@@ -159,6 +178,14 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 await subscriptions.set_quiet(
                     session, chat_id=chat.id, quiet=value.lower() in ("on", "yes")
                 )
+        elif what == "notices" and value.lower() in ("on", "off", "yes", "no"):
+            async with context.session() as session:
+                found = await notices.set_notices(
+                    session, chat_id=chat.id, on=value.lower() in ("on", "yes")
+                )
+            if found is None:
+                await reply(update, "Subscribe first: /subscribe")
+                return
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
             new_zone = resolve_zone(value) if what == "zone" else None
@@ -186,7 +213,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
             schedule_slot(context.application, at, zone)
         else:
-            await reply(update, "I can change time, zone or quiet.\n" + SETTINGS_USAGE)
+            await reply(update, "I can change time, zone, quiet or notices.\n" + SETTINGS_USAGE)
             return
     async with context.session() as session:
         sub = await get_subscriber(session, chat_id=chat.id)
@@ -201,6 +228,20 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     quiet = (query.data or "").endswith(":1")
     async with context.session() as session:
         sub = await subscriptions.set_quiet(session, chat_id=chat.id, quiet=quiet)
+    if sub is None:
+        await query.answer("Send /subscribe first.", show_alert=True)
+        return
+    await reply(update, _settings_text(sub, context), _settings_buttons(sub))
+
+
+async def notices_btn(update: Update, context: BotContext) -> None:
+    """The correction-notices button of /settings."""
+    chat = update.effective_chat
+    query = update.callback_query
+    assert chat is not None and query is not None
+    on = (query.data or "").endswith(":1")
+    async with context.session() as session:
+        sub = await notices.set_notices(session, chat_id=chat.id, on=on)
     if sub is None:
         await query.answer("Send /subscribe first.", show_alert=True)
         return
@@ -228,3 +269,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("settings", settings_cmd))
     app.add_handler(CommandHandler("brief", brief_cmd))
     app.add_handler(CallbackQueryHandler(quiet_btn, pattern=r"^set:quiet:[01]$"))
+    app.add_handler(CallbackQueryHandler(notices_btn, pattern=r"^set:notices:[01]$"))

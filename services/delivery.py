@@ -40,7 +40,7 @@ from telegram import Bot
 from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
-from render.briefing import briefing_messages
+from render.briefing import briefing_parts
 from services.ledger_writes import LedgerWrites, ledger_call
 from services.sending import Sent, send_texts
 from store import broadcasts, ledger, runs
@@ -109,7 +109,16 @@ class Lost(Exception):
     """The row is no longer this run's (taken over): send nothing."""
 
 
-Compose = Callable[[ledger.Target], Awaitable[list[str]]]
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What one chat is sent: its messages, the facts each carries, what the first replies to."""
+
+    texts: list[str]
+    facts: tuple[tuple[tuple[str, int], ...], ...] = ()  # per message: (kind, fact id)
+    reply_to: int | None = None
+
+
+Compose = Callable[[ledger.Target], Awaitable[Outgoing]]
 
 
 async def _pages(
@@ -133,7 +142,7 @@ def _retry_at(attempts: int) -> dt.datetime:
     return later
 
 
-async def _deliver(
+async def deliver(
     bot: Bot,
     sessions: SessionFactory,
     *,
@@ -205,6 +214,17 @@ async def _send_all(
     async def one(target: ledger.Target, key: str, start: int, attempts: int) -> None:
         chat_id = target.chat_id
         marked = False
+        out = Outgoing([])
+        message_ids: list[int | None] = []
+
+        def carried() -> tuple[tuple[str, int, int | None], ...]:
+            # The facts of the parts that went in this run, with the message that carried each.
+            return tuple(
+                (kind, fact_id, message_id)
+                for part, message_id in enumerate(message_ids, start)
+                if part < len(out.facts)
+                for kind, fact_id in out.facts[part]
+            )
 
         async def depart() -> None:
             nonlocal marked
@@ -214,19 +234,23 @@ async def _send_all(
                 marked = True
 
         async def progress(parts: int) -> None:
-            await writes.done(ledger.Outcome(chat_id, key, DeliveryStatus.SENDING, None, parts))
+            await writes.done(
+                ledger.Outcome(chat_id, key, DeliveryStatus.SENDING, None, parts, facts=carried())
+            )
 
         async with limit:
             try:
-                texts = await compose(target)
+                out = await compose(target)
                 sent = await send_texts(
                     bot,
                     chat_id,
-                    texts,
+                    out.texts,
                     start=start,
                     quiet=target.quiet,
                     depart=depart,
                     progress=progress,
+                    reply_to=out.reply_to,
+                    message_ids=message_ids,
                 )
             except Lost:
                 stats.skipped += 1
@@ -243,7 +267,9 @@ async def _send_all(
                 retry_at = utcnow() if attempts < 0 else _retry_at(attempts)
             try:
                 await writes.done(
-                    ledger.Outcome(chat_id, key, sent.status, sent.error, sent.parts, retry_at)
+                    ledger.Outcome(
+                        chat_id, key, sent.status, sent.error, sent.parts, retry_at, carried()
+                    )
                 )
             except Exception as exc:
                 # The row stays `sending`: in doubt once this run has ended, never sent twice.
@@ -302,7 +328,7 @@ async def send_due_briefings(
     digests: dict[dt.datetime, Digest] = {}
     loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
     # The text depends only on these three, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date], list[str]] = {}
+    texts: dict[tuple[dt.datetime, str, dt.date], Outgoing] = {}
 
     async def digest(since: dt.datetime) -> Digest:
         async with sessions() as session:
@@ -315,14 +341,15 @@ async def send_due_briefings(
                     digests[since] = await ledger_call("Reading the news", lambda: digest(since))
         return digests[since]
 
-    async def compose(target: ledger.Target) -> list[str]:
+    async def compose(target: ledger.Target) -> Outgoing:
         since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
         zone_name = target.timezone or settings.timezone
         zone = ZoneInfo(zone_name)
         today = cutoff.astimezone(zone).date()
         key = (since, zone_name, today)
         if key not in texts:
-            texts[key] = briefing_messages(await digest_since(since), tz=zone, today=today)
+            parts = briefing_parts(await digest_since(since), tz=zone, today=today)
+            texts[key] = Outgoing([t for t, _ in parts], tuple(refs for _, refs in parts))
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
@@ -331,7 +358,7 @@ async def send_due_briefings(
             if due:
                 yield [(t, briefing_key(day)) for t, day in due]
 
-    stats = await _deliver(
+    stats = await deliver(
         bot,
         sessions,
         kind="briefing",
@@ -376,8 +403,8 @@ async def send_broadcast(
     text = row.text
     key = f"broadcast:{broadcast_id}"
 
-    async def compose(target: ledger.Target) -> list[str]:
-        return [text]
+    async def compose(target: ledger.Target) -> Outgoing:
+        return Outgoing([text])
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
         async for batch in _pages(sessions):
@@ -385,7 +412,7 @@ async def send_broadcast(
 
     _BROADCASTS.add(broadcast_id)
     try:
-        stats = await _deliver(
+        stats = await deliver(
             bot,
             sessions,
             kind="broadcast",

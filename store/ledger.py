@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,6 +15,7 @@ from sqlmodel import col, select
 
 from store.db import SessionFactory
 from store.models import (
+    DeliveredFact,
     Delivery,
     DeliveryStatus,
     Subscriber,
@@ -209,6 +211,8 @@ class Outcome:
     error: str | None = None
     parts_sent: int = 0
     retry_at: dt.datetime | None = None  # for RETRY: not before then
+    # The facts the parts that went carried: (kind, fact id, Telegram message id).
+    facts: tuple[tuple[str, int, int | None], ...] = ()
 
 
 async def write_marks(
@@ -261,6 +265,7 @@ async def write_marks(
                     for o in done
                 ],
             )
+            await _record_facts(conn, done, now)
             sent = [o.chat_id for o in done if o.status is DeliveryStatus.SENT]
             if sent:
                 values: dict[str, object] = {"failures": 0}
@@ -308,6 +313,32 @@ async def write_marks(
             moved.update((int(r[0]), key) for r in rows.all())
         await session.commit()
     return moved
+
+
+async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) -> None:
+    """Remember which facts each chat was sent and in which message (for correction notices)."""
+    rows = [
+        {
+            "chat_id": o.chat_id,
+            "key": o.key,
+            "fact_kind": kind,
+            "fact_id": fact_id,
+            "message_id": message_id,
+            "sent_at": now,
+        }
+        for o in done
+        for kind, fact_id, message_id in o.facts
+    ]
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    table = DeliveredFact.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        insert(table).on_conflict_do_nothing(
+            index_elements=["chat_id", "key", "fact_kind", "fact_id"]
+        ),
+        rows,
+    )
 
 
 async def open_rows(sessions: SessionFactory, *, key: str) -> int:

@@ -336,7 +336,10 @@ async def test_settings_show_and_change_time_zone_and_quiet_mode(bot: Harness) -
     assert "Status: subscribed" in shown.plain
     assert "Time: 08:00 Kyiv time (Europe/Kyiv)" in shown.plain
     assert "Quiet (no notification sound): off" in shown.plain
-    assert [label for row in shown.buttons for label, _ in row] == ["🔕 Quiet mode"]
+    assert [label for row in shown.buttons for label, _ in row] == [
+        "🔕 Quiet mode",
+        "📨 Correction notices off",
+    ]
 
     changed = await chat.ask("/settings time 6:15")
     assert "Time: 06:15 Kyiv time (Europe/Kyiv)" in changed.plain
