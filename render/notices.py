@@ -74,7 +74,7 @@ def _what(item: NoticeItem) -> str:
     spec = spec_for(item.kind)
     title = item.before.get(spec.title_attr) or item.after.get(spec.title_attr)
     named = f" ({esc(clip(_value(title), 80))})" if title else ""
-    return f"{esc(_(spec.noun))} {fact_ref(item.kind, item.fact_id)}{named}"
+    return f"{esc(spec.noun)} {fact_ref(item.kind, item.fact_id)}{named}"
 
 
 def notice_line(item: NoticeItem) -> str:

@@ -44,7 +44,8 @@ def notice_key(at: dt.datetime) -> str:
 async def queue_notices(
     session: AsyncSession, *, kind: str, fact_id: int, audit_id: int, at: dt.datetime
 ) -> None:
-    """Queue a notice of one correction for every chat that was sent the fact (no commit)."""
+    """Queue a notice of one correction for every chat that was sent the fact and wants notices
+    (no commit); one that turns them off before it goes is not sent it either."""
     table = CorrectionNotice.__table__  # type: ignore[attr-defined]
     chats = (
         sa_select(
@@ -55,7 +56,13 @@ async def queue_notices(
             literal(fact_id),
             literal(at, UTCDateTime()),
         )
-        .where(col(DeliveredFact.fact_kind) == kind, col(DeliveredFact.fact_id) == fact_id)
+        .join(Subscriber, col(Subscriber.chat_id) == col(DeliveredFact.chat_id))
+        # Readers who turned notices off are not told of what changes meanwhile, even later.
+        .where(
+            col(DeliveredFact.fact_kind) == kind,
+            col(DeliveredFact.fact_id) == fact_id,
+            col(Subscriber.notices).is_(True),
+        )
         .distinct()
     )
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
