@@ -290,7 +290,7 @@ async def test_bad_subscribe_input_gets_a_clear_reply_and_changes_nothing(bot: H
         ("/settings time 25:99", "couldn't read “25:99”"),
         ("/settings time tomorrow", "couldn't read “tomorrow”"),
         ("/settings zone Atlantis", "I don't know the time zone “Atlantis”"),
-        ("/settings colour blue", "I can change time, zone or quiet."),
+        ("/settings colour blue", "I can change time, zone, quiet or notices."),
     ):
         answer = await chat.ask(bad)
         assert expected in answer.plain, (bad, answer.plain)
