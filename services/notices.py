@@ -46,6 +46,7 @@ async def send_due_notices(
         replies = [i.message_id for i in items if i.message_id is not None]
         return Outgoing([notice_text(items)], reply_to=max(replies) if replies else None)
 
+    await ledger_call("Forgetting old notices", lambda: notices.forget_old(sessions, now=cutoff))
     keys: dict[int, str] = {}
     for _ in range(MAX_PASSES):
         # Nothing due (the common case): no run is started or recorded.

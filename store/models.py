@@ -291,6 +291,7 @@ class DeliveredFact(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("chat_id", "key", "fact_kind", "fact_id", name="uq_delivered_fact"),
         Index("ix_delivered_fact_fact", "fact_kind", "fact_id"),
+        Index("ix_delivered_fact_sent_at", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

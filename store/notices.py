@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_
+from sqlalchemy import and_, delete, exists, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,6 +33,9 @@ from store.models import (
 )
 
 NOTICE_WINDOW = dt.timedelta(hours=24)  # a notice not sent within a day is dropped
+# How long the facts each chat was sent are remembered: a correction of a fact sent longer ago
+# tells nobody (the record grows by one row per fact per briefed chat).
+REMEMBER = dt.timedelta(days=30)
 BATCH = 500
 
 
@@ -222,6 +225,18 @@ async def notice_items(session: AsyncSession, *, chat_id: int, key: str) -> list
             )
         )
     return items
+
+
+async def forget_old(sessions: SessionFactory, *, now: dt.datetime) -> None:
+    """Drop what was sent before REMEMBER and notices past NOTICE_WINDOW (bounded growth)."""
+    async with sessions() as session:
+        await session.exec(delete(DeliveredFact).where(col(DeliveredFact.sent_at) < now - REMEMBER))
+        await session.exec(
+            delete(CorrectionNotice).where(
+                col(CorrectionNotice.created_at) < now - NOTICE_WINDOW - dt.timedelta(hours=1)
+            )
+        )
+        await session.commit()
 
 
 async def set_notices(session: AsyncSession, *, chat_id: int, on: bool) -> Subscriber | None:

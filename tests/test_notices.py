@@ -362,3 +362,25 @@ async def test_notices_survive_a_kill_9_and_a_restart_with_no_duplicates(
         for c in chats
         if counts[c]
     )
+
+
+async def test_what_was_sent_is_remembered_for_30_days(database_url: str) -> None:
+    async with running_bot(database_url) as bot:
+        now = utcnow()
+        async with bot.sessions() as session:
+            for days, fact_id in ((31, 1), (29, 2)):
+                session.add(
+                    DeliveredFact(
+                        chat_id=1,
+                        key="briefing:2025-06-02",
+                        fact_kind="update",
+                        fact_id=fact_id,
+                        message_id=7,
+                        sent_at=now - dt.timedelta(days=days),
+                    )
+                )
+            await session.commit()
+        await bot.notices(now)  # each notice run forgets what is too old first
+        async with bot.sessions() as session:
+            kept = (await session.exec(select(DeliveredFact.fact_id))).all()
+        assert kept == [2]

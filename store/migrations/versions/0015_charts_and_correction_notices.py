@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("chat_id", "key", "fact_kind", "fact_id", name="uq_delivered_fact"),
     )
     op.create_index("ix_delivered_fact_fact", "delivered_fact", ["fact_kind", "fact_id"])
+    op.create_index("ix_delivered_fact_sent_at", "delivered_fact", ["sent_at"])
     op.create_table(
         "correction_notice",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,6 +66,7 @@ def downgrade() -> None:
         batch.drop_column("notices")
     op.drop_index("ix_correction_notice_key", table_name="correction_notice")
     op.drop_table("correction_notice")
+    op.drop_index("ix_delivered_fact_sent_at", table_name="delivered_fact")
     op.drop_index("ix_delivered_fact_fact", table_name="delivered_fact")
     op.drop_table("delivered_fact")
     op.drop_table("chart_file")
