@@ -24,8 +24,8 @@ class MenuCommand(NamedTuple):
 PUBLIC_COMMANDS = (
     MenuCommand("latest", "newest updates, optionally since a date", "/latest 10 since Monday"),
     MenuCommand("positions", "where each side stands, by party or issue", "/positions nato"),
-    MenuCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
-    MenuCommand("rounds", "timeline of the rounds of talks", "/rounds"),
+    MenuCommand("exchanges", "prisoner exchanges, yearly totals, a chart", "/exchanges chart"),
+    MenuCommand("rounds", "timeline of the rounds of talks, also as a chart", "/rounds chart"),
     *(
         MenuCommand(spec.list_command, spec.list_help, f"/{spec.list_command}")
         for spec in SPECS
@@ -33,7 +33,9 @@ PUBLIC_COMMANDS = (
     ),
     MenuCommand("search", "search every fact", "/search memorandum"),
     MenuCommand("subscribe", "a briefing every morning at your time", "/subscribe 7:30 London"),
-    MenuCommand("settings", "briefing time, zone and quiet mode", "/settings quiet on"),
+    MenuCommand(
+        "settings", "briefing time, zone, quiet mode, correction notices", "/settings quiet on"
+    ),
     MenuCommand("brief", "what your next briefing would say now", "/brief"),
     MenuCommand("unsubscribe", "stop the morning briefing", "/unsubscribe"),
     MenuCommand("help", "this list", "/help"),

@@ -286,3 +286,14 @@ def test_charts_draw_cyrillic_labels_with_no_missing_glyph_and_keys_differ_by_la
     assert chart_service.chart_key("exchanges", data, "en") == chart_service.chart_key(
         "exchanges", data, "en"
     )
+
+
+async def test_help_names_the_charts_and_the_notices_setting(bot: Harness) -> None:
+    text = (await bot.chat(CHAT).ask("/help")).plain
+    assert (
+        "/exchanges — prisoner exchanges, yearly totals, a chart\n   e.g. /exchanges chart" in text
+    )
+    assert (
+        "/rounds — timeline of the rounds of talks, also as a chart\n   e.g. /rounds chart" in text
+    )
+    assert "/settings — briefing time, zone, quiet mode, correction notices" in text
