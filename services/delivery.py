@@ -153,7 +153,7 @@ async def deliver(
     worker: str,
     settings: Settings,
 ) -> RunStats:
-    """Claim, send and record every target; the shared path of briefings and broadcasts."""
+    """Claim, send and record every target: the shared path of briefings, broadcasts, notices."""
     stats = RunStats()
     stats.run_id = await ledger_call(
         "Starting a run", lambda: runs.start_run(sessions, kind=kind, worker=worker)
