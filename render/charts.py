@@ -87,12 +87,20 @@ def draw_exchanges(data: ExchangeChart) -> bytes:
                 label=_("Bodies, returned to {party}").format(party=clip(side.party, 30)),
             )
         top = max([top, *(a + b for a, b in zip(side.living, side.bodies, strict=True))])
+    # Agreed exchanges not yet carried out: one mark per month, above that month's bars.
+    by_month: dict[int, list[int | None]] = {}
     for mark in data.agreed:
-        x = mark.date.month - 1
+        by_month.setdefault(mark.date.month - 1, []).append(mark.people)
+    for x, marks in sorted(by_month.items()):
+        bar = max([0, *(s.living[x] + s.bodies[x] for s in sides)])
+        known = [n for n in marks if n is not None]
+        label = _("agreed") if len(marks) == 1 else f"{_('agreed')} ×{len(marks)}"
+        if known:
+            label += f"\n{sum(known):,}"
         ax.annotate(
-            _("agreed") if mark.people is None else f"{_('agreed')}\n{mark.people:,}",
-            xy=(x, 0),
-            xytext=(x, top * 0.55),
+            label,
+            xy=(x, bar),
+            xytext=(x, bar + top * 0.16),
             ha="center",
             fontsize=9,
             color="#555555",
@@ -102,7 +110,7 @@ def draw_exchanges(data: ExchangeChart) -> bytes:
         ax.plot([], [], ls="--", color="#555555", label=_("Agreed, not yet carried out"))
     ax.set_xticks(range(MONTHS), [_(m) for m in MONTH_NAMES])
     ax.set_xlim(-0.6, MONTHS - 0.4)
-    ax.set_ylim(0, top * 1.15)
+    ax.set_ylim(0, top * 1.3)
     ax.set_ylabel(_("People returned"))
     ax.set_title(
         _("Prisoner exchanges in {year}: people returned to each side per month").format(
