@@ -184,7 +184,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                     session, chat_id=chat.id, on=value.lower() in ("on", "yes")
                 )
             if found is None:
-                await reply(update, "Subscribe first: /subscribe")
+                await reply(update, _("Subscribe first: /subscribe"))
                 return
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
@@ -243,7 +243,7 @@ async def notices_btn(update: Update, context: BotContext) -> None:
     async with context.session() as session:
         sub = await notices.set_notices(session, chat_id=chat.id, on=on)
     if sub is None:
-        await query.answer("Send /subscribe first.", show_alert=True)
+        await query.answer(_("Send /subscribe first."), show_alert=True)
         return
     await reply(update, _settings_text(sub, context), _settings_buttons(sub))
 
