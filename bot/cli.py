@@ -18,6 +18,7 @@ from core.logs import setup_logging
 from core.settings import Settings
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from services.delivery import resume_broadcasts, send_due_briefings
+from services.notices import send_due_notices
 from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema
 
 NO_TOKEN = (
@@ -39,7 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     exp = sub.add_parser("export", help="export every fact as JSON (to FILE or stdout)")
     exp.add_argument("file", type=Path, nargs="?")
-    sub.add_parser("send-briefings", help="deliver due morning briefings once and exit")
+    sub.add_parser(
+        "send-briefings",
+        help="deliver due briefings, unfinished broadcasts and correction notices once, and exit",
+    )
     bak = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
     bak.add_argument("file", type=Path)
     res = sub.add_parser("restore", help="replace the database with a backup (stop the bot first)")
@@ -132,6 +136,11 @@ async def _send_briefings(settings: Settings) -> int:
                 f"Broadcast run {run.run_id}: {run.sent} sent, {run.failed} failed, "
                 f"{run.retrying} to retry, {run.unknown} in doubt."
             )
+        notes = await send_due_notices(app.bot, sessions, settings)
+        print(
+            f"Correction notices: {notes.sent} sent, {notes.failed} failed, "
+            f"{notes.retrying} to retry, {notes.unknown} in doubt."
+        )
         return 0 if stats.failed == 0 else 1
     finally:
         await close_store(app.bot_data)

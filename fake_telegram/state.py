@@ -7,6 +7,7 @@ import itertools
 import json
 import mimetypes
 import re
+import secrets
 import time
 from collections import deque
 from typing import Any
@@ -77,6 +78,9 @@ class ApiState:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._files: dict[str, _StoredFile] = {}
         self._file_ids = itertools.count(1)
+        # File ids are this server's own, as Telegram's are each bot's: another server (a
+        # restarted fake, another bot) refuses them, strictly.
+        self._file_tag = secrets.token_hex(4)
         self._blocked: dict[int, str] = {}
         self._floods: dict[str, deque[int]] = {}
         self._recent: deque[float] = deque()
@@ -120,7 +124,7 @@ class ApiState:
         number = next(self._file_ids)
         extension = file_name.rpartition(".")[2] if "." in file_name else "bin"
         stored = _StoredFile(
-            file_id=f"BQACAgIAAxkBAAI{number:06d}LocalFile",
+            file_id=f"BQACAgIAAxkBAAI{number:06d}{self._file_tag}LocalFile",
             file_unique_id=f"AgAD{number:06d}",
             file_path=f"documents/file_{number}.{extension}",
             content=content,
@@ -133,7 +137,7 @@ class ApiState:
     def _register_photo(self, content: bytes, size: tuple[int, int]) -> list[JSONDict]:
         number = next(self._file_ids)
         stored = _StoredFile(
-            file_id=f"AgACAgIAAxkBAAI{number:06d}LocalPhoto",
+            file_id=f"AgACAgIAAxkBAAI{number:06d}{self._file_tag}LocalPhoto",
             file_unique_id=f"AQAD{number:06d}",
             file_path=f"photos/file_{number}.jpg",
             content=content,

@@ -8,6 +8,7 @@ from handlers import (
     broadcast,
     bulk,
     channels,
+    charts,
     corrections,
     curate,
     drafts,
@@ -33,17 +34,8 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # The chat's language first (its own group, ahead of everything), then subscribers'
     # commands and their page buttons.
     language.register(app)
-    for family in (
-        start,
-        latest,
-        positions,
-        exchanges,
-        rounds,
-        kind_lists,
-        search,
-        show,
-        subscriptions,
-    ):
+    readers = (start, latest, positions, exchanges, rounds, charts, kind_lists, search, show)
+    for family in (*readers, subscriptions):
         family.register(app)
     inline.register(app)  # inline queries (`@bot words`), from any chat
     # Editors' commands: each handler checks the sender itself. The guided-form conversation

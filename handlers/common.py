@@ -97,11 +97,13 @@ async def send_page(
     footer: str = "",
     refs: Sequence[tuple[FactKind, int]] = (),
     settings: Settings | None = None,
+    extra: Sequence[InlineKeyboardButton] = (),
 ) -> None:
     """Send one page of blocks with back/forward buttons; `callback` is the data prefix.
 
     With `refs` (the fact of each block), each block ends with its id and a row of "📖 U12"
-    buttons opens the facts shown in full (/show).
+    buttons opens the facts shown in full (/show). `extra` buttons (e.g. 📊 Chart) go on a row
+    of their own under the pager.
     """
     if refs:
         blocks = with_refs(blocks, refs, settings)
@@ -116,8 +118,7 @@ async def send_page(
         buttons.append(
             InlineKeyboardButton(_(labels[1]), callback_data=f"{callback}:{offset + used}")
         )
-    if buttons:
-        rows.append(buttons)
+    rows += [row for row in (buttons, list(extra)) if row]
     await reply(update, text, InlineKeyboardMarkup(rows) if rows else None)
 
 

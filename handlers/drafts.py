@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from core.context import BotContext
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, parse_form
@@ -25,7 +25,7 @@ from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
 from render.blocks import esc, visible_length
 from store import drafts as store_drafts
-from store import queries
+from store import notices, queries
 from store.drafts import FormAction
 from store.models import AuditEntry, DraftStatus
 from store.models import Draft as DraftRow
@@ -102,7 +102,7 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
             "<b>Reason:</b> {reason}\n"
             "It will disappear from every answer and briefing; the record is kept."
         ).format(reason=esc(payload["reason"]))
-        return f"{head}\n\n{payload['block']}{tail}"
+        return f"{head}\n\n{payload['block']}{tail}{_notify_line(payload)}"
     item = _item(kind, payload)
     lines = []
     if action == "edit":
@@ -116,12 +116,25 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
             ]
     else:
         lines.append(_("📝 <b>Preview: new {kind}</b> — not saved yet").format(kind=noun))
+    if action == "edit" and payload.get("notify"):
+        lines.append(_notify_line(payload).strip())
     lines += [esc(note) for note in payload.get("notes") or []]
     lines += spec_for(kind).preview_notes(item) + day_preview(item)
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
     if visible_length(text) > PREVIEW_BUDGET:
         text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"
     return text
+
+
+def _notify_line(payload: dict[str, Any]) -> str:
+    """'Will notify 12 chats that received it' (nothing when no chat got the fact)."""
+    n = int(payload.get("notify") or 0)
+    if not n:
+        return ""
+    text = ngettext(
+        "📨 Will notify {n} chat that received it.", "📨 Will notify {n} chats that received it.", n
+    )
+    return "\n" + text.format(n=f"{n:,}")
 
 
 def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
@@ -162,6 +175,9 @@ async def send_preview(
     chat = update.effective_chat
     assert user is not None and chat is not None
     async with context.session() as session:
+        if fact_id is not None and action in ("edit", "retract"):
+            # The chats that got this fact in a briefing: each is told of the change once.
+            payload["notify"] = await notices.recipients(session, kind=kind.value, fact_id=fact_id)
         if fact_id is not None and "seen" not in payload:
             # What the fact looked like when previewed: Save refuses if it changed since.
             seen = await fact_editing.last_change(session, kind=kind, fact_id=fact_id)

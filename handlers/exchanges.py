@@ -7,7 +7,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.i18n import _
-from handlers.common import page_offset, reply, send_page
+from handlers.charts import exchanges_chart, exchanges_chart_button
+from handlers.common import command_args, page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.exchange import exchange_block, exchange_totals, list_exchanges, totals_block
 from render.blocks import refs_of
@@ -16,7 +17,11 @@ PAGE_SIZE = 5
 
 
 async def exchanges_cmd(update: Update, context: BotContext) -> None:
-    """List prisoner exchanges, newest first."""
+    """List prisoner exchanges, newest first; `/exchanges chart [YEAR]` draws them."""
+    word, _, rest = command_args(update).partition(" ")
+    if word.lower() == "chart":
+        await exchanges_chart(update, context, rest.strip())
+        return
     await show_exchanges(update, context, offset=0)
 
 
@@ -47,6 +52,7 @@ async def show_exchanges(update: Update, context: BotContext, *, offset: int) ->
         page_size=PAGE_SIZE,
         has_more=page.has_more,
         callback="exch",
+        extra=[exchanges_chart_button()],
     )
 
 

@@ -7,7 +7,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.i18n import _
-from handlers.common import page_offset, reply, send_page
+from handlers.charts import rounds_chart_button, rounds_chart_cmd
+from handlers.common import command_args, page_offset, reply, send_page
 from kinds.base import FactKind
 from kinds.round import list_rounds, round_block
 from render.blocks import refs_of
@@ -16,7 +17,10 @@ PAGE_SIZE = 4
 
 
 async def rounds_cmd(update: Update, context: BotContext) -> None:
-    """List rounds of talks, newest first."""
+    """List rounds of talks, newest first; `/rounds chart` draws them on a timeline."""
+    if command_args(update).lower() == "chart":
+        await rounds_chart_cmd(update, context)
+        return
     await show_rounds(update, context, offset=0)
 
 
@@ -43,6 +47,7 @@ async def show_rounds(update: Update, context: BotContext, *, offset: int) -> No
         page_size=PAGE_SIZE,
         has_more=page.has_more,
         callback="rounds",
+        extra=[rounds_chart_button()],
     )
 
 

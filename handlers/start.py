@@ -27,8 +27,8 @@ class MenuCommand(NamedTuple):
 PUBLIC_COMMANDS = (
     MenuCommand("latest", N_("newest updates, optionally since a date"), "/latest 10 since Monday"),
     MenuCommand("positions", N_("where each side stands, by party or issue"), "/positions nato"),
-    MenuCommand("exchanges", N_("prisoner exchanges and yearly totals"), "/exchanges"),
-    MenuCommand("rounds", N_("timeline of the rounds of talks"), "/rounds"),
+    MenuCommand("exchanges", N_("prisoner exchanges, yearly totals, a chart"), "/exchanges chart"),
+    MenuCommand("rounds", N_("timeline of the rounds of talks, also as a chart"), "/rounds chart"),
     *(
         MenuCommand(spec.list_command, spec.list_help, f"/{spec.list_command}")
         for spec in SPECS
@@ -37,7 +37,11 @@ PUBLIC_COMMANDS = (
     MenuCommand("search", N_("search every fact"), "/search memorandum"),
     MenuCommand("show", N_("one fact in full: every source, its corrections"), "/show U1"),
     MenuCommand("subscribe", N_("a briefing every morning at your time"), "/subscribe 7:30 London"),
-    MenuCommand("settings", N_("briefing time, zone and quiet mode"), "/settings quiet on"),
+    MenuCommand(
+        "settings",
+        N_("briefing time, zone, quiet mode, correction notices"),
+        "/settings quiet on",
+    ),
     MenuCommand("brief", N_("what your next briefing would say now"), "/brief"),
     MenuCommand("unsubscribe", N_("stop the morning briefing"), "/unsubscribe"),
     MenuCommand("language", N_("English, Ukrainian or Russian for this chat"), "/language uk"),

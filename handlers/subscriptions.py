@@ -27,7 +27,7 @@ from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
 from services.scheduling import next_delivery, schedule_slot
-from store import subscriptions
+from store import notices, subscriptions
 from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
@@ -39,7 +39,7 @@ SUBSCRIBE_USAGE = N_(
 )
 SETTINGS_USAGE = N_(
     "Change with <code>/settings time 7:30</code>, <code>/settings zone London</code>, "
-    "<code>/settings quiet on</code> (or off), "
+    "<code>/settings quiet on</code> (or off), <code>/settings notices off</code> (or on), "
     "<code>/settings topics exchanges, ceasefire</code> (or all)."
 )
 TOPICS_HELP = N_(
@@ -208,6 +208,8 @@ async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
             state=state, when=_when(at, zone), quiet=_("on") if sub and sub.quiet else _("off")
         )
         + "\n"
+        + _notices_line(sub)
+        + "\n"
         + topics_line(followed)
         + "\n\n"
         + _(SETTINGS_USAGE)
@@ -217,8 +219,24 @@ async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
 def _settings_buttons(sub: Subscriber | None) -> InlineKeyboardMarkup:
     quiet = bool(sub and sub.quiet)
     label = _("🔔 Turn sound on") if quiet else _("🔕 Quiet mode")
+    notices = sub is None or sub.notices
+    notices_label = _("📨 Correction notices off") if notices else _("📨 Correction notices on")
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")]]
+        [
+            [InlineKeyboardButton(label, callback_data=f"set:quiet:{0 if quiet else 1}")],
+            [
+                InlineKeyboardButton(
+                    notices_label, callback_data=f"set:notices:{0 if notices else 1}"
+                )
+            ],
+        ]
+    )
+
+
+def _notices_line(sub: Subscriber | None) -> str:
+    on = sub is None or sub.notices
+    return _("Correction notices (when a fact you were sent is corrected): {state}").format(
+        state=_("on") if on else _("off")
     )
 
 
@@ -260,6 +278,14 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 await subscriptions.set_interests(
                     session, chat_id=chat.id, interests=stored, thread_id=thread
                 )
+        elif what == "notices" and value.lower() in ("on", "off", "yes", "no"):
+            async with context.session() as session:
+                found = await notices.set_notices(
+                    session, chat_id=chat.id, on=value.lower() in ("on", "yes"), thread_id=thread
+                )
+            if found is None:
+                await reply(update, _("Subscribe first: /subscribe"))
+                return
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
             new_zone = resolve_zone(value) if what == "zone" else None
@@ -290,7 +316,10 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
             schedule_slot(context.application, at, zone)
         else:
-            await reply(update, _("I can change time, zone or quiet.") + "\n" + _(SETTINGS_USAGE))
+            await reply(
+                update,
+                _("I can change time, zone, quiet, notices or topics.") + "\n" + _(SETTINGS_USAGE),
+            )
             return
     async with context.session() as session:
         sub = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
@@ -306,6 +335,22 @@ async def quiet_btn(update: Update, context: BotContext) -> None:
     async with context.session() as session:
         sub = await subscriptions.set_quiet(
             session, chat_id=chat.id, quiet=quiet, thread_id=thread_of(update)
+        )
+    if sub is None:
+        await query.answer(_("Send /subscribe first."), show_alert=True)
+        return
+    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
+
+
+async def notices_btn(update: Update, context: BotContext) -> None:
+    """The correction-notices button of /settings."""
+    chat = update.effective_chat
+    query = update.callback_query
+    assert chat is not None and query is not None
+    on = (query.data or "").endswith(":1")
+    async with context.session() as session:
+        sub = await notices.set_notices(
+            session, chat_id=chat.id, on=on, thread_id=thread_of(update)
         )
     if sub is None:
         await query.answer(_("Send /subscribe first."), show_alert=True)
@@ -337,3 +382,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("settings", settings_cmd))
     app.add_handler(CommandHandler("brief", brief_cmd))
     app.add_handler(CallbackQueryHandler(quiet_btn, pattern=r"^set:quiet:[01]$"))
+    app.add_handler(CallbackQueryHandler(notices_btn, pattern=r"^set:notices:[01]$"))

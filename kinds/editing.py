@@ -18,6 +18,7 @@ from kinds.writes import index_fact, load_refs
 from store.audit import Actor, record_audit
 from store.facts import cite, drop_search_doc
 from store.models import AuditEntry, Citation, Draft, Issue, Party, Source, utcnow
+from store.notices import queue_notices
 from store.queries import sources_for
 from store.transfer import IssueIn, PartyIn, SourceIn
 
@@ -142,9 +143,10 @@ async def apply_edit(
     await spec.after_change(session, row)
     await index_fact(session, spec, row)
     after = await snapshot(session, kind=kind, fact_id=fact_id)
-    await record_audit(
+    entry = await record_audit(
         session, actor=actor, action="edit", kind=kind, fact_id=fact_id, before=before, after=after
     )
+    await _tell_readers(session, entry)
 
 
 async def retract_fact(
@@ -164,7 +166,7 @@ async def retract_fact(
     await drop_search_doc(session, kind=kind, fact_id=fact_id)
     await spec.after_change(session, row)
     after = await snapshot(session, kind=kind, fact_id=fact_id)
-    await record_audit(
+    entry = await record_audit(
         session,
         actor=actor,
         action="retract",
@@ -173,4 +175,14 @@ async def retract_fact(
         before=before,
         after=after,
         note=reason,
+    )
+    await _tell_readers(session, entry)
+
+
+async def _tell_readers(session: AsyncSession, entry: AuditEntry) -> None:
+    """Queue a notice of this change for every chat that was sent the fact (same transaction)."""
+    await session.flush()
+    assert entry.id is not None
+    await queue_notices(
+        session, kind=entry.fact_kind, fact_id=entry.fact_id, audit_id=entry.id, at=entry.at
     )

@@ -42,7 +42,7 @@ from core.settings import Settings
 from core.zones import local_datetime
 from kinds.digest import Digest, changes_between
 from kinds.interests import for_interests, load_interests
-from render.briefing import briefing_messages
+from render.briefing import briefing_parts
 from services.ledger_writes import LedgerWrites, ledger_call
 from services.sending import Sent, send_texts
 from store import broadcasts, ledger, runs
@@ -111,7 +111,16 @@ class Lost(Exception):
     """The row is no longer this run's (taken over): send nothing."""
 
 
-Compose = Callable[[ledger.Target], Awaitable[list[str]]]
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What one chat is sent: its messages, the facts each carries, what the first replies to."""
+
+    texts: list[str]
+    facts: tuple[tuple[tuple[str, int], ...], ...] = ()  # per message: (kind, fact id)
+    reply_to: int | None = None
+
+
+Compose = Callable[[ledger.Target], Awaitable[Outgoing]]
 
 
 async def _pages(
@@ -140,7 +149,7 @@ def _retry_at(attempts: int) -> dt.datetime:
     return later
 
 
-async def _deliver(
+async def deliver(
     bot: Bot,
     sessions: SessionFactory,
     *,
@@ -151,7 +160,7 @@ async def _deliver(
     worker: str,
     settings: Settings,
 ) -> RunStats:
-    """Claim, send and record every target; the shared path of briefings and broadcasts."""
+    """Claim, send and record every target: the shared path of briefings, broadcasts, notices."""
     stats = RunStats()
     stats.run_id = await ledger_call(
         "Starting a run", lambda: runs.start_run(sessions, kind=kind, worker=worker)
@@ -212,6 +221,17 @@ async def _send_all(
     async def one(target: ledger.Target, key: str, start: int, attempts: int) -> None:
         chat_id, thread_id = target.recipient
         marked = False
+        out = Outgoing([])
+        message_ids: list[int | None] = []
+
+        def carried() -> tuple[tuple[str, int, int | None], ...]:
+            # The facts of the parts that went in this run, with the message that carried each.
+            return tuple(
+                (kind, fact_id, message_id)
+                for part, message_id in enumerate(message_ids, start)
+                if part < len(out.facts)
+                for kind, fact_id in out.facts[part]
+            )
 
         async def depart() -> None:
             nonlocal marked
@@ -223,22 +243,30 @@ async def _send_all(
         async def progress(parts: int) -> None:
             await writes.done(
                 ledger.Outcome(
-                    chat_id, key, DeliveryStatus.SENDING, None, parts, thread_id=thread_id
+                    chat_id,
+                    key,
+                    DeliveryStatus.SENDING,
+                    None,
+                    parts,
+                    thread_id=thread_id,
+                    facts=carried(),
                 )
             )
 
         async with limit:
             try:
-                texts = await compose(target)
+                out = await compose(target)
                 sent = await send_texts(
                     bot,
                     chat_id,
-                    texts,
+                    out.texts,
                     thread_id=thread_id,
                     start=start,
                     quiet=target.quiet,
                     depart=depart,
                     progress=progress,
+                    reply_to=out.reply_to,
+                    message_ids=message_ids,
                 )
             except Lost:
                 stats.skipped += 1
@@ -256,7 +284,14 @@ async def _send_all(
             try:
                 await writes.done(
                     ledger.Outcome(
-                        chat_id, key, sent.status, sent.error, sent.parts, retry_at, thread_id
+                        chat_id,
+                        key,
+                        sent.status,
+                        sent.error,
+                        sent.parts,
+                        retry_at,
+                        thread_id,
+                        carried(),
                     )
                 )
             except Exception as exc:
@@ -316,7 +351,7 @@ async def send_due_briefings(
     digests: dict[dt.datetime, Digest] = {}
     loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
     # The text depends only on these five, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date, str, str], list[str]] = {}
+    texts: dict[tuple[dt.datetime, str, dt.date, str, str], Outgoing] = {}
     chosen: dict[tuple[dt.datetime, str], Digest] = {}  # digests cut to a chat's interests
 
     async def digest(since: dt.datetime) -> Digest:
@@ -346,7 +381,7 @@ async def send_due_briefings(
                     chosen[(since, interests)] = await ledger_call("Reading interests", cut)
         return chosen[(since, interests)]
 
-    async def compose(target: ledger.Target) -> list[str]:
+    async def compose(target: ledger.Target) -> Outgoing:
         since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
         zone_name = target.timezone or settings.timezone
         zone = ZoneInfo(zone_name)
@@ -357,7 +392,8 @@ async def send_due_briefings(
         if key not in texts:
             news = await followed(since, interests)
             with using_language(language):
-                texts[key] = briefing_messages(news, tz=zone, today=today)
+                parts = briefing_parts(news, tz=zone, today=today)
+            texts[key] = Outgoing([t for t, _r in parts], tuple(refs for _t, refs in parts))
         return texts[key]
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
@@ -366,7 +402,7 @@ async def send_due_briefings(
             if due:
                 yield [(t, briefing_key(day)) for t, day in due]
 
-    stats = await _deliver(
+    stats = await deliver(
         bot,
         sessions,
         kind="briefing",
@@ -411,8 +447,8 @@ async def send_broadcast(
     text = row.text
     key = f"broadcast:{broadcast_id}"
 
-    async def compose(target: ledger.Target) -> list[str]:
-        return [text]
+    async def compose(target: ledger.Target) -> Outgoing:
+        return Outgoing([text])
 
     async def batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
         async for batch in _pages(sessions, news_only=True):
@@ -420,7 +456,7 @@ async def send_broadcast(
 
     _BROADCASTS.add(broadcast_id)
     try:
-        stats = await _deliver(
+        stats = await deliver(
             bot,
             sessions,
             kind="broadcast",

@@ -17,6 +17,7 @@ from telegram.ext import Application, Job
 
 from core.context import BotContext, BotData
 from services.delivery import resume_broadcasts, send_due_briefings
+from services.notices import send_due_notices
 from store.models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,13 @@ async def briefing_job(context: BotContext) -> None:
 
 
 async def catch_up_job(context: BotContext) -> None:
-    """Send what is due and not yet sent: missed briefings, retries, interrupted broadcasts."""
+    """Send what is due and not yet sent: missed briefings, retries, interrupted broadcasts,
+    and the correction notices of the hours that are over."""
     sessions = context.bot_data.sessions
     assert sessions is not None
     await send_due_briefings(context.bot, sessions, context.settings)
     await resume_broadcasts(context.bot, sessions, context.settings)
+    await send_due_notices(context.bot, sessions, context.settings)
 
 
 async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> int:
@@ -77,7 +80,8 @@ async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> in
     for at, zone in slots:
         schedule_slot(app, at, zone)
     # A sweep at start-up and then every BRIEFING_SWEEP: it sends what was missed while the bot
-    # was down, retries what failed, takes over what a dead replica left, resumes broadcasts.
+    # was down, retries what failed, takes over what a dead replica left, resumes broadcasts,
+    # and sends the correction notices of each hour once it is over.
     app.job_queue.run_repeating(
         catch_up_job,
         interval=settings.briefing_sweep.total_seconds(),

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -73,27 +73,41 @@ async def send_texts(
     quiet: bool,
     depart: Callable[[], Awaitable[None]],
     progress: Callable[[int], Awaitable[None]],
+    reply_to: int | None = None,
+    message_ids: list[int | None] | None = None,
 ) -> Sent:
-    """Send a chat or topic its messages from part `start`, retrying what provably did not go."""
+    """Send a chat or topic its messages from part `start`, retrying what provably did not go.
+
+    With `reply_to`, the first message answers that message of the chat (sent anyway if it is
+    gone); `message_ids` collects Telegram's id of each part that went, in order.
+    """
     limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
     # With the limiter, it calls `depart` when the request leaves its queue; else we do.
     paced: Any = {"rate_limit_args": Departure(depart, LIMITER_RETRIES)} if limiter else {}
     parts = start
     for text in texts[start:]:
         attempt = 0
+        replying: Any = {}
+        if reply_to is not None and parts == start:
+            replying = {
+                "reply_parameters": ReplyParameters(reply_to, allow_sending_without_reply=True)
+            }
         while True:
             try:
                 if not limiter:
                     await depart()
-                await bot.send_message(
+                sent = await bot.send_message(
                     chat_id,
                     text,
                     parse_mode=ParseMode.HTML,
                     disable_notification=quiet,
                     message_thread_id=thread_id or None,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    **replying,
                     **paced,
                 )
+                if message_ids is not None:
+                    message_ids.append(getattr(sent, "message_id", None))
                 break
             except Forbidden as exc:
                 return Sent(DeliveryStatus.BLOCKED, str(exc), parts)

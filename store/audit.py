@@ -33,20 +33,20 @@ async def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
-) -> None:
-    """Append one entry to the audit log (in the caller's transaction)."""
-    session.add(
-        AuditEntry(
-            actor_id=actor.id if actor else None,
-            actor_name=actor.name if actor else "system",
-            action=action,
-            fact_kind=str(kind),
-            fact_id=fact_id,
-            before=None if before is None else json.dumps(before, ensure_ascii=False),
-            after=None if after is None else json.dumps(after, ensure_ascii=False),
-            note=note,
-        )
+) -> AuditEntry:
+    """Append one entry to the audit log (in the caller's transaction); returns it."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.name if actor else "system",
+        action=action,
+        fact_kind=str(kind),
+        fact_id=fact_id,
+        before=None if before is None else json.dumps(before, ensure_ascii=False),
+        after=None if after is None else json.dumps(after, ensure_ascii=False),
+        note=note,
     )
+    session.add(entry)
+    return entry
 
 
 async def fact_history(session: AsyncSession, *, kind: str, fact_id: int) -> list[AuditEntry]:

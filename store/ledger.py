@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from store.db import SessionFactory
 from store.models import (
+    DeliveredFact,
     Delivery,
     DeliveryStatus,
     Subscriber,
@@ -245,6 +246,8 @@ class Outcome:
     parts_sent: int = 0
     retry_at: dt.datetime | None = None  # for RETRY: not before then
     thread_id: int = 0
+    # The facts the parts that went carried: (kind, fact id, Telegram message id).
+    facts: tuple[tuple[str, int, int | None], ...] = ()
 
 
 async def write_marks(
@@ -299,6 +302,7 @@ async def write_marks(
                     for o in done
                 ],
             )
+            await _record_facts(conn, done, now)
             sent = [o for o in done if o.status is DeliveryStatus.SENT]
             if sent:
                 values: dict[str, object] = {"failures": 0}
@@ -359,6 +363,32 @@ def _recipients(subscriber: Any, outcomes: Sequence[Outcome]) -> ColumnElement[b
             and_(subscriber.c.thread_id == thread_id, subscriber.c.chat_id.in_(chat_ids))
             for thread_id, chat_ids in by_thread.items()
         )
+    )
+
+
+async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) -> None:
+    """Remember which facts each chat was sent and in which message (for correction notices)."""
+    rows = [
+        {
+            "chat_id": o.chat_id,
+            "key": o.key,
+            "fact_kind": kind,
+            "fact_id": fact_id,
+            "message_id": message_id,
+            "sent_at": now,
+        }
+        for o in done
+        for kind, fact_id, message_id in o.facts
+    ]
+    if not rows:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    table = DeliveredFact.__table__  # type: ignore[attr-defined]
+    await conn.execute(
+        insert(table).on_conflict_do_nothing(
+            index_elements=["chat_id", "key", "fact_kind", "fact_id"]
+        ),
+        rows,
     )
 
 

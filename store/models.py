@@ -158,6 +158,11 @@ class Subscriber(SQLModel, table=True):
     )
     news: bool = Field(default=True, description="Editors' breaking news go here too")
     username: str | None = Field(default=None, max_length=64, description="A channel's @name")
+    notices: bool = Field(
+        default=True,
+        sa_column_kwargs={"server_default": text("true")},
+        description="Send a notice when a fact this chat was sent is corrected or retracted",
+    )
 
 
 class AuditEntry(SQLModel, table=True):
@@ -288,3 +293,54 @@ class Broadcast(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = _stamp(default_factory=utcnow)
     finished_at: dt.datetime | None = _stamp(default=None)  # None: resumed by the next sweep
+
+
+class ChartFile(SQLModel, table=True):
+    """The Telegram file_id of a chart already uploaded, by the hash of what it shows."""
+
+    __tablename__ = "chart_file"
+
+    key: str = Field(primary_key=True, max_length=64)
+    file_id: str = Field(sa_type=Text)
+    created_at: dt.datetime = _stamp(default_factory=utcnow)
+
+
+class DeliveredFact(SQLModel, table=True):
+    """A fact a chat was sent in one delivery (ledger key), and the message that carried it."""
+
+    __tablename__ = "delivered_fact"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "key", "fact_kind", "fact_id", name="uq_delivered_fact"),
+        Index("ix_delivered_fact_fact", "fact_kind", "fact_id"),
+        Index("ix_delivered_fact_sent_at", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    key: str = Field(max_length=48, description="The delivery's ledger key, e.g. briefing:DAY")
+    fact_kind: str = Field(max_length=16)
+    fact_id: int
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    sent_at: dt.datetime = _stamp(default_factory=utcnow)
+
+
+class CorrectionNotice(SQLModel, table=True):
+    """A correction or retraction (an audit entry) a chat that got the fact is to be told of.
+
+    `key` is the ledger key of the notice message (notice:YYYY-MM-DDTHH, the hour it was made
+    in): the notices of one chat and hour go out as one message, once.
+    """
+
+    __tablename__ = "correction_notice"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "audit_id", name="uq_correction_notice"),
+        Index("ix_correction_notice_key", "key", "chat_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    key: str = Field(max_length=48)
+    audit_id: int = Field(foreign_key="audit_entry.id")
+    fact_kind: str = Field(max_length=16)
+    fact_id: int
+    created_at: dt.datetime = _stamp(default_factory=utcnow)

@@ -290,7 +290,7 @@ async def test_bad_subscribe_input_gets_a_clear_reply_and_changes_nothing(bot: H
         ("/settings time 25:99", "couldn't read “25:99”"),
         ("/settings time tomorrow", "couldn't read “tomorrow”"),
         ("/settings zone Atlantis", "I don't know the time zone “Atlantis”"),
-        ("/settings colour blue", "I can change time, zone or quiet."),
+        ("/settings colour blue", "I can change time, zone, quiet, notices or topics."),
     ):
         answer = await chat.ask(bad)
         assert expected in answer.plain, (bad, answer.plain)
@@ -336,7 +336,10 @@ async def test_settings_show_and_change_time_zone_and_quiet_mode(bot: Harness) -
     assert "Status: subscribed" in shown.plain
     assert "Time: 08:00 Kyiv time (Europe/Kyiv)" in shown.plain
     assert "Quiet (no notification sound): off" in shown.plain
-    assert [label for row in shown.buttons for label, _ in row] == ["🔕 Quiet mode"]
+    assert [label for row in shown.buttons for label, _ in row] == [
+        "🔕 Quiet mode",
+        "📨 Correction notices off",
+    ]
 
     changed = await chat.ask("/settings time 6:15")
     assert "Time: 06:15 Kyiv time (Europe/Kyiv)" in changed.plain

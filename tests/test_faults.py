@@ -350,7 +350,7 @@ async def test_a_briefing_cut_by_an_outage_resumes_from_the_next_part(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parts = ["Part one", "Part two", "Part three"]
-    monkeypatch.setattr(delivery, "briefing_messages", lambda *a, **k: list(parts))
+    monkeypatch.setattr(delivery, "briefing_parts", lambda *a, **k: [(p, ()) for p in parts])
     monkeypatch.setattr(sending, "RETRY_DELAYS", (0.0, 0.0))
     settings = make_settings(sqlite_url, seed_on_empty=False)
     engine = create_engine(sqlite_url)

@@ -1,0 +1,149 @@
+"""What the charts show, read from the store: exchanges per month and side, rounds on a timeline.
+
+The data objects are what a chart is drawn from (render/charts.py), what its caption states in
+words and what its cache key hashes, so a test checks a chart by checking its data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kinds.exchange import Exchange, ExchangeCount, ExchangeStatus
+from kinds.round import TalkRound
+from store.models import Party
+
+MONTHS = 12
+MAX_ROUNDS = 40  # the most recent rounds a timeline shows
+
+
+@dataclass(frozen=True, slots=True)
+class SideSeries:
+    """People one party got back in each month of the year, living and (apart) bodies."""
+
+    party: str
+    living: tuple[int, ...] = (0,) * MONTHS
+    bodies: tuple[int, ...] = (0,) * MONTHS
+
+    @property
+    def living_total(self) -> int:
+        """Living people returned to this party in the year."""
+        return sum(self.living)
+
+    @property
+    def bodies_total(self) -> int:
+        """Bodies returned to this party in the year."""
+        return sum(self.bodies)
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedMark:
+    """An exchange agreed but not yet carried out: when, and how many (None: not announced)."""
+
+    date: dt.date
+    people: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeChart:
+    """One year of prisoner exchanges: per side and month, and the agreed ones still pending.
+
+    `bodies_recorded` says whether the store counts repatriated bodies apart at all; until
+    exchanges record them every `bodies` series is zeros and the chart and caption say so.
+    """
+
+    year: int
+    sides: tuple[SideSeries, ...]
+    completed: int
+    agreed: tuple[AgreedMark, ...] = ()
+    bodies_recorded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoundMark:
+    """One round of talks on the timeline."""
+
+    date: dt.date
+    end_date: dt.date | None
+    title: str
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundsChart:
+    """Rounds of talks, oldest first."""
+
+    rounds: tuple[RoundMark, ...]
+
+
+async def latest_exchange_year(session: AsyncSession) -> int | None:
+    """The year of the most recent live exchange (agreed or completed), or None."""
+    latest = (
+        await session.exec(
+            select(func.max(col(Exchange.date))).where(col(Exchange.retracted_at).is_(None))
+        )
+    ).one()
+    if latest is None:
+        return None
+    return int(str(latest)[:4])  # SQLite's max() hands back the ISO text
+
+
+async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
+    """Live exchanges of `year`: living people returned per side and month; agreed ones apart."""
+    rows = (
+        await session.exec(
+            select(col(Exchange.id), col(Exchange.date), col(Exchange.status))
+            .where(
+                col(Exchange.retracted_at).is_(None),
+                col(Exchange.date) >= dt.date(year, 1, 1),
+                col(Exchange.date) < dt.date(year + 1, 1, 1),
+            )
+            .order_by(col(Exchange.date), col(Exchange.id))
+        )
+    ).all()
+    counts: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+    if rows:
+        for exchange_id, party, returned in await session.exec(
+            select(ExchangeCount.exchange_id, Party.name, ExchangeCount.returned)
+            .join(Party, col(Party.id) == col(ExchangeCount.party_id))
+            .where(col(ExchangeCount.exchange_id).in_([r[0] for r in rows]))
+        ):
+            counts[exchange_id].append((party, returned))
+    living: dict[str, list[int]] = {}
+    agreed: list[AgreedMark] = []
+    completed = 0
+    for row_id, date, status in rows:
+        pairs = counts.get(row_id or 0, [])
+        if status == ExchangeStatus.AGREED.value:
+            known = [n for _, n in pairs if n is not None]
+            agreed.append(AgreedMark(date, sum(known) if known else None))
+            continue
+        completed += 1
+        for party, returned in pairs:
+            months = living.setdefault(party, [0] * MONTHS)
+            months[date.month - 1] += returned or 0
+    sides = tuple(SideSeries(p, tuple(living[p])) for p in sorted(living))
+    return ExchangeChart(year=year, sides=sides, completed=completed, agreed=tuple(agreed))
+
+
+async def rounds_chart(session: AsyncSession, *, limit: int = MAX_ROUNDS) -> RoundsChart:
+    """The most recent live rounds of talks (at most `limit`), oldest first."""
+    rows = (
+        await session.exec(
+            select(
+                col(TalkRound.date),
+                col(TalkRound.end_date),
+                col(TalkRound.title),
+                col(TalkRound.place),
+            )
+            .where(col(TalkRound.retracted_at).is_(None))
+            .order_by(col(TalkRound.date).desc(), col(TalkRound.id).desc())
+            .limit(limit)
+        )
+    ).all()
+    return RoundsChart(tuple(RoundMark(d, e, t, p) for d, e, t, p in reversed(rows)))

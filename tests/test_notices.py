@@ -1,0 +1,386 @@
+"""Correction notices: a correction or retraction reaches exactly the chats that were sent the
+fact, once, merged per hour, as a reply to the briefing that carried it, across restarts, and
+not at all for readers who turned notices off.
+
+Briefings go through the real delivery path (AIORateLimiter on, the fake Bot API over HTTP);
+editors correct and retract through the real commands and buttons. SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from telegram import Update
+
+from bot.app import build_application, close_store, open_store
+from fake_telegram import LocalBotApi, SentMessage
+from fake_telegram.server import FakeTelegramServer
+from services.delivery import send_due_briefings
+from services.notices import send_due_notices
+from store.db import SessionFactory, create_engine, make_session_factory
+from store.models import (
+    CorrectionNotice,
+    DeliveredFact,
+    Delivery,
+    Party,
+    Source,
+    Subscriber,
+    utcnow,
+)
+from store.notices import notice_key
+from tests import factories
+from tests.conftest import make_settings
+from tests.support import fake_env, finish, spawn_bot, wait_for
+
+EDITOR = 42
+KYIV = "Europe/Kyiv"
+MORNING = dt.datetime(2025, 6, 2, 5, 10, tzinfo=dt.UTC)  # Mon 2 Jun 2025, 08:10 in Kyiv
+TITLE = "☀️ Morning briefing"
+HEADLINE = "Ukraine and Russia swap 330 prisoners each"
+
+
+class Bot:
+    """The real Application over HTTP against the fake, with what a test needs to drive it."""
+
+    def __init__(self, app: Any, server: FakeTelegramServer) -> None:
+        self.app = app
+        self.server = server
+        self.api: LocalBotApi = server.api
+        self.settings = app.bot_data.settings
+
+    @property
+    def sessions(self) -> SessionFactory:
+        """The app's session factory."""
+        sessions = self.app.bot_data.sessions
+        assert sessions is not None
+        return sessions
+
+    async def send(self, chat_id: int, text: str) -> list[SentMessage]:
+        """A user's message, processed by the app; returns the bot's answers in that chat."""
+        before = len(self.api.sent(chat_id))
+        raw = self.api.make_message(text, chat_id=chat_id, user_id=chat_id)
+        await self.app.process_update(Update.de_json(raw, self.app.bot))
+        return self.api.sent(chat_id)[before:]
+
+    async def press(self, message: SentMessage, label: str) -> None:
+        """Press a button of a message, as the chat's user."""
+        data = next(d for row in message.buttons for text, d in row if label in text)
+        raw = self.api.make_callback(
+            message.message_id, data, chat_id=message.chat_id, user_id=message.chat_id
+        )
+        await self.app.process_update(Update.de_json(raw, self.app.bot))
+
+    async def notices(self, now: dt.datetime) -> Any:
+        """One notice run at `now`."""
+        return await send_due_notices(self.app.bot, self.sessions, self.settings, now=now)
+
+
+@asynccontextmanager
+async def running_bot(database_url: str) -> AsyncIterator[Bot]:
+    """The bot (store opened, no polling) and the fake it talks to."""
+    async with FakeTelegramServer() as server:
+        settings = make_settings(
+            database_url,
+            seed_on_empty=False,
+            rate_limit=True,
+            briefing_rate=100,
+            telegram_api_base=server.base_url,
+            admin_ids=frozenset({EDITOR}),
+        )
+        app = build_application(settings)
+        await app.initialize()
+        await open_store(app.bot_data)
+        try:
+            yield Bot(app, server)
+        finally:
+            await close_store(app.bot_data)
+            await app.shutdown()
+
+
+async def arrange(sessions: SessionFactory, chats: range, *, at: dt.time) -> dict[str, int]:
+    """Subscribers briefed at `at` Kyiv time, and an exchange and an update of the day before."""
+    async with sessions() as session:
+        for chat_id in chats:
+            session.add(
+                Subscriber(
+                    chat_id=chat_id,
+                    chat_type="private",
+                    subscribed=True,
+                    briefing_time=at,
+                    timezone=KYIV,
+                )
+            )
+        ru, ua = Party(key="ru", name="Russia"), Party(key="ua", name="Ukraine")
+        source = Source(name="Reuters", url="https://example.org/swap")
+        session.add_all([ru, ua, source])
+        await session.flush()
+        assert source.id is not None
+        made = MORNING - dt.timedelta(hours=3)
+        exchange = await factories.create_exchange(
+            session,
+            date=dt.date(2025, 5, 25),
+            returned=[(ua, 330), (ru, 330)],
+            status="completed",
+            source_ids=[source.id],
+            created_at=made,
+        )
+        news = await factories.create_update(
+            session,
+            date=dt.date(2025, 5, 25),
+            headline=HEADLINE,
+            source_ids=[source.id],
+            created_at=made,
+        )
+        await session.commit()
+        return {"X": exchange.id, "U": news.id}
+
+
+def briefing_of(api: LocalBotApi, chat_id: int) -> SentMessage:
+    """The one briefing a chat got."""
+    [message] = [m for m in api.sent(chat_id) if m.plain.startswith(TITLE)]
+    return message
+
+
+def notices_of(api: LocalBotApi, chat_id: int) -> list[SentMessage]:
+    """The correction notices a chat got."""
+    return [
+        m
+        for m in api.sent(chat_id)
+        if not m.edited and m.plain.startswith(("📨", "✏️ Correction", "🗑 Retracted"))
+    ]
+
+
+def replied_to(message: SentMessage) -> int | None:
+    """The message id a message was sent as a reply to (reply_parameters), if any."""
+    raw = message.params.get("reply_parameters")
+    if raw is None:
+        return None
+    parameters = json.loads(raw) if isinstance(raw, str) else raw
+    assert parameters["allow_sending_without_reply"] is True
+    return int(parameters["message_id"])
+
+
+async def correct_and_retract(bot: Bot, ids: dict[str, int]) -> tuple[SentMessage, SentMessage]:
+    """The editor corrects the exchange (330 -> 303) and retracts the update, both Saved."""
+    x, u = f"X{ids['X']}", f"U{ids['U']}"
+    [edit_preview] = await bot.send(EDITOR, f"/edit {x}\nreturned: Ukraine 303, Russia 303")
+    await bot.press(edit_preview, "Save")
+    [retract_preview] = await bot.send(EDITOR, f"/retract {u} the swap was 303, not 330")
+    await bot.press(retract_preview, "Retract")
+    return edit_preview, retract_preview
+
+
+async def test_a_correction_reaches_the_chats_that_got_the_fact_once_merged_in_the_hour(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url) as bot:
+        ids = await arrange(bot.sessions, range(1, 5), at=dt.time(8, 0))
+        stats = await send_due_briefings(bot.app.bot, bot.sessions, bot.settings, now=MORNING)
+        assert stats.sent == 4
+        x, u = f"X{ids['X']}", f"U{ids['U']}"
+
+        # The ledger knows which facts each chat got, and in which message.
+        async with bot.sessions() as session:
+            rows = (await session.exec(select(DeliveredFact))).all()
+        assert sorted((r.chat_id, r.key, r.fact_kind, r.fact_id, r.message_id) for r in rows) == [
+            (c, "briefing:2025-06-02", kind, ids[letter], briefing_of(bot.api, c).message_id)
+            for c in range(1, 5)
+            for kind, letter in (("exchange", "X"), ("update", "U"))
+        ]
+
+        # Chat 3 turns notices off; chat 9 subscribes after the briefing (never got the fact).
+        [settings] = await bot.send(3, "/settings notices off")
+        assert "Correction notices (when a fact you were sent is corrected): off" in (
+            settings.plain
+        )
+        await bot.send(9, "/subscribe")
+
+        edit_preview, retract_preview = await correct_and_retract(bot, ids)
+        assert "📨 Will notify 3 chats that received it." in edit_preview.plain
+        assert "📨 Will notify 3 chats that received it." in retract_preview.plain
+        async with bot.sessions() as session:
+            queued = (await session.exec(select(CorrectionNotice))).all()
+        now = utcnow()
+        assert sorted((n.chat_id, n.fact_kind) for n in queued) == sorted(
+            (c, kind) for c in (1, 2, 4) for kind in ("exchange", "update")
+        )
+        assert {n.key for n in queued} == {notice_key(now)}
+        first_hour = {n.id for n in queued}
+
+        # Within the hour nothing goes: later corrections of the hour join the same message.
+        early = await bot.notices(now)
+        assert early.sent == 0 and all(notices_of(bot.api, c) == [] for c in range(1, 10))
+
+        hour_over = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(
+            hours=1, minutes=2
+        )
+        first = await bot.notices(hour_over)
+        assert first.sent == 3
+        assert notices_of(bot.api, 3) == [] and notices_of(bot.api, 9) == []
+        for chat_id in (1, 2, 4):
+            [notice] = notices_of(bot.api, chat_id)
+            assert notice.plain.split("\n") == [
+                "📨 Corrections to facts you were sent",
+                "",
+                "✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange "
+                f"{x} (Sun 25 May 2025) — returned: Ukraine 303, Russia 303 "
+                "(not Ukraine 330, Russia 330)",
+                f"/show {x}",
+                "",
+                f"🗑 Retracted, from Mon 2 Jun 2025's briefing: update {u} ({HEADLINE}) — "
+                "the swap was 303, not 330",
+                f"/show {u}",
+            ]
+            assert replied_to(notice) == briefing_of(bot.api, chat_id).message_id
+
+        # Once: the next runs, later that hour or the next day, send nothing more.
+        for later in (hour_over, hour_over + dt.timedelta(hours=5)):
+            again = await bot.notices(later)
+            assert again.sent == 0
+        assert [len(notices_of(bot.api, c)) for c in range(1, 10)] == [1, 1, 0, 1, 0, 0, 0, 0, 0]
+        async with bot.sessions() as session:
+            ledger = (
+                await session.exec(
+                    select(Delivery.chat_id, Delivery.status).where(
+                        col(Delivery.key) == notice_key(now)
+                    )
+                )
+            ).all()
+        assert sorted(ledger) == [(1, "sent"), (2, "sent"), (4, "sent")]
+
+        # Chat 3 turns them back on: the correction of the next hour reaches it too.
+        await bot.send(3, "/settings notices on")
+        [later_edit] = await bot.send(EDITOR, f"/edit {x}\nmediator: UAE")
+        assert "📨 Will notify 4 chats that received it." in later_edit.plain
+        await bot.press(later_edit, "Save")
+        async with bot.sessions() as session:
+            # Made an hour later (the clock is the test's): a message of its own.
+            await session.exec(
+                update(CorrectionNotice)
+                .where(col(CorrectionNotice.id).not_in(first_hour))
+                .values(key=notice_key(hour_over))
+            )
+            await session.commit()
+        second = await bot.notices(hour_over + dt.timedelta(hours=1))
+        assert second.sent == 4
+        [latest] = notices_of(bot.api, 3)
+        assert latest.plain.split("\n") == [
+            f"✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange {x} "
+            "(Sun 25 May 2025) — mediator: UAE (not —)",
+            f"/show {x}",
+        ]
+        assert [len(notices_of(bot.api, c)) for c in (1, 2, 3, 4)] == [2, 2, 1, 2]
+
+
+async def test_the_settings_button_turns_notices_off(database_url: str) -> None:
+    async with running_bot(database_url) as bot:
+        [answer] = await bot.send(5, "/subscribe")
+        assert answer.plain.startswith("✅ Subscribed")
+        [shown] = await bot.send(5, "/settings")
+        assert "Correction notices (when a fact you were sent is corrected): on" in shown.plain
+        await bot.press(shown, "Correction notices off")
+        async with bot.sessions() as session:
+            row = await session.get(Subscriber, (5, 0))
+            assert row is not None and row.notices is False
+        edited = bot.api.sent(5)[-1]
+        assert edited.edited and "corrected): off" in edited.plain
+        assert [label for row_ in edited.buttons for label, _ in row_][-1] == (
+            "📨 Correction notices on"
+        )
+        [refused] = await bot.send(6, "/settings notices off")
+        assert refused.plain == "Subscribe first: /subscribe"
+
+
+async def test_notices_survive_a_kill_9_and_a_restart_with_no_duplicates(
+    database_url: str, tmp_path: Path
+) -> None:
+    n = 40
+    chats = range(100, 100 + n)
+    async with running_bot(database_url) as bot:
+        ids = await arrange(bot.sessions, chats, at=dt.time(8, 0))
+        await send_due_briefings(bot.app.bot, bot.sessions, bot.settings, now=MORNING)
+        await correct_and_retract(bot, ids)
+        async with bot.sessions() as session:
+            # Made an hour ago (the clock is the test's), so due now; and briefings not due now.
+            past = utcnow() - dt.timedelta(hours=1)
+            await session.exec(update(CorrectionNotice).values(key=notice_key(past)))
+            far = (utcnow().astimezone(ZoneInfo(KYIV)) - dt.timedelta(hours=6)).time()
+            await session.exec(update(Subscriber).values(briefing_time=far.replace(microsecond=0)))
+            await session.commit()
+        api, server = bot.api, bot.server
+
+        api.latency = 0.05
+        env = fake_env(server, DATABASE_URL=database_url, SEED_ON_EMPTY="false", BRIEFING_RATE="20")
+        proc = await spawn_bot("send-briefings", cwd=tmp_path, env=env)
+        try:
+            await wait_for(
+                lambda: sum(len(notices_of(api, c)) for c in chats) >= n // 3, "some notices"
+            )
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(proc.communicate(), timeout=30)
+        at_kill = sum(len(notices_of(api, c)) for c in chats)
+        assert at_kill < n, "the run finished before it could be killed"
+
+        second = await spawn_bot("send-briefings", cwd=tmp_path, env=env)
+        out, err = await finish(second)
+        assert second.returncode == 0, err
+        assert "Correction notices:" in out and "Briefings: 0 sent" in out, out
+        third = await spawn_bot("send-briefings", cwd=tmp_path, env=env)
+        out3, err3 = await finish(third)
+        assert third.returncode == 0, err3
+        assert "Correction notices: 0 sent" in out3, out3
+
+        engine = create_engine(database_url)
+        try:
+            async with make_session_factory(engine)() as session:
+                rows = (
+                    await session.exec(
+                        select(Delivery).where(col(Delivery.key) == notice_key(past))
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+    statuses = {r.chat_id: r.status for r in rows}
+    assert set(statuses) == set(chats) and set(statuses.values()) <= {"sent", "unknown"}
+    counts = {c: len(notices_of(api, c)) for c in chats}
+    assert max(counts.values()) == 1, "a chat got the same notice twice"
+    missing = {c for c, k in counts.items() if k == 0}
+    assert missing <= {c for c, s in statuses.items() if s == "unknown"}
+    assert all(
+        "Correction to Mon 2 Jun 2025's briefing" in notices_of(api, c)[0].plain
+        for c in chats
+        if counts[c]
+    )
+
+
+async def test_what_was_sent_is_remembered_for_30_days(database_url: str) -> None:
+    async with running_bot(database_url) as bot:
+        now = utcnow()
+        async with bot.sessions() as session:
+            for days, fact_id in ((31, 1), (29, 2)):
+                session.add(
+                    DeliveredFact(
+                        chat_id=1,
+                        key="briefing:2025-06-02",
+                        fact_kind="update",
+                        fact_id=fact_id,
+                        message_id=7,
+                        sent_at=now - dt.timedelta(days=days),
+                    )
+                )
+            await session.commit()
+        await bot.notices(now)  # each notice run forgets what is too old first
+        async with bot.sessions() as session:
+            kept = (await session.exec(select(DeliveredFact.fact_id))).all()
+        assert kept == [2]
