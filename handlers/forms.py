@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from kinds.base import FactKind
 from kinds.forms import (
+    ALSO,
+    ALSO_LINE,
     FIELD_LINE,
     MAX_FIELD_LENGTH,
     URLISH,
@@ -53,6 +55,13 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
     current: str | None = None
     for line in lines:
         if not line.strip():
+            continue
+        also = ALSO_LINE.match(line)
+        if also is not None:
+            # Another source's value of a field: kept one per line under "also".
+            entry = f"{also.group(1).strip()}: {also.group(2).strip()}"
+            form.values[ALSO] = "\n".join(filter(None, [form.values.get(ALSO), entry]))
+            current = None
             continue
         match = FIELD_LINE.match(line)
         spec = field_for(kind, match.group(1)) if match else None
@@ -109,6 +118,9 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     problems = [f"Missing: {', '.join(missing)}."] if missing else []
     data: dict[str, Any] = {"sources": check.sources(values.get("source"))}
     data |= spec.build(values, check)
+    data |= check.precision()
+    if values.get(ALSO, "").strip():
+        data["alternatives"] = check.alternatives(values[ALSO], spec.fields)
     problems += check.errors
     if problems:
         return problems
@@ -135,3 +147,21 @@ def check_field(kind: FactKind, name: str, value: str, ctx: FormContext) -> list
     if spec is not None and spec.check is not None:
         spec.check(check, value)
     return check.errors
+
+
+def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[str, str]:
+    """A correction's values: typed fields replace stored ones, `also` lines are added to them.
+
+    `FIELD also: none` drops the versions other sources gave for that field.
+    """
+    merged = {**before, **typed}
+    lines = [*before.get(ALSO, "").split("\n"), *typed.get(ALSO, "").split("\n")]
+    kept: list[str] = []
+    for line in filter(str.strip, lines):
+        name, _, value = line.partition(":")
+        if canon(value) in ("none", "-", "nothing"):
+            kept = [k for k in kept if canon(k.partition(":")[0]) != canon(name)]
+        elif line not in kept:
+            kept.append(line)
+    merged[ALSO] = "\n".join(kept)
+    return {k: v for k, v in merged.items() if v or k != ALSO}

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 from sqlalchemy import Index, Text, UniqueConstraint, delete
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,8 +22,10 @@ from core.dates import format_date
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound
+from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key, Long, Short
@@ -116,15 +119,17 @@ class DocumentView:
     round_date: dt.date | None = None
     summary: str = ""
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
 def _select() -> Any:
     return (
-        select(
+        sa_select(
             Document,
             col(TalkRound.title),
             col(TalkRound.date),
             sources_column(FactKind.DOCUMENT, Document.id),
+            alternatives_column(FactKind.DOCUMENT, Document.id),
         )
         .join(
             TalkRound,
@@ -175,8 +180,9 @@ async def _views(session: AsyncSession, rows: Sequence[Any]) -> list[DocumentVie
             round_date=round_date,
             summary=doc.summary,
             sources=parse_sources(raw),
+            extras=row_extras(doc, doc.date, others),
         )
-        for doc, round_title, round_date, raw in rows
+        for doc, round_title, round_date, raw, others in rows
     ]
 
 
@@ -197,7 +203,7 @@ async def list_documents(
 def document_block(d: DocumentView) -> str:
     """One document: title, date, status and type, authors, round, issues, key terms, sources."""
     head = f"📄 <b>{esc(clip(d.title, 160))}</b>"
-    meta = [f"📅 {format_date(d.date)}", STATUS_LABELS.get(d.status, esc(d.status))]
+    meta = [f"📅 {when_text(d.date, d.extras)}", STATUS_LABELS.get(d.status, esc(d.status))]
     if d.doc_type:
         meta.append(esc(clip(d.doc_type, 60)))
     lines = [head, " · ".join(meta)]
@@ -210,6 +216,7 @@ def document_block(d: DocumentView) -> str:
         lines.append("Issues: " + esc(clip(", ".join(d.issues), 200)))
     if d.summary:
         lines.append("Key terms: " + esc(clip(d.summary, 600)))
+    lines += differ_lines(d)
     lines.append(source_line(d.sources))
     return "\n".join(lines)
 
@@ -433,6 +440,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
             None,
             item.summary,
             input_sources(item),
+            input_extras(item),
         )
 
 

@@ -6,18 +6,20 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import StringConstraints
 from sqlalchemy import Index, Text, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key
@@ -50,6 +52,8 @@ class Position(FactBase, table=True):
 class PositionIn(FactIn):
     """A party's stance on an issue."""
 
+    date_field: ClassVar[str] = "as_of"
+
     party: Key
     issue: Key
     stance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
@@ -67,6 +71,7 @@ class PositionView:
     as_of: dt.date
     superseded_by_id: int | None = None
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
     @property
     def is_current(self) -> bool:
@@ -86,15 +91,22 @@ async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]
             as_of=pos.as_of,
             superseded_by_id=pos.superseded_by_id,
             sources=parse_sources(raw),
+            extras=row_extras(pos, pos.as_of, others),
         )
-        for pos, party_name, issue_name, raw in rows
+        for pos, party_name, issue_name, raw, others in rows
     ]
 
 
 def positions_select() -> Any:
     """Live positions with party and issue names and their sources, for `position_views`."""
     return (
-        select(Position, Party.name, Issue.name, sources_column(FactKind.POSITION, Position.id))
+        sa_select(
+            Position,
+            col(Party.name),
+            col(Issue.name),
+            sources_column(FactKind.POSITION, Position.id),
+            alternatives_column(FactKind.POSITION, Position.id),
+        )
         .join(Party, col(Party.id) == col(Position.party_id))
         .join(Issue, col(Issue.id) == col(Position.issue_id))
         .where(col(Position.retracted_at).is_(None))
@@ -172,9 +184,10 @@ def position_line(p: PositionView, *, label: str | None = None, history: bool = 
     if history:
         mark = "🟢 " if p.is_current else "⚪️ "
         status = " (current)" if p.is_current else " (superseded)"
+    differ = "".join(f"\n   {line}" for line in differ_lines(p))
     return (
-        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}\n"
-        f"   <i>as of {format_date(p.as_of)}{status}</i> · {source_line(p.sources)}"
+        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}{differ}\n"
+        f"   <i>as of {when_text(p.as_of, p.extras)}{status}</i> · {source_line(p.sources)}"
     )
 
 
@@ -325,7 +338,8 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         return (
             f"• <b>{esc(clip(new.party, 60))} on {esc(clip(new.issue, 60))}</b>: "
             f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
-            f"   <i>as of {format_date(new.as_of)}, was {format_date(old.as_of)}</i> · "
+            f"   <i>as of {when_text(new.as_of, new.extras)}, "
+            f"was {when_text(old.as_of, old.extras)}</i> · "
             f"{source_line(new.sources)}"
         )
 
@@ -337,6 +351,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             item.stance,
             item.as_of,
             sources=input_sources(item),
+            extras=input_extras(item),
         )
 
     async def previous(

@@ -12,11 +12,21 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date, format_date_range
+from core.dates import format_date
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.extras import (
+    NO_EXTRAS,
+    FactExtras,
+    differ_lines,
+    input_extras,
+    row_extras,
+    versions,
+    when_text,
+)
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from store.alternatives import alternatives_column
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
 from store.transfer import FactIn, Long, Name, NonNegativeInt, Short, StrictModel
@@ -87,9 +97,10 @@ class RoundView:
     duration: str | None = None
     outcome: str = ""
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
-def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
+def _round_view(row: TalkRound, sources: tuple[SourceRef, ...], others: Any = None) -> RoundView:
     assert row.id is not None
     try:
         raw = json.loads(row.delegations or "[]")
@@ -112,17 +123,22 @@ def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
         duration=row.duration,
         outcome=row.outcome,
         sources=sources,
+        extras=row_extras(row, row.date, others),
     )
 
 
 def rounds_select() -> Any:
     """Rounds of talks with their sources, for `round_views`."""
-    return select(TalkRound, sources_column(FactKind.ROUND, TalkRound.id))
+    return select(
+        TalkRound,
+        sources_column(FactKind.ROUND, TalkRound.id),
+        alternatives_column(FactKind.ROUND, TalkRound.id),
+    )
 
 
 def round_views(rows: Sequence[Any]) -> list[RoundView]:
     """Views of `rounds_select()` rows."""
-    return [_round_view(r, parse_sources(raw)) for r, raw in rows]
+    return [_round_view(r, parse_sources(raw), others) for r, raw, others in rows]
 
 
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
@@ -156,7 +172,7 @@ def round_block(r: RoundView) -> str:
     where = ", ".join(esc(clip(v, 80)) for v in (r.place, r.venue) if v)
     lines = [
         f"🤝 <b>{esc(clip(title, 120))}</b>",
-        f"📅 {format_date_range(r.date, r.end_date)}" + (f" · 📍 {where}" if where else ""),
+        f"📅 {when_text(r.date, r.extras, r.end_date)}" + (f" · 📍 {where}" if where else ""),
     ]
     if r.mediator:
         lines.append("Mediator: " + esc(clip(r.mediator, 150)))
@@ -167,9 +183,10 @@ def round_block(r: RoundView) -> str:
         )
         lines.append("Delegations: " + heads)
     if r.duration:
-        lines.append("Duration: " + esc(clip(r.duration, 80)))
+        lines.append("Duration: " + versions(r.extras, "duration", r.duration, r.sources))
     if r.outcome:
         lines.append("Outcome: " + esc(clip(r.outcome, 600)))
+    lines += differ_lines(r, shown={"duration"} if r.duration else ())
     lines.append(source_line(r.sources))
     return "\n".join(lines)
 
@@ -356,6 +373,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
             item.duration,
             item.outcome,
             input_sources(item),
+            input_extras(item),
         )
 
 

@@ -12,11 +12,12 @@ from sqlalchemy import Index, Text, text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
+from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase
 from store.queries import page_of, parse_sources, sources_column
@@ -71,11 +72,16 @@ class UpdateView:
     summary: str
     tags: tuple[str, ...] = ()
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
 def updates_select() -> Any:
     """News updates with their sources, for `update_views`."""
-    return select(NewsUpdate, sources_column(FactKind.UPDATE, NewsUpdate.id))
+    return select(
+        NewsUpdate,
+        sources_column(FactKind.UPDATE, NewsUpdate.id),
+        alternatives_column(FactKind.UPDATE, NewsUpdate.id),
+    )
 
 
 def update_views(rows: Sequence[Any]) -> list[UpdateView]:
@@ -88,8 +94,9 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
             summary=r.summary,
             tags=split_list(r.tags),
             sources=parse_sources(raw),
+            extras=row_extras(r, r.date, others),
         )
-        for r, raw in rows
+        for r, raw, others in rows
         if r.id is not None
     ]
 
@@ -112,9 +119,10 @@ async def latest_updates(
 
 def update_block(u: UpdateView) -> str:
     """One news update: date, headline, summary, sources."""
-    lines = [f"📅 <b>{format_date(u.date)}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
+    lines = [f"📅 <b>{when_text(u.date, u.extras)}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
     if u.summary:
         lines.append(esc(clip(u.summary, 360)))
+    lines += differ_lines(u)
     lines.append(source_line(u.sources))
     return "\n".join(lines)
 
@@ -218,7 +226,13 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
 
     def preview_view(self, item: UpdateIn, names: Mapping[str, str]) -> UpdateView:
         return UpdateView(
-            0, item.date, item.headline, item.summary, tuple(item.tags), input_sources(item)
+            0,
+            item.date,
+            item.headline,
+            item.summary,
+            tuple(item.tags),
+            input_sources(item),
+            input_extras(item),
         )
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
@@ -67,10 +74,53 @@ class RetractionIn(StrictModel):
     reason: Long
 
 
+class CountRange(StrictModel):
+    """A number known only within bounds, as UCDP records casualties: low, best guess, high."""
+
+    low: NonNegativeInt
+    best: NonNegativeInt | None = None
+    high: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        best = self.low if self.best is None else self.best
+        if not self.low <= best <= self.high or self.low == self.high:
+            raise ValueError("a range needs low < high, and low <= best <= high")
+        return self
+
+
+class AlternativeIn(StrictModel):
+    """A value another source reports for one field of the fact."""
+
+    field: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    source: Key | SourceIn
+
+
 class FactIn(StrictModel):
     """Fields every fact shares."""
+
+    # The field that holds the fact's date (its precision below applies to it).
+    date_field: ClassVar[str] = "date"
 
     key: Key | None = None
     sources: list[Key | SourceIn] = []
     retracted: RetractionIn | None = None
     created_at: dt.datetime | None = None
+    # How precise the date is (None: an exact day); a range ends on date_until.
+    date_precision: Literal["day", "month", "range"] | None = None
+    date_until: dt.date | None = None
+    date_approx: bool | None = None
+    alternatives: list[AlternativeIn] | None = None
+
+    @model_validator(mode="after")
+    def _precise_enough(self) -> Self:
+        start = getattr(self, self.date_field, None)
+        if self.date_precision == "range":
+            if self.date_until is None:
+                raise ValueError("date_precision “range” needs date_until (the range's last day)")
+            if start is not None and self.date_until <= start:
+                raise ValueError("date_until must come after the date")
+        elif self.date_until is not None:
+            raise ValueError("date_until is only for date_precision “range”")
+        return self
