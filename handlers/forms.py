@@ -158,7 +158,7 @@ def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[st
     lines = [*before.get(ALSO, "").split("\n"), *typed.get(ALSO, "").split("\n")]
     kept: list[str] = []
     for line in filter(str.strip, lines):
-        name, _, value = line.partition(":")
+        name, _colon, value = line.partition(":")
         if canon(value) in ("none", "-", "nothing"):
             kept = [k for k in kept if canon(k.partition(":")[0]) != canon(name)]
         elif line not in kept:

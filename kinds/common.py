@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.dates import format_date
+from core.i18n import _, ngettext
 from core.text import clip, esc, number
 from store.transfer import SourceIn
 from store.views import SourceRef
@@ -26,8 +27,10 @@ def people_range(n: int | None, low: int | None = None, high: int | None = None)
         return people(n)
     span = f"{number(low)}–{number(high)}"
     if n is None:
-        return f"{span} people"
-    return f"about {number(n)} {'person' if n == 1 else 'people'} ({span})"
+        return _("{span} people").format(span=span)
+    return ngettext("about {count} person ({span})", "about {count} people ({span})", n).format(
+        count=number(n), span=span
+    )
 
 
 def count_value(n: int | None, low: int | None = None, high: int | None = None) -> Any:

@@ -26,7 +26,7 @@ from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import CountRange, FactIn, Key, Long, Name, NonNegativeInt, Short
+from store.transfer import Count, CountRange, FactIn, Key, Long, Name, Short
 from store.views import Page, SourceRef
 
 
@@ -85,7 +85,7 @@ class ExchangeIn(FactIn):
 
     date: dt.date
     end_date: dt.date | None = None
-    returned: dict[Key, NonNegativeInt | CountRange | None] = {}
+    returned: dict[Key, Count] = {}
     categories: list[Name] = []
     mediator: Short | None = None
     status: Literal["agreed", "completed"] = "completed"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.dates import format_date_range
+from core.i18n import N_, _
 from core.text import clip, esc
 from core.when import When, format_when, typed_when
 from kinds.common import same_text
@@ -20,7 +21,7 @@ from store.alternatives import parse_alternatives
 from store.transfer import SourceIn
 from store.views import Alternative, SourceRef
 
-DIFFER = "⚖️ sources differ"
+DIFFER = N_("⚖️ sources differ")
 MAX_VERSIONS_SHOWN = 4
 
 
@@ -102,7 +103,11 @@ def form_extras(snap: Mapping[str, Any], date_field: str) -> dict[str, str]:
     for alt in snap.get("alternatives") or ():
         src = alt.get("source") or {}
         published = src.get("published")
-        day = typed_when(When(dt.date.fromisoformat(published))) if published else None
+        day = (
+            format_when(When(dt.date.fromisoformat(published))).split(" ", 1)[1]
+            if published
+            else None
+        )
         typed = ", ".join(filter(None, [src.get("name"), src.get("url"), day]))
         lines.append(f"{alt['field']}: {alt['value']} | source: {typed}")
     if lines:
@@ -158,7 +163,8 @@ def versions(
         credit = ", ".join(_source_label(r) for r in dict.fromkeys(refs))
         shown.append(esc(clip(text, limit)) + (f" ({credit})" if credit else ""))
     more = len(groups) - MAX_VERSIONS_SHOWN
-    return " · ".join(shown) + (f" · and {more} more" if more > 0 else "")
+    tail = " · " + _("and {count} more").format(count=more) if more > 0 else ""
+    return " · ".join(shown) + tail
 
 
 def _main_value(view: Any, field: str) -> str | None:
@@ -190,4 +196,4 @@ def differ_lines(view: Any, shown: Collection[str] = ()) -> list[str]:
     if not extras.differ:
         return []
     fields = ", ".join(esc(clip(f.replace("_", " "), 40)) for f in extras.fields())
-    return [f"{DIFFER} <i>({fields})</i>", *alternatives_lines(view, skip=shown)]
+    return [f"{_(DIFFER)} <i>({fields})</i>", *alternatives_lines(view, skip=shown)]

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from core.dates import DATE_EXAMPLES, format_date
+from core.i18n import N_, _
 from core.when import When, parse_when
 from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
@@ -50,13 +51,13 @@ _COUNT = re.compile(r"^(?P<name>.+?)\s*[:=]?\s*(?P<n>[+-]?\d[\d.,]*|\?|unknown|n
 # "Ukraine 1000 (900-1100)" (best and bounds) or "Ukraine 900-1100" (bounds only).
 _NUM = r"\d[\d,]*"
 _RANGE = re.compile(
-    rf"^(?P<name>.+?)\s*[:=]?\s*(?:(?P<best>{_NUM})\s*)?\(?\s*(?P<low>{_NUM})\s*[–—-]\s*"
-    rf"(?P<high>{_NUM})\s*\)?$"
+    rf"^(?P<name>.+?)\s*[:=]?\s*(?:(?P<best>{_NUM})\s*\(\s*(?P<low>{_NUM})\s*[–—-]\s*"
+    rf"(?P<high>{_NUM})\s*\)|(?P<low2>{_NUM})\s*[–—-]\s*(?P<high2>{_NUM}))$"
 )
 # "duration also: just over an hour | source: Anadolu, https://…, 2 Jun 2025"
 ALSO_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z' _-]{0,60}?)\s+also\s*:\s*(.*)$", re.IGNORECASE)
 ALSO = "also"  # the form value holding every `FIELD also:` line, one per line
-ALSO_HELP = (
+ALSO_HELP = N_(
     "write another source's value as “FIELD also: VALUE | source: NAME, LINK, DATE”, "
     "e.g. duration also: just over an hour | source: Anadolu, https://…, 2 Jun 2025"
 )
@@ -105,7 +106,7 @@ class Checker:
         if when is None:
             self.errors.append(
                 f"{name}: I couldn't read “{value[:40]}” as a date. Try: {DATE_EXAMPLES}, "
-                "May 2025, 23–25 May 2025, ~20 Nov 2025."
+                + _("May 2025, 23–25 May 2025, ~20 Nov 2025.")
             )
             return None
         parsed = when.start
@@ -133,13 +134,13 @@ class Checker:
         """`FIELD: VALUE | source: …` lines (from `FIELD also:` lines) as alternatives."""
         found: list[dict[str, object]] = []
         for line in (value or "").split("\n"):
-            name, _, rest = line.partition(":")
+            name, _colon, rest = line.partition(":")
             text, bar, source = rest.partition("|")
             label, sep, source = source.partition(":")
             if not line.strip():
                 continue
             if not (name.strip() and text.strip() and bar and sep) or canon(label) != "source":
-                self.errors.append(f"also: {ALSO_HELP}.")
+                self.errors.append(f"also: {_(ALSO_HELP)}.")
                 continue
             spec = next(
                 (
@@ -151,7 +152,9 @@ class Checker:
             )
             if spec is None:
                 self.notes.append(
-                    f"⚖️ “{name.strip()}” is not a field; it is shown as a line of its own."
+                    _("⚖️ “{name}” is not a field; it is shown as a line of its own.").format(
+                        name=name.strip()
+                    )
                 )
             sources = self.dated_source(source)
             if sources is not None:
@@ -175,7 +178,7 @@ class Checker:
                 parts.pop()
         found = self.sources(", ".join(parts))
         if len(found) != 1 or not isinstance(found[0], SourceIn):
-            self.errors.append(f"also: {ALSO_HELP}.")
+            self.errors.append(f"also: {_(ALSO_HELP)}.")
             return None
         return found[0].model_copy(update={"published": published})
 
@@ -245,11 +248,16 @@ class Checker:
         return found
 
     def _range(self, match: re.Match[str]) -> dict[str, int | None] | None:
-        low, high = (int(match.group(g).replace(",", "")) for g in ("low", "high"))
+        low, high = (
+            int((match.group(g) or match.group(f"{g}2")).replace(",", "")) for g in ("low", "high")
+        )
         best = int(match.group("best").replace(",", "")) if match.group("best") else None
         if not low < high or (best is not None and not low <= best <= high):
             self.errors.append(
-                f"returned: “{match.group(0)[:40]}” needs low < high, e.g. Ukraine 1000 (900-1100)."
+                "returned: "
+                + _("“{range}” needs low < high, e.g. Ukraine 1000 (900-1100).").format(
+                    range=match.group(0)[:40]
+                )
             )
             return None
         return {"low": low, "best": best, "high": high}

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from core.dates import format_date
+from core.i18n import ngettext
 from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.common import source_line
@@ -59,6 +60,8 @@ def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[s
             )
         return [text]
     header = f"{title}\n<i>What is new since {_since_label(digest.since, tz)}</i>"
+    if digest.differ:
+        header += "\n" + differ_note(digest.differ)
     blocks = briefing_blocks(digest)
     messages: list[str] = []
     while blocks:
@@ -72,6 +75,15 @@ def briefing_messages(digest: Digest, *, tz: ZoneInfo, today: dt.date) -> list[s
     return [
         m + (_rest_follows(i + 1, last + 1) if i < last else "") for i, m in enumerate(messages)
     ]
+
+
+def differ_note(count: int) -> str:
+    """The briefing's line saying that sources disagree on some of its facts."""
+    return ngettext(
+        "⚖️ <i>Sources differ on {count} fact below: each version is shown with its source.</i>",
+        "⚖️ <i>Sources differ on {count} facts below: each version is shown with its source.</i>",
+        count,
+    ).format(count=count)
 
 
 def _rest_follows(part: int, parts: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -12,9 +12,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
@@ -87,6 +92,34 @@ class CountRange(StrictModel):
         if not self.low <= best <= self.high or self.low == self.high:
             raise ValueError("a range needs low < high, and low <= best <= high")
         return self
+
+
+_COUNT = TypeAdapter(NonNegativeInt | None)
+
+
+def _count(value: Any) -> int | CountRange | None:
+    """A number of people, or a {low, best, high} range; errors read as for a plain number."""
+    try:
+        if isinstance(value, dict | CountRange):
+            return CountRange.model_validate(value)
+        found: int | None = _COUNT.validate_python(value)
+        return found
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        msg = f"{where}: {first['msg']}" if where else first["msg"]
+        raise PydanticCustomError(first["type"], "{msg}", {"msg": msg}) from None
+
+
+# A count in a file: a whole number, null (not announced), or a range {low, best, high}.
+Count = Annotated[
+    int | CountRange | None,
+    PlainValidator(_count),
+    PlainSerializer(
+        lambda v: v.model_dump(exclude_none=True) if isinstance(v, CountRange) else v,
+        return_type=Any,
+    ),
+]
 
 
 class AlternativeIn(StrictModel):
