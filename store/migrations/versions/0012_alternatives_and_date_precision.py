@@ -33,33 +33,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_fact_alternative_fact", "fact_alternative", ["fact_kind", "fact_id"])
+    # Plain ADD COLUMN (no batch): SQLite adds a column with a constant default in place, where
+    # a batch copy would drop tables that exchange_count and others point at.
     for table in FACT_TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column(
-                    "date_precision", sa.String(length=8), nullable=False, server_default="day"
-                )
-            )
-            batch_op.add_column(sa.Column("date_until", sa.Date(), nullable=True))
-            batch_op.add_column(
-                sa.Column(
-                    "date_approx", sa.Boolean(), nullable=False, server_default=sa.text("false")
-                )
-            )
-    with op.batch_alter_table("exchange_count", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("returned_low", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("returned_high", sa.Integer(), nullable=True))
+        op.add_column(
+            table,
+            sa.Column("date_precision", sa.String(length=8), nullable=False, server_default="day"),
+        )
+        op.add_column(table, sa.Column("date_until", sa.Date(), nullable=True))
+        op.add_column(
+            table,
+            sa.Column("date_approx", sa.Boolean(), nullable=False, server_default=sa.false()),
+        )
+    op.add_column("exchange_count", sa.Column("returned_low", sa.Integer(), nullable=True))
+    op.add_column("exchange_count", sa.Column("returned_high", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     """Drop the ranges, the date precision and fact_alternative."""
-    with op.batch_alter_table("exchange_count", schema=None) as batch_op:
-        batch_op.drop_column("returned_high")
-        batch_op.drop_column("returned_low")
+    # Plain DROP COLUMN (SQLite 3.35+), for the same reason as above.
+    op.drop_column("exchange_count", "returned_high")
+    op.drop_column("exchange_count", "returned_low")
     for table in FACT_TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("date_approx")
-            batch_op.drop_column("date_until")
-            batch_op.drop_column("date_precision")
+        for column in ("date_approx", "date_until", "date_precision"):
+            op.drop_column(table, column)
     op.drop_index("ix_fact_alternative_fact", table_name="fact_alternative")
     op.drop_table("fact_alternative")
