@@ -93,7 +93,7 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
 
 
 def is_field_line(line: str) -> bool:
-    """True for a `name: value` line naming a field of some kind of fact, or a `FIELD also:` line."""
+    """True for a `name: value` line naming a field of any kind, or a `FIELD also:` line."""
     if ALSO_LINE.match(line):
         return True
     match = FIELD_LINE.match(line)
