@@ -337,7 +337,9 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             return position_line(new, label=f"{new.party} on {new.issue} (new)")
         return (
             f"• <b>{esc(clip(new.party, 60))} on {esc(clip(new.issue, 60))}</b>: "
-            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
+            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}"
+            + "".join(f"\n   {line}" for line in differ_lines(new))
+            + "\n"
             f"   <i>as of {when_text(new.as_of, new.extras)}, "
             f"was {when_text(old.as_of, old.extras)}</i> · "
             f"{source_line(new.sources)}"

@@ -200,7 +200,7 @@ async def test_free_labels_and_same_source_versions_show_as_lines(talks: Harness
     )
     # Another source's value is found by /search too.
     found = (await chat.ask("/search little over an hour")).plain
-    assert "Second round of Russia–Ukraine peace talks in Istanbul" in found
+    assert "🤝 Round of talks\nSecond round of Russia–Ukraine peace talks in Istanbul" in found
 
 
 async def test_the_briefing_says_sources_differ_and_shows_every_version(talks: Harness) -> None:
