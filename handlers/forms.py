@@ -167,3 +167,15 @@ def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[st
             kept.append(line)
     merged[ALSO] = "\n".join(kept)
     return {k: v for k, v in merged.items() if v or k != ALSO}
+
+
+def split_also(text: str) -> tuple[str, str]:
+    """A guided answer without its `FIELD also:` lines, and those lines as the `also` value."""
+    kept, also = [], []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = ALSO_LINE.match(line)
+        if match is None:
+            kept.append(line)
+        else:
+            also.append(f"{match.group(1).strip()}: {match.group(2).strip()}")
+    return "\n".join(kept).strip(), "\n".join(also)

@@ -473,3 +473,26 @@ async def test_bad_alternative_lines_are_refused_and_store_nothing(bot: Harness)
         assert (
             await session.exec(select(AuditEntry).where(AuditEntry.action == "edit"))
         ).all() == []
+
+
+async def test_a_guided_answer_may_carry_another_sources_value(bot: Harness) -> None:
+    chat = editor(bot)
+    await chat.ask("/round")
+    for answer in ("3 June 2025", "Istanbul", "/skip", "/skip", "/skip"):
+        await chat.ask(answer)
+    noted = await chat.ask("duration also: just over an hour | source: Anadolu")
+    assert noted.plain == "⚖️ Noted.\n\nHow long? e.g. about an hour (/skip)"
+    await chat.ask("about an hour")
+    await chat.ask("/skip")  # outcome
+    preview = await chat.ask("Reuters https://www.reuters.com/x")
+    assert "Preview: new round of talks" in preview.plain
+    assert "Duration: about an hour (Reuters) · just over an hour (Anadolu)" in preview.plain
+    assert (await save(chat, preview)).startswith("Saved as R")
+    async with bot.sessions() as session:
+        row = (
+            await session.exec(select(TalkRound).where(TalkRound.date == dt.date(2025, 6, 3)))
+        ).one()
+    assert row.id is not None and row.duration == "about an hour"
+    assert await alternatives_of(bot, "round", row.id) == [
+        ("duration", "just over an hour", "Anadolu")
+    ]
