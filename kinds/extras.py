@@ -39,7 +39,15 @@ class FactExtras:
 
     def fields(self) -> list[str]:
         """The fields other sources disagree on, in the order first recorded."""
-        return list(dict.fromkeys(a.field for a in self.alternatives))
+        first: dict[str, str] = {}
+        for alt in self.alternatives:
+            first.setdefault(field_key(alt.field), alt.field)
+        return list(first.values())
+
+
+def field_key(name: str) -> str:
+    """A field name as compared: 'Duration', 'duration' and 'DURATION' are one field."""
+    return " ".join(name.casefold().replace("_", " ").split())
 
 
 NO_EXTRAS = FactExtras()
@@ -147,7 +155,7 @@ def versions(
     Without alternatives it is just the escaped value. The stored value is credited to the
     alternatives that report the same, else to the fact's first source.
     """
-    alts = [a for a in extras.alternatives if a.field == field]
+    alts = [a for a in extras.alternatives if field_key(a.field) == field_key(field)]
     if not alts:
         return esc(clip(value or "", limit))
     groups: dict[str, list[SourceRef]] = {}
@@ -168,7 +176,7 @@ def versions(
 
 
 def _main_value(view: Any, field: str) -> str | None:
-    value = getattr(view, field, None)
+    value = getattr(view, field_key(field).replace(" ", "_"), None)
     if isinstance(value, dt.date):
         return format_date_range(value, None)
     return str(value) if isinstance(value, str | int) and value != "" else None
@@ -186,7 +194,7 @@ def alternatives_lines(view: Any, skip: Collection[str] = ()) -> list[str]:
         f"{esc(_label(field))}: "
         + versions(extras, field, _main_value(view, field), sources, limit=120)
         for field in extras.fields()
-        if field not in skip
+        if field_key(field) not in {field_key(f) for f in skip}
     ]
 
 

@@ -18,9 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from core.when import format_when, parse_when, typed_when
 from fake_telegram import SentMessage
 from kinds.digest import changes_between
+from kinds.document import list_documents
 from kinds.exchange import Exchange, ExchangeCount, exchange_totals
+from kinds.extras import alternatives_lines
+from kinds.round import SPEC as ROUNDS
 from kinds.round import TalkRound
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from kinds.update import NewsUpdate
@@ -496,3 +500,54 @@ async def test_a_guided_answer_may_carry_another_sources_value(bot: Harness) -> 
     assert await alternatives_of(bot, "round", row.id) == [
         ("duration", "just over an hour", "Anadolu")
     ]
+
+
+async def test_alternatives_lines_give_every_version_for_a_full_view(talks: Harness) -> None:
+    """The lines /show puts under a fact: one per field, every version with its source."""
+    async with talks.sessions() as session:
+        (june_id,) = (
+            await session.exec(select(TalkRound.id).where(TalkRound.key == "istanbul-2025-06-02"))
+        ).all()
+        (view,) = await ROUNDS.load(session, [june_id])
+        docs = (await list_documents(session, limit=20)).items
+    assert alternatives_lines(view) == [
+        'Duration: under an hour (Reuters) · a little over an hour (<a href="'
+        'https://tass.com/politics/1989745">TASS</a>)'
+    ]
+    (framework,) = [d for d in docs if d.title.startswith("Updated and refined peace framework")]
+    assert [line.split(":")[0] for line in alternatives_lines(framework)] == ["Number of points"]
+    plain = [d for d in docs if not d.extras.differ]
+    assert plain and all(alternatives_lines(d) == [] for d in plain)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown", "stored"),
+    [
+        ("May 2025", "May 2025", ("2025-05-01", "month", None, False)),
+        ("2025-05", "May 2025", ("2025-05-01", "month", None, False)),
+        ("23–25 May 2025", "23–25 May 2025", ("2025-05-23", "range", "2025-05-25", False)),
+        ("23-25 May 2025", "23–25 May 2025", ("2025-05-23", "range", "2025-05-25", False)),
+        ("~20–21 Nov 2025", "~20–21 Nov 2025", ("2025-11-20", "range", "2025-11-21", True)),
+        (
+            "30 May – 2 June 2025",
+            "30 May – 2 Jun 2025",
+            ("2025-05-30", "range", "2025-06-02", False),
+        ),
+        ("about 2 June 2025", "~Mon 2 Jun 2025", ("2025-06-02", "day", None, True)),
+        ("2 June 2025", "Mon 2 Jun 2025", ("2025-06-02", "day", None, False)),
+    ],
+)
+def test_dates_are_read_and_shown_as_precise_as_typed(
+    typed: str, shown: str, stored: tuple[str, str, str | None, bool]
+) -> None:
+    when = parse_when(typed, tz=KYIV, now=dt.datetime(2025, 12, 1, tzinfo=KYIV))
+    assert when is not None
+    assert format_when(when) == shown
+    until = when.until.isoformat() if when.until else None
+    assert (when.start.isoformat(), when.precision, until, when.approx) == stored
+    assert parse_when(typed_when(when), tz=KYIV) == when, "an /edit form reads it back the same"
+
+
+@pytest.mark.parametrize("typed", ["25–23 May 2025", "31–32 May 2025", "Smarch 2025", ""])
+def test_impossible_dates_are_not_read(typed: str) -> None:
+    assert parse_when(typed, tz=KYIV) is None
