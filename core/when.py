@@ -21,6 +21,9 @@ _MONTH_NUMBERS = {
 _APPROX = re.compile(r"^(?:~|≈|about|around|approx(?:imately|\.)?|c\.|circa)\s*", re.IGNORECASE)
 _MONTH_YEAR = re.compile(r"([a-z]{3,9})\.?,?\s+(\d{4})", re.IGNORECASE)
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# "early June 2025", "mid-March 2025", "late May 2025": a third of the month, approximately.
+_PART_OF_MONTH = re.compile(r"(early|mid|late)[\s-]+([a-z]{3,9})\.?,?\s+(\d{4})", re.IGNORECASE)
+_THIRDS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31)}
 _DASH = r"\s*(?:–|—|-|to|until)\s*"
 # "23–25 May 2025", "23-25 May"
 _DAYS_MONTH = re.compile(
@@ -93,6 +96,13 @@ def parse_when(
         return None
     if (m := _MONTH_YEAR.fullmatch(text)) and (month := _month(m.group(1))):
         return When(dt.date(int(m.group(2)), month, 1), "month", approx=approx)
+    if (m := _PART_OF_MONTH.fullmatch(text)) and (month := _month(m.group(2))):
+        in_year = int(m.group(3))
+        from_day, to_day = _THIRDS[m.group(1).casefold()]
+        to_day = min(to_day, calendar.monthrange(in_year, month)[1])
+        return When(
+            dt.date(in_year, month, from_day), "range", dt.date(in_year, month, to_day), True
+        )
     if (m := _ISO_MONTH.fullmatch(text)) and 1 <= int(m.group(2)) <= 12:
         return When(dt.date(int(m.group(1)), int(m.group(2)), 1), "month", approx=approx)
     if (m := _DAYS_MONTH.fullmatch(text)) and _month(m.group(3)):

@@ -536,6 +536,8 @@ async def test_alternatives_lines_give_every_version_for_a_full_view(talks: Harn
             ("2025-05-30", "range", "2025-06-02", False),
         ),
         ("about 2 June 2025", "~Mon 2 Jun 2025", ("2025-06-02", "day", None, True)),
+        ("mid-March 2025", "~11–20 Mar 2025", ("2025-03-11", "range", "2025-03-20", True)),
+        ("late February 2025", "~21–28 Feb 2025", ("2025-02-21", "range", "2025-02-28", True)),
         ("2 June 2025", "Mon 2 Jun 2025", ("2025-06-02", "day", None, False)),
     ],
 )
