@@ -172,7 +172,9 @@ class Checker:
         parts = [p.strip() for p in value.split(",") if p.strip()]
         published: dt.date | None = None
         if len(parts) > 1 and not URLISH.search(parts[-1]):
-            when = parse_when(parts[-1], tz=self.ctx.tz, languages=self.ctx.languages)
+            when = parse_when(
+                parts[-1], tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now
+            )
             if when is not None and when.exact:
                 published = when.start
                 parts.pop()
