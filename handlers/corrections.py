@@ -22,10 +22,11 @@ from handlers.drafts import (
     problems_text,
     send_preview,
 )
-from handlers.forms import build_draft, parse_form
+from handlers.forms import build_draft, merge_values, parse_form
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.base import FactKind
 from kinds.day_order import day_values
+from kinds.extras import form_extras
 from kinds.queries import facts_by_ref
 from kinds.registry import SPECS, spec_for
 from render.blocks import esc, search_block
@@ -61,11 +62,9 @@ def _sources_value(snap: dict[str, Any]) -> str:
 
 def values_from_snapshot(kind: FactKind, snap: dict[str, Any]) -> dict[str, str]:
     """A stored fact as the `field: value` lines an editor would type for it."""
-    values = {
-        "source": _sources_value(snap),
-        **spec_for(kind).form_values(snap),
-        **day_values(snap),
-    }
+    spec = spec_for(kind)
+    values = {"source": _sources_value(snap), **spec.form_values(snap), **day_values(snap)}
+    values |= form_extras(snap, spec.input.date_field)
     return {k: v for k, v in values.items() if v}
 
 
@@ -113,8 +112,15 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
     form = parse_form(kind, f"{inline}\n{rest}" if inline else rest, has_command=False)
     if not form.values and not form.errors:
         current = "\n".join(
-            f"{s.name}: {before[s.name]}" for s in spec_for(kind).all_fields if before.get(s.name)
-        )
+            [
+                *(
+                    f"{s.name}: {before[s.name]}"
+                    for s in spec_for(kind).all_fields
+                    if before.get(s.name)
+                ),
+                *(line.replace(":", " also:", 1) for line in before.get("also", "").split("\n")),
+            ]
+        ).strip()
         await reply(
             update,
             _(
@@ -142,7 +148,7 @@ async def edit_cmd(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    values = {**before, **form.values}
+    values = merge_values(before, form.values)
     ctx = await form_context(context)
     built = build_draft(kind, values, ctx)
     if form.errors or isinstance(built, list):

@@ -29,7 +29,7 @@ from handlers.drafts import (
     problems_text,
     send_preview,
 )
-from handlers.forms import build_draft, check_field, parse_form
+from handlers.forms import build_draft, check_field, parse_form, split_also
 from handlers.open_forms import (
     CROSSED,
     close_form,
@@ -41,6 +41,7 @@ from handlers.open_forms import (
 )
 from kinds.base import FactKind
 from kinds.editing import kind_of
+from kinds.forms import ALSO
 from kinds.registry import SPECS, spec_for
 from render.blocks import esc
 from store.drafts import FormAction
@@ -128,7 +129,14 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     state = payload_of(form)
     kind = kind_of(form)
     spec = spec_for(kind).fields[state["step"]]
-    value = message.text.strip()
+    # Any answer may carry other sources' values as `FIELD also: …` lines.
+    value, also = split_also(message.text)
+    if also:
+        state["values"][ALSO] = "\n".join(filter(None, [state["values"].get(ALSO), also]))
+        if not value:
+            kept = await keep_form(context, form, state)
+            await reply(update, (_("⚖️ Noted.") + "\n\n" + spec.prompt) if kept else CROSSED)
+            return
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
         kept = await keep_form(context, form, state)

@@ -14,7 +14,7 @@ from core.context import BotContext
 from core.i18n import N_, _, ngettext
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
-from handlers.forms import Draft, FormContext, build_draft, parse_form
+from handlers.forms import Draft, FormContext, build_draft, merge_values, parse_form
 from handlers.open_forms import CROSSED, close_form, keep_form, open_form, payload_of
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
@@ -406,7 +406,7 @@ async def draft_correction(update: Update, context: BotContext, form: DraftRow) 
     kind = fact_editing.kind_of(draft)
     payload = json.loads(draft.payload)
     form_lines = parse_form(kind, message.text, has_command=False)
-    values = {**payload["values"], **form_lines.values}
+    values = merge_values(payload["values"], form_lines.values)
     built = build_draft(kind, values, await form_context(context))
     if form_lines.errors or isinstance(built, list):
         problems = form_lines.errors + (built if isinstance(built, list) else [])

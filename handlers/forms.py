@@ -13,6 +13,8 @@ from core.text import number
 from kinds.base import FactKind
 from kinds.day_order import build_day
 from kinds.forms import (
+    ALSO,
+    ALSO_LINE,
     FIELD_LINE,
     MAX_FIELD_LENGTH,
     URLISH,
@@ -63,6 +65,13 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
     for line in lines:
         if not line.strip():
             continue
+        also = ALSO_LINE.match(line)
+        if also is not None:
+            # Another source's value of a field: kept one per line under "also".
+            entry = f"{also.group(1).strip()}: {also.group(2).strip()}"
+            form.values[ALSO] = "\n".join(filter(None, [form.values.get(ALSO), entry]))
+            current = None
+            continue
         match = FIELD_LINE.match(line)
         spec = field_for(kind, match.group(1)) if match else None
         if match and spec is None and not URLISH.match(line.strip()):
@@ -99,7 +108,9 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
 
 
 def is_field_line(line: str) -> bool:
-    """True for a `name: value` line whose name is a field of some kind of fact."""
+    """True for a `name: value` line naming a field of any kind, or a `FIELD also:` line."""
+    if ALSO_LINE.match(line):
+        return True
     match = FIELD_LINE.match(line)
     return match is not None and any(field_for(kind, match.group(1)) for kind in FactKind)
 
@@ -124,6 +135,9 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     problems = [_("Missing: {fields}.").format(fields=", ".join(missing))] if missing else []
     data: dict[str, Any] = {"sources": check.sources(values.get("source"))}
     data |= spec.build(values, check) | build_day(values, check)
+    data |= check.precision()
+    if values.get(ALSO, "").strip():
+        data["alternatives"] = check.alternatives(values[ALSO], spec.fields)
     problems += check.errors
     if problems:
         return problems
@@ -150,3 +164,33 @@ def check_field(kind: FactKind, name: str, value: str, ctx: FormContext) -> list
     if spec is not None and spec.check is not None:
         spec.check(check, value)
     return check.errors
+
+
+def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[str, str]:
+    """A correction's values: typed fields replace stored ones, `also` lines are added to them.
+
+    `FIELD also: none` drops the versions other sources gave for that field.
+    """
+    merged = {**before, **typed}
+    lines = [*before.get(ALSO, "").split("\n"), *typed.get(ALSO, "").split("\n")]
+    kept: list[str] = []
+    for line in filter(str.strip, lines):
+        name, _colon, value = line.partition(":")
+        if canon(value) in ("none", "-", "nothing"):
+            kept = [k for k in kept if canon(k.partition(":")[0]) != canon(name)]
+        elif line not in kept:
+            kept.append(line)
+    merged[ALSO] = "\n".join(kept)
+    return {k: v for k, v in merged.items() if v or k != ALSO}
+
+
+def split_also(text: str) -> tuple[str, str]:
+    """A guided answer without its `FIELD also:` lines, and those lines as the `also` value."""
+    kept, also = [], []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = ALSO_LINE.match(line)
+        if match is None:
+            kept.append(line)
+        else:
+            also.append(f"{match.group(1).strip()}: {match.group(2).strip()}")
+    return "\n".join(kept).strip(), "\n".join(also)

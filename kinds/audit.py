@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.base import FactKind
 from kinds.registry import BY_LETTER, spec_for
+from store.alternatives import alternatives_for
 from store.queries import sources_for
 
 # The largest id an integer column holds (PostgreSQL refuses a larger one in a query).
@@ -48,7 +49,27 @@ async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> di
     data = {k: v for k, v in row.model_dump().items() if k not in skip}
     if not data.get("lead"):
         data.pop("lead", None)  # only the lead story says so
+    if data.get("date_precision") == "day":  # exact days, as every fact was before precision
+        del data["date_precision"]
+    if not data.get("date_approx"):
+        data.pop("date_approx", None)
     await spec.snapshot(session, row, data)
+    data["alternatives"] = [
+        {
+            "field": a.field,
+            "value": a.value,
+            "source": {
+                k: _iso(v)
+                for k, v in (
+                    ("name", a.source.name),
+                    ("url", a.source.url),
+                    ("published", a.source.published),
+                )
+                if v
+            },
+        }
+        for a in await alternatives_for(session, kind=kind, fact_id=fact_id)
+    ]
     refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     data["sources"] = [
         {k: _iso(v) for k, v in (("name", s.name), ("url", s.url), ("published", s.published)) if v}

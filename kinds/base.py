@@ -20,6 +20,7 @@ from core.i18n import _
 from core.text import esc
 from kinds.common import full_value, key_label
 from kinds.day_order import DAY_FIELDS
+from kinds.extras import SNAPSHOT_KEYS, snapshot_alternatives, snapshot_when
 from kinds.forms import Checker, FieldSpec
 from store.models import FactBase, Issue, Party
 from store.transfer import FactIn
@@ -232,15 +233,22 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     def full_block(self, snap: Mapping[str, Any]) -> str:
         """Every field of a fact's snapshot in full, one "Label: value" line each (for /show)."""
         shared = {"retracted_at", "retraction_reason", "sources", "updated_at", "created_at"}
-        skip = shared | self.full_hidden
+        skip = shared | self.full_hidden | SNAPSHOT_KEYS
         keys = [k for k in self.full_labels if k in snap]
         keys += [k for k in snap if k not in self.full_labels and k not in skip]
+        as_read = snapshot_when(snap, self.date_attr)
         lines = []
         for key in keys:
-            shown = self.full_value(key, snap[key])
+            shown = (
+                as_read if key == self.date_attr and as_read else self.full_value(key, snap[key])
+            )
             if shown:
                 label = _(self.full_labels[key]) if key in self.full_labels else key_label(key)
                 lines.append(f"<b>{esc(label)}:</b> {shown}")
+        others = snapshot_alternatives(snap)
+        if others:
+            lines.append(_("⚖️ <b>Other sources report</b>"))
+            lines += [f"• {line}" for line in others]
         return "\n".join(lines)
 
     @property

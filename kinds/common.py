@@ -23,6 +23,25 @@ def people(n: int | None) -> str:
     return ngettext("{n} person", "{n} people", n).format(n=number(n))
 
 
+def people_range(n: int | None, low: int | None = None, high: int | None = None) -> str:
+    """A number of people known within bounds: 'about 1,000 people (900–1,100)'."""
+    if low is None or high is None:
+        return people(n)
+    span = f"{number(low)}–{number(high)}"
+    if n is None:
+        return _("{span} people").format(span=span)
+    return ngettext("about {count} person ({span})", "about {count} people ({span})", n).format(
+        count=number(n), span=span
+    )
+
+
+def count_value(n: int | None, low: int | None = None, high: int | None = None) -> Any:
+    """A stored count as the import format writes it: a number, None, or {low, best, high}."""
+    if low is None or high is None:
+        return n
+    return {"low": low, "best": n, "high": high} if n is not None else {"low": low, "high": high}
+
+
 def source_line(sources: Sequence[SourceRef]) -> str:
     """'Source: Reuters, 2 Jun 2025' with links where known; says so when there is none."""
     if not sources:

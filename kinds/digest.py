@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.base import Change, FactKind
+from kinds.extras import NO_EXTRAS
 from kinds.registry import AnySpec, reader_specs
 from kinds.update import UpdateView, latest_updates
 
@@ -43,6 +44,13 @@ class Digest:
     def quiet(self) -> bool:
         """True when nothing at all changed."""
         return not (any(self.sections.values()) or self.corrected or self.retracted)
+
+    @property
+    def differ(self) -> int:
+        """How many of the facts in the digest carry values other sources report differently."""
+        views = [c.view for changes in self.sections.values() for c in changes]
+        views += [view for _kind, view in self.corrected]
+        return sum(1 for view in views if getattr(view, "extras", NO_EXTRAS).differ)
 
     def section(self, kind: FactKind) -> list[Change[Any]]:
         """The new (or changed) facts of one kind."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 from sqlalchemy import Index, Text, UniqueConstraint, delete
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,8 +24,10 @@ from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
 from kinds.day_order import day_order
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
+from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key, Long, Short
@@ -118,15 +121,17 @@ class DocumentView:
     round_date: dt.date | None = None
     summary: str = ""
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
 def _select() -> Any:
     return (
-        select(
+        sa_select(
             Document,
             col(TalkRound.title),
             col(TalkRound.date),
             sources_column(FactKind.DOCUMENT, Document.id),
+            alternatives_column(FactKind.DOCUMENT, Document.id),
         )
         .join(
             TalkRound,
@@ -177,8 +182,9 @@ async def _views(session: AsyncSession, rows: Sequence[Any]) -> list[DocumentVie
             round_date=round_date,
             summary=doc.summary,
             sources=parse_sources(raw),
+            extras=row_extras(doc, doc.date, others),
         )
-        for doc, round_title, round_date, raw in rows
+        for doc, round_title, round_date, raw, others in rows
     ]
 
 
@@ -195,7 +201,7 @@ def document_block(d: DocumentView) -> str:
     """One document: title, date, status and type, authors, round, issues, key terms, sources."""
     head = f"📄 <b>{esc(clip(d.title, 160))}</b>"
     status = STATUS_LABELS.get(d.status)
-    meta = [f"📅 {format_date(d.date)}", _(status) if status else esc(d.status)]
+    meta = [f"📅 {when_text(d.date, d.extras)}", _(status) if status else esc(d.status)]
     if d.doc_type:
         meta.append(esc(clip(d.doc_type, 60)))
     lines = [head, " · ".join(meta)]
@@ -209,6 +215,7 @@ def document_block(d: DocumentView) -> str:
         lines.append(_("Issues:") + " " + esc(clip(", ".join(d.issues), 200)))
     if d.summary:
         lines.append(_("Key terms:") + " " + esc(clip(d.summary, 600)))
+    lines += differ_lines(d)
     lines.append(source_line(d.sources))
     return "\n".join(lines)
 
@@ -448,6 +455,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
             None,
             item.summary,
             input_sources(item),
+            input_extras(item),
         )
 
 

@@ -13,8 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kinds.audit import snapshot
 from kinds.base import FactKind
 from kinds.day_order import set_day
+from kinds.extras import apply_when
 from kinds.registry import spec_for
-from kinds.writes import index_fact, load_refs
+from kinds.writes import alternative_values, index_fact, load_refs
+from store.alternatives import set_alternatives
 from store.audit import Actor, record_audit
 from store.facts import cite, drop_search_doc
 from store.models import AuditEntry, Citation, Draft, Issue, Party, Source, utcnow
@@ -129,6 +131,7 @@ async def apply_edit(
     await ensure_named(session, parties=new_parties, issues=new_issues)
     await spec.apply(session, row, item, await load_refs(session))
     set_day(row, item)
+    apply_when(row, item)
     row.updated_at = utcnow()
     session.add(row)
     if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):
@@ -139,6 +142,10 @@ async def apply_edit(
         )
         source_ids = [await _source_id(session, s) for s in item.sources]
         await cite(session, kind=kind, fact_id=fact_id, source_ids=source_ids)
+    others = [await _source_id(session, alt.source) for alt in item.alternatives or ()]
+    await set_alternatives(
+        session, kind=kind, fact_id=fact_id, values=alternative_values(item, others)
+    )
     await session.flush()
     await spec.after_change(session, row)
     await index_fact(session, spec, row)

@@ -11,21 +11,31 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import Index, Text, UniqueConstraint, delete, func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date, format_date_range
+from core.dates import format_date
 from core.i18n import N_, _, ngettext
 from core.text import clip, esc, number
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
-from kinds.common import full_round, input_sources, people, source_line
+from kinds.common import (
+    count_value,
+    full_round,
+    input_sources,
+    people,
+    people_range,
+    source_line,
+)
 from kinds.day_order import day_order
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
+from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import FactIn, Key, Long, Name, NonNegativeInt, Short
+from store.transfer import Count, CountRange, FactIn, Key, Long, Name, Short
 from store.views import Page, SourceRef
 
 
@@ -60,7 +70,9 @@ class ExchangeCount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: int = Field(foreign_key="exchange.id", index=True)
     party_id: int = Field(foreign_key="party.id")
-    returned: int | None = None
+    returned: int | None = None  # the best figure; totals add these
+    returned_low: int | None = None  # bounds, when sources give a range
+    returned_high: int | None = None
 
 
 class ExchangeYearTotal(SQLModel, table=True):
@@ -82,7 +94,7 @@ class ExchangeIn(FactIn):
 
     date: dt.date
     end_date: dt.date | None = None
-    returned: dict[Key, NonNegativeInt | None] = {}
+    returned: dict[Key, Count] = {}
     categories: list[Name] = []
     mediator: Short | None = None
     status: Literal["agreed", "completed"] = "completed"
@@ -96,6 +108,19 @@ class ReturnedCount:
 
     party: str
     returned: int | None
+    low: int | None = None
+    high: int | None = None
+
+    def text(self) -> str:
+        """'390 people', 'about 1,000 people (900–1,100)' or 'not announced'."""
+        return people_range(self.returned, self.low, self.high)
+
+
+def _split_count(value: int | CountRange | None) -> tuple[int | None, int | None, int | None]:
+    """(best, low, high) of an input count."""
+    if isinstance(value, CountRange):
+        return value.best, value.low, value.high
+    return value, None, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +138,7 @@ class ExchangeView:
     round_title: str | None = None
     round_date: dt.date | None = None
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +155,21 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
     ids = [row[0].id for row in rows]
     counts: dict[int, list[ReturnedCount]] = defaultdict(list)
     if ids:
-        count_rows = await session.exec(
-            select(ExchangeCount.exchange_id, Party.name, ExchangeCount.returned)
+        stmt: Any = (
+            sa_select(
+                col(ExchangeCount.exchange_id),
+                col(Party.name),
+                col(ExchangeCount.returned),
+                col(ExchangeCount.returned_low),
+                col(ExchangeCount.returned_high),
+            )
             .join(Party, col(Party.id) == col(ExchangeCount.party_id))
             .where(col(ExchangeCount.exchange_id).in_(ids))
             .order_by(col(ExchangeCount.id))
         )
-        for exchange_id, party_name, returned in count_rows:
-            counts[exchange_id].append(ReturnedCount(party=party_name, returned=returned))
+        count_rows = await session.exec(stmt)
+        for exchange_id, party_name, returned, low, high in count_rows:
+            counts[exchange_id].append(ReturnedCount(party_name, returned, low, high))
     return [
         ExchangeView(
             id=ex.id,
@@ -150,19 +183,21 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
             round_title=round_title,
             round_date=round_date,
             sources=parse_sources(raw),
+            extras=row_extras(ex, ex.date, others),
         )
-        for ex, round_title, round_date, raw in rows
+        for ex, round_title, round_date, raw, others in rows
     ]
 
 
 def exchanges_select() -> Any:
     """Live exchanges with their round and sources, for `exchange_views`."""
     return (
-        select(
+        sa_select(
             Exchange,
             col(TalkRound.title),
             col(TalkRound.date),
             sources_column(FactKind.EXCHANGE, Exchange.id),
+            alternatives_column(FactKind.EXCHANGE, Exchange.id),
         )
         .join(
             TalkRound,
@@ -253,7 +288,7 @@ async def refresh_year_total(session: AsyncSession, *, year: int) -> None:
 
 def exchange_block(x: ExchangeView) -> str:
     """One exchange: status (agreed ones stand out), dates, people returned, details, sources."""
-    when = format_date_range(x.date, x.end_date)
+    when = when_text(x.date, x.extras, x.end_date)
     if x.status == "agreed":
         head = _("⏳ <b>AGREED, NOT YET CARRIED OUT</b> · agreed {when}").format(when=when)
     else:
@@ -261,9 +296,7 @@ def exchange_block(x: ExchangeView) -> str:
     lines = [head]
     if x.counts:
         returned = " · ".join(
-            _("to {party}: {people}").format(
-                party=esc(clip(c.party, 40)), people=people(c.returned)
-            )
+            _("to {party}: {people}").format(party=esc(clip(c.party, 40)), people=c.text())
             for c in x.counts
         )
         lines.append(_("Returned {returned}").format(returned=returned))
@@ -277,6 +310,7 @@ def exchange_block(x: ExchangeView) -> str:
         lines.append(_("Agreed at:") + f" {label}{on}")
     if x.note:
         lines.append(_("Note:") + " " + esc(clip(x.note, 300)))
+    lines += differ_lines(x)
     lines.append(source_line(x.sources))
     return "\n".join(lines)
 
@@ -297,6 +331,14 @@ def totals_block(totals: Sequence[YearTotals]) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def typed_count(n: Any) -> str:
+    """A count as an editor types it: '390', '?', '1000 (900-1100)' or '900-1100'."""
+    if isinstance(n, dict):
+        span = f"{n['low']}-{n['high']}"
+        return f"{n['best']} ({span})" if n.get("best") is not None else span
+    return "?" if n is None else str(n)
 
 
 STATUS_CHOICES = {
@@ -400,7 +442,16 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             party = refs.party("exchange", key)
             if party is None or party.id is None:
                 raise LookupError("; ".join(refs.errors))
-            session.add(ExchangeCount(exchange_id=row.id, party_id=party.id, returned=count))
+            best, low, high = _split_count(count)
+            session.add(
+                ExchangeCount(
+                    exchange_id=row.id,
+                    party_id=party.id,
+                    returned=best,
+                    returned_low=low,
+                    returned_high=high,
+                )
+            )
         await session.flush()
 
     async def apply(
@@ -430,21 +481,28 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     async def snapshot(self, session: AsyncSession, row: Exchange, data: dict[str, Any]) -> None:
         counts = await session.exec(
-            select(Party.name, ExchangeCount.returned)
+            select(
+                Party.name,
+                ExchangeCount.returned,
+                ExchangeCount.returned_low,
+                ExchangeCount.returned_high,
+            )
             .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
             .where(ExchangeCount.exchange_id == row.id)
             .order_by(col(ExchangeCount.id))
         )
-        data["returned"] = {name: n for name, n in counts}
+        data["returned"] = {name: count_value(n, lo, hi) for name, n, lo, hi in counts}
         data["categories"] = list(split_list(row.categories))
         data["round"] = await round_snapshot(session, data.pop("round_id", None))
 
     async def export(
         self, session: AsyncSession, rows: Sequence[Exchange], keys: ExportKeys
     ) -> list[dict[str, Any]]:
-        counts: dict[int, dict[str, int | None]] = {}
+        counts: dict[int, dict[str, Any]] = {}
         for n in (await session.exec(select(ExchangeCount).order_by(col(ExchangeCount.id)))).all():
-            counts.setdefault(n.exchange_id, {})[keys.parties[n.party_id]] = n.returned
+            counts.setdefault(n.exchange_id, {})[keys.parties[n.party_id]] = count_value(
+                n.returned, n.returned_low, n.returned_high
+            )
         return [
             {
                 "date": x.date,
@@ -470,7 +528,8 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
                 .join(ExchangeCount, col(ExchangeCount.party_id) == col(Party.id))
                 .where(ExchangeCount.exchange_id == r.id)
             )
-            if dict(counts.all()) == item.returned:
+            wanted = {k: _split_count(n)[0] for k, n in item.returned.items()}
+            if dict(counts.all()) == wanted:
                 found.append(r.id)
         return found
 
@@ -489,7 +548,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         counts = snap.get("returned", {})
         return {
             "date": snap["date"],
-            "returned": ", ".join(f"{p} {'?' if n is None else n}" for p, n in counts.items()),
+            "returned": ", ".join(f"{p} {typed_count(n)}" for p, n in counts.items()),
             "categories": ", ".join(snap.get("categories", [])),
             "mediator": snap.get("mediator", ""),
             "status": snap.get("status", "completed"),
@@ -512,7 +571,9 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         return ("🆕 " if change.fresh else "🔄 <i>Updated:</i> ") + exchange_block(change.view)
 
     def preview_view(self, item: ExchangeIn, names: Mapping[str, str]) -> ExchangeView:
-        counts = tuple(ReturnedCount(names.get(k, k), n) for k, n in item.returned.items())
+        counts = tuple(
+            ReturnedCount(names.get(k, k), *_split_count(n)) for k, n in item.returned.items()
+        )
         return ExchangeView(
             0,
             item.date,
@@ -523,6 +584,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             item.mediator,
             item.note,
             sources=input_sources(item),
+            extras=input_extras(item),
         )
 
 

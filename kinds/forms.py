@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from core.dates import DATE_EXAMPLES, format_date, parse_date
+from core.dates import DATE_EXAMPLES, format_date
 from core.i18n import N_, _
+from core.when import When, parse_when
 from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
 
@@ -47,6 +48,19 @@ def date_field(prompt: str = DATE_PROMPT, aliases: tuple[str, ...] = ("when", "o
 FIELD_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,24}?)\s*:\s*(.*)$")
 URLISH = re.compile(r"(?:[a-z][a-z0-9+.-]*:/+|www\.)\S*", re.IGNORECASE)
 _COUNT = re.compile(r"^(?P<name>.+?)\s*[:=]?\s*(?P<n>[+-]?\d[\d.,]*|\?|unknown|n/?a)$", re.I)
+# "Ukraine 1000 (900-1100)" (best and bounds) or "Ukraine 900-1100" (bounds only).
+_NUM = r"\d[\d,]*"
+_RANGE = re.compile(
+    rf"^(?P<name>.+?)\s*[:=]?\s*(?:(?P<best>{_NUM})\s*\(\s*(?P<low>{_NUM})\s*[–—-]\s*"
+    rf"(?P<high>{_NUM})\s*\)|(?P<low2>{_NUM})\s*[–—-]\s*(?P<high2>{_NUM}))$"
+)
+# "duration also: just over an hour | source: Anadolu, https://…, 2 Jun 2025"
+ALSO_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z' _-]{0,60}?)\s+also\s*:\s*(.*)$", re.IGNORECASE)
+ALSO = "also"  # the form value holding every `FIELD also:` line, one per line
+ALSO_HELP = N_(
+    "write another source's value as “FIELD also: VALUE | source: NAME, LINK, DATE”, "
+    "e.g. duration also: just over an hour | source: Anadolu, https://…, 2 Jun 2025"
+)
 MAX_FIELD_LENGTH = 3000
 
 
@@ -82,19 +96,23 @@ class Checker:
         self.new_issues: dict[str, IssueIn] = {}
         self.notes: list[str] = []
         self.names: dict[str, str] = {t.key: t.name for t in ctx.things}
+        self.when: When | None = None  # the `date` field as typed, with its precision
 
     def date(self, name: str, value: str | None) -> dt.date | None:
-        """A date typed in plain words, or None (with a problem noted)."""
+        """A date typed in plain words ('2 June', 'May 2025', '23–25 May'), or None."""
         if not value:
             return None
-        parsed = parse_date(value, tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now)
-        if parsed is None:
+        when = parse_when(value, tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now)
+        if when is None:
             self.errors.append(
                 _("{field}: I couldn't read “{given}” as a date. Try: {examples}.").format(
-                    field=name, given=value[:40], examples=_(DATE_EXAMPLES)
+                    field=name,
+                    given=value[:40],
+                    examples=_(DATE_EXAMPLES) + ", " + _("May 2025, 23–25 May 2025, ~20 Nov 2025"),
                 )
             )
             return None
+        parsed = when.start
         today = (self.ctx.now or dt.datetime.now(self.ctx.tz)).astimezone(self.ctx.tz).date()
         if parsed > today:
             self.notes.append(
@@ -102,7 +120,76 @@ class Checker:
                     field=name, date=format_date(parsed)
                 )
             )
+        if name == "date":
+            self.when = when
         return parsed
+
+    def precision(self) -> dict[str, object]:
+        """The typed date's precision as input fields (nothing for an exact day)."""
+        when = self.when
+        if when is None or when.exact:
+            return {}
+        return {
+            "date_precision": when.precision,
+            "date_until": when.until,
+            "date_approx": when.approx or None,
+        }
+
+    def alternatives(
+        self, value: str | None, fields: Sequence[FieldSpec]
+    ) -> list[dict[str, object]]:
+        """`FIELD: VALUE | source: …` lines (from `FIELD also:` lines) as alternatives."""
+        found: list[dict[str, object]] = []
+        for line in (value or "").split("\n"):
+            name, _colon, rest = line.partition(":")
+            text, bar, source = rest.partition("|")
+            label, sep, source = source.partition(":")
+            if not line.strip():
+                continue
+            if not (name.strip() and text.strip() and bar and sep) or canon(label) != "source":
+                self.errors.append(f"also: {_(ALSO_HELP)}.")
+                continue
+            spec = next(
+                (
+                    f
+                    for f in fields
+                    if canon(name) == f.name or canon(name) in (canon(a) for a in f.aliases)
+                ),
+                None,
+            )
+            if spec is None:
+                self.notes.append(
+                    _("⚖️ “{name}” is not a field; it is shown as a line of its own.").format(
+                        name=name.strip()
+                    )
+                )
+            sources = self.dated_source(source)
+            if sources is not None:
+                found.append(
+                    {
+                        "field": spec.name if spec else name.strip(),
+                        "value": text.strip(),
+                        "source": sources,
+                    }
+                )
+        return found
+
+    def dated_source(self, value: str) -> SourceIn | None:
+        """One source typed as `NAME, LINK, DATE` (link and date optional), or None."""
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        published: dt.date | None = None
+        if len(parts) > 1 and not URLISH.search(parts[-1]):
+            when = parse_when(
+                parts[-1], tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now
+            )
+            if when is not None and when.exact:
+                published = when.start
+                parts.pop()
+        found = self.sources(", ".join(parts))
+        if len(found) != 1 or not isinstance(found[0], SourceIn):
+            self.errors.append(f"also: {_(ALSO_HELP)}.")
+            return None
+        return found[0].model_copy(update={"published": published})
 
     def named(self, kind: str, value: str) -> str | None:
         """The key of the party or issue meant, a new one to create, or None."""
@@ -179,11 +266,33 @@ class Checker:
             found.append(SourceIn(name=name[:200], url=url))
         return found
 
-    def counts(self, value: str) -> dict[str, int | None]:
+    def _range(self, match: re.Match[str]) -> dict[str, int | None] | None:
+        low, high = (
+            int((match.group(g) or match.group(f"{g}2")).replace(",", "")) for g in ("low", "high")
+        )
+        best = int(match.group("best").replace(",", "")) if match.group("best") else None
+        if not low < high or (best is not None and not low <= best <= high):
+            self.errors.append(
+                "returned: "
+                + _("“{range}” needs low < high, e.g. Ukraine 1000 (900-1100).").format(
+                    range=match.group(0)[:40]
+                )
+            )
+            return None
+        return {"low": low, "best": best, "high": high}
+
+    def counts(self, value: str) -> dict[str, object]:
         """People returned per party, typed as `Ukraine 390, Russia 390`."""
-        counts: dict[str, int | None] = {}
+        counts: dict[str, object] = {}
         for part in (p.strip() for p in re.split(r"[;,](?!\d{3}\b)", value)):
             if not part:
+                continue
+            ranged = _RANGE.match(part)
+            if ranged is not None and ranged.group("name").strip():
+                bounds = self._range(ranged)
+                key = self.named("party", ranged.group("name").strip()) if bounds else None
+                if key is not None:
+                    counts[key] = bounds
                 continue
             match = _COUNT.match(part)
             if match is None or not match.group("name").strip():

@@ -6,20 +6,22 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import StringConstraints
 from sqlalchemy import Index, Text, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date
 from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.day_order import day_order
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key
@@ -52,6 +54,8 @@ class Position(FactBase, table=True):
 class PositionIn(FactIn):
     """A party's stance on an issue."""
 
+    date_field: ClassVar[str] = "as_of"
+
     party: Key
     issue: Key
     stance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
@@ -69,6 +73,7 @@ class PositionView:
     as_of: dt.date
     superseded_by_id: int | None = None
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
     @property
     def is_current(self) -> bool:
@@ -88,15 +93,22 @@ async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]
             as_of=pos.as_of,
             superseded_by_id=pos.superseded_by_id,
             sources=parse_sources(raw),
+            extras=row_extras(pos, pos.as_of, others),
         )
-        for pos, party_name, issue_name, raw in rows
+        for pos, party_name, issue_name, raw, others in rows
     ]
 
 
 def positions_select() -> Any:
     """Live positions with party and issue names and their sources, for `position_views`."""
     return (
-        select(Position, Party.name, Issue.name, sources_column(FactKind.POSITION, Position.id))
+        sa_select(
+            Position,
+            col(Party.name),
+            col(Issue.name),
+            sources_column(FactKind.POSITION, Position.id),
+            alternatives_column(FactKind.POSITION, Position.id),
+        )
         .join(Party, col(Party.id) == col(Position.party_id))
         .join(Issue, col(Issue.id) == col(Position.issue_id))
         .where(col(Position.retracted_at).is_(None))
@@ -170,9 +182,10 @@ def position_line(p: PositionView, *, label: str | None = None, history: bool = 
     if history:
         mark = "🟢 " if p.is_current else "⚪️ "
         status = " " + (_("(current)") if p.is_current else _("(superseded)"))
-    as_of = _("as of {date}").format(date=format_date(p.as_of))
+    as_of = _("as of {date}").format(date=when_text(p.as_of, p.extras))
+    differ = "".join(f"\n   {line}" for line in differ_lines(p))
     return (
-        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}\n"
+        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}{differ}\n"
         f"   <i>{as_of}{status}</i> · {source_line(p.sources)}"
     )
 
@@ -340,11 +353,13 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             party=esc(clip(new.party, 60)), issue=esc(clip(new.issue, 60))
         )
         when = _("as of {date}, was {old_date}").format(
-            date=format_date(new.as_of), old_date=format_date(old.as_of)
+            date=when_text(new.as_of, new.extras), old_date=when_text(old.as_of, old.extras)
         )
         return (
             f"• <b>{who}</b>: "
-            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}\n"
+            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}"
+            + "".join(f"\n   {line}" for line in differ_lines(new))
+            + "\n"
             f"   <i>{when}</i> · "
             f"{source_line(new.sources)}"
         )
@@ -357,6 +372,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             item.stance,
             item.as_of,
             sources=input_sources(item),
+            extras=input_extras(item),
         )
 
     async def previous(

@@ -12,13 +12,23 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date, format_date_range
+from core.dates import format_date
 from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.day_order import day_order
+from kinds.extras import (
+    NO_EXTRAS,
+    FactExtras,
+    differ_lines,
+    input_extras,
+    row_extras,
+    versions,
+    when_text,
+)
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from store.alternatives import alternatives_column
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
 from store.transfer import FactIn, Long, Name, NonNegativeInt, Short, StrictModel
@@ -89,9 +99,10 @@ class RoundView:
     duration: str | None = None
     outcome: str = ""
     sources: tuple[SourceRef, ...] = ()
+    extras: FactExtras = NO_EXTRAS
 
 
-def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
+def _round_view(row: TalkRound, sources: tuple[SourceRef, ...], others: Any = None) -> RoundView:
     assert row.id is not None
     try:
         raw = json.loads(row.delegations or "[]")
@@ -114,17 +125,22 @@ def _round_view(row: TalkRound, sources: tuple[SourceRef, ...]) -> RoundView:
         duration=row.duration,
         outcome=row.outcome,
         sources=sources,
+        extras=row_extras(row, row.date, others),
     )
 
 
 def rounds_select() -> Any:
     """Rounds of talks with their sources, for `round_views`."""
-    return select(TalkRound, sources_column(FactKind.ROUND, TalkRound.id))
+    return select(
+        TalkRound,
+        sources_column(FactKind.ROUND, TalkRound.id),
+        alternatives_column(FactKind.ROUND, TalkRound.id),
+    )
 
 
 def round_views(rows: Sequence[Any]) -> list[RoundView]:
     """Views of `rounds_select()` rows."""
-    return [_round_view(r, parse_sources(raw)) for r, raw in rows]
+    return [_round_view(r, parse_sources(raw), others) for r, raw, others in rows]
 
 
 async def list_rounds(session: AsyncSession, *, limit: int, offset: int = 0) -> Page[RoundView]:
@@ -166,7 +182,7 @@ def round_block(r: RoundView) -> str:
     where = ", ".join(esc(clip(v, 80)) for v in (r.place, r.venue) if v)
     lines = [
         f"🤝 <b>{esc(clip(title, 120))}</b>",
-        f"📅 {format_date_range(r.date, r.end_date)}" + (f" · 📍 {where}" if where else ""),
+        f"📅 {when_text(r.date, r.extras, r.end_date)}" + (f" · 📍 {where}" if where else ""),
     ]
     if r.mediator:
         lines.append(_("Mediator:") + " " + esc(clip(r.mediator, 150)))
@@ -178,9 +194,10 @@ def round_block(r: RoundView) -> str:
         )
         lines.append(_("Delegations:") + " " + heads)
     if r.duration:
-        lines.append(_("Duration:") + " " + esc(clip(r.duration, 80)))
+        lines.append(_("Duration:") + " " + versions(r.extras, "duration", r.duration, r.sources))
     if r.outcome:
         lines.append(_("Outcome:") + " " + esc(clip(r.outcome, 600)))
+    lines += differ_lines(r, shown={"duration"} if r.duration else ())
     lines.append(source_line(r.sources))
     return "\n".join(lines)
 
@@ -393,6 +410,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
             item.duration,
             item.outcome,
             input_sources(item),
+            input_extras(item),
         )
 
 

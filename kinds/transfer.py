@@ -22,6 +22,7 @@ from kinds.day_order import export_day
 from kinds.registry import SPECS, AnySpec
 from kinds.round import TalkRound
 from kinds.writes import add_fact, existing_keys, round_refs
+from store.alternatives import stored_alternatives
 from store.audit import Actor, record_audit
 from store.facts import split_list
 from store.models import Citation, Issue, Party, Source
@@ -297,7 +298,22 @@ async def _write(session: AsyncSession, ds: DatasetBase, report: ImportReport) -
                 _bump(report.skipped, spec.section)
                 continue
             source_ids = await sources.resolve(label, item.sources)
-            row = await add_fact(session, spec, item, refs=refs, source_ids=source_ids, label=label)
+            alternative_ids = [
+                sid
+                for alt in item.alternatives or ()
+                for sid in await sources.resolve(f"{label}: alternatives", [alt.source])
+            ]
+            if len(alternative_ids) != len(item.alternatives or ()):
+                continue  # an unknown source, noted in the report's errors
+            row = await add_fact(
+                session,
+                spec,
+                item,
+                refs=refs,
+                source_ids=source_ids,
+                alternative_source_ids=alternative_ids,
+                label=label,
+            )
             if row is None:
                 continue
             _bump(report.created, spec.section)
@@ -343,6 +359,7 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
         model: Any = spec.table
         rows = (await session.exec(select(model).order_by(col(model.id)))).all()
         own = await spec.export(session, rows, keys)
+        others = await stored_alternatives(session, kind=spec.kind)
         items = []
         for row, fields in zip(rows, own, strict=True):
             common: dict[str, Any] = {
@@ -350,7 +367,13 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
                 "sources": citations.get((spec.kind.value, row.id), []),
                 "created_at": row.created_at,
                 **export_day(row),
+                **_export_when(row),
             }
+            if others.get(row.id):
+                common["alternatives"] = [
+                    {"field": a.field, "value": a.value, "source": source_key[a.source_id]}
+                    for a in others[row.id]
+                ]
             if row.retracted_at is not None:
                 common["retracted"] = RetractionIn(
                     at=row.retracted_at, reason=row.retraction_reason or ""
@@ -374,6 +397,18 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
         ],
         **sections,
     )
+
+
+def _export_when(row: Any) -> dict[str, Any]:
+    """A row's date precision in the import format (nothing for an exact day)."""
+    found: dict[str, Any] = {}
+    if row.date_precision and row.date_precision != "day":
+        found["date_precision"] = row.date_precision
+    if row.date_precision == "range":
+        found["date_until"] = row.date_until
+    if row.date_approx:
+        found["date_approx"] = True
+    return found
 
 
 def dump_dataset(dataset: DatasetBase) -> str:

@@ -12,14 +12,15 @@ from sqlalchemy import Index, Text, text
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.dates import format_date
 from core.i18n import N_, _
 from core.text import clip, esc
 from kinds.base import ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import full_round, input_sources, same_text, source_line
 from kinds.day_order import day_note, day_order
+from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import round_snapshot
+from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase
 from store.queries import page_of, parse_sources, sources_column
@@ -75,11 +76,16 @@ class UpdateView:
     tags: tuple[str, ...] = ()
     sources: tuple[SourceRef, ...] = ()
     time: dt.time | None = None
+    extras: FactExtras = NO_EXTRAS
 
 
 def updates_select() -> Any:
     """News updates with their sources, for `update_views`."""
-    return select(NewsUpdate, sources_column(FactKind.UPDATE, NewsUpdate.id))
+    return select(
+        NewsUpdate,
+        sources_column(FactKind.UPDATE, NewsUpdate.id),
+        alternatives_column(FactKind.UPDATE, NewsUpdate.id),
+    )
 
 
 def update_views(rows: Sequence[Any]) -> list[UpdateView]:
@@ -93,8 +99,9 @@ def update_views(rows: Sequence[Any]) -> list[UpdateView]:
             tags=split_list(r.tags),
             sources=parse_sources(raw),
             time=r.event_time,
+            extras=row_extras(r, r.date, others),
         )
-        for r, raw in rows
+        for r, raw, others in rows
         if r.id is not None
     ]
 
@@ -120,10 +127,11 @@ async def latest_updates(
 
 def update_block(u: UpdateView) -> str:
     """One news update: date, headline, summary, sources."""
-    when = format_date(u.date) + day_note(u.time)
+    when = when_text(u.date, u.extras) + day_note(u.time)
     lines = [f"📅 <b>{when}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
     if u.summary:
         lines.append(esc(clip(u.summary, 360)))
+    lines += differ_lines(u)
     lines.append(source_line(u.sources))
     return "\n".join(lines)
 
@@ -245,6 +253,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
             tuple(item.tags),
             input_sources(item),
             item.time,
+            input_extras(item),
         )
 
 

@@ -12,10 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.search_words import date_words, ordinal_words
 from kinds.base import Refs
 from kinds.day_order import set_day
+from kinds.extras import apply_when
 from kinds.registry import AnySpec
 from kinds.round import TalkRound
+from store.alternatives import set_alternatives
 from store.facts import cite, drop_search_doc, set_search_doc
-from store.models import Issue, Party
+from store.models import FactAlternative, Issue, Party
 from store.transfer import RetractionIn
 
 
@@ -46,8 +48,14 @@ async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:
     """Create or refresh the search document of a live fact (after flush, so it has an id)."""
     body = await spec.search_text(session, row)
     day = spec.fact_date(row)
+    # Other sources' values are found too ("a little over an hour").
+    others = await session.exec(
+        select(FactAlternative.value).where(
+            FactAlternative.fact_kind == spec.kind.value, FactAlternative.fact_id == row.id
+        )
+    )
     # Readers search by date ("2 June") and ordinal ("round 3") too (core/search_words.py).
-    body = " ".join(filter(None, [body, date_words(day), ordinal_words(body)]))
+    body = " ".join(filter(None, [body, *others, date_words(day), ordinal_words(body)]))
     await set_search_doc(session, kind=spec.kind, fact_id=row.id, fact_date=day, body=body)
 
 
@@ -58,23 +66,32 @@ async def add_fact(
     *,
     refs: Refs,
     source_ids: Sequence[int] = (),
+    alternative_source_ids: Sequence[int] = (),
     label: str = "",
 ) -> Any | None:
     """Insert a fact, its citations, what hangs off it and its search text; None if refused.
 
-    A refusal (an unknown party, issue or round) is noted in `refs.errors` under `label`.
+    `alternative_source_ids` are the sources of `item.alternatives`, in order. A refusal (an
+    unknown party, issue or round) is noted in `refs.errors` under `label`.
     """
     row = spec.new_row(item, refs, label or spec.noun)
     if row is None:
         return None
     row.key = item.key
     set_day(row, item)
+    apply_when(row, item)
     if item.created_at is not None:
         row.created_at = row.updated_at = item.created_at
     session.add(row)
     await session.flush()
     assert row.id is not None
     await cite(session, kind=spec.kind, fact_id=row.id, source_ids=source_ids)
+    await set_alternatives(
+        session,
+        kind=spec.kind,
+        fact_id=row.id,
+        values=alternative_values(item, alternative_source_ids),
+    )
     await spec.after_insert(session, row, item, refs)
     await index_fact(session, spec, row)
     await spec.after_change(session, row)
@@ -104,3 +121,11 @@ async def existing_keys(session: AsyncSession, model: Any, keys: Sequence[str]) 
         await session.exec(select(model).where(col(model.key).in_(list(keys))))
     ).all()
     return {r.key: r for r in rows}
+
+
+def alternative_values(item: Any, source_ids: Sequence[int]) -> list[tuple[str, str, int]]:
+    """(field, value, source id) of an item's alternatives, given their sources' ids in order."""
+    return [
+        (alt.field, alt.value, sid)
+        for alt, sid in zip(item.alternatives or (), source_ids, strict=True)
+    ]

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from core.dates import format_date
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.base import FactKind
@@ -98,6 +98,8 @@ def briefing_parts(
             refs = ((FactKind.UPDATE.value, latest.id),)
         return [(text, refs)]
     header = title + "\n<i>" + _("What is new since {since}").format(since=since) + "</i>"
+    if digest.differ:
+        header += "\n" + differ_note(digest.differ)
     items = briefing_items(digest)
     messages: list[tuple[str, tuple[Ref, ...]]] = []
     while items:
@@ -112,6 +114,15 @@ def briefing_parts(
         (m + (_rest_follows(i + 1, last + 1) if i < last else ""), refs)
         for i, (m, refs) in enumerate(messages)
     ]
+
+
+def differ_note(count: int) -> str:
+    """The briefing's line saying that sources disagree on some of its facts."""
+    return ngettext(
+        "⚖️ <i>Sources differ on {count} fact below: each version is shown with its source.</i>",
+        "⚖️ <i>Sources differ on {count} facts below: each version is shown with its source.</i>",
+        count,
+    ).format(count=count)
 
 
 def _rest_follows(part: int, parts: int) -> str:

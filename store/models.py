@@ -110,6 +110,27 @@ class FactBase(SQLModel):
     # Order within a day (migration 0010): an editor's lead story first, then by event time.
     event_time: dt.time | None = Field(default=None, description="Local time of the event")
     lead: bool = Field(default=False, description="The day's lead story, listed first")
+    # How precise the fact's date is (core/when.py): a day, a month, or a range up to date_until;
+    # date_approx marks "~". Older facts are exact days.
+    date_precision: str = Field(
+        default="day", max_length=8, sa_column_kwargs={"server_default": "day"}
+    )
+    date_until: dt.date | None = None
+    date_approx: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+
+
+class FactAlternative(SQLModel, table=True):
+    """A value another source reports for one field of one fact (where sources disagree)."""
+
+    __tablename__ = "fact_alternative"
+    __table_args__ = (Index("ix_fact_alternative_fact", "fact_kind", "fact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_kind: str = Field(max_length=16)
+    fact_id: int
+    field: str = Field(max_length=100, description="A field name of the kind, or a free label")
+    value: str = Field(sa_type=Text)
+    source_id: int = Field(foreign_key="source.id")
 
 
 class SearchDoc(SQLModel, table=True):

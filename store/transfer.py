@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -13,8 +13,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
@@ -76,8 +81,62 @@ class RetractionIn(StrictModel):
     reason: Long
 
 
+class CountRange(StrictModel):
+    """A number known only within bounds, as UCDP records casualties: low, best guess, high."""
+
+    low: NonNegativeInt
+    best: NonNegativeInt | None = None
+    high: NonNegativeInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        best = self.low if self.best is None else self.best
+        if not self.low <= best <= self.high or self.low == self.high:
+            raise ValueError("a range needs low < high, and low <= best <= high")
+        return self
+
+
+_COUNT = TypeAdapter(NonNegativeInt | None)
+
+
+def _count(value: Any) -> int | CountRange | None:
+    """A number of people, or a {low, best, high} range; errors read as for a plain number."""
+    try:
+        if isinstance(value, dict | CountRange):
+            return CountRange.model_validate(value)
+        found: int | None = _COUNT.validate_python(value)
+        return found
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        msg = f"{where}: {first['msg']}" if where else first["msg"]
+        raise PydanticCustomError(first["type"], "{msg}", {"msg": msg}) from None
+
+
+# A count in a file: a whole number, null (not announced), or a range {low, best, high}.
+Count = Annotated[
+    int | CountRange | None,
+    PlainValidator(_count),
+    PlainSerializer(
+        lambda v: v.model_dump(exclude_none=True) if isinstance(v, CountRange) else v,
+        return_type=Any,
+    ),
+]
+
+
+class AlternativeIn(StrictModel):
+    """A value another source reports for one field of the fact."""
+
+    field: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    source: Key | SourceIn
+
+
 class FactIn(StrictModel):
     """Fields every fact shares."""
+
+    # The field that holds the fact's date (its precision below applies to it).
+    date_field: ClassVar[str] = "date"
 
     key: Key | None = None
     sources: list[Key | SourceIn] = []
@@ -85,3 +144,20 @@ class FactIn(StrictModel):
     created_at: dt.datetime | None = None
     time: EventTime | None = None  # when that day it happened, for the order within a day
     lead: bool | None = None  # true: the day's lead story, listed first
+    # How precise the date is (None: an exact day); a range ends on date_until.
+    date_precision: Literal["day", "month", "range"] | None = None
+    date_until: dt.date | None = None
+    date_approx: bool | None = None
+    alternatives: list[AlternativeIn] | None = None
+
+    @model_validator(mode="after")
+    def _precise_enough(self) -> Self:
+        start = getattr(self, self.date_field, None)
+        if self.date_precision == "range":
+            if self.date_until is None:
+                raise ValueError("date_precision “range” needs date_until (the range's last day)")
+            if start is not None and self.date_until <= start:
+                raise ValueError("date_until must come after the date")
+        elif self.date_until is not None:
+            raise ValueError("date_until is only for date_precision “range”")
+        return self

@@ -26,3 +26,12 @@ class Page(Generic[T]):
     items: list[T] = field(default_factory=list)
     offset: int = 0
     has_more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A value another source reports for one field of a fact."""
+
+    field: str
+    value: str
+    source: SourceRef
