@@ -250,8 +250,11 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "ru": ["Что искать?", "Как пользоваться: /search СЛОВА"],
     },
     "/latest many": {
-        "en": ["“many” is not a number of updates.", "Usage: /latest [N] [since DATE]"],
-        "uk": ["«many» — це не кількість новин.", "Як користуватися: /latest [N] [since ДАТА]"],
+        "en": [
+            "“many” is not a number of updates.",
+            "Usage: /latest [N] [since|until|in|between DATE]",
+        ],
+        "uk": ["«many» — це не кількість новин.", "Як користуватися: /latest [N]"],
         "ru": ["«many» — это не количество новостей.", "Как пользоваться: /latest [N]"],
     },
     "/subscribe 7:30": {
@@ -325,7 +328,10 @@ async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> Non
     labels = [label for row in reply.buttons for label, _ in row]
     assert [label for label in labels if not label.startswith("📖")] == ["Старіші ▶"]
     settings = await speaker(bot, "ru", chat_id=5002).ask("/settings")
-    assert [label for row in settings.buttons for label, _ in row] == ["🔕 Тихий режим"]
+    assert [label for row in settings.buttons for label, _ in row] == [
+        "🔕 Тихий режим",
+        "📨 Выключить уведомления об исправлениях",
+    ]
 
 
 # ---------------------------------------------------------------------------- /language
