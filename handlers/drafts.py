@@ -23,6 +23,7 @@ from kinds.day_order import day_preview
 from kinds.registry import spec_for
 from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
+from kinds.translations import preview_lines
 from render.blocks import esc, visible_length
 from store import drafts as store_drafts
 from store import notices, queries
@@ -119,7 +120,7 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
     if action == "edit" and payload.get("notify"):
         lines.append(_notify_line(payload).strip())
     lines += [esc(note) for note in payload.get("notes") or []]
-    lines += spec_for(kind).preview_notes(item) + day_preview(item)
+    lines += spec_for(kind).preview_notes(item) + day_preview(item) + preview_lines(item)
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
     if visible_length(text) > PREVIEW_BUDGET:
         text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.i18n import _
+from core.i18n import LANGUAGES, _
 from core.text import number
 from kinds.base import FactKind
 from kinds.day_order import build_day
@@ -24,7 +24,10 @@ from kinds.forms import (
     canon,
 )
 from kinds.registry import spec_for
+from kinds.translations import form_translations, translation_field
 from store.transfer import IssueIn, PartyIn
+
+LANGUAGE = "language"  # the form key of the language a fact's own text is in
 
 __all__ = ["Draft", "FormContext", "build_draft", "check_field", "parse_form"]
 
@@ -74,6 +77,15 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
             continue
         match = FIELD_LINE.match(line)
         spec = field_for(kind, match.group(1)) if match else None
+        own = _own_line(kind, match.group(1)) if match and spec is None else None
+        if match and own is not None:
+            # `headline uk: …` (a translation) or `language: uk` (the text's own language).
+            if own in form.values:
+                form.errors.append(_("{field}: given twice; send it once.").format(field=own))
+                continue
+            form.values[own] = match.group(2).strip()
+            current = own
+            continue
         if match and spec is None and not URLISH.match(line.strip()):
             names = ", ".join(s.name for s in spec_for(kind).all_fields)
             form.errors.append(
@@ -107,12 +119,22 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
     return form
 
 
+def _own_line(kind: FactKind, typed: str) -> str | None:
+    """The form key of a translation line ('headline uk') or of `language`; None otherwise."""
+    if canon(typed) == LANGUAGE:
+        return LANGUAGE
+    target = translation_field(spec_for(kind), typed)
+    return f"{target[0]} {target[1]}" if target else None
+
+
 def is_field_line(line: str) -> bool:
     """True for a `name: value` line naming a field of any kind, or a `FIELD also:` line."""
     if ALSO_LINE.match(line):
         return True
     match = FIELD_LINE.match(line)
-    return match is not None and any(field_for(kind, match.group(1)) for kind in FactKind)
+    return match is not None and any(
+        field_for(kind, match.group(1)) or _own_line(kind, match.group(1)) for kind in FactKind
+    )
 
 
 @dataclass
@@ -138,6 +160,14 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     data |= check.precision()
     if values.get(ALSO, "").strip():
         data["alternatives"] = check.alternatives(values[ALSO], spec.fields)
+    texts = form_translations(spec, values)
+    if texts:
+        data["translations"] = texts
+    language = canon(values.get(LANGUAGE, ""))
+    if language and language not in LANGUAGES:
+        check.errors.append(_("language: use {options}.").format(options=", ".join(LANGUAGES)))
+    elif language and language != "en":
+        data["language"] = language
     problems += check.errors
     if problems:
         return problems

@@ -11,6 +11,7 @@ from kinds.base import FactKind
 from kinds.registry import BY_LETTER, spec_for
 from store.alternatives import alternatives_for
 from store.queries import sources_for
+from store.translations import nested, translations_for
 
 # The largest id an integer column holds (PostgreSQL refuses a larger one in a query).
 MAX_FACT_ID = 2**31 - 1
@@ -53,6 +54,8 @@ async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> di
         del data["date_precision"]
     if not data.get("date_approx"):
         data.pop("date_approx", None)
+    if data.get("language") == "en":  # the original language, when it is not English
+        del data["language"]
     await spec.snapshot(session, row, data)
     data["alternatives"] = [
         {
@@ -70,6 +73,7 @@ async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> di
         }
         for a in await alternatives_for(session, kind=kind, fact_id=fact_id)
     ]
+    data["translations"] = nested(await translations_for(session, kind=kind, fact_id=fact_id))
     refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     data["sources"] = [
         {k: _iso(v) for k, v in (("name", s.name), ("url", s.url), ("published", s.published)) if v}

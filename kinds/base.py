@@ -140,6 +140,8 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     # is never hidden; `full_hidden` names those /show tells another way (e.g. superseding).
     full_labels: ClassVar[Mapping[str, str]] = {}
     full_hidden: ClassVar[frozenset[str]] = frozenset()
+    # The free-text fields an editor may translate (`headline uk: …`; kinds/translations.py).
+    translatable: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------ store
 

@@ -27,6 +27,7 @@ from kinds.day_order import day_order
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
+from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -199,7 +200,7 @@ async def list_documents(
 
 def document_block(d: DocumentView) -> str:
     """One document: title, date, status and type, authors, round, issues, key terms, sources."""
-    head = f"📄 <b>{esc(clip(d.title, 160))}</b>"
+    head = f"📄 <b>{esc(clip(localized(d, 'title'), 160))}</b>{original_marker(d)}"
     status = STATUS_LABELS.get(d.status)
     meta = [f"📅 {when_text(d.date, d.extras)}", _(status) if status else esc(d.status)]
     if d.doc_type:
@@ -214,7 +215,7 @@ def document_block(d: DocumentView) -> str:
     if d.issues:
         lines.append(_("Issues:") + " " + esc(clip(", ".join(d.issues), 200)))
     if d.summary:
-        lines.append(_("Key terms:") + " " + esc(clip(d.summary, 600)))
+        lines.append(_("Key terms:") + " " + esc(clip(localized(d, "summary"), 600)))
     lines += differ_lines(d)
     lines.append(source_line(d.sources))
     return "\n".join(lines)
@@ -288,6 +289,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     list_help = N_("the texts on the table: drafts, memoranda, roadmaps, agreements")
     list_title = N_("📄 <b>Documents on the table</b> (newest first)")
     list_empty = N_("No documents on file yet.")
+    translatable = ("title", "summary")
     full_labels = {
         "title": N_("Title"),
         "date": N_("Date"),

@@ -23,6 +23,7 @@ from store.models import AuditEntry, Citation, Draft, Issue, Party, Source, utcn
 from store.notices import queue_notices
 from store.queries import sources_for
 from store.transfer import IssueIn, PartyIn, SourceIn
+from store.translations import set_translations
 
 
 def kind_of(draft: Draft) -> FactKind:
@@ -132,6 +133,7 @@ async def apply_edit(
     await spec.apply(session, row, item, await load_refs(session))
     set_day(row, item)
     apply_when(row, item)
+    row.language = item.language or "en"
     row.updated_at = utcnow()
     session.add(row)
     if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):
@@ -146,6 +148,11 @@ async def apply_edit(
     await set_alternatives(
         session, kind=kind, fact_id=fact_id, values=alternative_values(item, others)
     )
+    texts = {
+        lang: {k: v for k, v in fields.items() if k in spec.translatable}
+        for lang, fields in (item.translations or {}).items()
+    }
+    await set_translations(session, kind=kind, fact_id=fact_id, texts=texts)
     await session.flush()
     await spec.after_change(session, row)
     await index_fact(session, spec, row)

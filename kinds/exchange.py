@@ -31,6 +31,7 @@ from kinds.day_order import day_order
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
+from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
@@ -293,7 +294,7 @@ def exchange_block(x: ExchangeView) -> str:
         head = _("⏳ <b>AGREED, NOT YET CARRIED OUT</b> · agreed {when}").format(when=when)
     else:
         head = _("✅ <b>Completed</b> · {when}").format(when=when)
-    lines = [head]
+    lines = [head + (original_marker(x) if x.note else "")]
     if x.counts:
         returned = " · ".join(
             _("to {party}: {people}").format(party=esc(clip(c.party, 40)), people=c.text())
@@ -309,7 +310,7 @@ def exchange_block(x: ExchangeView) -> str:
         on = f" ({format_date(x.round_date)})" if x.round_date else ""
         lines.append(_("Agreed at:") + f" {label}{on}")
     if x.note:
-        lines.append(_("Note:") + " " + esc(clip(x.note, 300)))
+        lines.append(_("Note:") + " " + esc(clip(localized(x, "note"), 300)))
     lines += differ_lines(x)
     lines.append(source_line(x.sources))
     return "\n".join(lines)
@@ -399,6 +400,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
     title_attr = "date"
     briefing_heading = N_("🔁 <b>Prisoner exchanges</b>")
     corrections_in_section = True
+    translatable = ("note",)
     full_labels = {
         "status": N_("Status"),
         "date": N_("Date"),

@@ -17,8 +17,9 @@ from core.i18n import N_, _
 from core.text import clip, esc
 from core.when import When, format_when, typed_when
 from kinds.common import same_text
-from store.alternatives import parse_alternatives
+from store.alternatives import parse_extras
 from store.transfer import SourceIn
+from store.translations import Texts
 from store.views import Alternative, SourceRef
 
 DIFFER = N_("⚖️ sources differ")
@@ -27,10 +28,13 @@ MAX_VERSIONS_SHOWN = 4
 
 @dataclass(frozen=True, slots=True)
 class FactExtras:
-    """A fact's date precision (None: an exact day) and the values other sources report."""
+    """A fact's date precision (None: an exact day), the values other sources report, the
+    language its own text is in and its translations ((language, field, text), sorted)."""
 
     when: When | None = None
     alternatives: tuple[Alternative, ...] = ()
+    language: str = "en"
+    translations: Texts = ()
 
     @property
     def differ(self) -> bool:
@@ -62,8 +66,11 @@ def row_when(row: Any, start: dt.date) -> When | None:
 def row_extras(row: Any, start: dt.date, raw_alternatives: Any) -> FactExtras:
     """The extras of a stored fact, from its row and its `alternatives_column` value."""
     when = row_when(row, start)
-    alternatives = parse_alternatives(raw_alternatives)
-    return FactExtras(when, alternatives) if when or alternatives else NO_EXTRAS
+    alternatives, texts = parse_extras(raw_alternatives)
+    language = getattr(row, "language", None) or "en"
+    if not (when or alternatives or texts or language != "en"):
+        return NO_EXTRAS
+    return FactExtras(when, alternatives, language, texts)
 
 
 def item_when(item: Any) -> When:
@@ -85,7 +92,14 @@ def input_extras(item: Any) -> FactExtras:
         )
         for a in item.alternatives or ()
     )
-    return FactExtras(None if when.exact else when, alternatives)
+    texts = tuple(
+        sorted(
+            (lang, name, text)
+            for lang, fields in (item.translations or {}).items()
+            for name, text in fields.items()
+        )
+    )
+    return FactExtras(None if when.exact else when, alternatives, item.language or "en", texts)
 
 
 def apply_when(row: Any, item: Any) -> None:
@@ -120,6 +134,11 @@ def form_extras(snap: Mapping[str, Any], date_field: str) -> dict[str, str]:
         lines.append(f"{alt['field']}: {alt['value']} | source: {typed}")
     if lines:
         values["also"] = "\n".join(lines)
+    if snap.get("language"):
+        values["language"] = str(snap["language"])
+    for lang, fields in (snap.get("translations") or {}).items():
+        for name, text in fields.items():
+            values[f"{name} {lang}"] = text
     return values
 
 
@@ -207,7 +226,9 @@ def differ_lines(view: Any, shown: Collection[str] = ()) -> list[str]:
     return [f"{_(DIFFER)} <i>({fields})</i>", *alternatives_lines(view, skip=shown)]
 
 
-SNAPSHOT_KEYS = frozenset({"date_precision", "date_until", "date_approx", "alternatives"})
+SNAPSHOT_KEYS = frozenset(
+    {"date_precision", "date_until", "date_approx", "alternatives", "language", "translations"}
+)
 
 
 def snapshot_when(snap: Mapping[str, Any], date_attr: str) -> str | None:

@@ -21,6 +21,7 @@ from kinds.common import input_sources, same_text, source_line
 from kinds.day_order import day_order
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -185,7 +186,8 @@ def position_line(p: PositionView, *, label: str | None = None, history: bool = 
     as_of = _("as of {date}").format(date=when_text(p.as_of, p.extras))
     differ = "".join(f"\n   {line}" for line in differ_lines(p))
     return (
-        f"{mark}<b>{who}</b>: {esc(clip(p.stance, 300))}{differ}\n"
+        f"{mark}<b>{who}</b>: {esc(clip(localized(p, 'stance'), 300))}{original_marker(p)}"
+        f"{differ}\n"
         f"   <i>{as_of}{status}</i> · {source_line(p.sources)}"
     )
 
@@ -245,6 +247,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     date_attr = "as_of"
     title_attr = "stance"
     briefing_heading = N_("🧭 <b>Position changes</b>")
+    translatable = ("stance",)
     full_labels = {
         "party": N_("Party"),
         "issue": N_("Issue"),
@@ -357,7 +360,8 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         )
         return (
             f"• <b>{who}</b>: "
-            f"<s>{esc(clip(old.stance, 200))}</s> → {esc(clip(new.stance, 300))}"
+            f"<s>{esc(clip(localized(old, 'stance'), 200))}</s> → "
+            f"{esc(clip(localized(new, 'stance'), 300))}{original_marker(new)}"
             + "".join(f"\n   {line}" for line in differ_lines(new))
             + "\n"
             f"   <i>{when}</i> · "

@@ -57,6 +57,11 @@ def _check() -> None:
     for spec in SPECS:
         if spec.lead_field not in {f.name for f in spec.fields}:
             raise RuntimeError(f"{spec.kind}: lead field {spec.lead_field!r} is not a field")
+        names = {f.name for f in spec.fields}
+        if not set(spec.translatable) <= names & set(spec.input.model_fields):
+            raise RuntimeError(
+                f"{spec.kind}: translatable fields must be its form and input fields"
+            )
         overridden = type(spec).list_page is not KindSpec.list_page
         if bool(spec.list_command) != overridden:
             raise RuntimeError(f"{spec.kind}: list_command and list_page go together")

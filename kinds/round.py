@@ -28,6 +28,7 @@ from kinds.extras import (
     when_text,
 )
 from kinds.forms import Checker, FieldSpec, date_field, source_field
+from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.models import FactBase
 from store.queries import match_name, page_of, parse_sources, sources_column
@@ -178,10 +179,10 @@ async def round_snapshot(session: AsyncSession, round_id: int | None) -> str | N
 
 def round_block(r: RoundView) -> str:
     """One round of talks: date, place, mediator, delegations, duration, outcome, sources."""
-    title = r.title or _("Round of talks")
+    title = localized(r, "title") or _("Round of talks")
     where = ", ".join(esc(clip(v, 80)) for v in (r.place, r.venue) if v)
     lines = [
-        f"🤝 <b>{esc(clip(title, 120))}</b>",
+        f"🤝 <b>{esc(clip(title, 120))}</b>{original_marker(r)}",
         f"📅 {when_text(r.date, r.extras, r.end_date)}" + (f" · 📍 {where}" if where else ""),
     ]
     if r.mediator:
@@ -196,7 +197,7 @@ def round_block(r: RoundView) -> str:
     if r.duration:
         lines.append(_("Duration:") + " " + versions(r.extras, "duration", r.duration, r.sources))
     if r.outcome:
-        lines.append(_("Outcome:") + " " + esc(clip(r.outcome, 600)))
+        lines.append(_("Outcome:") + " " + esc(clip(localized(r, "outcome"), 600)))
     lines += differ_lines(r, shown={"duration"} if r.duration else ())
     lines.append(source_line(r.sources))
     return "\n".join(lines)
@@ -257,6 +258,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     )
     title_attr = "place"
     briefing_heading = N_("🤝 <b>Rounds of talks</b>")
+    translatable = ("title", "outcome")
     full_labels = {
         "title": N_("Title"),
         "date": N_("Date"),

@@ -34,6 +34,7 @@ from store.transfer import (
     SourceIn,
     StrictModel,
 )
+from store.translations import nested, stored_translations
 
 
 class DatasetBase(StrictModel):
@@ -360,6 +361,7 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
         rows = (await session.exec(select(model).order_by(col(model.id)))).all()
         own = await spec.export(session, rows, keys)
         others = await stored_alternatives(session, kind=spec.kind)
+        texts = await stored_translations(session, kind=spec.kind)
         items = []
         for row, fields in zip(rows, own, strict=True):
             common: dict[str, Any] = {
@@ -374,6 +376,10 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
                     {"field": a.field, "value": a.value, "source": source_key[a.source_id]}
                     for a in others[row.id]
                 ]
+            if row.language and row.language != "en":
+                common["language"] = row.language
+            if texts.get(row.id):
+                common["translations"] = nested(texts[row.id])
             if row.retracted_at is not None:
                 common["retracted"] = RetractionIn(
                     at=row.retracted_at, reason=row.retraction_reason or ""

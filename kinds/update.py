@@ -20,6 +20,7 @@ from kinds.day_order import day_note, day_order
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import round_snapshot
+from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase
@@ -128,9 +129,10 @@ async def latest_updates(
 def update_block(u: UpdateView) -> str:
     """One news update: date, headline, summary, sources."""
     when = when_text(u.date, u.extras) + day_note(u.time)
-    lines = [f"📅 <b>{when}</b> — <b>{esc(clip(u.headline, 160))}</b>"]
+    headline = esc(clip(localized(u, "headline"), 160))
+    lines = [f"📅 <b>{when}</b> — <b>{headline}</b>{original_marker(u)}"]
     if u.summary:
-        lines.append(esc(clip(u.summary, 360)))
+        lines.append(esc(clip(localized(u, "summary"), 360)))
     lines += differ_lines(u)
     lines.append(source_line(u.sources))
     return "\n".join(lines)
@@ -165,6 +167,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
     )
     title_attr = "headline"
     briefing_heading = N_("📰 <b>New updates</b>")
+    translatable = ("headline", "summary")
     full_labels = {
         "headline": N_("Headline"),
         "date": N_("Date"),

@@ -15,10 +15,12 @@ from kinds.day_order import set_day
 from kinds.extras import apply_when
 from kinds.registry import AnySpec
 from kinds.round import TalkRound
+from kinds.translations import translation_problems
 from store.alternatives import set_alternatives
 from store.facts import cite, drop_search_doc, set_search_doc
-from store.models import FactAlternative, Issue, Party
+from store.models import FactAlternative, FactTranslation, Issue, Party
 from store.transfer import RetractionIn
+from store.translations import set_translations
 
 
 async def load_refs(session: AsyncSession) -> Refs:
@@ -54,8 +56,14 @@ async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:
             FactAlternative.fact_kind == spec.kind.value, FactAlternative.fact_id == row.id
         )
     )
+    # And by the words of any of its languages ("обмін полоненими").
+    texts = await session.exec(
+        select(FactTranslation.text)
+        .where(FactTranslation.fact_kind == spec.kind.value, FactTranslation.fact_id == row.id)
+        .order_by(col(FactTranslation.id))
+    )
     # Readers search by date ("2 June") and ordinal ("round 3") too (core/search_words.py).
-    body = " ".join(filter(None, [body, *others, date_words(day), ordinal_words(body)]))
+    body = " ".join(filter(None, [body, *others, *texts, date_words(day), ordinal_words(body)]))
     await set_search_doc(session, kind=spec.kind, fact_id=row.id, fact_date=day, body=body)
 
 
@@ -74,10 +82,15 @@ async def add_fact(
     `alternative_source_ids` are the sources of `item.alternatives`, in order. A refusal (an
     unknown party, issue or round) is noted in `refs.errors` under `label`.
     """
+    problems = translation_problems(spec, item, label or spec.noun)
+    if problems:
+        refs.errors += problems
+        return None
     row = spec.new_row(item, refs, label or spec.noun)
     if row is None:
         return None
     row.key = item.key
+    row.language = item.language or "en"
     set_day(row, item)
     apply_when(row, item)
     if item.created_at is not None:
@@ -92,6 +105,7 @@ async def add_fact(
         fact_id=row.id,
         values=alternative_values(item, alternative_source_ids),
     )
+    await set_translations(session, kind=spec.kind, fact_id=row.id, texts=item.translations or {})
     await spec.after_insert(session, row, item, refs)
     await index_fact(session, spec, row)
     await spec.after_change(session, row)

@@ -11,6 +11,7 @@ from core.text import MESSAGE_LIMIT, esc, visible_length
 from kinds.common import key_label
 from kinds.full import FullFact, HistoryEvent
 from kinds.registry import spec_for
+from kinds.translations import TRANSLATIONS_LABEL, localized_snapshot
 from store.views import SourceRef
 
 
@@ -52,7 +53,11 @@ def source_item(n: int, src: SourceRef) -> str:
 def _labels(fact: FullFact, keys: tuple[str, ...]) -> str:
     spec = spec_for(fact.kind)
     names = [
-        _(spec.full_labels[k]) if k in spec.full_labels else key_label(k)
+        _(spec.full_labels[k])
+        if k in spec.full_labels
+        else _(TRANSLATIONS_LABEL)
+        if k == "translations"
+        else key_label(k)
         for k in keys
         if k not in spec.full_hidden
     ]
@@ -75,9 +80,10 @@ def history_line(fact: FullFact, event: HistoryEvent, tz: ZoneInfo) -> str:
 def full_lines(fact: FullFact, *, tz: ZoneInfo) -> list[str]:
     """The fact in full as lines of Telegram HTML; a blank line separates its parts."""
     spec = spec_for(fact.kind)
-    lines = [f"{spec.icon} <b>{esc(_(spec.label))}</b> · <code>{fact.ref}</code>"]
+    fields, marker = localized_snapshot(fact.fields)
+    lines = [f"{spec.icon} <b>{esc(_(spec.label))}</b> · <code>{fact.ref}</code>{marker}"]
     lines += _status(fact, tz)
-    lines += ["", *spec.full_block(fact.fields).split("\n")]
+    lines += ["", *spec.full_block(fields).split("\n")]
     lines += ["", _("📚 <b>Sources</b>")]
     if fact.sources:
         lines += [source_item(n, src) for n, src in enumerate(fact.sources, 1)]

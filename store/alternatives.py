@@ -11,11 +11,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import FactAlternative, Source
 from store.queries import json_rows, parse_sources
+from store.translations import Texts, json_pair, parse_translations, translations_column
 from store.views import Alternative
 
 
 def alternatives_column(kind: str, fact_id: Any) -> Any:
-    """A correlated subquery: the fact's alternatives as JSON, read with the fact."""
+    """The fact's alternatives and its translations as one JSON pair, read with the fact.
+
+    Every kind's view reads this one column for what any fact may carry beyond its own fields
+    (`parse_alternatives` and `parse_extras` read it back).
+    """
+    return json_pair(_alternatives_json(kind, fact_id), translations_column(kind, fact_id))
+
+
+def _alternatives_json(kind: str, fact_id: Any) -> Any:
     return (
         select(
             json_rows(
@@ -35,8 +44,18 @@ def alternatives_column(kind: str, fact_id: Any) -> Any:
     )
 
 
+def parse_extras(raw: Any) -> tuple[tuple[Alternative, ...], Texts]:
+    """The alternatives and the translations of an `alternatives_column` value."""
+    pair = json.loads(raw) if isinstance(raw, str | bytes) else (raw or [None, None])
+    return _parse_alternatives(pair[0]), parse_translations(pair[1])
+
+
 def parse_alternatives(raw: Any) -> tuple[Alternative, ...]:
     """The Alternatives of an `alternatives_column` value, in the order they were stored."""
+    return parse_extras(raw)[0]
+
+
+def _parse_alternatives(raw: Any) -> tuple[Alternative, ...]:
     items = json.loads(raw) if isinstance(raw, str | bytes) else (raw or [])
     found = []
     for alt_id, field, value, *source in sorted(items, key=lambda item: item[0]):

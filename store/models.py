@@ -117,6 +117,27 @@ class FactBase(SQLModel):
     )
     date_until: dt.date | None = None
     date_approx: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # The language the fact's own text is written in (migration 0016); translations are in
+    # fact_translation.
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
+
+
+class FactTranslation(SQLModel, table=True):
+    """One text field of one fact in another language (any kind; kinds name them `translatable`)."""
+
+    __tablename__ = "fact_translation"
+    __table_args__ = (
+        UniqueConstraint(
+            "fact_kind", "fact_id", "field", "language", name="uq_fact_translation_field"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_kind: str = Field(max_length=16)
+    fact_id: int
+    field: str = Field(max_length=100)
+    language: str = Field(max_length=8)
+    text: str = Field(sa_type=Text)
 
 
 class FactAlternative(SQLModel, table=True):

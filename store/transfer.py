@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core.i18n import LANGUAGES
+
 FORMAT = "peace-briefing/1"
 SEED_FILE = Path(__file__).with_name("seed") / "seed.json"
 
@@ -149,6 +151,24 @@ class FactIn(StrictModel):
     date_until: dt.date | None = None
     date_approx: bool | None = None
     alternatives: list[AlternativeIn] | None = None
+    # The language of the fact's own text (None: English), and its text fields in others:
+    # {"uk": {"headline": "…"}}; which fields a kind translates is in its spec (`translatable`).
+    language: str | None = None
+    translations: dict[str, dict[str, Long]] | None = None
+
+    @model_validator(mode="after")
+    def _known_languages(self) -> Self:
+        known = ", ".join(LANGUAGES)
+        if self.language is not None and self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {known}")
+        for lang, fields in (self.translations or {}).items():
+            if lang not in LANGUAGES:
+                raise ValueError(f"translations: language must be one of {known}, not {lang!r}")
+            if lang == (self.language or "en"):
+                raise ValueError(f"translations: {lang!r} is the fact's own language")
+            if not all(fields.values()):
+                raise ValueError(f"translations: an empty text in {lang!r}")
+        return self
 
     @model_validator(mode="after")
     def _precise_enough(self) -> Self:

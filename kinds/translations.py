@@ -1,0 +1,108 @@
+"""Facts in several languages: which text a reader sees, the marker of an untranslated fact, and
+the `FIELD LANG: text` lines editors type (`headline uk: …`).
+
+A kind names its free-text fields once (`KindSpec.translatable`); the texts live in one table
+for every kind (`store/translations.py`) and every view carries them in `extras.translations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core.i18n import LANGUAGES, N_, _, current_language
+from core.text import clip, esc
+from kinds.base import KindSpec
+from kinds.extras import NO_EXTRAS, FactExtras
+from kinds.forms import canon
+
+NONE_WORDS = ("none", "-", "nothing")
+TRANSLATIONS_LABEL = N_("Translations")
+TRANSLATE_HELP = N_(
+    "Add a translation with lines such as “headline uk: …” (languages: uk, ru, en); "
+    "“headline uk: none” removes one."
+)
+
+
+def localized(view: Any, field: str) -> str:
+    """A view's text field in the reader's language where a translation exists, else as stored."""
+    extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
+    value = getattr(view, field, None) or ""
+    language = current_language()
+    if language == extras.language:
+        return str(value)
+    for lang, name, text in extras.translations:
+        if lang == language and name == field:
+            return text
+    return str(value)
+
+
+def marker_for(original: str, translated: bool) -> str:
+    """' 🌐 EN' when the reader's language is not the fact's and nothing is translated."""
+    if translated or current_language() == original:
+        return ""
+    return f" 🌐 {original.upper()}"
+
+
+def original_marker(view: Any) -> str:
+    """The marker after a view's headline: ' 🌐 EN' for a fact not translated for this reader."""
+    extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
+    language = current_language()
+    return marker_for(extras.language, any(lang == language for lang, *_r in extras.translations))
+
+
+def localized_snapshot(snap: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """An audit snapshot with its text fields in the reader's language, and the marker (/show)."""
+    original = str(snap.get("language") or "en")
+    texts = (snap.get("translations") or {}).get(current_language()) or {}
+    return {**snap, **texts}, marker_for(original, bool(texts))
+
+
+def translation_field(spec: KindSpec[Any, Any, Any], typed: str) -> tuple[str, str] | None:
+    """(field, language) for a typed name such as 'headline uk' or 'Title RU'; None otherwise."""
+    name, _sep, lang = canon(typed).rpartition(" ")
+    if lang not in LANGUAGES or not name:
+        return None
+    for field in spec.all_fields:
+        if field.name in spec.translatable and (
+            name == field.name or name in (canon(a) for a in field.aliases)
+        ):
+            return field.name, lang
+    return None
+
+
+def form_translations(
+    spec: KindSpec[Any, Any, Any], values: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """The `FIELD LANG` values of a form as {language: {field: text}} (“none” drops one)."""
+    found: dict[str, dict[str, str]] = {}
+    for key, text in values.items():
+        target = translation_field(spec, key)
+        if target is not None and text.strip() and canon(text) not in NONE_WORDS:
+            field, lang = target
+            found.setdefault(lang, {})[field] = text.strip()
+    return found
+
+
+def translation_problems(spec: KindSpec[Any, Any, Any], item: Any, label: str) -> list[str]:
+    """Fields of an item's translations its kind does not translate (for imports)."""
+    allowed = ", ".join(spec.translatable) or "none"
+    return [
+        f"{label}: translations: {lang}: {name!r} is not translated (fields: {allowed})"
+        for lang, fields in (item.translations or {}).items()
+        for name in fields
+        if name not in spec.translatable
+    ]
+
+
+def preview_lines(item: Any) -> list[str]:
+    """The translations a draft carries, one line each, for the editor's preview (HTML)."""
+
+    lines = [
+        f"🌐 <b>{esc(name)} {esc(lang)}:</b> {esc(clip(text, 200))}"
+        for lang, fields in sorted((item.translations or {}).items())
+        for name, text in fields.items()
+    ]
+    if item.language and item.language != "en":
+        lines.insert(0, _("🌐 Original language: {language}").format(language=item.language))
+    return lines
