@@ -26,6 +26,7 @@ from handlers import (
     show,
     start,
     subscriptions,
+    translations,
 )
 
 
@@ -41,7 +42,8 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # Editors' commands: each handler checks the sender itself. The guided-form conversation
     # answers and draft corrections run in group -1, ahead of the catch-alls, so they are not
     # taken for free text; open forms live in the database and expire there.
-    for family in (curate, drafts, open_forms, corrections, bulk, broadcast, channels):
+    editors = (curate, drafts, open_forms, corrections, bulk, broadcast, channels, translations)
+    for family in editors:
         family.register(app)
     # Catch-alls last: unknown commands and free text only reach these.
     fallback.register(app)

@@ -34,6 +34,9 @@ ADMIN_COMMANDS = (
     MenuCommand(
         "channel", N_("post briefings to a channel I administer"), "/channel add @name 8:00"
     ),
+    MenuCommand(
+        "translations", N_("facts not yet translated into a language"), "/translations missing uk"
+    ),
 )
 
 

@@ -7,14 +7,22 @@ for every kind (`store/translations.py`) and every view carries them in `extras.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import LANGUAGES, N_, _, current_language
 from core.text import clip, esc
-from kinds.base import KindSpec
+from kinds.base import FactKind, KindSpec
 from kinds.extras import NO_EXTRAS, FactExtras
 from kinds.forms import canon
+from store.queries import page_of
+from store.translations import untranslated
+from store.views import Page
 
 NONE_WORDS = ("none", "-", "nothing")
 TRANSLATIONS_LABEL = N_("Translations")
@@ -106,3 +114,37 @@ def preview_lines(item: Any) -> list[str]:
     if item.language and item.language != "en":
         lines.insert(0, _("🌐 Original language: {language}").format(language=item.language))
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Untranslated:
+    """A live fact with no translation into a language: its kind, id, date and title."""
+
+    kind: FactKind
+    fact_id: int
+    date: dt.date
+    title: str
+
+
+async def missing_translations(
+    session: AsyncSession, *, language: str, limit: int, offset: int = 0
+) -> Page[Untranslated]:
+    """Live facts written in another language with no translation into `language`, newest first."""
+    from kinds.registry import SPECS  # the registry imports the kinds, which import this module
+
+    found: list[Untranslated] = []
+    for spec in SPECS:
+        table: Any = spec.table
+        rows = await session.exec(
+            select(table).where(
+                col(table.retracted_at).is_(None),
+                table.language != language,
+                untranslated(spec.kind, table.id, language),
+            )
+        )
+        for row in rows:
+            texts = [str(t) for t in (getattr(row, f) for f in spec.translatable) if t]
+            if texts:  # a fact with no text of its own has nothing to translate
+                found.append(Untranslated(spec.kind, row.id, spec.fact_date(row), texts[0]))
+    found.sort(key=lambda u: (u.date, u.kind.value, u.fact_id), reverse=True)
+    return page_of(found[offset:], offset=offset, limit=limit)

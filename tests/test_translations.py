@@ -1,0 +1,138 @@
+"""Facts in several languages: `headline uk: …` lines, what readers of each language see, audit,
+export and import, search, and the editors' /translations missing list.
+
+Runs on SQLite and, with TEST_POSTGRES_URL, on PostgreSQL, through the real Application and the
+strict fake Bot API, on the seed. The editor is user 42.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from fake_telegram import SentMessage
+from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.update import NewsUpdate
+from store.db import create_engine, make_session_factory, upgrade_schema
+from store.models import FactTranslation
+from tests.conftest import Chat, Harness, make_settings, start_harness
+
+EDITOR = 42
+HEADLINE = "Negotiators agree a grain corridor at Lake Geneva"
+HEADLINE_UK = "Переговірники погодили зерновий коридор на Женевському озері"
+SUMMARY_UK = "Сторони домовилися про безпечний прохід суден."
+ADD = (
+    f"/add {HEADLINE}\ndate: 3 June 2025\nsource: Reuters\n"
+    "summary: The sides agreed safe passage for ships.\n"
+    f"headline uk: {HEADLINE_UK}\nsummary uk: {SUMMARY_UK}"
+)
+
+
+@pytest.fixture
+async def bot(database_url: str) -> AsyncIterator[Harness]:
+    """The seeded bot, with user 42 as the only editor."""
+    settings = make_settings(database_url, admin_ids=frozenset({EDITOR}))
+    async for harness in start_harness(settings):
+        yield harness
+        assert harness.errors == [], harness.errors
+
+
+def editor(h: Harness) -> Chat:
+    return h.chat(EDITOR, user_id=EDITOR)
+
+
+def reader(h: Harness, language: str, chat_id: int) -> Chat:
+    return h.chat(chat_id, language_code=language)
+
+
+async def save(chat: Chat, preview: SentMessage) -> str:
+    """Press Save; return the saved fact's public id."""
+    await chat.press(preview, "Save")
+    answer = chat.bot.api.callback_answers[-1].text or ""
+    assert answer.startswith("Saved as "), answer
+    return answer.removeprefix("Saved as ").rstrip(".")
+
+
+async def stored(h: Harness, fact_id: int) -> dict[tuple[str, str], str]:
+    async with h.sessions() as session:
+        rows = (
+            await session.exec(
+                select(FactTranslation).where(
+                    FactTranslation.fact_kind == "update", FactTranslation.fact_id == fact_id
+                )
+            )
+        ).all()
+    return {(r.language, r.field): r.text for r in rows}
+
+
+async def test_a_translation_goes_through_preview_save_audit_export_and_import(
+    bot: Harness, tmp_path: Path
+) -> None:
+    chat = editor(bot)
+    preview = await chat.ask(ADD)
+    assert f"🌐 headline uk: {HEADLINE_UK}" in preview.plain
+    assert f"🌐 summary uk: {SUMMARY_UK}" in preview.plain
+    ref = await save(chat, preview)
+    fact_id = int(ref[1:])
+    assert await stored(bot, fact_id) == {
+        ("uk", "headline"): HEADLINE_UK,
+        ("uk", "summary"): SUMMARY_UK,
+    }
+
+    # A correction adds Russian; the preview lists the change and the audit log records it.
+    edited = await chat.ask(f"/edit {ref}\nheadline ru: Переговорщики согласовали коридор")
+    assert "• headline ru: — → Переговорщики согласовали коридор" in edited.plain
+    assert await save(chat, edited) == ref
+    history = await chat.ask(f"/history {ref}")
+    assert "Переговорщики согласовали коридор" in history.plain
+    shown = await reader(bot, "en", 5001).ask(f"/show {ref}")
+    assert "✏️ Corrected" in shown.plain and shown.plain.endswith(": translations")
+
+    # `headline uk: none` removes one translation and leaves the others.
+    dropped = await chat.ask(f"/edit {ref}\nsummary uk: none")
+    await save(chat, dropped)
+    assert await stored(bot, fact_id) == {
+        ("uk", "headline"): HEADLINE_UK,
+        ("ru", "headline"): "Переговорщики согласовали коридор",
+    }
+
+    async with bot.sessions() as session:
+        exported = json.loads(dump_dataset(await export_dataset(session)))
+    (item,) = [u for u in exported["updates"] if u["headline"] == HEADLINE]
+    assert item["translations"] == {
+        "ru": {"headline": "Переговорщики согласовали коридор"},
+        "uk": {"headline": HEADLINE_UK},
+    }
+    assert "language" not in item  # English, the default
+
+    # Into a fresh store: the fact comes back with its translations, and exports the same.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    await upgrade_schema(engine)
+    try:
+        async with make_session_factory(engine)() as session:
+            report = await import_bytes(session, json.dumps(exported))
+            assert report.ok, report.errors
+            copy = json.loads(dump_dataset(await export_dataset(session)))
+            row = (
+                await session.exec(select(NewsUpdate).where(NewsUpdate.headline == HEADLINE))
+            ).one()
+            texts = (
+                await session.exec(
+                    select(FactTranslation.language, FactTranslation.field, FactTranslation.text)
+                    .where(FactTranslation.fact_id == row.id)
+                    .order_by(col(FactTranslation.language))
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(t) for t in texts] == [
+        ("ru", "headline", "Переговорщики согласовали коридор"),
+        ("uk", "headline", HEADLINE_UK),
+    ]
+    assert [u for u in copy["updates"] if u["headline"] == HEADLINE][0]["translations"] == item[
+        "translations"
+    ]
