@@ -136,3 +136,72 @@ async def test_a_translation_goes_through_preview_save_audit_export_and_import(
     assert [u for u in copy["updates"] if u["headline"] == HEADLINE][0]["translations"] == item[
         "translations"
     ]
+
+
+async def test_readers_see_their_language_or_the_original_marked(bot: Harness) -> None:
+    chat = editor(bot)
+    ref = await save(chat, await chat.ask(ADD))
+
+    latest_uk = (await reader(bot, "uk", 5001).ask("/latest 3")).plain
+    assert f"📅 вт, 3 черв. 2025 — {HEADLINE_UK}\n{SUMMARY_UK}\n" in latest_uk
+    assert HEADLINE not in latest_uk
+    latest_ru = (await reader(bot, "ru", 5002).ask("/latest 3")).plain
+    assert f"— {HEADLINE} 🌐 EN\n" in latest_ru and HEADLINE_UK not in latest_ru
+    latest_en = (await reader(bot, "en", 5003).ask("/latest 3")).plain
+    assert f"— {HEADLINE}\n" in latest_en and "🌐" not in latest_en
+
+    show_uk = (await reader(bot, "uk", 5001).ask(f"/show {ref}")).plain
+    assert (
+        f"Заголовок: {HEADLINE_UK}\nДата: вт, 3 черв. 2025\nКороткий зміст: {SUMMARY_UK}" in show_uk
+    )
+    assert HEADLINE not in show_uk and "🌐" not in show_uk.splitlines()[0]
+    show_ru = (await reader(bot, "ru", 5002).ask(f"/show {ref}")).plain
+    assert show_ru.splitlines()[0].endswith(f"{ref} 🌐 EN") and HEADLINE in show_ru
+
+    # /search finds it by a Ukrainian word, in any reader's language.
+    found = (await reader(bot, "en", 5003).ask("/search зерновий коридор")).plain
+    assert f"📅 Tue 3 Jun 2025 — {HEADLINE}\n" in found and found.endswith(f"Reuters · {ref}")
+    found_uk = (await reader(bot, "uk", 5001).ask("/search зерновий")).plain
+    assert f"— {HEADLINE_UK}\n{SUMMARY_UK}\nДжерело: Reuters · {ref}" in found_uk
+
+
+async def test_translations_missing_lists_untranslated_facts_for_editors_only(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    ref = await save(chat, await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\nsource: Reuters"))
+    listed = await chat.ask("/translations missing uk")
+    assert listed.plain.startswith("🌐 Not translated into uk")
+    assert f"📅 Tue 3 Jun 2025 — {HEADLINE} · {ref}" in listed.plain
+    # Every seed fact with text is listed too, paged, newest first.
+    assert "Older ▶" in [label for row in listed.buttons for label, _ in row]
+    assert (await chat.ask("/translations missing ru")).plain.count(ref) == 1
+
+    await save(chat, await chat.ask(f"/edit {ref}\nheadline uk: {HEADLINE_UK}"))
+    assert ref not in (await chat.ask("/translations missing uk")).plain
+    assert ref in (await chat.ask("/translations missing ru")).plain
+
+    usage = (await chat.ask("/translations missing klingon")).plain
+    assert usage.startswith("Usage: /translations missing uk")
+    refused = await bot.chat(5009, user_id=5009).ask("/translations missing uk")
+    assert refused.plain == "This command is for editors."
+    assert ref not in refused.plain
+
+
+async def test_a_translation_line_for_a_field_that_is_not_translated_is_refused(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    answer = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\ntags uk: переговори")
+    assert "Unknown field “tags uk”" in answer.plain
+    async with bot.sessions() as session:
+        rows = (await session.exec(select(FactTranslation))).all()
+    assert rows == []
+    bad = {
+        "updates": [{"headline": "H", "date": "2025-06-03", "translations": {"uk": {"tags": "x"}}}]
+    }
+    async with bot.sessions() as session:
+        report = await import_bytes(session, json.dumps(bad))
+    assert report.errors == [
+        "updates[0]: translations: uk: 'tags' is not translated (fields: headline, summary)"
+    ]
