@@ -23,7 +23,7 @@ from kinds.day_order import day_preview
 from kinds.registry import spec_for
 from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
-from kinds.translations import preview_lines
+from kinds.translations import TRANSLATE_HELP, preview_lines, translation_template
 from render.blocks import esc, visible_length
 from store import drafts as store_drafts
 from store import notices, queries
@@ -151,6 +151,10 @@ def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
             InlineKeyboardButton(_("✏️ Edit"), callback_data=f"draft:edit:{draft_id}"),
             InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"draft:cancel:{draft_id}"),
         ]
+        translate = _("🌐 Translate")
+        return InlineKeyboardMarkup(
+            [row, [InlineKeyboardButton(translate, callback_data=f"draft:translate:{draft_id}")]]
+        )
     return InlineKeyboardMarkup([row])
 
 
@@ -221,7 +225,11 @@ async def draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[1] not in ("save", "edit", "cancel") or small_int(parts[2]) is None:
+    if (
+        len(parts) != 3
+        or parts[1] not in ("save", "edit", "cancel", "translate")
+        or small_int(parts[2]) is None
+    ):
         await query.answer(_("This button has expired."))
         return
     verb, draft_id = parts[1], small_int(parts[2]) or 0
@@ -252,16 +260,19 @@ async def draft_button(update: Update, context: BotContext) -> None:
         if done:
             await _finish(query.message, _("✖️ Cancelled — nothing was stored."))
         return
-    if verb == "edit" and draft.action == "retract":
+    if verb in ("edit", "translate") and draft.action == "retract":
         await query.answer(
             _("A retraction has nothing to edit: Cancel it, then send /retract again.")
         )
         return
-    if verb == "edit":
+    if verb in ("edit", "translate"):
         await open_form(
             update, context, action=FormAction.CORRECT, kind=kind, payload={"draft_id": draft_id}
         )
         await query.answer()
+        if verb == "translate":
+            await reply_in_chat(update, _translate_prompt(kind, payload))
+            return
         await reply_in_chat(
             update,
             _(
@@ -271,6 +282,18 @@ async def draft_button(update: Update, context: BotContext) -> None:
         )
         return
     await _save(update, context, draft_id=draft_id, kind=kind, action=draft.action, payload=payload)
+
+
+def _translate_prompt(kind: FactKind, payload: dict[str, Any]) -> str:
+    """How to add translations to a draft, with its text fields as lines to translate."""
+    template = translation_template(spec_for(kind), _item(kind, payload))
+    lines = [
+        "🌐 " + esc(_(TRANSLATE_HELP)),
+        _("Send the lines translated (any of them); /cancel keeps the preview as it is."),
+    ]
+    if template:
+        lines.append(f"<code>{esc(template)}</code>")
+    return "\n\n".join(lines)
 
 
 async def reply_in_chat(update: Update, text: str) -> None:

@@ -148,3 +148,17 @@ async def missing_translations(
                 found.append(Untranslated(spec.kind, row.id, spec.fact_date(row), texts[0]))
     found.sort(key=lambda u: (u.date, u.kind.value, u.fact_id), reverse=True)
     return page_of(found[offset:], offset=offset, limit=limit)
+
+
+def translation_template(spec: KindSpec[Any, Any, Any], item: Any) -> str:
+    """`FIELD LANG: text` lines for every text field and other language, to copy and translate
+    (a stored translation where there is one, else the original text)."""
+    original = item.language or "en"
+    texts = item.translations or {}
+    return "\n".join(
+        f"{name} {lang}: {texts.get(lang, {}).get(name) or value}"
+        for lang in LANGUAGES
+        if lang != original
+        for name in spec.translatable
+        if (value := getattr(item, name, None))
+    )

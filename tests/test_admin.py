@@ -188,7 +188,7 @@ async def drafts(h: Harness) -> list[Draft]:
 async def preview(chat: Chat, text: str) -> SentMessage:
     """Send a form; it must come back as one preview with Save / Edit / Cancel."""
     message = await chat.ask(text)
-    assert labels(message) == ["✅ Save", "✏️ Edit", "✖️ Cancel"], message.plain
+    assert labels(message) == ["✅ Save", "✏️ Edit", "✖️ Cancel", "🌐 Translate"], message.plain
     return message
 
 

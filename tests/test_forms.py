@@ -38,7 +38,7 @@ from tests.test_replicas import SECRET, _replica, _stop
 EDITOR = 42
 OLENA = 43
 KYIV = ZoneInfo("Europe/Kyiv")
-BUTTONS = ["✅ Save", "✏️ Edit", "✖️ Cancel"]
+BUTTONS = ["✅ Save", "✏️ Edit", "✖️ Cancel", "🌐 Translate"]
 
 
 def labels(message: SentMessage) -> list[str]:

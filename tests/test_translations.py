@@ -123,7 +123,7 @@ async def test_a_translation_goes_through_preview_save_audit_export_and_import(
             texts = (
                 await session.exec(
                     select(FactTranslation.language, FactTranslation.field, FactTranslation.text)
-                    .where(FactTranslation.fact_id == row.id)
+                    .where(FactTranslation.fact_kind == "update", FactTranslation.fact_id == row.id)
                     .order_by(col(FactTranslation.language))
                 )
             ).all()
@@ -133,9 +133,8 @@ async def test_a_translation_goes_through_preview_save_audit_export_and_import(
         ("ru", "headline", "Переговорщики согласовали коридор"),
         ("uk", "headline", HEADLINE_UK),
     ]
-    assert [u for u in copy["updates"] if u["headline"] == HEADLINE][0]["translations"] == item[
-        "translations"
-    ]
+    (copied,) = [u for u in copy["updates"] if u["headline"] == HEADLINE]
+    assert copied["translations"] == item["translations"]
 
 
 async def test_readers_see_their_language_or_the_original_marked(bot: Harness) -> None:
@@ -205,3 +204,34 @@ async def test_a_translation_line_for_a_field_that_is_not_translated_is_refused(
     assert report.errors == [
         "updates[0]: translations: uk: 'tags' is not translated (fields: headline, summary)"
     ]
+
+
+async def test_the_translate_button_asks_for_the_lines_and_the_preview_takes_them(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    preview = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\nsource: Reuters")
+    (prompt,) = await chat.press(preview, "🌐 Translate")
+    assert f"headline uk: {HEADLINE}\nheadline ru: {HEADLINE}" in prompt.plain
+    (again,) = await chat.send(f"headline uk: {HEADLINE_UK}")
+    assert f"🌐 headline uk: {HEADLINE_UK}" in again.plain
+    ref = await save(chat, again)
+    assert await stored(bot, int(ref[1:])) == {("uk", "headline"): HEADLINE_UK}
+
+
+async def test_a_fact_written_in_ukrainian_is_marked_for_other_readers(bot: Harness) -> None:
+    chat = editor(bot)
+    typed = f"/add {HEADLINE_UK}\ndate: 3 June 2025\nsource: Reuters\nlanguage: uk"
+    preview = await chat.ask(typed)
+    assert "🌐 Original language: uk" in preview.plain
+    ref = await save(chat, preview)
+    english = (await reader(bot, "en", 5003).ask("/latest 1")).plain
+    assert f"— {HEADLINE_UK} 🌐 UK\n" in english
+    ukrainian = (await reader(bot, "uk", 5001).ask("/latest 1")).plain
+    assert f"— {HEADLINE_UK}\n" in ukrainian and "🌐" not in ukrainian
+    async with bot.sessions() as session:
+        exported = json.loads(dump_dataset(await export_dataset(session)))
+    (item,) = [u for u in exported["updates"] if u["key"] == f"update-{ref[1:]}"]
+    assert item["language"] == "uk" and "translations" not in item
+    refused = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\nlanguage: klingon")
+    assert "language: use en, uk, ru." in refused.plain
