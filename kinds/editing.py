@@ -160,7 +160,8 @@ async def apply_edit(
     entry = await record_audit(
         session, actor=actor, action="edit", kind=kind, fact_id=fact_id, before=before, after=after
     )
-    await _tell_readers(session, entry)
+    if _corrected(before, after):  # a translation alone tells no reader of a correction
+        await _tell_readers(session, entry)
 
 
 async def retract_fact(
@@ -191,6 +192,14 @@ async def retract_fact(
         note=reason,
     )
     await _tell_readers(session, entry)
+
+
+def _corrected(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """True when an edit changed more than the fact's translations."""
+    untranslated = (
+        {k: v for k, v in (s or {}).items() if k != "translations"} for s in (before, after)
+    )
+    return next(untranslated) != next(untranslated)
 
 
 async def _tell_readers(session: AsyncSession, entry: AuditEntry) -> None:

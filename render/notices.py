@@ -16,7 +16,10 @@ from store.notices import NoticeItem
 
 MAX_ITEMS = 10
 MAX_CHANGES = 3
-NOT_COMPARED = frozenset({"updated_at", "retracted_at", "retraction_reason"})
+# A translation is no correction: readers are not told of it (kinds/editing.py).
+NOT_COMPARED = frozenset(
+    {"updated_at", "retracted_at", "retraction_reason", "translations", "language"}
+)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -7,9 +7,11 @@ strict fake Bot API, on the seed. The editor is user 42.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -17,8 +19,9 @@ from sqlmodel import col, select
 from fake_telegram import SentMessage
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from kinds.update import NewsUpdate
+from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.models import FactTranslation
+from store.models import CorrectionNotice, FactTranslation, utcnow
 from tests.conftest import Chat, Harness, make_settings, start_harness
 
 EDITOR = 42
@@ -235,3 +238,33 @@ async def test_a_fact_written_in_ukrainian_is_marked_for_other_readers(bot: Harn
     assert item["language"] == "uk" and "translations" not in item
     refused = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\nlanguage: klingon")
     assert "language: use en, uk, ru." in refused.plain
+
+
+async def test_the_briefing_is_translated_per_subscriber_and_a_translation_is_no_correction(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    ref = await save(chat, await chat.ask(ADD))
+    now = utcnow()
+    at = f"{now.astimezone(ZoneInfo('Europe/Kyiv')) - dt.timedelta(minutes=5):%H:%M}"
+    await reader(bot, "uk", 7002).ask(f"/subscribe {at} Київ")
+    await reader(bot, "ru", 7003).ask(f"/subscribe {at} Киев")
+    settings = bot.app.bot_data.settings
+    assert settings is not None
+    bot.api.clear()
+    stats = await send_due_briefings(bot.app.bot, bot.sessions, settings, now=now)
+    assert stats.sent == 2
+    ukrainian = "\n".join(m.plain for m in bot.api.sent(7002))
+    russian = "\n".join(m.plain for m in bot.api.sent(7003))
+    assert f"— {HEADLINE_UK}\n{SUMMARY_UK}\n" in ukrainian and HEADLINE not in ukrainian
+    assert f"— {HEADLINE} 🌐 EN\n" in russian and HEADLINE_UK not in russian
+
+    async def notices() -> int:
+        async with bot.sessions() as session:
+            return len((await session.exec(select(CorrectionNotice))).all())
+
+    # Both chats were sent the fact: a new translation tells them nothing, a correction does.
+    await save(chat, await chat.ask(f"/edit {ref}\nheadline ru: Переговорщики согласовали"))
+    assert await notices() == 0
+    await save(chat, await chat.ask(f"/edit {ref}\nsummary: Safe passage for grain ships."))
+    assert await notices() == 2
