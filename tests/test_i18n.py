@@ -505,6 +505,7 @@ async def test_an_editor_adds_an_update_in_ukrainian(bot: Harness) -> None:
         "✅ Зберегти",
         "✏️ Редагувати",
         "✖️ Скасувати",
+        "🌐 Перекласти",
     ]
     (saved,) = await editor.press(preview, "Зберегти")
     ref = re.search(r"Збережено як (U\d+)", saved.plain)
