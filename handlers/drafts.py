@@ -23,7 +23,12 @@ from kinds.day_order import day_preview
 from kinds.registry import spec_for
 from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
-from kinds.translations import TRANSLATE_HELP, preview_lines, translation_template
+from kinds.translations import (
+    TRANSLATE_HELP,
+    preview_lines,
+    translation_field,
+    translation_template,
+)
 from render.blocks import esc, visible_length
 from store import drafts as store_drafts
 from store import notices, queries
@@ -183,6 +188,8 @@ async def send_preview(
         if fact_id is not None and action in ("edit", "retract"):
             # The chats that got this fact in a briefing: each is told of the change once.
             payload["notify"] = await notices.recipients(session, kind=kind.value, fact_id=fact_id)
+            if action == "edit" and only_translations(kind, payload.get("changes") or []):
+                payload["notify"] = 0  # a translation is no correction: nobody is told
         if fact_id is not None and "seen" not in payload:
             # What the fact looked like when previewed: Save refuses if it changed since.
             seen = await fact_editing.last_change(session, kind=kind, fact_id=fact_id)
@@ -282,6 +289,14 @@ async def draft_button(update: Update, context: BotContext) -> None:
         )
         return
     await _save(update, context, draft_id=draft_id, kind=kind, action=draft.action, payload=payload)
+
+
+def only_translations(kind: FactKind, changes: list[Any]) -> bool:
+    """True when a correction's typed changes are all translations (or the text's language)."""
+    spec = spec_for(kind)
+    return bool(changes) and all(
+        name == "language" or translation_field(spec, name) is not None for name, *_r in changes
+    )
 
 
 def _translate_prompt(kind: FactKind, payload: dict[str, Any]) -> str:

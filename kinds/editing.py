@@ -195,11 +195,10 @@ async def retract_fact(
 
 
 def _corrected(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
-    """True when an edit changed more than the fact's translations."""
-    untranslated = (
-        {k: v for k, v in (s or {}).items() if k != "translations"} for s in (before, after)
-    )
-    return next(untranslated) != next(untranslated)
+    """True when an edit changed more than the fact's translations (or its text's language)."""
+    own = {"translations", "language"}
+    first, second = ({k: v for k, v in (s or {}).items() if k not in own} for s in (before, after))
+    return first != second
 
 
 async def _tell_readers(session: AsyncSession, entry: AuditEntry) -> None:

@@ -264,7 +264,11 @@ async def test_the_briefing_is_translated_per_subscriber_and_a_translation_is_no
             return len((await session.exec(select(CorrectionNotice))).all())
 
     # Both chats were sent the fact: a new translation tells them nothing, a correction does.
-    await save(chat, await chat.ask(f"/edit {ref}\nheadline ru: Переговорщики согласовали"))
+    translated = await chat.ask(f"/edit {ref}\nheadline ru: Переговорщики согласовали")
+    assert "Will notify" not in translated.plain
+    await save(chat, translated)
     assert await notices() == 0
-    await save(chat, await chat.ask(f"/edit {ref}\nsummary: Safe passage for grain ships."))
+    corrected = await chat.ask(f"/edit {ref}\nsummary: Safe passage for grain ships.")
+    assert "📨 Will notify 2 chats that received it." in corrected.plain
+    await save(chat, corrected)
     assert await notices() == 2
