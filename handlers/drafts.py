@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from core.context import BotContext
+from core.i18n import N_, _
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, parse_form
@@ -32,6 +33,10 @@ from store.transfer import IssueIn, PartyIn
 log = logging.getLogger(__name__)
 
 PREVIEW_BUDGET = 3500
+NO_SOURCE = N_(
+    "Not saved: every fact needs a source. Press ✏️ Edit and send a line such as "
+    "“source: Reuters https://www.reuters.com/…”."
+)
 
 
 async def form_context(context: BotContext) -> FormContext:
@@ -263,6 +268,9 @@ async def _save(
 ) -> None:
     query = update.callback_query
     assert query is not None
+    if action != "retract" and not (payload.get("item") or {}).get("sources"):
+        await query.answer(_(NO_SOURCE), show_alert=True)
+        return
     actor = actor_of(update)
     draft_fact_id: int | None = None
     async with context.session() as session:

@@ -15,7 +15,7 @@ from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
 
 DATE_PROMPT = "When? (e.g. 2 June 2025, yesterday, Monday)"
-SOURCE_PROMPT = "Source? A name and/or a link, e.g. Reuters https://www.reuters.com/… (/skip)"
+SOURCE_PROMPT = "Source? A name and/or a link, e.g. Reuters https://www.reuters.com/…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,8 @@ class FieldSpec:
 
 
 def source_field() -> FieldSpec:
-    """The `source` field every kind shares."""
-    return FieldSpec("source", False, SOURCE_PROMPT, ("sources", "link", "url"), Checker.sources)
+    """The `source` field every kind shares; every fact needs one."""
+    return FieldSpec("source", True, SOURCE_PROMPT, ("sources", "link", "url"), Checker.sources)
 
 
 def date_field(prompt: str = DATE_PROMPT, aliases: tuple[str, ...] = ("when", "on")) -> FieldSpec:

@@ -346,7 +346,12 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
                 common["retracted"] = RetractionIn(
                     at=row.retracted_at, reason=row.retraction_reason or ""
                 )
-            items.append(spec.input(**common, **fields))
+            cited = common["sources"]
+            # A fact stored before sources were required exports as it is (with no sources).
+            item = spec.input(**{**common, "sources": cited or ["none"]}, **fields)
+            if not cited:
+                item.sources = []
+            items.append(item)
         sections[spec.section] = items
     return Dataset(
         title=title,

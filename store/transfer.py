@@ -71,6 +71,7 @@ class FactIn(StrictModel):
     """Fields every fact shares."""
 
     key: Key | None = None
-    sources: list[Key | SourceIn] = []
+    # Every fact is sourced (docs/data-format.md): an empty list is refused.
+    sources: Annotated[list[Key | SourceIn], Field(min_length=1)]
     retracted: RetractionIn | None = None
     created_at: dt.datetime | None = None

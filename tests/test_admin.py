@@ -559,7 +559,7 @@ async def test_natural_language_dates_relative_to_now_in_kyiv(bot: Harness) -> N
     chat = editor(bot)
     for n, (phrase, when) in enumerate(expected.items()):
         first = kyiv_today()
-        shown = await preview(chat, f"/add Dated fact number {n}\ndate: {phrase}")
+        shown = await preview(chat, f"/add Dated fact number {n}\ndate: {phrase}\nsource: Reuters")
         last = kyiv_today()
         days = {day(when(first)), day(when(last))}
         assert any(f"📅 {d} — Dated fact number {n}" in shown.plain for d in days), (
@@ -610,9 +610,9 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
                 "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago",
             ],
         ),
-        ("/position\nparty: Russia", ["Missing: issue, stance, date."]),
-        ("/round\nmediator: Turkey", ["Missing: date, place."]),
-        ("/add\nheadline:\ndate:", ["Missing: headline, date."]),
+        ("/position\nparty: Russia", ["Missing: issue, stance, date, source."]),
+        ("/round\nmediator: Turkey", ["Missing: date, place, source."]),
+        ("/add\nheadline:\ndate:", ["Missing: headline, date, source."]),
         (
             "/exchange\ndate: yesterday\nreturned: Ukraine -5, Russia 2.5, Turkey many",
             [
@@ -621,7 +621,7 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
                 "returned: write “party number”, e.g. Ukraine 390, Russia 390 (got “Turkey many”)",
             ],
         ),
-        ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned."]),
+        ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned, source."]),
         (
             "/exchange\ndate: yesterday\nreturned: Ukraine 3\nstatus: maybe",
             ["status: use completed or agreed."],
@@ -646,7 +646,10 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
             "/add Talks resume\ndate: 2 June 2025\ndate: 3 June 2025",
             ["date: given twice; send it once."],
         ),
-        ("/add " + "x" * 301 + "\ndate: yesterday", ["headline: String should have at most 300"]),
+        (
+            "/add " + "x" * 301 + "\ndate: yesterday\nsource: AP",
+            ["headline: String should have at most 300"],
+        ),
         (
             "/add Talks resume\ndate: yesterday\nsummary: " + "y" * 5000,
             ["summary: too long (5,000 characters, at most 3,000)."],
@@ -681,7 +684,7 @@ async def test_html_and_markdown_are_stored_as_typed_and_shown_escaped(bot: Harn
     headline = "<b>Talks</b> & <script>x</script> *not bold* _not italic_ `code`"
     summary = "a < b > c & [link](https://example.org) &amp; </i>"
     shown = await preview(
-        chat, f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>"
+        chat, f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>\nsource: AP"
     )
     assert f"📅 Mon 2 Jun 2025 — {headline}" in shown.plain
     assert summary in shown.plain and "Tags: <i>tag</i>" in shown.plain
@@ -1111,7 +1114,7 @@ async def test_edit_of_rounds_keeps_unnamed_heads_and_multi_day_spans(bot: Harne
     assert {"party": "Russia", "head": None} in json.loads(seed_round.delegations)
     # A new round may leave a head unnamed too.
     unnamed = await preview(
-        chat, "/round\ndate: yesterday\nplace: Geneva\ndelegations: Ukraine: Umerov; Russia:"
+        chat, "/round\ndate: yesterday\nplace: Geneva\nsource: AP\ndelegations: Ukraine: Umerov; Russia:"
     )
     assert "Delegations: Ukraine — Umerov; Russia — not named" in unnamed.plain
 
@@ -1372,7 +1375,7 @@ async def test_cli_export_then_import_into_an_empty_database(
     # A bad file through the command line: exit 1, each problem listed, nothing written.
     bad = work / "bad.json"
     broken = json.loads(first.read_text(encoding="utf-8"))
-    broken["updates"].append({"key": "x", "date": "2025-06-02", "headline": "", "sources": []})
+    broken["updates"].append({"key": "x", "date": "2025-06-02", "headline": "", "sources": ["s"]})
     bad.write_text(json.dumps(broken), encoding="utf-8")
     done = await asyncio.to_thread(
         run_cli, "import", str(bad), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"

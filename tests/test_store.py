@@ -231,7 +231,15 @@ async def test_bad_import_writes_nothing_and_names_each_problem(sessions: Sessio
 
     unknown_ref = {
         "parties": [{"key": "alpha", "name": "Alpha"}],
-        "positions": [{"party": "alpha", "issue": "nowhere", "stance": "x", "as_of": "2025-01-01"}],
+        "positions": [
+            {
+                "party": "alpha",
+                "issue": "nowhere",
+                "stance": "x",
+                "as_of": "2025-01-01",
+                "sources": [{"name": "Test"}],
+            }
+        ],
         "updates": [{"date": "2025-01-01", "headline": "h", "sources": ["missing-source"]}],
     }
     async with sessions() as session:
@@ -568,7 +576,9 @@ async def test_yearly_exchange_totals_follow_corrections_and_retractions(
         (2025, 1, 390),
         (2024, 1, 150),
     ]
-    moved = ExchangeIn(date=D(2025, 1, 2), returned={"a": 151}, status="completed")
+    moved = ExchangeIn(
+        date=D(2025, 1, 2), returned={"a": 151}, status="completed", sources=[{"name": "Test"}]
+    )
     async with sessions() as session:
         await apply_edit(session, kind=FactKind.EXCHANGE, fact_id=late.id, item=moved, actor=SYSTEM)
         await session.commit()
