@@ -47,6 +47,7 @@ FIELD_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,24}?)\s*:\s*(.*)$")
 URLISH = re.compile(r"(?:[a-z][a-z0-9+.-]*:/+|www\.)\S*", re.IGNORECASE)
 _COUNT = re.compile(r"^(?P<name>.+?)\s*[:=]?\s*(?P<n>[+-]?\d[\d.,]*|\?|unknown|n/?a)$", re.I)
 MAX_FIELD_LENGTH = 3000
+LABEL_MAX = 60  # a stance's label in the /positions overview
 
 
 def canon(name: str) -> str:
@@ -125,6 +126,15 @@ class Checker:
     def issue(self, value: str) -> str | None:
         """The key of the issue meant (see `named`)."""
         return self.named("issue", value)
+
+    def label(self, value: str) -> str | None:
+        """A stance's short label: a few words (at most LABEL_MAX characters)."""
+        if len(value.strip()) > LABEL_MAX:
+            self.errors.append(
+                f"label: a few words, at most {LABEL_MAX} characters (got {len(value.strip())})."
+            )
+            return None
+        return value.strip()
 
     def choice(self, name: str, value: str, choices: Mapping[str, str]) -> str | None:
         """One of a field's fixed values, typed in any of its spellings."""

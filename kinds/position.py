@@ -17,7 +17,7 @@ from core.dates import format_date
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, same_text, source_line
-from kinds.forms import Checker, FieldSpec, date_field, source_field
+from kinds.forms import LABEL_MAX, Checker, FieldSpec, date_field, source_field
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key
@@ -43,6 +43,8 @@ class Position(FactBase, table=True):
     party_id: int = Field(foreign_key="party.id")
     issue_id: int = Field(foreign_key="issue.id")
     stance: str = Field(sa_type=Text)
+    # A few words for the /positions overview (migration 0011); None: a cut stance is shown.
+    label: str | None = Field(default=None, sa_type=Text)
     as_of: dt.date
     superseded_by_id: int | None = Field(default=None, foreign_key="position.id")
 
@@ -53,6 +55,9 @@ class PositionIn(FactIn):
     party: Key
     issue: Key
     stance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=LABEL_MAX)] | None = (
+        None
+    )
     as_of: dt.date
 
 
@@ -67,6 +72,7 @@ class PositionView:
     as_of: dt.date
     superseded_by_id: int | None = None
     sources: tuple[SourceRef, ...] = ()
+    label: str | None = None
 
     @property
     def is_current(self) -> bool:
@@ -86,6 +92,7 @@ async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]
             as_of=pos.as_of,
             superseded_by_id=pos.superseded_by_id,
             sources=parse_sources(raw),
+            label=pos.label,
         )
         for pos, party_name, issue_name, raw in rows
     ]
@@ -131,16 +138,60 @@ async def position_history(
     offset: int = 0,
     party_id: int | None = None,
 ) -> Page[PositionView]:
-    """Every live stance ever taken on an issue, newest first, superseded ones included."""
+    """Every live stance ever taken on an issue, by party, oldest first, superseded included."""
     stmt = positions_select().where(Position.issue_id == issue_id)
     if party_id is not None:
         stmt = stmt.where(Position.party_id == party_id)
     stmt = (
-        stmt.order_by(col(Position.as_of).desc(), col(Position.id).desc())
+        stmt.order_by(
+            col(Party.name), col(Position.party_id), col(Position.as_of), col(Position.id)
+        )
         .offset(offset)
         .limit(limit + 1)
     )
     return page_of(await position_views(session, stmt), offset=offset, limit=limit)
+
+
+OVERVIEW_WORDS = 40  # characters of a cut stance when it has no label
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStances:
+    """One issue of the /positions overview: each party's current stance in a few words."""
+
+    issue_id: int
+    issue: str
+    stances: tuple[tuple[str, str], ...]  # (party name, label or cut stance)
+
+
+def few_words(label: str | None, stance: str) -> str:
+    """A stance as the overview shows it: its label, else the start of the stance cut short."""
+    if label:
+        return label
+    text = " ".join(stance.split())
+    if len(text) <= OVERVIEW_WORDS:
+        return text
+    cut = text[: OVERVIEW_WORDS - 1].rsplit(" ", 1)[0].rstrip(",;:.")
+    return cut + "…"
+
+
+async def positions_overview(session: AsyncSession) -> list[IssueStances]:
+    """Every issue with a current stance, by name, with each party's stances in a few words."""
+    rows = (
+        await session.exec(
+            select(  # type: ignore[call-overload]  # five columns: beyond sqlmodel's overloads
+                Position.issue_id, Issue.name, Party.name, Position.label, Position.stance
+            )
+            .join(Party, col(Party.id) == col(Position.party_id))
+            .join(Issue, col(Issue.id) == col(Position.issue_id))
+            .where(col(Position.retracted_at).is_(None), col(Position.superseded_by_id).is_(None))
+            .order_by(col(Issue.name), col(Party.name), col(Position.as_of), col(Position.id))
+        )
+    ).all()
+    grouped: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for issue_id, issue, party, label, stance in rows:
+        grouped.setdefault(issue_id, (issue, []))[1].append((party, few_words(label, stance)))
+    return [IssueStances(i, name, tuple(stances)) for i, (name, stances) in grouped.items()]
 
 
 async def relink_positions(session: AsyncSession, *, party_id: int, issue_id: int) -> None:
@@ -215,6 +266,13 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "issue", True, "On which issue? (e.g. NATO, territory)", ("topic",), Checker.issue
         ),
         FieldSpec("stance", True, "What is the stance? (one or two sentences)", ("position",)),
+        FieldSpec(
+            "label",
+            False,
+            "A few words for the overview, e.g. “no NATO membership” (/skip)",
+            ("short", "in short"),
+            Checker.label,
+        ),
         date_field("As of when? (e.g. 14 June 2024)", ("as of", "as_of", "when")),
         source_field(),
     )
@@ -238,13 +296,19 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         if party is None or issue is None:
             return None
         assert party.id is not None and issue.id is not None
-        return Position(party_id=party.id, issue_id=issue.id, stance=item.stance, as_of=item.as_of)
+        return Position(
+            party_id=party.id,
+            issue_id=issue.id,
+            stance=item.stance,
+            label=item.label,
+            as_of=item.as_of,
+        )
 
     async def apply(
         self, session: AsyncSession, row: Position, item: PositionIn, refs: Refs
     ) -> None:
         # Party and issue are fixed_fields: a correction changes the stance and its date only.
-        row.stance, row.as_of = item.stance, item.as_of
+        row.stance, row.label, row.as_of = item.stance, item.label, item.as_of
 
     async def after_change(self, session: AsyncSession, row: Position) -> None:
         await relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
@@ -271,6 +335,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
                 "party": keys.parties[p.party_id],
                 "issue": keys.issues[p.issue_id],
                 "stance": p.stance,
+                "label": p.label,
                 "as_of": p.as_of,
             }
             for p in rows
@@ -299,6 +364,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "party": check.named("party", values["party"]) if values.get("party") else None,
             "issue": check.named("issue", values["issue"]) if values.get("issue") else None,
             "stance": values.get("stance", ""),
+            "label": values.get("label") or None,
             "as_of": check.date("date", values.get("date")),
         }
 
@@ -307,6 +373,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "party": snap.get("party", ""),
             "issue": snap.get("issue", ""),
             "stance": snap.get("stance", ""),
+            "label": snap.get("label") or "",
             "date": snap["as_of"],
         }
 
@@ -337,6 +404,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             item.stance,
             item.as_of,
             sources=input_sources(item),
+            label=item.label,
         )
 
     async def previous(

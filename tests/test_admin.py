@@ -684,7 +684,8 @@ async def test_html_and_markdown_are_stored_as_typed_and_shown_escaped(bot: Harn
     headline = "<b>Talks</b> & <script>x</script> *not bold* _not italic_ `code`"
     summary = "a < b > c & [link](https://example.org) &amp; </i>"
     shown = await preview(
-        chat, f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>\nsource: AP"
+        chat,
+        f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>\nsource: AP",
     )
     assert f"📅 Mon 2 Jun 2025 — {headline}" in shown.plain
     assert summary in shown.plain and "Tags: <i>tag</i>" in shown.plain
@@ -1114,7 +1115,8 @@ async def test_edit_of_rounds_keeps_unnamed_heads_and_multi_day_spans(bot: Harne
     assert {"party": "Russia", "head": None} in json.loads(seed_round.delegations)
     # A new round may leave a head unnamed too.
     unnamed = await preview(
-        chat, "/round\ndate: yesterday\nplace: Geneva\nsource: AP\ndelegations: Ukraine: Umerov; Russia:"
+        chat,
+        "/round\ndate: yesterday\nplace: Geneva\nsource: AP\ndelegations: Ukraine: Umerov; Russia:",
     )
     assert "Delegations: Ukraine — Umerov; Russia — not named" in unnamed.plain
 

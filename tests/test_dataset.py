@@ -257,7 +257,7 @@ async def test_positions_show_current_stances_and_history(bot: Harness) -> None:
     assert "a mere refusal to admit Ukraine to NATO is not enough" in history
     assert "as of Tue 18 Feb 2025 (superseded)" in history
 
-    overview = await all_pages(chat, "/positions", "More")
+    overview = await all_pages(chat, "/positions all", "More")
     for name in ("SECURITY GUARANTEES", "ELECTIONS IN UKRAINE", "BLACK SEA AND SHIPPING"):
         assert f"— {name} —" in overview
     assert "• European Union: Adopted an 18th sanctions package" in overview
