@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -52,6 +52,8 @@ class Refs:
     issues: dict[str, Issue] = field(default_factory=dict)
     rounds: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Links to other facts of the same file, made once every item is stored (any order).
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def party(self, label: str, key: str) -> Party | None:
         """The party with this key, or None with a problem noted."""
@@ -89,6 +91,14 @@ class ExportKeys:
     parties: dict[int, str] = field(default_factory=dict)
     issues: dict[int, str] = field(default_factory=dict)
     rounds: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewQuestion:
+    """What a preview asks before Save, and the answers: (button label, changes to the item)."""
+
+    text: str
+    options: tuple[tuple[str, dict[str, Any]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +221,10 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     def corrected_block(self, view: ViewT) -> str:
         """A corrected fact under the briefing's Corrections heading."""
         return "✏️ <i>Corrected:</i>\n" + self.block(view)
+
+    async def preview_question(self, session: AsyncSession, item: InT) -> PreviewQuestion | None:
+        """A question the editor must answer before a new fact is saved (None: nothing to ask)."""
+        return None
 
     async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
         """For new facts that replace older ones (stances): the replaced view by new id."""

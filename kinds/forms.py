@@ -136,6 +136,20 @@ class Checker:
             return None
         return value.strip()
 
+    def supersedes(self, value: str) -> list[str] | None:
+        """The stances a new one replaces, typed as `P7` or `P7, P9`; `none` keeps them all."""
+        if canon(value) in ("none", "no", "nothing", "keep", "keeps both", "keep both", "-"):
+            return []
+        refs = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
+        bad = [p for p in refs if not re.fullmatch(r"[Pp]\d{1,9}", p)]
+        if bad or not refs:
+            self.errors.append(
+                f"supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
+                f"(got “{value[:40]}”)."
+            )
+            return None
+        return [p.upper() for p in refs]
+
     def choice(self, name: str, value: str, choices: Mapping[str, str]) -> str | None:
         """One of a field's fixed values, typed in any of its spellings."""
         found = choices.get(canon(value))

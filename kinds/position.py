@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
 from core.text import clip, esc
-from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
+from kinds.base import Change, ExportKeys, FactKind, KindSpec, PreviewQuestion, Refs
 from kinds.common import input_sources, same_text, source_line
 from kinds.forms import LABEL_MAX, Checker, FieldSpec, date_field, source_field
 from store.models import FactBase, Issue, Party
@@ -59,6 +60,9 @@ class PositionIn(FactIn):
         None
     )
     as_of: dt.date
+    # The stances this one replaces (keys, or public ids such as P7); none unless the editor
+    # says so, so one party may hold several current stances on one issue.
+    supersedes: list[Key] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,7 @@ async def position_history(
     return page_of(await position_views(session, stmt), offset=offset, limit=limit)
 
 
+QUESTION_OPTIONS = 3  # current stances a preview offers to supersede
 OVERVIEW_WORDS = 40  # characters of a cut stance when it has no label
 
 
@@ -192,6 +197,45 @@ async def positions_overview(session: AsyncSession) -> list[IssueStances]:
     for issue_id, issue, party, label, stance in rows:
         grouped.setdefault(issue_id, (issue, []))[1].append((party, few_words(label, stance)))
     return [IssueStances(i, name, tuple(stances)) for i, (name, stances) in grouped.items()]
+
+
+_PUBLIC_ID = re.compile(r"^[Pp](\d{1,9})$")
+
+
+async def position_by_ref(session: AsyncSession, ref: str) -> Position | None:
+    """The stance a key or a public id (P7) names; a public id wins over a key spelled like one."""
+    match = _PUBLIC_ID.match(ref)
+    if match is not None:
+        found = await session.get(Position, int(match.group(1)))
+        if found is not None:
+            return found
+    return (await session.exec(select(Position).where(Position.key == ref))).first()
+
+
+async def link_superseded(
+    session: AsyncSession, row: Position, refs: Sequence[str], *, label: str, errors: list[str]
+) -> None:
+    """Mark the stances named in `refs` superseded by `row`; problems go to `errors`."""
+    if row.retracted_at is not None:
+        return  # a retracted stance replaces nothing
+    for ref in refs:
+        older = await position_by_ref(session, ref)
+        problem = ""
+        if older is None or older.id == row.id:
+            problem = f"no stance {ref!r} to supersede"
+        elif (older.party_id, older.issue_id) != (row.party_id, row.issue_id):
+            problem = f"{ref!r} is another party's stance or on another issue"
+        elif older.retracted_at is not None:
+            problem = f"{ref!r} is retracted"
+        elif older.superseded_by_id not in (None, row.id):
+            problem = f"{ref!r} is already superseded by P{older.superseded_by_id}"
+        if problem:
+            errors.append(f"{label}: supersedes: {problem}")
+            continue
+        assert older is not None
+        older.superseded_by_id = row.id
+        session.add(older)
+    await session.flush()
 
 
 async def relink_positions(session: AsyncSession, *, party_id: int, issue_id: int) -> None:
@@ -273,6 +317,13 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             ("short", "in short"),
             Checker.label,
         ),
+        FieldSpec(
+            "supersedes",
+            False,
+            "Replaces a current stance? Its id, e.g. P7, or “none” (/skip: the preview asks)",
+            ("replaces", "supersedes id"),
+            Checker.supersedes,
+        ),
         date_field("As of when? (e.g. 14 June 2024)", ("as of", "as_of", "when")),
         source_field(),
     )
@@ -310,8 +361,67 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         # Party and issue are fixed_fields: a correction changes the stance and its date only.
         row.stance, row.label, row.as_of = item.stance, item.label, item.as_of
 
+    async def after_insert(
+        self, session: AsyncSession, row: Position, item: PositionIn, refs: Refs
+    ) -> None:
+        if not item.supersedes:
+            return
+        wanted = list(item.supersedes)
+
+        async def link() -> None:
+            label = f"position {item.key or self.ref(row.id or 0)}"
+            await link_superseded(session, row, wanted, label=label, errors=refs.errors)
+
+        refs.later.append(link)  # after the whole file, so the older stance may come later
+
     async def after_change(self, session: AsyncSession, row: Position) -> None:
-        await relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
+        # A retracted stance hands what it superseded on to its own successor (or to none):
+        # those stances are current again unless a newer one had replaced it.
+        if row.retracted_at is None:
+            return
+        replaced = await session.exec(select(Position).where(Position.superseded_by_id == row.id))
+        for older in replaced.all():
+            older.superseded_by_id = row.superseded_by_id
+            session.add(older)
+        await session.flush()
+
+    async def preview_question(
+        self, session: AsyncSession, item: PositionIn
+    ) -> PreviewQuestion | None:
+        if item.supersedes is not None:
+            return None
+        party = (await session.exec(select(Party).where(Party.key == item.party))).first()
+        issue = (await session.exec(select(Issue).where(Issue.key == item.issue))).first()
+        if party is None or issue is None:
+            return None
+        current = await current_positions(
+            session, limit=QUESTION_OPTIONS, party_id=party.id, issue_id=issue.id
+        )
+        if not current.items:
+            return None
+        lines = [
+            f"❓ <b>{esc(party.name)} already holds {len(current.items)} current "
+            f"{'stance' if len(current.items) == 1 else 'stances'} on {esc(issue.name)}.</b> "
+            "Does this one replace it, or do both stand?"
+        ]
+        lines += [
+            f"{self.ref(p.id)}: {esc(clip(p.stance, 120))} <i>(as of {format_date(p.as_of)})</i>"
+            for p in current.items
+        ]
+        options = [
+            (f"Supersedes {self.ref(p.id)}", {"supersedes": [self.ref(p.id)]})
+            for p in current.items
+        ]
+        keep = "Keeps both" if len(current.items) == 1 else "Keeps all"
+        options.append((keep, {"supersedes": []}))
+        return PreviewQuestion("\n".join(lines), tuple(options))
+
+    def preview_notes(self, item: PositionIn) -> list[str]:
+        if item.supersedes:
+            return [f"↪️ Supersedes {esc(', '.join(item.supersedes))}."]
+        if item.supersedes == []:
+            return ["↪️ Supersedes nothing: the current stances stay current."]
+        return []
 
     async def search_text(self, session: AsyncSession, row: Position) -> str:
         party = await session.get(Party, row.party_id)
@@ -330,8 +440,14 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     async def export(
         self, session: AsyncSession, rows: Sequence[Position], keys: ExportKeys
     ) -> list[dict[str, Any]]:
+        replaced: dict[int, list[str]] = {}
+        for p in rows:
+            if p.superseded_by_id is not None:
+                key = p.key or f"{self.kind.value}-{p.id}"
+                replaced.setdefault(p.superseded_by_id, []).append(key)
         return [
             {
+                "supersedes": replaced.get(p.id or 0),
                 "party": keys.parties[p.party_id],
                 "issue": keys.issues[p.issue_id],
                 "stance": p.stance,
@@ -366,6 +482,9 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "stance": values.get("stance", ""),
             "label": values.get("label") or None,
             "as_of": check.date("date", values.get("date")),
+            "supersedes": check.supersedes(values["supersedes"])
+            if values.get("supersedes")
+            else None,
         }
 
     def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:

@@ -294,6 +294,8 @@ async def _write(session: AsyncSession, ds: DatasetBase, report: ImportReport) -
                 continue
             _bump(report.created, spec.section)
             report.facts.append((spec.kind, int(row.id)))
+    for link in refs.later:
+        await link()
 
 
 async def import_bytes(

@@ -67,7 +67,8 @@ ADD = (
     "source: Reuters https://www.reuters.com/world/...\n"
     "tags: Russia, Ukraine, memorandum"
 )
-POSITION = (
+# Without `supersedes:` the preview asks whether it replaces Russia's seed stance on NATO.
+POSITION_ASKED = (
     "/position\n"
     "party: Russia\n"
     "issue: NATO\n"
@@ -75,6 +76,7 @@ POSITION = (
     "date: 14 June 2024\n"
     "source: https://example.org/a"
 )
+POSITION = POSITION_ASKED + "\nsupersedes: none"
 EXCHANGE = (
     "/exchange\n"
     "date: 23 May 2025\n"
@@ -423,14 +425,35 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
     before = await counts(bot)
-    shown = await preview(chat, POSITION)
-    assert shown.plain.splitlines() == [
+    asked = await chat.ask(POSITION_ASKED)
+    # Russia already holds a stance on NATO: the preview asks whether the new one replaces it.
+    assert asked.plain.splitlines() == [
         "📝 Preview: new position — not saved yet",
+        "❓ Russia already holds 1 current stance on NATO and neutrality. "
+        "Does this one replace it, or do both stand?",
+        f"P{older.id}: {older.stance} (as of Fri 14 Jun 2024)",
         "",
         f"• Russia on NATO and neutrality: {STANCE}",
         "   as of Fri 14 Jun 2024 · Source: example.org",
     ]
+    assert labels(asked) == [
+        f"Supersedes P{older.id}",
+        "Keeps both",
+        "✅ Save",
+        "✏️ Edit",
+        "✖️ Cancel",
+    ]
     assert grew(before, await counts(bot)) == {"Draft": 1}
+    out, answer = await press(chat, asked, "Save")
+    assert answer == f"Answer the question first: tap “Supersedes P{older.id}” or “Keeps both”."
+    assert out == [] and grew(before, await counts(bot)) == {"Draft": 1}
+    (shown,), answer = await press(chat, asked, f"Supersedes P{older.id}")
+    assert shown.edited and shown.message_id == asked.message_id
+    assert shown.plain.splitlines()[:2] == [
+        "📝 Preview: new position — not saved yet",
+        f"↪️ Supersedes P{older.id}.",
+    ]
+    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel"]
 
     answer, done = await save(chat, shown)
     row = await newest(bot, Position)
@@ -444,7 +467,7 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         STANCE,
         dt.date(2024, 6, 14),
     )
-    # Same as-of date, stored later: the new stance is current, the older one superseded.
+    # The editor said so: the new stance is current, the older one superseded.
     assert (await one(bot, Position, older.id)).superseded_by_id == row.id
     assert row.superseded_by_id is None
     assert grew(before, await counts(bot))["Position"] == 1
@@ -1046,17 +1069,18 @@ async def test_edit_of_an_exchange_and_of_a_position_keeps_ids_and_relinks(bot: 
     assert json.loads(edit.after or "")["returned"] == {"Ukraine": 391, "Russia": 390}
     assert len(await rows(bot, ExchangeCount, ExchangeCount.exchange_id == int(x[1:]))) == 2
 
-    # A new stance as of the seed's date supersedes it; moved a day earlier, it no longer does.
+    # A new stance that says it supersedes the seed's; moved a day earlier, it still does
+    # (superseding is the editor's word, not a matter of dates).
     (older,) = await rows(
         bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
-    p = ref_of((await add_and_save(chat, POSITION))[0])
+    p = ref_of((await add_and_save(chat, POSITION_ASKED + f"\nsupersedes: P{older.id}"))[0])
     newer_id = int(p[1:])
     assert (await one(bot, Position, older.id)).superseded_by_id == newer_id
     await save(chat, await preview(chat, f"/edit {p}\ndate: 13 June 2024"))
-    assert (await one(bot, Position, older.id)).superseded_by_id is None
-    assert (await one(bot, Position, newer_id)).superseded_by_id == older.id
-    assert older.stance in (await bot.chat(5001).ask("/positions nato")).plain
+    assert (await one(bot, Position, older.id)).superseded_by_id == newer_id
+    assert (await one(bot, Position, newer_id)).superseded_by_id is None
+    assert older.stance not in (await bot.chat(5001).ask("/positions nato")).plain
 
 
 async def test_edit_that_changes_nothing_is_said_so(bot: Harness) -> None:
@@ -1433,7 +1457,8 @@ async def test_positions_supersede_and_revert_on_each_database(any_bot: Harness)
     (older,) = await rows(
         any_bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
-    p = ref_of((await add_and_save(chat, POSITION.replace("14 June 2024", "yesterday")))[0])
+    text = POSITION_ASKED.replace("14 June 2024", "yesterday") + f"\nsupersedes: P{older.id}"
+    p = ref_of((await add_and_save(chat, text))[0])
     assert (await one(any_bot, Position, older.id)).superseded_by_id == int(p[1:])
     await save(chat, await chat.ask(f"/retract {p} wrong party"), "Retract")
     assert (await one(any_bot, Position, older.id)).superseded_by_id is None

@@ -610,15 +610,6 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
         russia = await add_party(session, "russia", "Russia", ["moscow"])
         territory = await add_issue(session, "territory", "Territory", ["land"])
         src = await add_source(session, "Kyiv Independent", published=dt.date(2025, 3, 2))
-        # Filed newest first on purpose: the chain follows as-of dates, not filing order.
-        newer = await factories.create_position(
-            session,
-            party=ukraine,
-            issue=territory,
-            stance="Ready to freeze the front line as a start",
-            as_of=dt.date(2025, 3, 1),
-            source_ids=[src],
-        )
         older = await factories.create_position(
             session,
             party=ukraine,
@@ -626,6 +617,16 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
             stance="No talks until troops withdraw to 1991 borders",
             as_of=dt.date(2025, 1, 1),
             source_ids=[src],
+        )
+        # The newer stance replaces the older only because it says so.
+        newer = await factories.create_position(
+            session,
+            party=ukraine,
+            issue=territory,
+            stance="Ready to freeze the front line as a start",
+            as_of=dt.date(2025, 3, 1),
+            source_ids=[src],
+            supersedes=[f"P{older.id}"],
         )
         await factories.create_position(
             session,
