@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -9,8 +10,11 @@ from sqlmodel import select
 
 from core.text import visible_length
 from kinds.position import Position
+from kinds.transfer import import_bytes
 from tests.conftest import Harness, checked_harness, make_settings
 from tests.test_dataset import import_into
+
+EDITOR = 42
 
 
 @pytest.fixture
@@ -18,7 +22,7 @@ async def talks(database_url: str) -> AsyncIterator[Harness]:
     """The bot on a store holding tests/data/talks-2025.json (SQLite and PostgreSQL)."""
     report = await import_into(database_url)
     assert report.ok, report.errors
-    settings = make_settings(database_url, seed_on_empty=False)
+    settings = make_settings(database_url, seed_on_empty=False, admin_ids=frozenset({EDITOR}))
     async for harness in checked_harness(settings):
         yield harness
 
@@ -44,6 +48,12 @@ async def test_overview_fits_one_phone_screen_with_a_button_per_issue(talks: Har
         "United States: Article 5-like, no troops"
     ) in lines
     assert "Sanctions — European Union: 18th package adopted · Russia: lift all sanctions" in lines
+    # Russia holds two current stances on the ceasefire (neither supersedes the other).
+    assert (
+        "Ceasefire — Russia: truce if Ukraine withdraws / 2–3-day local truces · "
+        "Turkey: talks aim at a ceasefire · Ukraine: full ceasefire now · "
+        "United States: 30-day ceasefire now"
+    ) in lines
     issue_lines = [line for line in lines if " — " in line]
     assert len(issue_lines) == 14  # every issue with a stance; one issue has none yet
     labels = button_labels(reply)
@@ -104,3 +114,67 @@ async def test_history_has_one_header_per_party_in_date_order(talks: Harness) ->
     assert "as of Tue 18 Feb 2025 (superseded)" in russia
     ours = (await chat.ask("/positions history nato russia")).plain
     assert "— RUSSIA —" in ours and "UKRAINE" not in ours
+
+
+async def _position(h: Harness, key: str) -> Position:
+    async with h.sessions() as session:
+        return (await session.exec(select(Position).where(Position.key == key))).one()
+
+
+async def test_keeps_both_through_the_preview(talks: Harness) -> None:
+    chat = talks.chat(EDITOR)
+    older = await _position(talks, "russia-territory-2025-06-02")
+    asked = await chat.ask(
+        "/position\nparty: Russia\nissue: territory\nstance: Wants a land swap in Zaporizhzhia"
+        "\nlabel: land swap\ndate: 3 June 2025\nsource: TASS"
+    )
+    assert f"P{older.id}: Its memorandum demands international recognition" in asked.plain
+    assert button_labels(asked)[:2] == [f"Supersedes P{older.id}", "Keeps both"]
+    (kept,) = await chat.press(asked, "Keeps both")
+    assert "↪️ Supersedes nothing: the current stances stay current." in kept.plain
+    (saved,) = await chat.press(kept, "Save")
+    assert saved.plain.startswith("✅ Saved as P")
+    assert (await _position(talks, "russia-territory-2025-06-02")).superseded_by_id is None
+    both = (await talks.chat().ask("/positions russia territory")).plain
+    assert "• Russia: Its memorandum demands international recognition" in both
+    assert "• Russia: Wants a land swap in Zaporizhzhia" in both
+    overview = (await talks.chat().ask("/positions")).plain.splitlines()
+    (line,) = [x for x in overview if x.startswith("Territory — ")]
+    assert "Russia: recognise five regions as Russian / land swap" in line
+
+
+async def test_import_supersedes_by_key_and_refuses_what_it_cannot(talks: Harness) -> None:
+    older = await _position(talks, "ukraine-territory-2025-12-15")
+    good = {
+        "format": "peace-briefing/1",
+        "positions": [
+            {
+                "key": "ukraine-territory-2025-12-20",
+                "party": "ukraine",
+                "issue": "territory",
+                "stance": "Ready to discuss a demilitarised zone",
+                "as_of": "2025-12-20",
+                "supersedes": ["ukraine-territory-2025-12-15"],
+                "sources": [{"name": "Test"}],
+            }
+        ],
+    }
+    async with talks.sessions() as session:
+        report = await import_bytes(session, json.dumps(good))
+    assert report.ok, report.errors
+    newer = await _position(talks, "ukraine-territory-2025-12-20")
+    assert (await _position(talks, older.key or "")).superseded_by_id == newer.id
+
+    bad = json.loads(json.dumps(good))
+    bad["positions"][0]["key"] = "ukraine-territory-2025-12-21"
+    bad["positions"][0]["supersedes"] = ["no-such-stance", "russia-nato-2025-08-15", older.key]
+    async with talks.sessions() as session:
+        report = await import_bytes(session, json.dumps(bad))
+    assert report.errors == [
+        "position ukraine-territory-2025-12-21: supersedes: no stance 'no-such-stance' "
+        "to supersede",
+        "position ukraine-territory-2025-12-21: supersedes: 'russia-nato-2025-08-15' is "
+        "another party's stance or on another issue",
+        f"position ukraine-territory-2025-12-21: supersedes: '{older.key}' is already "
+        f"superseded by P{newer.id}",
+    ]
