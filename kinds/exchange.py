@@ -23,7 +23,7 @@ from kinds.round import TalkRound
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import FactIn, Key, Long, Name, NonNegativeInt, Short
+from store.transfer import FactIn, Key, Label, Long, NonNegativeInt, Short
 from store.views import Page, SourceRef
 
 
@@ -81,7 +81,7 @@ class ExchangeIn(FactIn):
     date: dt.date
     end_date: dt.date | None = None
     returned: dict[Key, NonNegativeInt | None] = {}
-    categories: list[Name] = []
+    categories: list[Label] = []
     mediator: Short | None = None
     status: Literal["agreed", "completed"] = "completed"
     round: Key | None = None
@@ -355,7 +355,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         return await exchange_views(session, rows)
 
     def new_row(self, item: ExchangeIn, refs: Refs, label: str) -> Exchange | None:
-        parties = [refs.party(label, key) for key in item.returned]
+        parties = [refs.party(label, key, at=f"returned.{key}") for key in item.returned]
         round_id = refs.round(label, item.round)
         if any(p is None for p in parties) or (item.round and round_id is None):
             return None

@@ -606,6 +606,7 @@ async def test_field_names_any_case_any_order_and_aliases(bot: Harness) -> None:
         "As Of: 14 June 2024\n"
         "Stance: Ukraine must drop its NATO ambitions\n"
         "ISSUE: nato\n"
+        "Replaces: None\n"
         "Side: russia",
     )
     assert shuffled.plain == canonical.plain
@@ -863,7 +864,7 @@ async def test_new_party_and_issue_are_created_only_when_saved(bot: Harness) -> 
     assert (changed["Party"], changed["Issue"], changed["Position"]) == (1, 1, 1)
     assert "Wants free passage" in (await bot.chat(5001).ask("/positions atlantis")).plain
     # Known now: the same names create nothing new.
-    again = await preview(chat, text.replace("1 June", "2 June"))
+    again = await chat.ask(text.replace("1 June", "2 June"))
     assert "🆕" not in again.plain
 
 
@@ -1296,7 +1297,8 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     (reply,) = await upload(bot, json.dumps(one_bad).encode(), "bad.json")
     assert reply.plain.splitlines() == [
         "📥 Import refused: 1 problem(s); nothing was written.",
-        "• positions[0] (alpha-river-access-2021-03-05): unknown issue 'natto'",
+        "• positions[0] (alpha-river-access-2021-03-05): issue: unknown issue 'natto' "
+        "— did you mean nato?",
     ]
     assert await counts(bot) == before
     assert await rows(bot, Party, Party.key == "alpha") == []
@@ -1386,7 +1388,13 @@ async def test_cli_export_then_import_into_an_empty_database(
     )
     assert done.returncode == 0, done.stderr
     done = await asyncio.to_thread(
-        run_cli, "import", str(first), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
+        run_cli,
+        "import",
+        str(first),
+        "--no-seed",
+        cwd=work,
+        DATABASE_URL=copy_url,
+        LOG_LEVEL="WARNING",
     )
     assert done.returncode == 0, done.stderr
     assert "Imported " in done.stdout and "15 positions" in done.stdout, (done.stdout, done.stderr)
