@@ -112,7 +112,7 @@ def suggest(typed: str, known: Mapping[str, Any]) -> str | None:
     for label in (wanted, slugged):
         if label in by_label:
             return by_label[label]
-    close = difflib.get_close_matches(wanted, list(by_label), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, list(by_label), n=1, cutoff=0.8)
     return by_label[close[0]] if close else None
 
 

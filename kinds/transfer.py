@@ -142,6 +142,8 @@ class Parsed:
     refused: set[str] = field(default_factory=set)  # "party:key" of refused declarations
     # Refused facts as written (list name, index, raw item): their references are checked too.
     invalid: list[tuple[str, int, Any]] = field(default_factory=list)
+    # Where each valid item stands in the file (its list's index), for the paths of problems.
+    indices: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _problem(data: dict[str, Any], err: Any, prefix: tuple[Any, ...] = ()) -> str:
@@ -181,9 +183,17 @@ def parse_items(raw: bytes | str) -> Parsed:
             continue  # reported above
         (model,) = get_args(info.annotation)
         valid[name] = []
+        parsed.indices[name] = []
+        seen: set[str] = set()
         for index, item in enumerate(items):
+            key = item.get("key") if isinstance(item, dict) else None
+            if isinstance(key, str) and key in seen:
+                continue  # a duplicate: reported by _duplicate_keys, never written
+            if isinstance(key, str):
+                seen.add(key)
             try:
                 valid[name].append(model.model_validate(item))
+                parsed.indices[name].append(index)
             except ValidationError as exc:
                 parsed.problems += [_problem(data, e, (name, index)) for e in exc.errors()]
                 key = item.get("key") if isinstance(item, dict) else None
@@ -215,6 +225,7 @@ async def import_dataset(
     problems: Sequence[str] = (),
     refused: set[str] | None = None,
     invalid: Sequence[tuple[str, int, Any]] = (),
+    indices: dict[str, list[int]] | None = None,
 ) -> ImportReport:
     """Write a validated dataset in one transaction: all of it, or nothing and the reasons.
 
@@ -225,7 +236,7 @@ async def import_dataset(
     try:
         # With problems already found, the valid items are still written (then rolled back)
         # so that every refusal, references included, is reported in this one pass.
-        await _write(session, dataset, report, refused or set())
+        await _write(session, dataset, report, refused or set(), indices or {})
         if invalid:
             await _check_invalid(session, invalid, report, refused or set())
         if not report.errors:
@@ -339,14 +350,19 @@ class _Sources:
 
 
 async def _write(
-    session: AsyncSession, ds: DatasetBase, report: ImportReport, refused: set[str]
+    session: AsyncSession,
+    ds: DatasetBase,
+    report: ImportReport,
+    refused: set[str],
+    indices: dict[str, list[int]],
 ) -> None:
     refs = await _write_named(session, ds, report, refused)
     sources = _Sources(session, report, refused)
     await sources.declare(ds.sources)
     for spec in SPECS:
+        at = indices.get(spec.section)
         for i, item in enumerate(section_of(ds, spec)):
-            label = _label(spec.section, i, item)
+            label = _label(spec.section, at[i] if at else i, item)
             if item.key is not None and await existing_keys(session, spec.table, [item.key]):
                 _bump(report.skipped, spec.section)
                 continue
@@ -395,6 +411,7 @@ async def import_bytes(
         problems=parsed.problems,
         refused=parsed.refused,
         invalid=parsed.invalid,
+        indices=parsed.indices,
     )
 
 
