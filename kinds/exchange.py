@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from pydantic import field_validator
 from sqlalchemy import Index, Text, UniqueConstraint, delete, func, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
-from core.text import clip, esc
+from core.text import clip, esc, number
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, people, source_line
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
@@ -73,6 +74,9 @@ class ExchangeYearTotal(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     exchanges: int = 0
     per_party: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, returned]]")
+    # Returned bodies, counted apart from living people (migration 0011).
+    body_returns: int = 0
+    bodies: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, bodies]]")
 
 
 class ExchangeIn(FactIn):
@@ -86,6 +90,24 @@ class ExchangeIn(FactIn):
     status: Literal["agreed", "completed"] = "completed"
     round: Key | None = None
     note: Long | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _bodies_alone(cls, value: list[str]) -> list[str]:
+        if len(value) > 1 and any(c.casefold() == BODIES for c in value):
+            raise ValueError(
+                'returned bodies are an exchange of their own (categories: ["bodies"]), '
+                "so that totals count them apart from living people"
+            )
+        return value
+
+
+BODIES = "bodies"  # the category of an exchange of the dead: counted apart from people
+
+
+def is_bodies(categories: Sequence[str]) -> bool:
+    """True for an exchange of returned bodies (its only category is `bodies`)."""
+    return len(categories) == 1 and categories[0].casefold() == BODIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +142,8 @@ class YearTotals:
     year: int
     per_party: tuple[ReturnedCount, ...] = ()
     exchanges: int = 0
+    bodies: tuple[ReturnedCount, ...] = ()
+    body_returns: int = 0
 
 
 async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
@@ -186,29 +210,36 @@ async def list_exchanges(
 
 
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
-    """People returned to each party per year, over completed live exchanges, newest year first."""
+    """People (and, apart, bodies) returned to each party per year, newest year first."""
     years = (
         await session.exec(select(ExchangeYearTotal).order_by(col(ExchangeYearTotal.year).desc()))
     ).all()
-    sums = {y.year: [(int(p), int(n)) for p, n in json.loads(y.per_party)] for y in years}
-    party_ids = {p for pairs in sums.values() for p, _ in pairs}
+    people_sums = {y.year: _pairs(y.per_party) for y in years}
+    body_sums = {y.year: _pairs(y.bodies) for y in years}
+    party_ids = {p for sums in (people_sums, body_sums) for v in sums.values() for p, _ in v}
     names: dict[int, str] = {}
     if party_ids:
         rows = await session.exec(select(Party.id, Party.name).where(col(Party.id).in_(party_ids)))
         names = {pid: name for pid, name in rows if pid is not None}
+
+    def counted(pairs: list[tuple[int, int]]) -> tuple[ReturnedCount, ...]:
+        found = (ReturnedCount(party=names.get(p, "?"), returned=n) for p, n in pairs)
+        return tuple(sorted(found, key=lambda c: c.party))
+
     return [
         YearTotals(
             year=y.year,
-            per_party=tuple(
-                sorted(
-                    (ReturnedCount(party=names.get(p, "?"), returned=n) for p, n in sums[y.year]),
-                    key=lambda c: c.party,
-                )
-            ),
+            per_party=counted(people_sums[y.year]),
             exchanges=y.exchanges,
+            bodies=counted(body_sums[y.year]),
+            body_returns=y.body_returns,
         )
         for y in years
     ]
+
+
+def _pairs(raw: str | None) -> list[tuple[int, int]]:
+    return [(int(p), int(n)) for p, n in json.loads(raw or "[]")]
 
 
 YEAR_LOCKS = 0x45585459  # advisory-lock namespace of the yearly totals ("EXTY")
@@ -228,24 +259,28 @@ async def refresh_year_total(session: AsyncSession, *, year: int) -> None:
         col(Exchange.date) >= dt.date(year, 1, 1),
         col(Exchange.date) < dt.date(year + 1, 1, 1),
     )
-    count = (await session.exec(select(func.count(col(Exchange.id))).where(*in_year))).one()
-    sums = (
-        await session.exec(
+    of_bodies = func.lower(col(Exchange.categories)) == BODIES
+    counts, sums = [], []
+    for kind in (~of_bodies, of_bodies):  # living people, then bodies
+        counts.append(
+            (await session.exec(select(func.count(col(Exchange.id))).where(*in_year, kind))).one()
+        )
+        rows = await session.exec(
             select(ExchangeCount.party_id, func.sum(ExchangeCount.returned))
             .join(Exchange, col(Exchange.id) == col(ExchangeCount.exchange_id))
-            .where(*in_year)
+            .where(*in_year, kind)
             .group_by(col(ExchangeCount.party_id))
             .order_by(col(ExchangeCount.party_id))
         )
-    ).all()
+        sums.append(json.dumps([[pid, int(total or 0)] for pid, total in rows]))
     row = await session.get(ExchangeYearTotal, year)
-    if not count:
+    if not any(counts):
         if row is not None:
             await session.delete(row)
         return
     row = row or ExchangeYearTotal(year=year)
-    row.exchanges = int(count)
-    row.per_party = json.dumps([[pid, int(total or 0)] for pid, total in sums])
+    row.exchanges, row.body_returns = int(counts[0]), int(counts[1])
+    row.per_party, row.bodies = sums
     session.add(row)
 
 
@@ -258,9 +293,8 @@ def exchange_block(x: ExchangeView) -> str:
         head = f"✅ <b>Completed</b> · {when}"
     lines = [head]
     if x.counts:
-        returned = " · ".join(
-            f"to {esc(clip(c.party, 40))}: {people(c.returned)}" for c in x.counts
-        )
+        count = bodies if is_bodies(x.categories) else people
+        returned = " · ".join(f"to {esc(clip(c.party, 40))}: {count(c.returned)}" for c in x.counts)
         lines.append(f"Returned {returned}")
     if x.categories:
         lines.append("Who: " + esc(clip(", ".join(x.categories), 200)))
@@ -288,7 +322,21 @@ def totals_block(totals: Sequence[YearTotals]) -> str:
             f"<b>{t.year} totals</b> ({t.exchanges} completed {noun}): "
             f"{sides or 'numbers not announced'}"
         )
+        if t.body_returns:
+            dead = " · ".join(f"{esc(c.party)}: {bodies(c.returned)}" for c in t.bodies)
+            times = "handover" if t.body_returns == 1 else "handovers"
+            lines.append(
+                f"   <i>and, counted apart, bodies returned</i> ({t.body_returns} {times}): "
+                f"{dead or 'numbers not announced'}"
+            )
     return "\n".join(lines)
+
+
+def bodies(n: int | None) -> str:
+    """A number of bodies returned, or that it was not announced."""
+    if n is None:
+        return "not announced"
+    return f"{number(n)} {'body' if n == 1 else 'bodies'}"
 
 
 STATUS_CHOICES = {

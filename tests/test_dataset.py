@@ -236,7 +236,7 @@ async def test_exchanges_show_the_may_stages_and_the_bodies(bot: Harness) -> Non
     assert "25 May: 303 each" in block
     bodies = text.index("✅ Completed · Mon 16 Jun 2025")
     block = text[bodies : text.index("\n\n", bodies)]
-    assert "Returned to Ukraine: 1,245 people" in block
+    assert "Returned to Ukraine: 1,245 bodies" in block
     assert "Who: bodies" in block
     assert "Returned to Ukraine: 197 people · to Russia: 175 people" in text
 
