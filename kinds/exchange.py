@@ -24,7 +24,7 @@ from kinds.round import TalkRound
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import FactIn, Key, Label, Long, NonNegativeInt, Short
+from store.transfer import FactIn, Key, Label, Long, NonNegativeInt, Short, StrictModel
 from store.views import Page, SourceRef
 
 
@@ -62,6 +62,21 @@ class ExchangeCount(SQLModel, table=True):
     returned: int | None = None
 
 
+class ExchangeStage(SQLModel, table=True):
+    """How many people one party got back on one day of a multi-day exchange (migration 0011)."""
+
+    __tablename__ = "exchange_stage"
+    __table_args__ = (
+        UniqueConstraint("exchange_id", "date", "party_id", name="uq_exchange_stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True)
+    date: dt.date
+    party_id: int = Field(foreign_key="party.id")
+    returned: int | None = None
+
+
 class ExchangeYearTotal(SQLModel, table=True):
     """Completed live exchanges of one year and the people each party got back in them.
 
@@ -79,6 +94,13 @@ class ExchangeYearTotal(SQLModel, table=True):
     bodies: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, bodies]]")
 
 
+class StageIn(StrictModel):
+    """One day of an exchange carried out over several days: who got how many back."""
+
+    date: dt.date
+    returned: dict[Key, NonNegativeInt | None]
+
+
 class ExchangeIn(FactIn):
     """A prisoner exchange."""
 
@@ -90,6 +112,7 @@ class ExchangeIn(FactIn):
     status: Literal["agreed", "completed"] = "completed"
     round: Key | None = None
     note: Long | None = None
+    stages: list[StageIn] = []
 
     @field_validator("categories")
     @classmethod
@@ -119,6 +142,14 @@ class ReturnedCount:
 
 
 @dataclass(frozen=True, slots=True)
+class StageView:
+    """One day of a multi-day exchange."""
+
+    date: dt.date
+    counts: tuple[ReturnedCount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeView:
     """A prisoner exchange with its per-party counts."""
 
@@ -133,6 +164,7 @@ class ExchangeView:
     round_title: str | None = None
     round_date: dt.date | None = None
     sources: tuple[SourceRef, ...] = ()
+    stages: tuple[StageView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +191,7 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
         )
         for exchange_id, party_name, returned in count_rows:
             counts[exchange_id].append(ReturnedCount(party=party_name, returned=returned))
+    stages = await _stages_of(session, ids)
     return [
         ExchangeView(
             id=ex.id,
@@ -172,9 +205,49 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
             round_title=round_title,
             round_date=round_date,
             sources=parse_sources(raw),
+            stages=stages.get(ex.id, ()),
         )
         for ex, round_title, round_date, raw in rows
     ]
+
+
+async def _stages_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StageView, ...]]:
+    """The stages of these exchanges, by day, each party's count in stored order."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(  # type: ignore[call-overload]  # an optional column: beyond sqlmodel's overloads
+            ExchangeStage.exchange_id, ExchangeStage.date, Party.name, ExchangeStage.returned
+        )
+        .join(Party, col(Party.id) == col(ExchangeStage.party_id))
+        .where(col(ExchangeStage.exchange_id).in_(ids))
+        .order_by(col(ExchangeStage.exchange_id), col(ExchangeStage.date), col(ExchangeStage.id))
+    )
+    days: dict[int, dict[dt.date, list[ReturnedCount]]] = defaultdict(dict)
+    for exchange_id, day, party, returned in rows:
+        days[exchange_id].setdefault(day, []).append(ReturnedCount(party, returned))
+    return {
+        x: tuple(StageView(day, tuple(counts)) for day, counts in by_day.items())
+        for x, by_day in days.items()
+    }
+
+
+def stages_line(stages: Sequence[StageView]) -> str:
+    """'Stages: 23 May: 390 each · 24 May: 307 each' (or each side's count where they differ)."""
+    parts = []
+    for stage in stages:
+        when = f"{stage.date.day} {stage.date:%b}"
+        numbers = {c.returned for c in stage.counts}
+        if len(stage.counts) > 1 and len(numbers) == 1:
+            (n,) = numbers
+            parts.append(f"{when}: {'?' if n is None else number(n)} each")
+        else:
+            sides = ", ".join(
+                f"to {esc(clip(c.party, 30))} {'?' if c.returned is None else number(c.returned)}"
+                for c in stage.counts
+            )
+            parts.append(f"{when}: {sides}")
+    return "Stages: " + " · ".join(parts)
 
 
 def exchanges_select() -> Any:
@@ -296,6 +369,8 @@ def exchange_block(x: ExchangeView) -> str:
         count = bodies if is_bodies(x.categories) else people
         returned = " · ".join(f"to {esc(clip(c.party, 40))}: {count(c.returned)}" for c in x.counts)
         lines.append(f"Returned {returned}")
+    if x.stages:
+        lines.append(stages_line(x.stages))
     if x.categories:
         lines.append("Who: " + esc(clip(", ".join(x.categories), 200)))
     if x.mediator:
@@ -387,6 +462,13 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
         FieldSpec("note", False, "Note? (/skip)", ("notes", "comment")),
+        FieldSpec(
+            "stages",
+            False,
+            "Carried out over several days? Each day as “23 May 2025 | 390 | 390”, the numbers "
+            "in the order of “returned”, days separated by “;” (/skip)",
+            ("stage", "days"),
+        ),
         source_field(),
     )
     lead_field = "note"
@@ -404,6 +486,11 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def new_row(self, item: ExchangeIn, refs: Refs, label: str) -> Exchange | None:
         parties = [refs.party(label, key, at=f"returned.{key}") for key in item.returned]
+        parties += [
+            refs.party(label, key, at=f"stages[{i}].returned.{key}")
+            for i, stage in enumerate(item.stages)
+            for key in stage.returned
+        ]
         round_id = refs.round(label, item.round)
         if any(p is None for p in parties) or (item.round and round_id is None):
             return None
@@ -431,6 +518,16 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             if party is None or party.id is None:
                 raise LookupError("; ".join(refs.errors))
             session.add(ExchangeCount(exchange_id=row.id, party_id=party.id, returned=count))
+        for stage in item.stages:
+            for key, count in stage.returned.items():
+                party = refs.party("exchange", key)
+                if party is None or party.id is None:
+                    raise LookupError("; ".join(refs.errors))
+                session.add(
+                    ExchangeStage(
+                        exchange_id=row.id, date=stage.date, party_id=party.id, returned=count
+                    )
+                )
         await session.flush()
 
     async def apply(
@@ -441,6 +538,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         row.categories = join_list(item.categories)
         row.mediator, row.note = item.mediator, item.note
         await session.exec(delete(ExchangeCount).where(col(ExchangeCount.exchange_id) == row.id))
+        await session.exec(delete(ExchangeStage).where(col(ExchangeStage.exchange_id) == row.id))
         await self._write_counts(session, row, item, refs)
         if old_year != row.date.year:
             session.add(row)
@@ -467,6 +565,12 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         )
         data["returned"] = {name: n for name, n in counts}
         data["categories"] = list(split_list(row.categories))
+        stages = (await _stages_of(session, [row.id or 0])).get(row.id or 0, ())
+        if stages:
+            data["stages"] = [
+                {"date": s.date.isoformat(), "returned": {c.party: c.returned for c in s.counts}}
+                for s in stages
+            ]
 
     async def export(
         self, session: AsyncSession, rows: Sequence[Exchange], keys: ExportKeys
@@ -474,6 +578,13 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         counts: dict[int, dict[str, int | None]] = {}
         for n in (await session.exec(select(ExchangeCount).order_by(col(ExchangeCount.id)))).all():
             counts.setdefault(n.exchange_id, {})[keys.parties[n.party_id]] = n.returned
+        stages: dict[int, dict[dt.date, dict[str, int | None]]] = {}
+        stored = await session.exec(
+            select(ExchangeStage).order_by(col(ExchangeStage.date), col(ExchangeStage.id))
+        )
+        for st in stored.all():
+            by_day = stages.setdefault(st.exchange_id, {}).setdefault(st.date, {})
+            by_day[keys.parties[st.party_id]] = st.returned
         return [
             {
                 "date": x.date,
@@ -484,6 +595,10 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
                 "status": "agreed" if x.status == "agreed" else "completed",
                 "round": keys.rounds.get(x.round_id) if x.round_id else None,
                 "note": x.note,
+                "stages": [
+                    {"date": day, "returned": returned}
+                    for day, returned in stages.get(x.id or 0, {}).items()
+                ],
             }
             for x in rows
         ]
@@ -505,13 +620,15 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
         status = check.choice("status", values.get("status") or "completed", STATUS_CHOICES)
+        returned = check.counts(values["returned"]) if values.get("returned") else {}
         return {
             "date": check.date("date", values.get("date")),
-            "returned": check.counts(values["returned"]) if values.get("returned") else {},
+            "returned": returned,
             "categories": items(values.get("categories")),
             "mediator": values.get("mediator") or None,
             "status": status or "completed",
             "note": values.get("note") or None,
+            "stages": _stages(values.get("stages"), list(returned), check),
         }
 
     def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
@@ -523,6 +640,11 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             "mediator": snap.get("mediator", ""),
             "status": snap.get("status", "completed"),
             "note": snap.get("note", ""),
+            "stages": "; ".join(
+                f"{s['date']} | "
+                + " | ".join("?" if n is None else str(n) for n in s["returned"].values())
+                for s in snap.get("stages", [])
+            ),
         }
 
     def block(self, view: ExchangeView) -> str:
@@ -543,7 +665,41 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             item.mediator,
             item.note,
             sources=input_sources(item),
+            stages=tuple(
+                StageView(
+                    s.date, tuple(ReturnedCount(names.get(k, k), n) for k, n in s.returned.items())
+                )
+                for s in item.stages
+            ),
         )
+
+
+def _stages(value: str | None, parties: list[str], check: Checker) -> list[dict[str, Any]]:
+    """Stages typed as `23 May 2025 | 390 | 390; 24 May 2025 | 307 | 307`."""
+    stages: list[dict[str, Any]] = []
+    for part in (p.strip() for p in (value or "").split(";")):
+        if not part:
+            continue
+        day, *numbers = (x.strip() for x in part.split("|"))
+        if len(numbers) != len(parties) or not parties:
+            check.errors.append(
+                f"stages: give each day as “23 May 2025 | 390 | 390”, one number per side of "
+                f"“returned” ({len(parties)}), got “{part[:60]}”."
+            )
+            continue
+        counts: dict[str, int | None] = {}
+        for key, raw in zip(parties, numbers, strict=True):
+            plain = raw.replace(",", "")
+            if plain in ("?", ""):
+                counts[key] = None
+            elif plain.isascii() and plain.isdigit() and len(plain) <= 9:
+                counts[key] = int(plain)
+            else:
+                check.errors.append(f"stages: “{raw}” is not a whole number of people.")
+        date = check.date("stages", day)
+        if date is not None and len(counts) == len(parties):
+            stages.append({"date": date, "returned": counts})
+    return stages
 
 
 SPEC = ExchangeSpec()

@@ -960,6 +960,7 @@ async def test_guided_exchange_rechecks_each_answer(bot: Harness) -> None:
     assert (await chat.ask("maybe")).plain.startswith("status: use completed or agreed.")
     await chat.ask("agreed")
     await chat.ask("/skip")  # note
+    await chat.ask("/skip")  # stages
     shown = await preview(chat, "https://example.org/x")
     assert "⏳ AGREED, NOT YET CARRIED OUT · agreed Fri 23 May 2025" in shown.plain
     assert "Returned to Ukraine: 390 people · to Russia: 390 people" in shown.plain

@@ -10,12 +10,13 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from kinds.exchange import ExchangeYearTotal, exchange_totals
-from kinds.transfer import import_bytes
+from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
 from store.models import Party
 from tests import factories
 from tests.conftest import Harness
-from tests.test_positions import talks
+from tests.test_dataset import all_pages
+from tests.test_positions import EDITOR, talks
 
 __all__ = ["talks"]  # the fixture: the bot on the 2025 test set
 
@@ -97,3 +98,36 @@ async def test_migration_0011_recounts_stored_bodies_apart(database_url: str) ->
         assert [(c.party, c.returned) for c in totals.bodies] == [("Alpha", 1212)]
     finally:
         await engine.dispose()
+
+
+async def test_a_multi_day_exchange_shows_its_stages(talks: Harness) -> None:
+    text = await all_pages(talks.chat(), "/exchanges", "▶")
+    start = text.index("✅ Completed · Fri 23 May – Sun 25 May 2025")
+    block = text[start:].split("\n\n")[0]
+    assert "Returned to Ukraine: 1,000 people · to Russia: 1,000 people" in block
+    assert "Stages: 23 May: 390 each · 24 May: 307 each · 25 May: 303 each" in block
+
+
+async def test_stages_through_the_form_and_export(talks: Harness) -> None:
+    chat = talks.chat(EDITOR)
+    asked = await chat.ask(
+        "/exchange\ndate: 1 Dec 2025\nreturned: Ukraine 30, Russia 25\n"
+        "stages: 1 Dec 2025 | 20 | 15; 2 Dec 2025 | 10 | 10\nsource: Test"
+    )
+    assert "Stages: 1 Dec: to Ukraine 20, to Russia 15 · 2 Dec: 10 each" in asked.plain
+    (saved,) = await chat.press(asked, "Save")
+    assert saved.plain.startswith("✅ Saved as X")
+    async with talks.sessions() as session:
+        exported = json.loads(dump_dataset(await export_dataset(session)))
+    (mine,) = [x for x in exported["exchanges"] if x["date"] == "2025-12-01"]
+    assert mine["stages"] == [
+        {"date": "2025-12-01", "returned": {"ukraine": 20, "russia": 15}},
+        {"date": "2025-12-02", "returned": {"ukraine": 10, "russia": 10}},
+    ]
+    refused = await chat.ask(
+        "/exchange\ndate: 1 Dec 2025\nreturned: Ukraine 30, Russia 25\n"
+        "stages: 1 Dec 2025 | 20\nsource: Test"
+    )
+    assert "stages: give each day as “23 May 2025 | 390 | 390”, one number per side" in (
+        refused.plain
+    )

@@ -1,5 +1,6 @@
 """Positions get a short label for the /positions overview; yearly exchange totals count
-returned bodies apart from living people (recounted from the stored exchanges).
+returned bodies apart from living people (recounted from the stored exchanges); an exchange
+over several days keeps its stages (exchange_stage).
 
 Revision ID: 0011
 Revises: 0009
@@ -31,10 +32,25 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("bodies", sa.Text(), nullable=False, server_default="[]"))
     _recount(bodies_apart=True)
+    op.create_table(
+        "exchange_stage",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("exchange_id", sa.Integer(), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("party_id", sa.Integer(), nullable=False),
+        sa.Column("returned", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["exchange_id"], ["exchange.id"]),
+        sa.ForeignKeyConstraint(["party_id"], ["party.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("exchange_id", "date", "party_id", name="uq_exchange_stage"),
+    )
+    op.create_index("ix_exchange_stage_exchange_id", "exchange_stage", ["exchange_id"])
 
 
 def downgrade() -> None:
-    """Drop position.label and the bodies columns; totals count bodies as people again."""
+    """Drop the stages, position.label and the bodies columns; bodies count as people again."""
+    op.drop_index("ix_exchange_stage_exchange_id", table_name="exchange_stage")
+    op.drop_table("exchange_stage")
     with op.batch_alter_table("exchange_year_total") as batch:
         batch.drop_column("bodies")
         batch.drop_column("body_returns")
