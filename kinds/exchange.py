@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date, format_date_range
+from core.i18n import _, ngettext
 from core.text import clip, esc, number
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
 from kinds.common import input_sources, people, source_line
@@ -240,14 +241,15 @@ def stages_line(stages: Sequence[StageView]) -> str:
         numbers = {c.returned for c in stage.counts}
         if len(stage.counts) > 1 and len(numbers) == 1:
             (n,) = numbers
-            parts.append(f"{when}: {'?' if n is None else number(n)} each")
+            each = _("{count} each").format(count="?" if n is None else number(n))
+            parts.append(f"{when}: {each}")
         else:
             sides = ", ".join(
                 f"to {esc(clip(c.party, 30))} {'?' if c.returned is None else number(c.returned)}"
                 for c in stage.counts
             )
             parts.append(f"{when}: {sides}")
-    return "Stages: " + " · ".join(parts)
+    return _("Stages: {days}").format(days=" · ".join(parts))
 
 
 def exchanges_select() -> Any:
@@ -399,10 +401,14 @@ def totals_block(totals: Sequence[YearTotals]) -> str:
         )
         if t.body_returns:
             dead = " · ".join(f"{esc(c.party)}: {bodies(c.returned)}" for c in t.bodies)
-            times = "handover" if t.body_returns == 1 else "handovers"
+            handovers = ngettext("{n} handover", "{n} handovers", t.body_returns).format(
+                n=t.body_returns
+            )
             lines.append(
-                f"   <i>and, counted apart, bodies returned</i> ({t.body_returns} {times}): "
-                f"{dead or 'numbers not announced'}"
+                "   "
+                + _("<i>and, counted apart, bodies returned</i> ({handovers}): {sides}").format(
+                    handovers=handovers, sides=dead or _("numbers not announced")
+                )
             )
     return "\n".join(lines)
 
@@ -410,8 +416,8 @@ def totals_block(totals: Sequence[YearTotals]) -> str:
 def bodies(n: int | None) -> str:
     """A number of bodies returned, or that it was not announced."""
     if n is None:
-        return "not announced"
-    return f"{number(n)} {'body' if n == 1 else 'bodies'}"
+        return _("not announced")
+    return ngettext("{n} body", "{n} bodies", n).format(n=number(n))
 
 
 STATUS_CHOICES = {

@@ -15,6 +15,7 @@ from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.dates import format_date
+from core.i18n import _, ngettext
 from core.text import clip, esc
 from kinds.base import Change, ExportKeys, FactKind, KindSpec, PreviewQuestion, Refs
 from kinds.common import input_sources, same_text, source_line
@@ -399,28 +400,31 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         )
         if not current.items:
             return None
-        lines = [
-            f"❓ <b>{esc(party.name)} already holds {len(current.items)} current "
-            f"{'stance' if len(current.items) == 1 else 'stances'} on {esc(issue.name)}.</b> "
-            "Does this one replace it, or do both stand?"
-        ]
+        held = ngettext(
+            "{party} already holds {n} current stance on {issue}.",
+            "{party} already holds {n} current stances on {issue}.",
+            len(current.items),
+        ).format(party=esc(party.name), n=len(current.items), issue=esc(issue.name))
+        lines = [f"❓ <b>{held}</b> " + _("Does this one replace it, or do both stand?")]
         lines += [
-            f"{self.ref(p.id)}: {esc(clip(p.stance, 120))} <i>(as of {format_date(p.as_of)})</i>"
+            f"{self.ref(p.id)}: {esc(clip(p.stance, 120))} <i>("
+            + _("as of {date}").format(date=format_date(p.as_of))
+            + ")</i>"
             for p in current.items
         ]
         options = [
-            (f"Supersedes {self.ref(p.id)}", {"supersedes": [self.ref(p.id)]})
+            (_("Supersedes {ref}").format(ref=self.ref(p.id)), {"supersedes": [self.ref(p.id)]})
             for p in current.items
         ]
-        keep = "Keeps both" if len(current.items) == 1 else "Keeps all"
+        keep = _("Keeps both") if len(current.items) == 1 else _("Keeps all")
         options.append((keep, {"supersedes": []}))
         return PreviewQuestion("\n".join(lines), tuple(options))
 
     def preview_notes(self, item: PositionIn) -> list[str]:
         if item.supersedes:
-            return [f"↪️ Supersedes {esc(', '.join(item.supersedes))}."]
+            return ["↪️ " + _("Supersedes {refs}.").format(refs=esc(", ".join(item.supersedes)))]
         if item.supersedes == []:
-            return ["↪️ Supersedes nothing: the current stances stay current."]
+            return ["↪️ " + _("Supersedes nothing: the current stances stay current.")]
         return []
 
     async def search_text(self, session: AsyncSession, row: Position) -> str:
