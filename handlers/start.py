@@ -23,7 +23,11 @@ class MenuCommand(NamedTuple):
 
 PUBLIC_COMMANDS = (
     MenuCommand("latest", "newest updates, optionally since a date", "/latest 10 since Monday"),
-    MenuCommand("positions", "where each side stands, by party or issue", "/positions nato"),
+    MenuCommand(
+        "positions",
+        "where each side stands: an overview, or by party, issue or both",
+        "/positions ukraine nato",
+    ),
     MenuCommand("exchanges", "prisoner exchanges and yearly totals", "/exchanges"),
     MenuCommand("rounds", "timeline of the rounds of talks", "/rounds"),
     *(
