@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
         path = getattr(args, "file", None)
-        seed = not getattr(args, "no_seed", False)
+        # SEED_ON_EMPTY=false means this store is never seeded, by the bot or by an import.
+        seed = settings.seed_on_empty and not getattr(args, "no_seed", False)
         return guarded(
             settings, lambda: asyncio.run(_with_store(settings, command, path, seed=seed))
         )

@@ -178,6 +178,11 @@ def test_cli_import_says_the_seed_went_in_first(tmp_path: Path) -> None:
     alone = run_cli("import", str(path), "--no-seed", cwd=second)
     assert alone.returncode == 0, alone.stderr
     assert alone.stdout.splitlines() == ["Imported 1 sources, 1 updates."]
+    third = tmp_path / "c"
+    third.mkdir()
+    unseeded = run_cli("import", str(path), cwd=third, SEED_ON_EMPTY="false")
+    assert unseeded.returncode == 0, unseeded.stderr
+    assert unseeded.stdout.splitlines() == ["Imported 1 sources, 1 updates."]
 
 
 async def test_the_same_key_twice_in_parties_is_an_error(sessions: SessionFactory) -> None:
