@@ -67,17 +67,18 @@ def _unknown_name(name: str, match: queries.NameMatch, things: Sequence[NamedThi
 
 async def _resolve(session: AsyncSession, name: str) -> tuple[list[NamedThing], str]:
     """The party, issue, or party and issue (either order) meant by `name`; else why not."""
-    match = await queries.find_party_or_issue(session, name=name)
+    things = await queries.parties_and_issues(session)
+    match = queries.match_name(name, things)
     if match.found is not None:
         return [match.found], ""
     words = name.split()
     for cut in range(1, len(words)):
-        left = await queries.find_party_or_issue(session, name=" ".join(words[:cut]))
-        right = await queries.find_party_or_issue(session, name=" ".join(words[cut:]))
-        pair = [t for t in (left.found, right.found) if t is not None]
+        left = queries.match_name(" ".join(words[:cut]), things).found
+        right = queries.match_name(" ".join(words[cut:]), things).found
+        pair = [t for t in (left, right) if t is not None]
         if len(pair) == 2 and {t.kind for t in pair} == {"party", "issue"}:
             return sorted(pair, key=lambda t: t.kind != "party"), ""
-    return [], _unknown_name(name, match, await queries.parties_and_issues(session))
+    return [], _unknown_name(name, match, things)
 
 
 def _key_of(targets: list[NamedThing]) -> str:
