@@ -34,12 +34,8 @@ async def site(database_url: str) -> AsyncIterator[WebSite]:
     chart_service.clear_cache()
     async for website in serve_site(make_settings(database_url)):
         async with website.bot.sessions() as session:
-            parties = {
-                p.key: p
-                for p in (
-                    await session.exec(select(Party).where(col(Party.key).in_(["ukraine", "russia"])))
-                ).all()
-            }
+            wanted = select(Party).where(col(Party.key).in_(["ukraine", "russia"]))
+            parties = {p.key: p for p in (await session.exec(wanted)).all()}
             await factories.create_exchange(
                 session,
                 date=COMPLETED,
