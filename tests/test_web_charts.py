@@ -83,8 +83,19 @@ async def test_exchanges_page_shows_the_chart_with_its_totals_in_words(
         return draw(data)
 
     monkeypatch.setattr(web.charts, "draw_exchanges", counting)
+    reads: list[int] = []
+    read_chart = web.charts.exchange_chart
+
+    async def counting_reads(session: Any, *, year: int) -> Any:
+        reads.append(year)
+        return await read_chart(session, year=year)
+
+    monkeypatch.setattr(web.charts, "exchange_chart", counting_reads)
     status, html, _ = await site.get("/exchanges")
     assert status == 200
+    # Rendered again for another address, same store: the chart's data are not read again.
+    status, again_html, _ = await site.get("/exchanges?r=1")
+    assert status == 200 and images(again_html) == images(html) and reads == [2025]
     (img,) = images(html)
     assert img["src"] == "/web/charts/exchanges-2025.png"
     assert (img["width"], img["height"]) == ("1200", "675")

@@ -7,9 +7,9 @@ import html
 import re
 import struct
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from aiohttp import web
 from aiohttp.helpers import ETag
@@ -25,12 +25,14 @@ from kinds.charts import (
 )
 from render.charts import draw_exchanges, draw_rounds, exchanges_caption, rounds_caption
 from services.charts import chart_key, chart_png
+from store.audit import StoreStamp
 from web.caching import not_modified, set_validators
 from web.serving import SITE, Problem, Site, session_factory
 
 T = TypeVar("T")
 PNG = "image/png"
 MIN_YEAR, MAX_YEAR = 1900, 2100  # as /exchanges chart YEAR accepts
+FIGURES_KEPT = 16
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -79,8 +81,32 @@ async def _figure(name: str, draw: Callable[[T], bytes], data: T, url: str, capt
     return Figure(url=url, width=width, height=height, alt=plain_caption(caption))
 
 
-async def exchanges_figure(site: Site, session: AsyncSession) -> Figure | None:
+async def _remembered(
+    site: Site, name: str, stamp: StoreStamp, make: Callable[[], Awaitable[Figure | None]]
+) -> Figure | None:
+    """A page's figure for this state of the store (the stamp names the newest change)."""
+    key = (name, stamp.last_id, stamp.at, current_language())
+    if key in site.figures:
+        site.figures.move_to_end(key)
+        return cast(Figure | None, site.figures[key])
+    figure = await make()
+    site.figures[key] = figure
+    while len(site.figures) > FIGURES_KEPT:
+        site.figures.popitem(last=False)
+    return figure
+
+
+async def exchanges_figure(site: Site, session: AsyncSession, stamp: StoreStamp) -> Figure | None:
     """The chart of the latest year with exchanges, for the exchanges page (None: none yet)."""
+    return await _remembered(site, "exchanges", stamp, lambda: _exchanges_figure(site, session))
+
+
+async def rounds_figure(site: Site, session: AsyncSession, stamp: StoreStamp) -> Figure | None:
+    """The rounds timeline, for the rounds page (None: no rounds yet)."""
+    return await _remembered(site, "rounds", stamp, lambda: _rounds_figure(site, session))
+
+
+async def _exchanges_figure(site: Site, session: AsyncSession) -> Figure | None:
     year = await latest_exchange_year(session)
     if year is None:
         return None
@@ -92,8 +118,7 @@ async def exchanges_figure(site: Site, session: AsyncSession) -> Figure | None:
     )
 
 
-async def rounds_figure(site: Site, session: AsyncSession) -> Figure | None:
-    """The rounds timeline, for the rounds page (None: no rounds yet)."""
+async def _rounds_figure(site: Site, session: AsyncSession) -> Figure | None:
     data = await rounds_chart(session)
     if not data.rounds:
         return None

@@ -85,7 +85,7 @@ async def exchanges_page(
         totals=totals,
         page=page,
         has_more=found.has_more,
-        chart=await exchanges_figure(site, session) if page == 1 else None,
+        chart=await exchanges_figure(site, session, stamp) if page == 1 else None,
     )
 
 
@@ -104,7 +104,7 @@ async def rounds_page(
         rounds=found.items,
         page=page,
         has_more=found.has_more,
-        chart=await rounds_figure(site, session) if page == 1 and found.items else None,
+        chart=await rounds_figure(site, session, stamp) if page == 1 and found.items else None,
     )
 
 

@@ -72,6 +72,9 @@ class Site:
     env: Environment
     version: str
     rendered: RenderCache = field(default_factory=RenderCache)
+    # The charts' <img> (web/charts.py) per state of the store: a page rendered again for
+    # another address (?page=, a query string) reads no chart data.
+    figures: OrderedDict[tuple[object, ...], Any] = field(default_factory=OrderedDict)
 
 
 SITE = web.AppKey("site", Site)
