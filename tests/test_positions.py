@@ -178,3 +178,16 @@ async def test_import_supersedes_by_key_and_refuses_what_it_cannot(talks: Harnes
         f"position ukraine-territory-2025-12-21: supersedes: '{older.key}' is already "
         f"superseded by P{newer.id}",
     ]
+
+
+async def test_the_exchanges_chart_draws_bodies_apart_from_living_people(talks: Harness) -> None:
+    from kinds.charts import exchange_chart  # the chart's data, as /exchanges chart draws it
+
+    async with talks.sessions() as session:
+        data = await exchange_chart(session, year=2025)
+    ukraine = next(s for s in data.sides if s.party == "Ukraine")
+    assert data.bodies_recorded
+    # The same split as the yearly totals under /exchanges: bodies never count as people.
+    assert (ukraine.living_total, ukraine.bodies_total) == (2114, 5857)
+    caption = (await talks.chat().ask("/exchanges chart 2025")).plain
+    assert "2,114 people to Ukraine" in caption and "5,857 to Ukraine" in caption

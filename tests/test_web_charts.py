@@ -103,7 +103,7 @@ async def test_exchanges_page_shows_the_chart_with_its_totals_in_words(
     assert img["alt"] == (
         "Prisoner exchanges in 2025. "
         "1 completed exchange returned 307 people to Russia; 307 people to Ukraine. "
-        "Bodies: not on file. "
+        "No bodies returned in these exchanges. "
         f"1 agreed, not yet carried out: {agreed}: not announced."
     )
     # The data the chart was drawn from: May's bars, June's agreed mark.
