@@ -11,6 +11,7 @@ from sqlmodel import select
 from core.text import visible_length
 from kinds.position import Position
 from kinds.transfer import import_bytes
+from store.models import Issue
 from tests.conftest import Harness, checked_harness, make_settings
 from tests.test_dataset import import_into
 
@@ -191,3 +192,37 @@ async def test_the_exchanges_chart_draws_bodies_apart_from_living_people(talks: 
     assert (ukraine.living_total, ukraine.bodies_total) == (2114, 5857)
     caption = (await talks.chat().ask("/exchanges chart 2025")).plain
     assert "2,114 people to Ukraine" in caption and "5,857 to Ukraine" in caption
+
+
+async def test_every_fact_is_reachable_from_the_command_of_its_kind(talks: Harness) -> None:
+    """Without /search: each kind's own list, paged to its end, shows every live fact's id."""
+    import re
+
+    from kinds.registry import SPECS
+    from tests.test_commands import turn_pages
+
+    lists = {"U": "/latest 20", "P": "/positions all", "X": "/exchanges", "R": "/rounds"}
+    lists |= {spec.letter: f"/{spec.list_command}" for spec in SPECS if spec.list_command}
+    chat = talks.chat()
+    async with talks.sessions() as session:
+        stored = {
+            spec.letter: {
+                f"{spec.letter}{row.id}"
+                for row in (await session.exec(select(spec.table))).all()  # type: ignore[arg-type]
+                if row.retracted_at is None
+            }
+            for spec in SPECS
+        }
+        issues = [issue.key for issue in (await session.exec(select(Issue))).all()]
+    assert sum(len(ids) for ids in stored.values()) >= 100, "the 2025 set is loaded"
+
+    async def listed(command: str, letter: str) -> set[str]:
+        pages = await turn_pages(chat, await chat.ask(command), "▶")
+        return {ref for page in pages for ref in re.findall(rf"· ({letter}\d+)", page.plain)}
+
+    for letter, command in lists.items():
+        shown = await listed(command, letter)
+        if letter == "P":  # stances no longer current are in the history of their issue
+            for key in issues:
+                shown |= await listed(f"/positions history {key}", "P")
+        assert shown == stored[letter], (command, sorted(stored[letter] - shown))
