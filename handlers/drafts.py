@@ -309,7 +309,7 @@ async def _answer_question(
     assert query is not None and draft.id is not None
     options = (payload.get("question") or {}).get("options") or []
     if index >= len(options):
-        await query.answer("This button has expired.")
+        await query.answer(_("This button has expired."))
         return
     label, changes = options[index]
     kind = fact_editing.kind_of(draft)
@@ -319,7 +319,7 @@ async def _answer_question(
             session, draft_id=draft.id, status=DraftStatus.CANCELLED
         ):
             await session.rollback()
-            await query.answer("Already handled.")
+            await query.answer(_("Already handled."))
             return
         answered = await store_drafts.create_draft(
             session,

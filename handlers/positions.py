@@ -56,11 +56,15 @@ def _unknown_name(name: str, match: queries.NameMatch, things: Sequence[NamedThi
     issues = ", ".join(esc(t.name) for t in things if t.kind == "issue")
     hint = ""
     if match.suggestions:
-        hint = "Did you mean " + " or ".join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
-        hint += "?\n\n"
+        names = _(" or ").join(f"<b>{esc(t.name)}</b>" for t in match.suggestions)
+        hint = _("Did you mean {names}?").format(names=names) + "\n\n"
     return (
-        f"I don't know “{esc(name[:60])}” as a party or an issue.\n{hint}"
-        f"<b>Parties:</b> {parties or 'none yet'}\n<b>Issues:</b> {issues or 'none yet'}"
+        _("I don't know “{name}” as a party or an issue.").format(name=esc(name[:60]))
+        + "\n"
+        + hint
+        + _("<b>Parties:</b> {parties}\n<b>Issues:</b> {issues}").format(
+            parties=parties or _("none yet"), issues=issues or _("none yet")
+        )
     )
 
 
@@ -89,7 +93,7 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
     """An overview; a party's or an issue's current stances (or both); or an issue's history."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     words = args.split(maxsplit=1)
     history = bool(words) and words[0].lower() in ("history", "changes", "timeline")
