@@ -219,6 +219,11 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "uk": ["📰 Останні новини з пн, 2 черв. 2025"],
         "ru": ["📰 Последние новости с пн, 2 июн. 2025"],
     },
+    "/positions": {
+        "en": ["🧭 Where the parties stand", "NATO and neutrality — Russia:"],
+        "uk": ["🧭 Позиції сторін (натисніть на питання"],
+        "ru": ["🧭 Позиции сторон (нажмите на вопрос"],
+    },
     "/positions all": {
         "en": ["🧭 Current positions", "as of "],
         "uk": ["🧭 Поточні позиції", "станом на "],
