@@ -220,7 +220,7 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "ru": ["📰 Последние новости с пн, 2 июн. 2025"],
     },
     "/positions": {
-        "en": ["🧭 Where the parties stand", "NATO and neutrality — Russia:"],
+        "en": ["🧭 Where the parties stand (tap an issue"],
         "uk": ["🧭 Позиції сторін (натисніть на питання"],
         "ru": ["🧭 Позиции сторон (нажмите на вопрос"],
     },
