@@ -16,7 +16,7 @@ from bot.app import build_application, close_store, open_store
 from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded, scrub
 from core.logs import setup_logging
 from core.settings import Settings
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.transfer import dump_dataset, export_dataset, import_with_seed
 from services.delivery import resume_broadcasts, send_due_briefings
 from services.notices import send_due_notices
 from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema
@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     imp = sub.add_parser("import", help="import facts from a JSON file (docs/data-format.md)")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="into an empty store, import the file alone (by default the seed goes in first)",
+    )
     exp = sub.add_parser("export", help="export every fact as JSON (to FILE or stdout)")
     exp.add_argument("file", type=Path, nargs="?")
     sub.add_parser(
@@ -85,7 +90,9 @@ def run_polling(settings: Settings) -> int:
     return int(app.bot_data.extra.get("exit_code", 0))
 
 
-async def _with_store(settings: Settings, action: str, path: Path | None) -> int:
+async def _with_store(
+    settings: Settings, action: str, path: Path | None, *, seed: bool = True
+) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with setup_lock(engine):
@@ -97,7 +104,10 @@ async def _with_store(settings: Settings, action: str, path: Path | None) -> int
         async with sessions() as session:
             if action == "import":
                 assert path is not None
-                report = await import_bytes(session, await asyncio.to_thread(path.read_bytes))
+                raw = await asyncio.to_thread(path.read_bytes)
+                seeded, report = await import_with_seed(session, raw, seed=seed)
+                if seeded is not None and report.ok:
+                    print(f"The store was empty, so the seed went in first: {seeded.summary()}")
                 print(report.summary())
                 for problem in report.errors:
                     print(f"  - {problem}")
@@ -172,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import" and not args.file.is_file():
             return _fail(f"No such file: {args.file}")
         path = getattr(args, "file", None)
-        return guarded(settings, lambda: asyncio.run(_with_store(settings, command, path)))
+        # SEED_ON_EMPTY=false means this store is never seeded, by the bot or by an import.
+        seed = settings.seed_on_empty and not getattr(args, "no_seed", False)
+        return guarded(
+            settings, lambda: asyncio.run(_with_store(settings, command, path, seed=seed))
+        )
     if command in ("backup", "restore"):
         from bot import backup
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core.dates import format_date, parse_date
+from core.dates import format_date, parse_date, parse_span
 
 PRECISIONS = ("day", "month", "range")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -19,11 +19,7 @@ _MONTH_NUMBERS = {
     for name in (full, full[:3])
 } | {"sept": 9}
 _APPROX = re.compile(r"^(?:~|≈|about|around|approx(?:imately|\.)?|c\.|circa)\s*", re.IGNORECASE)
-_MONTH_YEAR = re.compile(r"([a-z]{3,9})\.?,?\s+(\d{4})", re.IGNORECASE)
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
-# "early June 2025", "mid-March 2025", "late May 2025": a third of the month, approximately.
-_PART_OF_MONTH = re.compile(r"(early|mid|late)[\s-]+([a-z]{3,9})\.?,?\s+(\d{4})", re.IGNORECASE)
-_THIRDS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31)}
 _DASH = r"\s*(?:–|—|-|to|until)\s*"
 # "23–25 May 2025", "23-25 May"
 _DAYS_MONTH = re.compile(
@@ -94,15 +90,13 @@ def parse_when(
     text = stripped
     if not text:
         return None
-    if (m := _MONTH_YEAR.fullmatch(text)) and (month := _month(m.group(1))):
-        return When(dt.date(int(m.group(2)), month, 1), "month", approx=approx)
-    if (m := _PART_OF_MONTH.fullmatch(text)) and (month := _month(m.group(2))):
-        in_year = int(m.group(3))
-        from_day, to_day = _THIRDS[m.group(1).casefold()]
-        to_day = min(to_day, calendar.monthrange(in_year, month)[1])
-        return When(
-            dt.date(in_year, month, from_day), "range", dt.date(in_year, month, to_day), True
-        )
+    # Months and parts of months ("May 2025", "mid-March 2025", "травень 2025") are read as
+    # /latest reads them (core/dates.py parse_span): one reading of such phrases.
+    span = parse_span(text, tz=tz, languages=languages, now=now)
+    if span is not None and span.part is not None:
+        return When(span.start, "range", span.end, True)
+    if span is not None and _whole_month(span.start, span.end):
+        return When(span.start, "month", approx=approx)
     if (m := _ISO_MONTH.fullmatch(text)) and 1 <= int(m.group(2)) <= 12:
         return When(dt.date(int(m.group(1)), int(m.group(2)), 1), "month", approx=approx)
     if (m := _DAYS_MONTH.fullmatch(text)) and _month(m.group(3)):
@@ -123,6 +117,11 @@ def parse_when(
             return _span(start, end, approx)
     day = parse_date(text, tz=tz, languages=languages, now=now)
     return None if day is None else When(day, approx=approx)
+
+
+def _whole_month(start: dt.date, end: dt.date) -> bool:
+    last = calendar.monthrange(start.year, start.month)[1]
+    return start.day == 1 and (end.year, end.month, end.day) == (start.year, start.month, last)
 
 
 def _span(start: dt.date | None, end: dt.date | None, approx: bool) -> When | None:

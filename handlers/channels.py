@@ -173,7 +173,7 @@ async def channel_cmd(update: Update, context: BotContext) -> None:
     """Connect, list or disconnect the channels briefings are posted to."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     what, _sep, rest = args.partition(" ")
     what = what.lower()

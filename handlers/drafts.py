@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -40,6 +41,10 @@ from store.transfer import IssueIn, PartyIn
 log = logging.getLogger(__name__)
 
 PREVIEW_BUDGET = 3500
+NO_SOURCE = N_(
+    "Not saved: every fact needs a source. Press ✏️ Edit and send a line such as "
+    "“source: Reuters https://www.reuters.com/…”."
+)
 
 
 async def form_context(context: BotContext) -> FormContext:
@@ -126,6 +131,9 @@ def preview_text(action: str, kind: FactKind, payload: dict[str, Any], fact_id: 
         lines.append(_notify_line(payload).strip())
     lines += [esc(note) for note in payload.get("notes") or []]
     lines += spec_for(kind).preview_notes(item) + day_preview(item) + preview_lines(item)
+    question = payload.get("question")
+    if question:
+        lines.append(question["text"])
     text = "\n".join(lines) + "\n\n" + fact_block(kind, item, payload.get("names") or {})
     if visible_length(text) > PREVIEW_BUDGET:
         text = text[:PREVIEW_BUDGET].rsplit("\n", 1)[0] + "\n…"
@@ -143,8 +151,8 @@ def _notify_line(payload: dict[str, Any]) -> str:
     return "\n" + text.format(n=f"{n:,}")
 
 
-def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
-    """Save / Edit / Cancel (or Retract / Cancel) for one draft."""
+def draft_buttons(draft_id: int, action: str, options: Sequence[str] = ()) -> InlineKeyboardMarkup:
+    """Save / Edit / Cancel (or Retract / Cancel) for one draft, under the answers it asks for."""
     if action == "retract":
         row = [
             InlineKeyboardButton(_("🗑 Retract"), callback_data=f"draft:save:{draft_id}"),
@@ -156,11 +164,21 @@ def draft_buttons(draft_id: int, action: str) -> InlineKeyboardMarkup:
             InlineKeyboardButton(_("✏️ Edit"), callback_data=f"draft:edit:{draft_id}"),
             InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"draft:cancel:{draft_id}"),
         ]
+    answers = [
+        InlineKeyboardButton(label, callback_data=f"draft:pick:{draft_id}:{index}")
+        for index, label in enumerate(options)
+    ]
+    rows = [answers, row] if answers else [row]
+    if action != "retract":
         translate = _("🌐 Translate")
-        return InlineKeyboardMarkup(
-            [row, [InlineKeyboardButton(translate, callback_data=f"draft:translate:{draft_id}")]]
-        )
-    return InlineKeyboardMarkup([row])
+        rows.append([InlineKeyboardButton(translate, callback_data=f"draft:translate:{draft_id}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def question_options(payload: dict[str, Any]) -> list[str]:
+    """The answer buttons of a draft's open question (none when it asks nothing)."""
+    question = payload.get("question") or {}
+    return [label for label, _changes in question.get("options", [])]
 
 
 async def send_preview(
@@ -177,10 +195,16 @@ async def send_preview(
         item = _item(kind, payload)
         async with context.session() as session:
             dupes = await fact_editing.find_duplicates(session, kind=kind, item=item)
+            question = await spec_for(kind).preview_question(session, item)
         if dupes:
             refs = ", ".join(fact_ref(kind, d) for d in dupes[:5])
             duplicate = _("⚠️ Likely a duplicate of {refs}.").format(refs=refs)
             payload["notes"] = [*payload.get("notes", []), duplicate]
+        payload["question"] = (
+            {"text": question.text, "options": [list(o) for o in question.options]}
+            if question is not None
+            else None
+        )
     user = update.effective_user
     chat = update.effective_chat
     assert user is not None and chat is not None
@@ -209,7 +233,7 @@ async def send_preview(
     await message.reply_text(
         preview_text(action, kind, payload, fact_id),
         parse_mode="HTML",
-        reply_markup=draft_buttons(draft.id, action),
+        reply_markup=draft_buttons(draft.id, action, question_options(payload)),
         disable_web_page_preview=True,
         do_quote=False,
     )
@@ -232,11 +256,9 @@ async def draft_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    if (
-        len(parts) != 3
-        or parts[1] not in ("save", "edit", "cancel", "translate")
-        or small_int(parts[2]) is None
-    ):
+    pick = len(parts) == 4 and parts[1] == "pick" and small_int(parts[3]) is not None
+    verbs = ("save", "edit", "cancel", "translate")
+    if not (pick or (len(parts) == 3 and parts[1] in verbs)) or small_int(parts[2]) is None:
         await query.answer(_("This button has expired."))
         return
     verb, draft_id = parts[1], small_int(parts[2]) or 0
@@ -266,6 +288,9 @@ async def draft_button(update: Update, context: BotContext) -> None:
         await query.answer(_("Cancelled.") if done else _("Already handled."))
         if done:
             await _finish(query.message, _("✖️ Cancelled — nothing was stored."))
+        return
+    if verb == "pick":
+        await _answer_question(update, context, draft, payload, small_int(parts[3]) or 0)
         return
     if verb in ("edit", "translate") and draft.action == "retract":
         await query.answer(
@@ -311,6 +336,46 @@ def _translate_prompt(kind: FactKind, payload: dict[str, Any]) -> str:
     return "\n\n".join(lines)
 
 
+async def _answer_question(
+    update: Update, context: BotContext, draft: DraftRow, payload: dict[str, Any], index: int
+) -> None:
+    """An answer button of a preview's question: the same preview with the answer in it."""
+    query = update.callback_query
+    assert query is not None and draft.id is not None
+    options = (payload.get("question") or {}).get("options") or []
+    if index >= len(options):
+        await query.answer(_("This button has expired."))
+        return
+    label, changes = options[index]
+    kind = fact_editing.kind_of(draft)
+    payload = {**payload, "item": {**payload["item"], **changes}, "question": None}
+    async with context.session() as session:
+        if not await store_drafts.claim_draft(
+            session, draft_id=draft.id, status=DraftStatus.CANCELLED
+        ):
+            await session.rollback()
+            await query.answer(_("Already handled."))
+            return
+        answered = await store_drafts.create_draft(
+            session,
+            actor_id=draft.actor_id,
+            chat_id=draft.chat_id,
+            action=draft.action,
+            kind=kind,
+            payload=payload,
+            fact_id=draft.fact_id,
+        )
+    assert answered.id is not None
+    await query.answer(label)
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            preview_text(draft.action, kind, payload, draft.fact_id),
+            parse_mode="HTML",
+            reply_markup=draft_buttons(answered.id, draft.action),
+            disable_web_page_preview=True,
+        )
+
+
 async def reply_in_chat(update: Update, text: str) -> None:
     """Send a new message to the chat of a pressed button."""
     chat = update.effective_chat
@@ -329,6 +394,16 @@ async def _save(
 ) -> None:
     query = update.callback_query
     assert query is not None
+    if action != "retract" and not (payload.get("item") or {}).get("sources"):
+        await query.answer(_(NO_SOURCE), show_alert=True)
+        return
+    if question_options(payload):
+        options = " or ".join(f"“{o}”" for o in question_options(payload))
+        await query.answer(
+            _("Answer the question first: tap {options}.").format(options=options),
+            show_alert=True,
+        )
+        return
     actor = actor_of(update)
     draft_fact_id: int | None = None
     async with context.session() as session:

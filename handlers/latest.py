@@ -80,7 +80,7 @@ async def latest_cmd(update: Update, context: BotContext) -> None:
     """Show the newest updates, optionally within a date window."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     parsed = parse_latest_args(args, context=context)
     if isinstance(parsed, str):

@@ -96,7 +96,7 @@ async def show_cmd(update: Update, context: BotContext) -> None:
     """Show the fact with the given id in full."""
     args = command_args(update)
     if too_long(args):
-        await reply(update, TOO_LONG_REPLY)
+        await reply(update, _(TOO_LONG_REPLY))
         return
     if not args:
         await reply(update, show_usage())

@@ -26,7 +26,11 @@ class MenuCommand(NamedTuple):
 
 PUBLIC_COMMANDS = (
     MenuCommand("latest", N_("newest updates, optionally since a date"), "/latest 10 since Monday"),
-    MenuCommand("positions", N_("where each side stands, by party or issue"), "/positions nato"),
+    MenuCommand(
+        "positions",
+        N_("where each side stands: an overview, or by party, issue or both"),
+        "/positions ukraine nato",
+    ),
     MenuCommand("exchanges", N_("prisoner exchanges, yearly totals, a chart"), "/exchanges chart"),
     MenuCommand("rounds", N_("timeline of the rounds of talks, also as a chart"), "/rounds chart"),
     *(

@@ -8,8 +8,10 @@ audit log, search, the briefing digest, the editors' forms, rendering) reads onl
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -22,6 +24,7 @@ from kinds.common import full_value, key_label
 from kinds.day_order import DAY_FIELDS
 from kinds.extras import SNAPSHOT_KEYS, snapshot_alternatives, snapshot_when
 from kinds.forms import Checker, FieldSpec
+from store.facts import split_list
 from store.models import FactBase, Issue, Party
 from store.transfer import FactIn
 from store.views import Page
@@ -57,34 +60,65 @@ class Refs:
     issues: dict[str, Issue] = field(default_factory=dict)
     rounds: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Links to other facts of the same file, made once every item is stored (any order).
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
-    def party(self, label: str, key: str) -> Party | None:
-        """The party with this key, or None with a problem noted."""
+    # "party:key", "issue:key", "round:key", "source:key": declared in the file being imported
+    # but refused there; naming one is no further problem (the declaration's is reported).
+    refused: set[str] = field(default_factory=set)
+
+    def party(self, label: str, key: str, at: str = "party") -> Party | None:
+        """The party with this key, or None with a problem noted (`at`: the field's path)."""
         row = self.parties.get(key)
         if row is None:
-            self.errors.append(f"{label}: unknown party {key!r}")
+            self.unknown(label, at, "party", key, self.parties)
         return row
 
-    def issue(self, label: str, key: str) -> Issue | None:
+    def issue(self, label: str, key: str, at: str = "issue") -> Issue | None:
         """The issue with this key, or None with a problem noted."""
         row = self.issues.get(key)
         if row is None:
-            self.errors.append(f"{label}: unknown issue {key!r}")
+            self.unknown(label, at, "issue", key, self.issues)
         return row
 
-    def round(self, label: str, key: str | None) -> int | None:
+    def round(self, label: str, key: str | None, at: str = "round") -> int | None:
         """The id of the round with this key (None for no key, or with a problem noted)."""
         if key is None:
             return None
         if key not in self.rounds:
-            self.errors.append(f"{label}: unknown round {key!r}")
+            self.unknown(label, at, "round", key, self.rounds)
             return None
         return self.rounds[key]
+
+    def unknown(self, label: str, at: str, what: str, key: str, known: Mapping[str, Any]) -> None:
+        """Note an unknown reference, with the nearest known key as a suggestion."""
+        if f"{what}:{key}" in self.refused:
+            return
+        hint = suggest(key, known)
+        tail = f" — did you mean {hint}?" if hint else ""
+        self.errors.append(f"{label}: {at}: unknown {what} {key!r}{tail}")
 
     def party_name(self, key: str) -> str:
         """A party's display name for a key, or the text itself when it is not a key."""
         row = self.parties.get(key)
         return row.name if row is not None else key
+
+
+def suggest(typed: str, known: Mapping[str, Any]) -> str | None:
+    """The key meant by `typed` among `known` keys (rows with a name and aliases, or ids)."""
+    by_label: dict[str, str] = {}
+    for key, row in known.items():
+        by_label.setdefault(key.casefold(), key)
+        for label in (getattr(row, "name", ""), *split_list(getattr(row, "aliases", "") or "")):
+            if label:
+                by_label.setdefault(label.casefold(), key)
+    wanted = typed.casefold().strip()
+    slugged = re.sub(r"[^a-z0-9]+", "-", wanted).strip("-")
+    for label in (wanted, slugged):
+        if label in by_label:
+            return by_label[label]
+    close = difflib.get_close_matches(wanted, list(by_label), n=1, cutoff=0.8)
+    return by_label[close[0]] if close else None
 
 
 @dataclass
@@ -94,6 +128,14 @@ class ExportKeys:
     parties: dict[int, str] = field(default_factory=dict)
     issues: dict[int, str] = field(default_factory=dict)
     rounds: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewQuestion:
+    """What a preview asks before Save, and the answers: (button label, changes to the item)."""
+
+    text: str
+    options: tuple[tuple[str, dict[str, Any]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +265,10 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     def corrected_block(self, view: ViewT) -> str:
         """A corrected fact under the briefing's Corrections heading."""
         return "✏️ <i>" + _("Corrected:") + "</i>\n" + self.block(view)
+
+    async def preview_question(self, session: AsyncSession, item: InT) -> PreviewQuestion | None:
+        """A question the editor must answer before a new fact is saved (None: nothing to ask)."""
+        return None
 
     async def previous(self, session: AsyncSession, views: Sequence[ViewT]) -> dict[int, ViewT]:
         """For new facts that replace older ones (stances): the replaced view by new id."""

@@ -14,8 +14,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kinds.exchange import Exchange, ExchangeCount, ExchangeStatus
+from kinds.exchange import Exchange, ExchangeCount, ExchangeStatus, is_bodies
 from kinds.round import TalkRound
+from store.facts import split_list
 from store.models import Party
 
 MONTHS = 12
@@ -97,7 +98,9 @@ async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
     """Live exchanges of `year`: living people returned per side and month; agreed ones apart."""
     rows = (
         await session.exec(
-            select(col(Exchange.id), col(Exchange.date), col(Exchange.status))
+            select(
+                col(Exchange.id), col(Exchange.date), col(Exchange.status), col(Exchange.categories)
+            )
             .where(
                 col(Exchange.retracted_at).is_(None),
                 col(Exchange.date) >= dt.date(year, 1, 1),
@@ -115,20 +118,28 @@ async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
         ):
             counts[exchange_id].append((party, returned))
     living: dict[str, list[int]] = {}
+    dead: dict[str, list[int]] = {}
     agreed: list[AgreedMark] = []
     completed = 0
-    for row_id, date, status in rows:
+    for row_id, date, status, categories in rows:
         pairs = counts.get(row_id or 0, [])
         if status == ExchangeStatus.AGREED.value:
             known = [n for _, n in pairs if n is not None]
             agreed.append(AgreedMark(date, sum(known) if known else None))
             continue
         completed += 1
+        # Returned bodies are counted apart from living people (kinds/exchange.py is_bodies).
+        series = dead if is_bodies(split_list(categories)) else living
         for party, returned in pairs:
-            months = living.setdefault(party, [0] * MONTHS)
+            living.setdefault(party, [0] * MONTHS)
+            months = series.setdefault(party, [0] * MONTHS)
             months[date.month - 1] += returned or 0
-    sides = tuple(SideSeries(p, tuple(living[p])) for p in sorted(living))
-    return ExchangeChart(year=year, sides=sides, completed=completed, agreed=tuple(agreed))
+    sides = tuple(
+        SideSeries(p, tuple(living[p]), tuple(dead.get(p, [0] * MONTHS))) for p in sorted(living)
+    )
+    return ExchangeChart(
+        year=year, sides=sides, completed=completed, agreed=tuple(agreed), bodies_recorded=True
+    )
 
 
 async def rounds_chart(session: AsyncSession, *, limit: int = MAX_ROUNDS) -> RoundsChart:

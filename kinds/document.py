@@ -312,8 +312,8 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
         return await list_documents(session, limit=limit, offset=offset)
 
     def new_row(self, item: DocumentIn, refs: Refs, label: str) -> Document | None:
-        authors = [refs.party(label, k) for k in item.authors]
-        issues = [refs.issue(label, k) for k in item.issues]
+        authors = [refs.party(label, k, at="authors") for k in item.authors]
+        issues = [refs.issue(label, k, at="issues") for k in item.issues]
         round_id = refs.round(label, item.round)
         if None in authors or None in issues or (item.round and round_id is None):
             return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from pydantic import field_validator
 from sqlalchemy import Index, Text, UniqueConstraint, delete, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
@@ -36,7 +37,17 @@ from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase, Party
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import Count, CountRange, FactIn, Key, Long, Name, Short
+from store.transfer import (
+    Count,
+    CountRange,
+    FactIn,
+    Key,
+    Label,
+    Long,
+    NonNegativeInt,
+    Short,
+    StrictModel,
+)
 from store.views import Page, SourceRef
 
 
@@ -76,6 +87,21 @@ class ExchangeCount(SQLModel, table=True):
     returned_high: int | None = None
 
 
+class ExchangeStage(SQLModel, table=True):
+    """How many people one party got back on one day of a multi-day exchange (migration 0011)."""
+
+    __tablename__ = "exchange_stage"
+    __table_args__ = (
+        UniqueConstraint("exchange_id", "date", "party_id", name="uq_exchange_stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True)
+    date: dt.date
+    party_id: int = Field(foreign_key="party.id")
+    returned: int | None = None
+
+
 class ExchangeYearTotal(SQLModel, table=True):
     """Completed live exchanges of one year and the people each party got back in them.
 
@@ -88,6 +114,16 @@ class ExchangeYearTotal(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     exchanges: int = 0
     per_party: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, returned]]")
+    # Returned bodies, counted apart from living people (migration 0011).
+    body_returns: int = 0
+    bodies: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, bodies]]")
+
+
+class StageIn(StrictModel):
+    """One day of an exchange carried out over several days: who got how many back."""
+
+    date: dt.date
+    returned: dict[Key, NonNegativeInt | None]
 
 
 class ExchangeIn(FactIn):
@@ -96,11 +132,30 @@ class ExchangeIn(FactIn):
     date: dt.date
     end_date: dt.date | None = None
     returned: dict[Key, Count] = {}
-    categories: list[Name] = []
+    categories: list[Label] = []
     mediator: Short | None = None
     status: Literal["agreed", "completed"] = "completed"
     round: Key | None = None
     note: Long | None = None
+    stages: list[StageIn] = []
+
+    @field_validator("categories")
+    @classmethod
+    def _bodies_alone(cls, value: list[str]) -> list[str]:
+        if len(value) > 1 and any(c.casefold() == BODIES for c in value):
+            raise ValueError(
+                'returned bodies are an exchange of their own (categories: ["bodies"]), '
+                "so that totals count them apart from living people"
+            )
+        return value
+
+
+BODIES = "bodies"  # the category of an exchange of the dead: counted apart from people
+
+
+def is_bodies(categories: Sequence[str]) -> bool:
+    """True for an exchange of returned bodies (its only category is `bodies`)."""
+    return len(categories) == 1 and categories[0].casefold() == BODIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +180,14 @@ def _split_count(value: int | CountRange | None) -> tuple[int | None, int | None
 
 
 @dataclass(frozen=True, slots=True)
+class StageView:
+    """One day of a multi-day exchange."""
+
+    date: dt.date
+    counts: tuple[ReturnedCount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeView:
     """A prisoner exchange with its per-party counts."""
 
@@ -140,6 +203,7 @@ class ExchangeView:
     round_date: dt.date | None = None
     sources: tuple[SourceRef, ...] = ()
     extras: FactExtras = NO_EXTRAS
+    stages: tuple[StageView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +213,8 @@ class YearTotals:
     year: int
     per_party: tuple[ReturnedCount, ...] = ()
     exchanges: int = 0
+    bodies: tuple[ReturnedCount, ...] = ()
+    body_returns: int = 0
 
 
 async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[ExchangeView]:
@@ -171,6 +237,7 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
         count_rows = await session.exec(stmt)
         for exchange_id, party_name, returned, low, high in count_rows:
             counts[exchange_id].append(ReturnedCount(party_name, returned, low, high))
+    stages = await _stages_of(session, ids)
     return [
         ExchangeView(
             id=ex.id,
@@ -185,9 +252,50 @@ async def exchange_views(session: AsyncSession, rows: Sequence[Any]) -> list[Exc
             round_date=round_date,
             sources=parse_sources(raw),
             extras=row_extras(ex, ex.date, others),
+            stages=stages.get(ex.id, ()),
         )
         for ex, round_title, round_date, raw, others in rows
     ]
+
+
+async def _stages_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[StageView, ...]]:
+    """The stages of these exchanges, by day, each party's count in stored order."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(  # type: ignore[call-overload]  # an optional column: beyond sqlmodel's overloads
+            ExchangeStage.exchange_id, ExchangeStage.date, Party.name, ExchangeStage.returned
+        )
+        .join(Party, col(Party.id) == col(ExchangeStage.party_id))
+        .where(col(ExchangeStage.exchange_id).in_(ids))
+        .order_by(col(ExchangeStage.exchange_id), col(ExchangeStage.date), col(ExchangeStage.id))
+    )
+    days: dict[int, dict[dt.date, list[ReturnedCount]]] = defaultdict(dict)
+    for exchange_id, day, party, returned in rows:
+        days[exchange_id].setdefault(day, []).append(ReturnedCount(party, returned))
+    return {
+        x: tuple(StageView(day, tuple(counts)) for day, counts in by_day.items())
+        for x, by_day in days.items()
+    }
+
+
+def stages_line(stages: Sequence[StageView]) -> str:
+    """'Stages: 23 May: 390 each · 24 May: 307 each' (or each side's count where they differ)."""
+    parts = []
+    for stage in stages:
+        when = f"{stage.date.day} {stage.date:%b}"
+        numbers = {c.returned for c in stage.counts}
+        if len(stage.counts) > 1 and len(numbers) == 1:
+            (n,) = numbers
+            each = _("{count} each").format(count="?" if n is None else number(n))
+            parts.append(f"{when}: {each}")
+        else:
+            sides = ", ".join(
+                f"to {esc(clip(c.party, 30))} {'?' if c.returned is None else number(c.returned)}"
+                for c in stage.counts
+            )
+            parts.append(f"{when}: {sides}")
+    return _("Stages: {days}").format(days=" · ".join(parts))
 
 
 def exchanges_select() -> Any:
@@ -224,29 +332,36 @@ async def list_exchanges(
 
 
 async def exchange_totals(session: AsyncSession) -> list[YearTotals]:
-    """People returned to each party per year, over completed live exchanges, newest year first."""
+    """People (and, apart, bodies) returned to each party per year, newest year first."""
     years = (
         await session.exec(select(ExchangeYearTotal).order_by(col(ExchangeYearTotal.year).desc()))
     ).all()
-    sums = {y.year: [(int(p), int(n)) for p, n in json.loads(y.per_party)] for y in years}
-    party_ids = {p for pairs in sums.values() for p, _ in pairs}
+    people_sums = {y.year: _pairs(y.per_party) for y in years}
+    body_sums = {y.year: _pairs(y.bodies) for y in years}
+    party_ids = {p for sums in (people_sums, body_sums) for v in sums.values() for p, _ in v}
     names: dict[int, str] = {}
     if party_ids:
         rows = await session.exec(select(Party.id, Party.name).where(col(Party.id).in_(party_ids)))
         names = {pid: name for pid, name in rows if pid is not None}
+
+    def counted(pairs: list[tuple[int, int]]) -> tuple[ReturnedCount, ...]:
+        found = (ReturnedCount(party=names.get(p, "?"), returned=n) for p, n in pairs)
+        return tuple(sorted(found, key=lambda c: c.party))
+
     return [
         YearTotals(
             year=y.year,
-            per_party=tuple(
-                sorted(
-                    (ReturnedCount(party=names.get(p, "?"), returned=n) for p, n in sums[y.year]),
-                    key=lambda c: c.party,
-                )
-            ),
+            per_party=counted(people_sums[y.year]),
             exchanges=y.exchanges,
+            bodies=counted(body_sums[y.year]),
+            body_returns=y.body_returns,
         )
         for y in years
     ]
+
+
+def _pairs(raw: str | None) -> list[tuple[int, int]]:
+    return [(int(p), int(n)) for p, n in json.loads(raw or "[]")]
 
 
 YEAR_LOCKS = 0x45585459  # advisory-lock namespace of the yearly totals ("EXTY")
@@ -266,24 +381,28 @@ async def refresh_year_total(session: AsyncSession, *, year: int) -> None:
         col(Exchange.date) >= dt.date(year, 1, 1),
         col(Exchange.date) < dt.date(year + 1, 1, 1),
     )
-    count = (await session.exec(select(func.count(col(Exchange.id))).where(*in_year))).one()
-    sums = (
-        await session.exec(
+    of_bodies = func.lower(col(Exchange.categories)) == BODIES
+    counts, sums = [], []
+    for kind in (~of_bodies, of_bodies):  # living people, then bodies
+        counts.append(
+            (await session.exec(select(func.count(col(Exchange.id))).where(*in_year, kind))).one()
+        )
+        rows = await session.exec(
             select(ExchangeCount.party_id, func.sum(ExchangeCount.returned))
             .join(Exchange, col(Exchange.id) == col(ExchangeCount.exchange_id))
-            .where(*in_year)
+            .where(*in_year, kind)
             .group_by(col(ExchangeCount.party_id))
             .order_by(col(ExchangeCount.party_id))
         )
-    ).all()
+        sums.append(json.dumps([[pid, int(total or 0)] for pid, total in rows]))
     row = await session.get(ExchangeYearTotal, year)
-    if not count:
+    if not any(counts):
         if row is not None:
             await session.delete(row)
         return
     row = row or ExchangeYearTotal(year=year)
-    row.exchanges = int(count)
-    row.per_party = json.dumps([[pid, int(total or 0)] for pid, total in sums])
+    row.exchanges, row.body_returns = int(counts[0]), int(counts[1])
+    row.per_party, row.bodies = sums
     session.add(row)
 
 
@@ -296,11 +415,16 @@ def exchange_block(x: ExchangeView) -> str:
         head = _("✅ <b>Completed</b> · {when}").format(when=when)
     lines = [head + (original_marker(x) if x.note else "")]
     if x.counts:
+        dead = is_bodies(x.categories)
         returned = " · ".join(
-            _("to {party}: {people}").format(party=esc(clip(c.party, 40)), people=c.text())
+            _("to {party}: {people}").format(
+                party=esc(clip(c.party, 40)), people=bodies(c.returned) if dead else c.text()
+            )
             for c in x.counts
         )
         lines.append(_("Returned {returned}").format(returned=returned))
+    if x.stages:
+        lines.append(stages_line(x.stages))
     if x.categories:
         lines.append(_("Who:") + " " + esc(clip(", ".join(x.categories), 200)))
     if x.mediator:
@@ -331,6 +455,17 @@ def totals_block(totals: Sequence[YearTotals]) -> str:
                 year=t.year, done=done, sides=sides or _("numbers not announced")
             )
         )
+        if t.body_returns:
+            dead = " · ".join(f"{esc(c.party)}: {bodies(c.returned)}" for c in t.bodies)
+            handovers = ngettext("{n} handover", "{n} handovers", t.body_returns).format(
+                n=t.body_returns
+            )
+            lines.append(
+                "   "
+                + _("<i>and, counted apart, bodies returned</i> ({handovers}): {sides}").format(
+                    handovers=handovers, sides=dead or _("numbers not announced")
+                )
+            )
     return "\n".join(lines)
 
 
@@ -340,6 +475,13 @@ def typed_count(n: Any) -> str:
         span = f"{n['low']}-{n['high']}"
         return f"{n['best']} ({span})" if n.get("best") is not None else span
     return "?" if n is None else str(n)
+
+
+def bodies(n: int | None) -> str:
+    """A number of bodies returned, or that it was not announced."""
+    if n is None:
+        return _("not announced")
+    return ngettext("{n} body", "{n} bodies", n).format(n=number(n))
 
 
 STATUS_CHOICES = {
@@ -390,6 +532,15 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             lambda c, v: c.choice("status", v, STATUS_CHOICES),
         ),
         FieldSpec("note", False, N_("Note? (/skip)"), ("notes", "comment")),
+        FieldSpec(
+            "stages",
+            False,
+            N_(
+                "Carried out over several days? Each day as “23 May 2025 | 390 | 390”, the "
+                "numbers in the order of “returned”, days separated by “;” (/skip)"
+            ),
+            ("stage", "days"),
+        ),
         source_field(),
     )
     lead_field = "note"
@@ -417,7 +568,12 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         return await exchange_views(session, rows)
 
     def new_row(self, item: ExchangeIn, refs: Refs, label: str) -> Exchange | None:
-        parties = [refs.party(label, key) for key in item.returned]
+        parties = [refs.party(label, key, at=f"returned.{key}") for key in item.returned]
+        parties += [
+            refs.party(label, key, at=f"stages[{i}].returned.{key}")
+            for i, stage in enumerate(item.stages)
+            for key in stage.returned
+        ]
         round_id = refs.round(label, item.round)
         if any(p is None for p in parties) or (item.round and round_id is None):
             return None
@@ -454,6 +610,16 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
                     returned_high=high,
                 )
             )
+        for stage in item.stages:
+            for key, count in stage.returned.items():
+                party = refs.party("exchange", key)
+                if party is None or party.id is None:
+                    raise LookupError("; ".join(refs.errors))
+                session.add(
+                    ExchangeStage(
+                        exchange_id=row.id, date=stage.date, party_id=party.id, returned=count
+                    )
+                )
         await session.flush()
 
     async def apply(
@@ -464,6 +630,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         row.categories = join_list(item.categories)
         row.mediator, row.note = item.mediator, item.note
         await session.exec(delete(ExchangeCount).where(col(ExchangeCount.exchange_id) == row.id))
+        await session.exec(delete(ExchangeStage).where(col(ExchangeStage.exchange_id) == row.id))
         await self._write_counts(session, row, item, refs)
         if old_year != row.date.year:
             session.add(row)
@@ -496,6 +663,12 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
         data["returned"] = {name: count_value(n, lo, hi) for name, n, lo, hi in counts}
         data["categories"] = list(split_list(row.categories))
         data["round"] = await round_snapshot(session, data.pop("round_id", None))
+        stages = (await _stages_of(session, [row.id or 0])).get(row.id or 0, ())
+        if stages:
+            data["stages"] = [
+                {"date": s.date.isoformat(), "returned": {c.party: c.returned for c in s.counts}}
+                for s in stages
+            ]
 
     async def export(
         self, session: AsyncSession, rows: Sequence[Exchange], keys: ExportKeys
@@ -505,6 +678,13 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             counts.setdefault(n.exchange_id, {})[keys.parties[n.party_id]] = count_value(
                 n.returned, n.returned_low, n.returned_high
             )
+        stages: dict[int, dict[dt.date, dict[str, int | None]]] = {}
+        stored = await session.exec(
+            select(ExchangeStage).order_by(col(ExchangeStage.date), col(ExchangeStage.id))
+        )
+        for st in stored.all():
+            by_day = stages.setdefault(st.exchange_id, {}).setdefault(st.date, {})
+            by_day[keys.parties[st.party_id]] = st.returned
         return [
             {
                 "date": x.date,
@@ -515,6 +695,10 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
                 "status": "agreed" if x.status == "agreed" else "completed",
                 "round": keys.rounds.get(x.round_id) if x.round_id else None,
                 "note": x.note,
+                "stages": [
+                    {"date": day, "returned": returned}
+                    for day, returned in stages.get(x.id or 0, {}).items()
+                ],
             }
             for x in rows
         ]
@@ -537,13 +721,15 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
         status = check.choice("status", values.get("status") or "completed", STATUS_CHOICES)
+        returned = check.counts(values["returned"]) if values.get("returned") else {}
         return {
             "date": check.date("date", values.get("date")),
-            "returned": check.counts(values["returned"]) if values.get("returned") else {},
+            "returned": returned,
             "categories": items(values.get("categories")),
             "mediator": values.get("mediator") or None,
             "status": status or "completed",
             "note": values.get("note") or None,
+            "stages": _stages(values.get("stages"), list(returned), check),
         }
 
     def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
@@ -555,6 +741,11 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             "mediator": snap.get("mediator", ""),
             "status": snap.get("status", "completed"),
             "note": snap.get("note", ""),
+            "stages": "; ".join(
+                f"{s['date']} | "
+                + " | ".join("?" if n is None else str(n) for n in s["returned"].values())
+                for s in snap.get("stages", [])
+            ),
         }
 
     def block(self, view: ExchangeView) -> str:
@@ -587,7 +778,41 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             item.note,
             sources=input_sources(item),
             extras=input_extras(item),
+            stages=tuple(
+                StageView(
+                    s.date, tuple(ReturnedCount(names.get(k, k), n) for k, n in s.returned.items())
+                )
+                for s in item.stages
+            ),
         )
+
+
+def _stages(value: str | None, parties: list[str], check: Checker) -> list[dict[str, Any]]:
+    """Stages typed as `23 May 2025 | 390 | 390; 24 May 2025 | 307 | 307`."""
+    stages: list[dict[str, Any]] = []
+    for part in (p.strip() for p in (value or "").split(";")):
+        if not part:
+            continue
+        day, *numbers = (x.strip() for x in part.split("|"))
+        if len(numbers) != len(parties) or not parties:
+            check.errors.append(
+                f"stages: give each day as “23 May 2025 | 390 | 390”, one number per side of "
+                f"“returned” ({len(parties)}), got “{part[:60]}”."
+            )
+            continue
+        counts: dict[str, int | None] = {}
+        for key, raw in zip(parties, numbers, strict=True):
+            plain = raw.replace(",", "")
+            if plain in ("?", ""):
+                counts[key] = None
+            elif plain.isascii() and plain.isdigit() and len(plain) <= 9:
+                counts[key] = int(plain)
+            else:
+                check.errors.append(f"stages: “{raw}” is not a whole number of people.")
+        date = check.date("stages", day)
+        if date is not None and len(counts) == len(parties):
+            stages.append({"date": date, "returned": counts})
+    return stages
 
 
 SPEC = ExchangeSpec()

@@ -17,7 +17,7 @@ from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
 
 DATE_PROMPT = N_("When? (e.g. 2 June 2025, yesterday, Monday)")
-SOURCE_PROMPT = N_("Source? A name and/or a link, e.g. Reuters https://www.reuters.com/… (/skip)")
+SOURCE_PROMPT = N_("Source? A name and/or a link, e.g. Reuters https://www.reuters.com/…")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,8 @@ class FieldSpec:
 
 
 def source_field() -> FieldSpec:
-    """The `source` field every kind shares."""
-    return FieldSpec("source", False, SOURCE_PROMPT, ("sources", "link", "url"), Checker.sources)
+    """The `source` field every kind shares; every fact needs one."""
+    return FieldSpec("source", True, SOURCE_PROMPT, ("sources", "link", "url"), Checker.sources)
 
 
 def date_field(prompt: str = DATE_PROMPT, aliases: tuple[str, ...] = ("when", "on")) -> FieldSpec:
@@ -62,6 +62,7 @@ ALSO_HELP = N_(
     "e.g. duration also: just over an hour | source: Anadolu, https://…, 2 Jun 2025"
 )
 MAX_FIELD_LENGTH = 3000
+LABEL_MAX = 60  # a stance's label in the /positions overview
 
 
 def canon(name: str) -> str:
@@ -227,6 +228,29 @@ class Checker:
     def issue(self, value: str) -> str | None:
         """The key of the issue meant (see `named`)."""
         return self.named("issue", value)
+
+    def label(self, value: str) -> str | None:
+        """A stance's short label: a few words (at most LABEL_MAX characters)."""
+        if len(value.strip()) > LABEL_MAX:
+            self.errors.append(
+                f"label: a few words, at most {LABEL_MAX} characters (got {len(value.strip())})."
+            )
+            return None
+        return value.strip()
+
+    def supersedes(self, value: str) -> list[str] | None:
+        """The stances a new one replaces, typed as `P7` or `P7, P9`; `none` keeps them all."""
+        if canon(value) in ("none", "no", "nothing", "keep", "keeps both", "keep both", "-"):
+            return []
+        refs = [p for p in re.split(r"[,;\s]+", value.strip()) if p]
+        bad = [p for p in refs if not re.fullmatch(r"[Pp]\d{1,9}", p)]
+        if bad or not refs:
+            self.errors.append(
+                f"supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
+                f"(got “{value[:40]}”)."
+            )
+            return None
+        return [p.upper() for p in refs]
 
     def choice(self, name: str, value: str, choices: Mapping[str, str]) -> str | None:
         """One of a field's fixed values, typed in any of its spellings."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -14,13 +15,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_, _
+from core.dates import format_date
+from core.i18n import N_, _, ngettext
 from core.text import clip, esc
-from kinds.base import Change, ExportKeys, FactKind, KindSpec, Refs
+from kinds.base import Change, ExportKeys, FactKind, KindSpec, PreviewQuestion, Refs
 from kinds.common import input_sources, same_text, source_line
-from kinds.day_order import day_order
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
-from kinds.forms import Checker, FieldSpec, date_field, source_field
+from kinds.forms import LABEL_MAX, Checker, FieldSpec, date_field, source_field
 from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
@@ -48,6 +49,8 @@ class Position(FactBase, table=True):
     party_id: int = Field(foreign_key="party.id")
     issue_id: int = Field(foreign_key="issue.id")
     stance: str = Field(sa_type=Text)
+    # A few words for the /positions overview (migration 0011); None: a cut stance is shown.
+    label: str | None = Field(default=None, sa_type=Text)
     as_of: dt.date
     superseded_by_id: int | None = Field(default=None, foreign_key="position.id")
 
@@ -60,7 +63,13 @@ class PositionIn(FactIn):
     party: Key
     issue: Key
     stance: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=LABEL_MAX)] | None = (
+        None
+    )
     as_of: dt.date
+    # The stances this one replaces (keys, or public ids such as P7); none unless the editor
+    # says so, so one party may hold several current stances on one issue.
+    supersedes: list[Key] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,7 @@ class PositionView:
     superseded_by_id: int | None = None
     sources: tuple[SourceRef, ...] = ()
     extras: FactExtras = NO_EXTRAS
+    label: str | None = None
 
     @property
     def is_current(self) -> bool:
@@ -95,6 +105,7 @@ async def position_views(session: AsyncSession, stmt: Any) -> list[PositionView]
             superseded_by_id=pos.superseded_by_id,
             sources=parse_sources(raw),
             extras=row_extras(pos, pos.as_of, others),
+            label=pos.label,
         )
         for pos, party_name, issue_name, raw, others in rows
     ]
@@ -146,12 +157,100 @@ async def position_history(
     offset: int = 0,
     party_id: int | None = None,
 ) -> Page[PositionView]:
-    """Every live stance ever taken on an issue, newest first, superseded ones included."""
+    """Every live stance ever taken on an issue, by party, oldest first, superseded included."""
     stmt = positions_select().where(Position.issue_id == issue_id)
     if party_id is not None:
         stmt = stmt.where(Position.party_id == party_id)
-    stmt = stmt.order_by(*day_order(Position, Position.as_of)).offset(offset).limit(limit + 1)
+    stmt = (
+        stmt.order_by(
+            col(Party.name), col(Position.party_id), col(Position.as_of), col(Position.id)
+        )
+        .offset(offset)
+        .limit(limit + 1)
+    )
     return page_of(await position_views(session, stmt), offset=offset, limit=limit)
+
+
+QUESTION_OPTIONS = 3  # current stances a preview offers to supersede
+OVERVIEW_WORDS = 40  # characters of a cut stance when it has no label
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStances:
+    """One issue of the /positions overview: each party's current stance in a few words."""
+
+    issue_id: int
+    issue: str
+    stances: tuple[tuple[str, str], ...]  # (party name, label or cut stance)
+
+
+def few_words(label: str | None, stance: str) -> str:
+    """A stance as the overview shows it: its label, else the start of the stance cut short."""
+    if label:
+        return label
+    text = " ".join(stance.split())
+    if len(text) <= OVERVIEW_WORDS:
+        return text
+    cut = text[: OVERVIEW_WORDS - 1].rsplit(" ", 1)[0].rstrip(",;:.")
+    return cut + "…"
+
+
+async def positions_overview(session: AsyncSession) -> list[IssueStances]:
+    """Every issue with a current stance, by name, with each party's stances in a few words."""
+    rows = (
+        await session.exec(
+            select(  # type: ignore[call-overload]  # five columns: beyond sqlmodel's overloads
+                Position.issue_id, Issue.name, Party.name, Position.label, Position.stance
+            )
+            .join(Party, col(Party.id) == col(Position.party_id))
+            .join(Issue, col(Issue.id) == col(Position.issue_id))
+            .where(col(Position.retracted_at).is_(None), col(Position.superseded_by_id).is_(None))
+            .order_by(col(Issue.name), col(Party.name), col(Position.as_of), col(Position.id))
+        )
+    ).all()
+    grouped: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for issue_id, issue, party, label, stance in rows:
+        grouped.setdefault(issue_id, (issue, []))[1].append((party, few_words(label, stance)))
+    return [IssueStances(i, name, tuple(stances)) for i, (name, stances) in grouped.items()]
+
+
+_PUBLIC_ID = re.compile(r"^[Pp](\d{1,9})$")
+
+
+async def position_by_ref(session: AsyncSession, ref: str) -> Position | None:
+    """The stance a key or a public id (P7) names; a public id wins over a key spelled like one."""
+    match = _PUBLIC_ID.match(ref)
+    if match is not None:
+        found = await session.get(Position, int(match.group(1)))
+        if found is not None:
+            return found
+    return (await session.exec(select(Position).where(Position.key == ref))).first()
+
+
+async def link_superseded(
+    session: AsyncSession, row: Position, refs: Sequence[str], *, label: str, errors: list[str]
+) -> None:
+    """Mark the stances named in `refs` superseded by `row`; problems go to `errors`."""
+    if row.retracted_at is not None:
+        return  # a retracted stance replaces nothing
+    for ref in refs:
+        older = await position_by_ref(session, ref)
+        problem = ""
+        if older is None or older.id == row.id:
+            problem = f"no stance {ref!r} to supersede"
+        elif (older.party_id, older.issue_id) != (row.party_id, row.issue_id):
+            problem = f"{ref!r} is another party's stance or on another issue"
+        elif older.retracted_at is not None:
+            problem = f"{ref!r} is retracted"
+        elif older.superseded_by_id not in (None, row.id):
+            problem = f"{ref!r} is already superseded by P{older.superseded_by_id}"
+        if problem:
+            errors.append(f"{label}: supersedes: {problem}")
+            continue
+        assert older is not None
+        older.superseded_by_id = row.id
+        session.add(older)
+    await session.flush()
 
 
 async def relink_positions(session: AsyncSession, *, party_id: int, issue_id: int) -> None:
@@ -234,6 +333,20 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "issue", True, N_("On which issue? (e.g. NATO, territory)"), ("topic",), Checker.issue
         ),
         FieldSpec("stance", True, N_("What is the stance? (one or two sentences)"), ("position",)),
+        FieldSpec(
+            "label",
+            False,
+            N_("A few words for the overview, e.g. “no NATO membership” (/skip)"),
+            ("short", "in short"),
+            Checker.label,
+        ),
+        FieldSpec(
+            "supersedes",
+            False,
+            N_("Replaces a current stance? Its id, e.g. P7, or “none” (/skip: the preview asks)"),
+            ("replaces", "supersedes id"),
+            Checker.supersedes,
+        ),
         date_field(N_("As of when? (e.g. 14 June 2024)"), ("as of", "as_of", "when")),
         source_field(),
     )
@@ -265,16 +378,84 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
         if party is None or issue is None:
             return None
         assert party.id is not None and issue.id is not None
-        return Position(party_id=party.id, issue_id=issue.id, stance=item.stance, as_of=item.as_of)
+        return Position(
+            party_id=party.id,
+            issue_id=issue.id,
+            stance=item.stance,
+            label=item.label,
+            as_of=item.as_of,
+        )
 
     async def apply(
         self, session: AsyncSession, row: Position, item: PositionIn, refs: Refs
     ) -> None:
         # Party and issue are fixed_fields: a correction changes the stance and its date only.
-        row.stance, row.as_of = item.stance, item.as_of
+        row.stance, row.label, row.as_of = item.stance, item.label, item.as_of
+
+    async def after_insert(
+        self, session: AsyncSession, row: Position, item: PositionIn, refs: Refs
+    ) -> None:
+        if not item.supersedes:
+            return
+        wanted = list(item.supersedes)
+
+        async def link() -> None:
+            label = f"position {item.key or self.ref(row.id or 0)}"
+            await link_superseded(session, row, wanted, label=label, errors=refs.errors)
+
+        refs.later.append(link)  # after the whole file, so the older stance may come later
 
     async def after_change(self, session: AsyncSession, row: Position) -> None:
-        await relink_positions(session, party_id=row.party_id, issue_id=row.issue_id)
+        # A retracted stance hands what it superseded on to its own successor (or to none):
+        # those stances are current again unless a newer one had replaced it.
+        if row.retracted_at is None:
+            return
+        replaced = await session.exec(select(Position).where(Position.superseded_by_id == row.id))
+        for older in replaced.all():
+            older.superseded_by_id = row.superseded_by_id
+            session.add(older)
+        await session.flush()
+
+    async def preview_question(
+        self, session: AsyncSession, item: PositionIn
+    ) -> PreviewQuestion | None:
+        if item.supersedes is not None:
+            return None
+        party = (await session.exec(select(Party).where(Party.key == item.party))).first()
+        issue = (await session.exec(select(Issue).where(Issue.key == item.issue))).first()
+        if party is None or issue is None:
+            return None
+        current = await current_positions(
+            session, limit=QUESTION_OPTIONS, party_id=party.id, issue_id=issue.id
+        )
+        if not current.items:
+            return None
+        held = ngettext(
+            "{party} already holds {n} current stance on {issue}.",
+            "{party} already holds {n} current stances on {issue}.",
+            len(current.items),
+        ).format(party=esc(party.name), n=len(current.items), issue=esc(issue.name))
+        lines = [f"❓ <b>{held}</b> " + _("Does this one replace it, or do both stand?")]
+        lines += [
+            f"{self.ref(p.id)}: {esc(clip(p.stance, 120))} <i>("
+            + _("as of {date}").format(date=format_date(p.as_of))
+            + ")</i>"
+            for p in current.items
+        ]
+        options = [
+            (_("Supersedes {ref}").format(ref=self.ref(p.id)), {"supersedes": [self.ref(p.id)]})
+            for p in current.items
+        ]
+        keep = _("Keeps both") if len(current.items) == 1 else _("Keeps all")
+        options.append((keep, {"supersedes": []}))
+        return PreviewQuestion("\n".join(lines), tuple(options))
+
+    def preview_notes(self, item: PositionIn) -> list[str]:
+        if item.supersedes:
+            return ["↪️ " + _("Supersedes {refs}.").format(refs=esc(", ".join(item.supersedes)))]
+        if item.supersedes == []:
+            return ["↪️ " + _("Supersedes nothing: the current stances stay current.")]
+        return []
 
     async def search_text(self, session: AsyncSession, row: Position) -> str:
         party = await session.get(Party, row.party_id)
@@ -293,11 +474,18 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     async def export(
         self, session: AsyncSession, rows: Sequence[Position], keys: ExportKeys
     ) -> list[dict[str, Any]]:
+        replaced: dict[int, list[str]] = {}
+        for p in rows:
+            if p.superseded_by_id is not None:
+                key = p.key or f"{self.kind.value}-{p.id}"
+                replaced.setdefault(p.superseded_by_id, []).append(key)
         return [
             {
+                "supersedes": replaced.get(p.id or 0),
                 "party": keys.parties[p.party_id],
                 "issue": keys.issues[p.issue_id],
                 "stance": p.stance,
+                "label": p.label,
                 "as_of": p.as_of,
             }
             for p in rows
@@ -326,7 +514,11 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "party": check.named("party", values["party"]) if values.get("party") else None,
             "issue": check.named("issue", values["issue"]) if values.get("issue") else None,
             "stance": values.get("stance", ""),
+            "label": values.get("label") or None,
             "as_of": check.date("date", values.get("date")),
+            "supersedes": check.supersedes(values["supersedes"])
+            if values.get("supersedes")
+            else None,
         }
 
     def form_values(self, snap: Mapping[str, Any]) -> dict[str, str]:
@@ -334,6 +526,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "party": snap.get("party", ""),
             "issue": snap.get("issue", ""),
             "stance": snap.get("stance", ""),
+            "label": snap.get("label") or "",
             "date": snap["as_of"],
         }
 
@@ -377,6 +570,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             item.as_of,
             sources=input_sources(item),
             extras=input_extras(item),
+            label=item.label,
         )
 
     async def previous(

@@ -30,8 +30,8 @@ from kinds.extras import (
 from kinds.forms import Checker, FieldSpec, date_field, source_field
 from kinds.translations import localized, original_marker
 from store.alternatives import alternatives_column
-from store.models import FactBase
-from store.queries import match_name, page_of, parse_sources, sources_column
+from store.models import FactBase, Party
+from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Long, Name, NonNegativeInt, Short, StrictModel
 from store.views import Page, SourceRef
 
@@ -279,6 +279,13 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
         return round_views((await session.exec(stmt)).all())
 
     def new_row(self, item: RoundIn, refs: Refs, label: str) -> TalkRound | None:
+        # Every delegation's party must be a declared one (docs/data-format.md).
+        parties = [
+            refs.party(label, d.party, at=f"delegations[{i}].party")
+            for i, d in enumerate(item.delegations)
+        ]
+        if None in parties:
+            return None
         row = TalkRound(date=item.date)
         self._fill(row, item, refs)
         return row
@@ -320,6 +327,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     async def export(
         self, session: AsyncSession, rows: Sequence[TalkRound], keys: ExportKeys
     ) -> list[dict[str, Any]]:
+        key_of = {name: key for name, key in (await session.exec(select(Party.name, Party.key)))}
         return [
             {
                 "date": r.date,
@@ -329,7 +337,8 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
                 "venue": r.venue,
                 "mediator": r.mediator,
                 "delegations": [
-                    {"party": d["party"], "head": d.get("head") or None}
+                    # Stored by name for display; the file names the party by its key.
+                    {"party": key_of.get(d["party"], d["party"]), "head": d.get("head") or None}
                     for d in json.loads(r.delegations or "[]")
                 ],
                 "duration": r.duration,
@@ -346,19 +355,17 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
     def build(self, values: Mapping[str, str], check: Checker) -> dict[str, Any]:
         place, _, venue = values.get("place", "").partition(",")
         delegations: list[dict[str, str | None]] = []
-        parties = [t for t in check.ctx.things if t.kind == "party"]
         for part in (p.strip() for p in (values.get("delegations") or "").split(";")):
             if part:
                 party, sep, head = part.partition(":")
                 if not sep:
                     check.errors.append(_DELEGATIONS_HELP)
                     break
-                known = match_name(party, parties).found
-                # Plain data, validated with the round below (its errors become messages), and
-                # "Russia:" with no name is a delegation whose head the source does not name.
-                delegations.append(
-                    {"party": known.name if known else party.strip(), "head": head.strip() or None}
-                )
+                # A party's key (a new party is created on Save); "Russia:" with no name is a
+                # delegation whose head the source does not name.
+                key = check.party(party.strip()) if party.strip() else None
+                if key is not None:
+                    delegations.append({"party": key, "head": head.strip() or None})
         return {
             "date": check.date("date", values.get("date")),
             "place": place.strip(),
@@ -408,7 +415,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
             item.place,
             item.venue,
             item.mediator,
-            tuple(Delegation(d.party, d.head or "") for d in item.delegations),
+            tuple(Delegation(names.get(d.party, d.party), d.head or "") for d in item.delegations),
             item.duration,
             item.outcome,
             input_sources(item),

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError, create_model
 from sqlmodel import col, select
@@ -17,15 +17,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import _
 from kinds.audit import snapshot
-from kinds.base import ExportKeys, FactKind, Refs
+from kinds.base import ExportKeys, FactKind, Refs, suggest
 from kinds.day_order import export_day
+from kinds.queries import count_facts
 from kinds.registry import SPECS, AnySpec
 from kinds.round import TalkRound
-from kinds.writes import add_fact, existing_keys, round_refs
+from kinds.writes import add_fact, existing_keys, load_refs, round_refs
 from store.alternatives import stored_alternatives
 from store.audit import Actor, record_audit
 from store.facts import split_list
 from store.models import Citation, Issue, Party, Source
+from store.queries import parties_and_issues
 from store.transfer import (
     SEED_FILE,
     IssueIn,
@@ -117,51 +119,110 @@ def _too_deep(raw: bytes) -> bool:
     return False
 
 
-def _duplicate_keys(dataset: DatasetBase) -> list[str]:
-    """A key may appear once per section; a second one would fail on the unique index."""
+def _duplicate_keys(data: dict[str, Any]) -> list[str]:
+    """A key may appear once per list; the second one is an error, not "already present"."""
     problems = []
-    for section in type(dataset).model_fields:
-        items = getattr(dataset, section)
+    for section, items in data.items():
         if not isinstance(items, list):
             continue
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            key = item.get("key") if isinstance(item, dict) else None
+            if not isinstance(key, str):
+                continue
+            if key in first:
+                problems.append(
+                    f"{_label(section, index, item)}: key “{key}” appears twice in {section} "
+                    f"(first at {section}[{first[key]}])"
+                )
+            else:
+                first[key] = index
+    return problems
+
+
+_REFERABLE = {"parties": "party", "issues": "issue", "rounds": "round", "sources": "source"}
+
+
+@dataclass
+class Parsed:
+    """What a file holds that validates, and every problem found in it, in one pass."""
+
+    dataset: DatasetBase | None
+    problems: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # "party:key" of refused declarations
+    # Refused facts as written (list name, index, raw item): their references are checked too.
+    invalid: list[tuple[str, int, Any]] = field(default_factory=list)
+    # Where each valid item stands in the file (its list's index), for the paths of problems.
+    indices: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _problem(data: dict[str, Any], err: Any, prefix: tuple[Any, ...] = ()) -> str:
+    loc = (*prefix, *err["loc"])
+    where = ".".join(str(p) for p in loc)
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        section = data.get(loc[0])
+        item = section[loc[1]] if isinstance(section, list) else None
+        rest = ".".join(str(p) for p in loc[2:]) or "item"
+        where = f"{_label(loc[0], loc[1], item)}: {rest}"
+    return f"{where}: {err['msg']}"
+
+
+def parse_items(raw: bytes | str) -> Parsed:
+    """Read a file and validate every item on its own: the valid ones, and all problems."""
+    if _too_deep(raw.encode() if isinstance(raw, str) else raw):
+        return Parsed(
+            None, [f"the JSON is nested more than {MAX_DEPTH} levels deep; this is no import file"]
+        )
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Parsed(None, [f"not a JSON file: {exc}"])
+    if not isinstance(data, dict):
+        return Parsed(None, ["the file must hold one JSON object (see docs/data-format.md)"])
+    parsed = Parsed(None)
+    lists = {n: i for n, i in Dataset.model_fields.items() if get_origin(i.annotation) is list}
+    top = {k: ([] if k in lists else v) for k, v in data.items()}
+    try:
+        Dataset.model_validate(top)
+    except ValidationError as exc:
+        parsed.problems += [_problem(data, err) for err in exc.errors()]
+    valid: dict[str, list[Any]] = {}
+    for name, info in lists.items():
+        items = data.get(name, [])
+        if not isinstance(items, list):
+            continue  # reported above
+        (model,) = get_args(info.annotation)
+        valid[name] = []
+        parsed.indices[name] = []
         seen: set[str] = set()
         for index, item in enumerate(items):
-            key = getattr(item, "key", None)
-            if key is not None and key in seen:
-                problems.append(f"{_label(section, index, item)}: key “{key}” appears twice")
-            if key is not None:
+            key = item.get("key") if isinstance(item, dict) else None
+            if isinstance(key, str) and key in seen:
+                continue  # a duplicate: reported by _duplicate_keys, never written
+            if isinstance(key, str):
                 seen.add(key)
-    return problems
+            try:
+                valid[name].append(model.model_validate(item))
+                parsed.indices[name].append(index)
+            except ValidationError as exc:
+                parsed.problems += [_problem(data, e, (name, index)) for e in exc.errors()]
+                key = item.get("key") if isinstance(item, dict) else None
+                if name in _REFERABLE and isinstance(key, str):
+                    parsed.refused.add(f"{_REFERABLE[name]}:{key}")
+                elif isinstance(item, dict):
+                    parsed.invalid.append((name, index, item))
+    parsed.problems += _duplicate_keys(data)
+    construct: Any = Dataset.model_construct
+    parsed.dataset = construct(**valid)
+    return parsed
 
 
 def parse_dataset(raw: bytes | str) -> tuple[DatasetBase | None, list[str]]:
     """Parse and validate a file; on failure return every problem, each naming its item."""
-    if _too_deep(raw.encode() if isinstance(raw, str) else raw):
-        return None, [
-            f"the JSON is nested more than {MAX_DEPTH} levels deep; this is no import file"
-        ]
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, [f"not a JSON file: {exc}"]
-    if not isinstance(data, dict):
-        return None, ["the file must hold one JSON object (see docs/data-format.md)"]
-    try:
-        dataset = Dataset.model_validate(data)
-        duplicates = _duplicate_keys(dataset)
-        return (None, duplicates) if duplicates else (dataset, [])
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = err["loc"]
-            where = ".".join(str(p) for p in loc)
-            if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
-                section = data.get(loc[0])
-                item = section[loc[1]] if isinstance(section, list) else None
-                rest = ".".join(str(p) for p in loc[2:]) or "item"
-                where = f"{_label(loc[0], loc[1], item)}: {rest}"
-            problems.append(f"{where}: {err['msg']}")
-        return None, problems
+    parsed = parse_items(raw)
+    if parsed.problems:
+        return None, parsed.problems
+    return parsed.dataset, []
 
 
 async def import_dataset(
@@ -171,15 +232,23 @@ async def import_dataset(
     actor: Actor | None = None,
     action: str = "import",
     commit: bool = True,
+    problems: Sequence[str] = (),
+    refused: set[str] | None = None,
+    invalid: Sequence[tuple[str, int, Any]] = (),
+    indices: dict[str, list[int]] | None = None,
 ) -> ImportReport:
     """Write a validated dataset in one transaction: all of it, or nothing and the reasons.
 
     Every fact created is written to the audit log under `actor` (None: the system). With
     commit=False a successful import is left for the caller to commit with its own writes.
     """
-    report = ImportReport()
+    report = ImportReport(errors=list(problems))
     try:
-        await _write(session, dataset, report)
+        # With problems already found, the valid items are still written (then rolled back)
+        # so that every refusal, references included, is reported in this one pass.
+        await _write(session, dataset, report, refused or set(), indices or {})
+        if invalid:
+            await _check_invalid(session, invalid, report, refused or set())
         if not report.errors:
             for kind, fact_id in report.facts:
                 after = await snapshot(session, kind=kind, fact_id=fact_id)
@@ -200,9 +269,11 @@ def _bump(counter: dict[str, int], what: str) -> None:
     counter[what] = counter.get(what, 0) + 1
 
 
-async def _write_named(session: AsyncSession, ds: DatasetBase, report: ImportReport) -> Refs:
+async def _write_named(
+    session: AsyncSession, ds: DatasetBase, report: ImportReport, refused: set[str]
+) -> Refs:
     """Parties and issues (existing keys are kept as they are), and every key facts may name."""
-    refs = Refs(errors=report.errors)
+    refs = Refs(errors=report.errors, refused=refused)
     named: tuple[tuple[str, Any, Sequence[PartyIn], dict[str, Any]], ...] = (
         ("parties", Party, ds.parties, refs.parties),
         ("issues", Issue, ds.issues, refs.issues),
@@ -215,9 +286,7 @@ async def _write_named(session: AsyncSession, ds: DatasetBase, report: ImportRep
             if item.key in known:
                 _bump(report.skipped, section)
                 continue
-            row = model(
-                key=item.key, name=item.name, aliases=", ".join(a.lower() for a in item.aliases)
-            )
+            row = model(key=item.key, name=item.name, aliases=", ".join(item.aliases))
             session.add(row)
             known_rows[item.key] = row
             _bump(report.created, section)
@@ -229,8 +298,8 @@ async def _write_named(session: AsyncSession, ds: DatasetBase, report: ImportRep
 class _Sources:
     """Resolves a file's source keys and inline sources to ids, creating new sources once."""
 
-    def __init__(self, session: AsyncSession, report: ImportReport) -> None:
-        self.session, self.report = session, report
+    def __init__(self, session: AsyncSession, report: ImportReport, refused: set[str]) -> None:
+        self.session, self.report, self.refused = session, report, refused
         self.ids: dict[str, int] = {}
         self.known: dict[str, Any] = {}
 
@@ -278,23 +347,32 @@ class _Sources:
                 ids.append(self.ids[ref])
             else:
                 row = (await self.session.exec(select(Source).where(Source.key == ref))).first()
-                if row is None or row.id is None:
-                    self.report.errors.append(
-                        f"{label}: unknown source {ref!r} (declare it under sources)"
-                    )
+                if (row is None or row.id is None) and f"source:{ref}" not in self.refused:
+                    hint = suggest(ref, dict.fromkeys(self.ids))
+                    tail = f" — did you mean {hint}?" if hint else " (declare it under sources)"
+                    self.report.errors.append(f"{label}: sources: unknown source {ref!r}{tail}")
+                elif row is None or row.id is None:
+                    continue
                 else:
                     self.ids[ref] = row.id
                     ids.append(row.id)
         return ids
 
 
-async def _write(session: AsyncSession, ds: DatasetBase, report: ImportReport) -> None:
-    refs = await _write_named(session, ds, report)
-    sources = _Sources(session, report)
+async def _write(
+    session: AsyncSession,
+    ds: DatasetBase,
+    report: ImportReport,
+    refused: set[str],
+    indices: dict[str, list[int]],
+) -> None:
+    refs = await _write_named(session, ds, report, refused)
+    sources = _Sources(session, report, refused)
     await sources.declare(ds.sources)
     for spec in SPECS:
+        at = indices.get(spec.section)
         for i, item in enumerate(section_of(ds, spec)):
-            label = _label(spec.section, i, item)
+            label = _label(spec.section, at[i] if at else i, item)
             if item.key is not None and await existing_keys(session, spec.table, [item.key]):
                 _bump(report.skipped, spec.section)
                 continue
@@ -319,16 +397,71 @@ async def _write(session: AsyncSession, ds: DatasetBase, report: ImportReport) -
                 continue
             _bump(report.created, spec.section)
             report.facts.append((spec.kind, int(row.id)))
+    for link in refs.later:
+        await link()
+
+
+async def _check_invalid(
+    session: AsyncSession,
+    invalid: Sequence[tuple[str, int, Any]],
+    report: ImportReport,
+    refused: set[str],
+) -> None:
+    """The references of facts refused for their shape, so that one pass reports them all."""
+    refs = await load_refs(session)
+    refs.errors, refs.refused = report.errors, refused
+    by_section = {spec.section: spec for spec in SPECS}
+    for section, index, raw in invalid:
+        spec = by_section.get(section)
+        if spec is None:
+            continue
+        fields = {k: v for k, v in raw.items() if k in spec.input.model_fields}
+        try:
+            spec.new_row(spec.input.model_construct(**fields), refs, _label(section, index, raw))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # too malformed to follow its references; its shape is reported already
 
 
 async def import_bytes(
     session: AsyncSession, raw: bytes | str, *, actor: Actor | None = None
 ) -> ImportReport:
     """Parse, validate and import a file's content; the report says what happened."""
-    dataset, problems = parse_dataset(raw)
-    if dataset is None:
-        return ImportReport(errors=problems)
-    return await import_dataset(session, dataset, actor=actor)
+    parsed = parse_items(raw)
+    if parsed.dataset is None:
+        return ImportReport(errors=parsed.problems)
+    return await import_dataset(
+        session,
+        parsed.dataset,
+        actor=actor,
+        problems=parsed.problems,
+        refused=parsed.refused,
+        invalid=parsed.invalid,
+        indices=parsed.indices,
+    )
+
+
+async def store_is_empty(session: AsyncSession) -> bool:
+    """True when the store holds no fact, party or issue (a fresh database)."""
+    counts = await count_facts(session)
+    return not any(counts.values()) and not await parties_and_issues(session)
+
+
+async def import_with_seed(
+    session: AsyncSession, raw: bytes | str, *, seed: bool = True
+) -> tuple[ImportReport | None, ImportReport]:
+    """Import a file; into an empty store (unless seed=False) the seed goes in first.
+
+    One transaction: a refused file leaves the store as empty as it was. Returns the seed's
+    report (None when it was not loaded) and the file's.
+    """
+    seeded: ImportReport | None = None
+    if seed and await store_is_empty(session):
+        seed_file = parse_items(await asyncio.to_thread(SEED_FILE.read_bytes))
+        assert seed_file.dataset is not None and not seed_file.problems, seed_file.problems
+        seeded = await import_dataset(session, seed_file.dataset, commit=False)
+        if not seeded.ok:
+            return seeded, ImportReport(errors=["the seed could not be loaded"])
+    return seeded, await import_bytes(session, raw)
 
 
 async def load_seed(session: AsyncSession, path: Path = SEED_FILE) -> ImportReport:
@@ -384,7 +517,12 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
                 common["retracted"] = RetractionIn(
                     at=row.retracted_at, reason=row.retraction_reason or ""
                 )
-            items.append(spec.input(**common, **fields))
+            cited = common["sources"]
+            # A fact stored before sources were required exports as it is (with no sources).
+            item = spec.input(**{**common, "sources": cited or ["none"]}, **fields)
+            if not cited:
+                item.sources = []
+            items.append(item)
         sections[spec.section] = items
     return Dataset(
         title=title,

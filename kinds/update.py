@@ -25,7 +25,7 @@ from store.alternatives import alternatives_column
 from store.facts import join_list, split_list
 from store.models import FactBase
 from store.queries import page_of, parse_sources, sources_column
-from store.transfer import FactIn, Key, Long, Name
+from store.transfer import FactIn, Key, Label, Long
 from store.views import Page, SourceRef
 
 
@@ -62,7 +62,7 @@ class UpdateIn(FactIn):
     date: dt.date
     headline: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     summary: Long = ""
-    tags: list[Name] = []
+    tags: list[Label] = []
     round: Key | None = None
 
 

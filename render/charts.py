@@ -200,7 +200,9 @@ def exchanges_caption(data: ExchangeChart) -> str:
         )
     else:
         lines.append(_("No completed exchanges on file for this year."))
-    if data.bodies_recorded:
+    if data.bodies_recorded and not any(s.bodies_total for s in data.sides):
+        lines.append(_("No bodies returned in these exchanges."))
+    elif data.bodies_recorded:
         bodies = "; ".join(
             _("{n} to {party}").format(n=f"{s.bodies_total:,}", party=esc(clip(s.party, 40)))
             for s in data.sides

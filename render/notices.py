@@ -9,6 +9,8 @@ from typing import Any
 
 from core.dates import format_date
 from core.i18n import _, ngettext
+from core.links import fact_url
+from core.settings import Settings
 from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.registry import spec_for
@@ -80,9 +82,11 @@ def _what(item: NoticeItem) -> str:
     return f"{esc(spec.noun)} {fact_ref(item.kind, item.fact_id)}{named}"
 
 
-def notice_line(item: NoticeItem) -> str:
+def notice_line(item: NoticeItem, settings: Settings | None = None) -> str:
     """One fact's notice: what changed (or that it was retracted, why) and where to see it."""
     ref = fact_ref(item.kind, item.fact_id)
+    url = fact_url(settings, ref) if settings is not None else None
+    link = f' · <a href="{esc(url)}">🔗 {ref}</a>' if url else ""
     if item.action == "retract":
         head = _("🗑 <b>Retracted</b>, from {sent_in}: {what} — {reason}").format(
             sent_in=_sent_in(item.sent_in),
@@ -94,12 +98,12 @@ def notice_line(item: NoticeItem) -> str:
         head = _("✏️ <b>Correction</b> to {sent_in}: {what} — {changes}").format(
             sent_in=_sent_in(item.sent_in), what=_what(item), changes="; ".join(changes)
         )
-    return f"{head}\n/show {ref}"
+    return f"{head}\n/show {ref}{link}"
 
 
-def notice_text(items: Sequence[NoticeItem]) -> str:
+def notice_text(items: Sequence[NoticeItem], settings: Settings | None = None) -> str:
     """One chat's notice message: a line per fact corrected or retracted in the hour."""
-    lines = [notice_line(item) for item in items[:MAX_ITEMS]]
+    lines = [notice_line(item, settings) for item in items[:MAX_ITEMS]]
     if len(items) > MAX_ITEMS:
         more = len(items) - MAX_ITEMS
         lines.append(ngettext("…and {n} more fact.", "…and {n} more facts.", more).format(n=more))

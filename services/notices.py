@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from telegram import Bot
 
+from core.i18n import using_language
 from core.settings import Settings
 from render.notices import notice_text
 from services.delivery import WORKER, Outgoing, RunStats, deliver
@@ -44,7 +45,9 @@ async def send_due_notices(
         async with sessions() as session:
             items = await notices.notice_items(session, chat_id=target.chat_id, key=key)
         replies = [i.message_id for i in items if i.message_id is not None]
-        return Outgoing([notice_text(items)], reply_to=max(replies) if replies else None)
+        with using_language(target.language):
+            text = notice_text(items, settings)
+        return Outgoing([text], reply_to=max(replies) if replies else None)
 
     await ledger_call("Forgetting old notices", lambda: notices.forget_old(sessions, now=cutoff))
     keys: dict[int, str] = {}

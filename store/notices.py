@@ -145,6 +145,7 @@ async def due_notices(
                 subs[chat_id].timezone,
                 subs[chat_id].briefing_time,
                 subs[chat_id].last_briefing_at,
+                language=subs[chat_id].language or subs[chat_id].language_code,
             ),
             key,
         )

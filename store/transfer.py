@@ -36,8 +36,26 @@ def _check_url(value: str | None) -> str | None:
     return value
 
 
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError(
+            "no commas inside one entry: labels are stored comma-separated; "
+            "make it two entries or drop the comma"
+        )
+    return value
+
+
+def _lowercase(value: str) -> str:
+    if value != value.lower():
+        raise ValueError(f"aliases are lowercase: write {value.lower()!r}")
+    return value
+
+
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# An entry of aliases, tags or categories: stored comma-separated, so none may hold a comma.
+Label = Annotated[Name, AfterValidator(_no_comma)]
+Alias = Annotated[Name, AfterValidator(_no_comma), AfterValidator(_lowercase)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
 Url = Annotated[str | None, AfterValidator(_check_url)]
@@ -59,7 +77,7 @@ class PartyIn(StrictModel):
 
     key: Key
     name: Name
-    aliases: list[Name] = []
+    aliases: list[Alias] = []
 
 
 class IssueIn(PartyIn):
@@ -141,7 +159,8 @@ class FactIn(StrictModel):
     date_field: ClassVar[str] = "date"
 
     key: Key | None = None
-    sources: list[Key | SourceIn] = []
+    # Every fact is sourced (docs/data-format.md): an empty list is refused.
+    sources: Annotated[list[Key | SourceIn], Field(min_length=1)]
     retracted: RetractionIn | None = None
     created_at: dt.datetime | None = None
     time: EventTime | None = None  # when that day it happened, for the order within a day

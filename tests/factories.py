@@ -24,9 +24,11 @@ from store.models import Issue, Party
 async def _add(
     session: AsyncSession, spec: Any, item: Any, source_ids: Sequence[int], refs: Refs | None
 ) -> Any:
-    row = await add_fact(
-        session, spec, item, refs=refs or await load_refs(session), source_ids=source_ids
-    )
+    refs = refs or await load_refs(session)
+    row = await add_fact(session, spec, item, refs=refs, source_ids=source_ids)
+    for link in refs.later:
+        await link()
+    assert not refs.errors, refs.errors
     assert row is not None, "a test fact refers to something that is not stored"
     return row
 
@@ -65,10 +67,12 @@ async def create_position(
     source_ids: Sequence[int] = (),
     key: str | None = None,
     created_at: dt.datetime | None = None,
+    supersedes: Sequence[str] = (),
 ) -> Any:
-    """Store a stance (older stances of the party on the issue become superseded)."""
+    """Store a stance; it supersedes the stances named in `supersedes` (keys or P ids)."""
     item = PositionIn.model_construct(
         key=key,
+        supersedes=list(supersedes),
         party=party.key,
         issue=issue.key,
         stance=stance,
@@ -96,6 +100,7 @@ async def create_exchange(
     """Store a prisoner exchange and how many people each party got back."""
     item = ExchangeIn.model_validate(
         {
+            "sources": ["test"],  # a placeholder for validation; source_ids are cited
             "key": key,
             "date": date,
             "end_date": end_date,
@@ -107,6 +112,7 @@ async def create_exchange(
             "created_at": created_at,
         }
     )
+    item.sources = []
     refs = Refs(parties={p.key: p for p, _ in returned})
     return await _add(session, EXCHANGE, item, source_ids, refs)
 

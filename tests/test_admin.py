@@ -68,7 +68,8 @@ ADD = (
     "source: Reuters https://www.reuters.com/world/...\n"
     "tags: Russia, Ukraine, memorandum"
 )
-POSITION = (
+# Without `supersedes:` the preview asks whether it replaces Russia's seed stance on NATO.
+POSITION_ASKED = (
     "/position\n"
     "party: Russia\n"
     "issue: NATO\n"
@@ -76,6 +77,7 @@ POSITION = (
     "date: 14 June 2024\n"
     "source: https://example.org/a"
 )
+POSITION = POSITION_ASKED + "\nsupersedes: none"
 EXCHANGE = (
     "/exchange\n"
     "date: 23 May 2025\n"
@@ -427,14 +429,35 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
     before = await counts(bot)
-    shown = await preview(chat, POSITION)
-    assert shown.plain.splitlines() == [
+    asked = await chat.ask(POSITION_ASKED)
+    # Russia already holds a stance on NATO: the preview asks whether the new one replaces it.
+    assert asked.plain.splitlines() == [
         "📝 Preview: new position — not saved yet",
+        "❓ Russia already holds 1 current stance on NATO and neutrality. "
+        "Does this one replace it, or do both stand?",
+        f"P{older.id}: {older.stance} (as of Fri 14 Jun 2024)",
         "",
         f"• Russia on NATO and neutrality: {STANCE}",
         "   as of Fri 14 Jun 2024 · Source: example.org",
     ]
+    assert labels(asked) == [
+        f"Supersedes P{older.id}",
+        "Keeps both",
+        "✅ Save",
+        "✏️ Edit",
+        "✖️ Cancel",
+    ]
     assert grew(before, await counts(bot)) == {"Draft": 1}
+    out, answer = await press(chat, asked, "Save")
+    assert answer == f"Answer the question first: tap “Supersedes P{older.id}” or “Keeps both”."
+    assert out == [] and grew(before, await counts(bot)) == {"Draft": 1}
+    (shown,), answer = await press(chat, asked, f"Supersedes P{older.id}")
+    assert shown.edited and shown.message_id == asked.message_id
+    assert shown.plain.splitlines()[:2] == [
+        "📝 Preview: new position — not saved yet",
+        f"↪️ Supersedes P{older.id}.",
+    ]
+    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel"]
 
     answer, done = await save(chat, shown)
     row = await newest(bot, Position)
@@ -448,7 +471,7 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         STANCE,
         dt.date(2024, 6, 14),
     )
-    # Same as-of date, stored later: the new stance is current, the older one superseded.
+    # The editor said so: the new stance is current, the older one superseded.
     assert (await one(bot, Position, older.id)).superseded_by_id == row.id
     assert row.superseded_by_id is None
     assert grew(before, await counts(bot))["Position"] == 1
@@ -563,7 +586,7 @@ async def test_natural_language_dates_relative_to_now_in_kyiv(bot: Harness) -> N
     chat = editor(bot)
     for n, (phrase, when) in enumerate(expected.items()):
         first = kyiv_today()
-        shown = await preview(chat, f"/add Dated fact number {n}\ndate: {phrase}")
+        shown = await preview(chat, f"/add Dated fact number {n}\ndate: {phrase}\nsource: Reuters")
         last = kyiv_today()
         days = {day(when(first)), day(when(last))}
         assert any(f"📅 {d} — Dated fact number {n}" in shown.plain for d in days), (
@@ -587,6 +610,7 @@ async def test_field_names_any_case_any_order_and_aliases(bot: Harness) -> None:
         "As Of: 14 June 2024\n"
         "Stance: Ukraine must drop its NATO ambitions\n"
         "ISSUE: nato\n"
+        "Replaces: None\n"
         "Side: russia",
     )
     assert shuffled.plain == canonical.plain
@@ -615,9 +639,9 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
                 "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago",
             ],
         ),
-        ("/position\nparty: Russia", ["Missing: issue, stance, date."]),
-        ("/round\nmediator: Turkey", ["Missing: date, place."]),
-        ("/add\nheadline:\ndate:", ["Missing: headline, date."]),
+        ("/position\nparty: Russia", ["Missing: issue, stance, date, source."]),
+        ("/round\nmediator: Turkey", ["Missing: date, place, source."]),
+        ("/add\nheadline:\ndate:", ["Missing: headline, date, source."]),
         (
             "/exchange\ndate: yesterday\nreturned: Ukraine -5, Russia 2.5, Turkey many",
             [
@@ -626,7 +650,7 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
                 "returned: write “party number”, e.g. Ukraine 390, Russia 390 (got “Turkey many”)",
             ],
         ),
-        ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned."]),
+        ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned, source."]),
         (
             "/exchange\ndate: yesterday\nreturned: Ukraine 3\nstatus: maybe",
             ["status: use completed or agreed."],
@@ -651,7 +675,10 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
             "/add Talks resume\ndate: 2 June 2025\ndate: 3 June 2025",
             ["date: given twice; send it once."],
         ),
-        ("/add " + "x" * 301 + "\ndate: yesterday", ["headline: String should have at most 300"]),
+        (
+            "/add " + "x" * 301 + "\ndate: yesterday\nsource: AP",
+            ["headline: String should have at most 300"],
+        ),
         (
             "/add Talks resume\ndate: yesterday\nsummary: " + "y" * 5000,
             ["summary: too long (5,000 characters, at most 3,000)."],
@@ -686,7 +713,8 @@ async def test_html_and_markdown_are_stored_as_typed_and_shown_escaped(bot: Harn
     headline = "<b>Talks</b> & <script>x</script> *not bold* _not italic_ `code`"
     summary = "a < b > c & [link](https://example.org) &amp; </i>"
     shown = await preview(
-        chat, f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>"
+        chat,
+        f"/add {headline}\ndate: 2 June 2025\nsummary: {summary}\ntags: <i>tag</i>\nsource: AP",
     )
     assert f"📅 Mon 2 Jun 2025 — {headline}" in shown.plain
     assert summary in shown.plain and "Tags: <i>tag</i>" in shown.plain
@@ -842,7 +870,7 @@ async def test_new_party_and_issue_are_created_only_when_saved(bot: Harness) -> 
     assert (changed["Party"], changed["Issue"], changed["Position"]) == (1, 1, 1)
     assert "Wants free passage" in (await bot.chat(5001).ask("/positions atlantis")).plain
     # Known now: the same names create nothing new.
-    again = await preview(chat, text.replace("1 June", "2 June"))
+    again = await chat.ask(text.replace("1 June", "2 June"))
     assert "🆕" not in again.plain
 
 
@@ -938,6 +966,7 @@ async def test_guided_exchange_rechecks_each_answer(bot: Harness) -> None:
     assert (await chat.ask("maybe")).plain.startswith("status: use completed or agreed.")
     await chat.ask("agreed")
     await chat.ask("/skip")  # note
+    await chat.ask("/skip")  # stages
     shown = await preview(chat, "https://example.org/x")
     assert "⏳ AGREED, NOT YET CARRIED OUT · agreed Fri 23 May 2025" in shown.plain
     assert "Returned to Ukraine: 390 people · to Russia: 390 people" in shown.plain
@@ -1048,17 +1077,18 @@ async def test_edit_of_an_exchange_and_of_a_position_keeps_ids_and_relinks(bot: 
     assert json.loads(edit.after or "")["returned"] == {"Ukraine": 391, "Russia": 390}
     assert len(await rows(bot, ExchangeCount, ExchangeCount.exchange_id == int(x[1:]))) == 2
 
-    # A new stance as of the seed's date supersedes it; moved a day earlier, it no longer does.
+    # A new stance that says it supersedes the seed's; moved a day earlier, it still does
+    # (superseding is the editor's word, not a matter of dates).
     (older,) = await rows(
         bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
-    p = ref_of((await add_and_save(chat, POSITION))[0])
+    p = ref_of((await add_and_save(chat, POSITION_ASKED + f"\nsupersedes: P{older.id}"))[0])
     newer_id = int(p[1:])
     assert (await one(bot, Position, older.id)).superseded_by_id == newer_id
     await save(chat, await preview(chat, f"/edit {p}\ndate: 13 June 2024"))
-    assert (await one(bot, Position, older.id)).superseded_by_id is None
-    assert (await one(bot, Position, newer_id)).superseded_by_id == older.id
-    assert older.stance in (await bot.chat(5001).ask("/positions nato")).plain
+    assert (await one(bot, Position, older.id)).superseded_by_id == newer_id
+    assert (await one(bot, Position, newer_id)).superseded_by_id is None
+    assert older.stance not in (await bot.chat(5001).ask("/positions nato")).plain
 
 
 async def test_edit_that_changes_nothing_is_said_so(bot: Harness) -> None:
@@ -1117,7 +1147,8 @@ async def test_edit_of_rounds_keeps_unnamed_heads_and_multi_day_spans(bot: Harne
     assert {"party": "Russia", "head": None} in json.loads(seed_round.delegations)
     # A new round may leave a head unnamed too.
     unnamed = await preview(
-        chat, "/round\ndate: yesterday\nplace: Geneva\ndelegations: Ukraine: Umerov; Russia:"
+        chat,
+        "/round\ndate: yesterday\nplace: Geneva\nsource: AP\ndelegations: Ukraine: Umerov; Russia:",
     )
     assert "Delegations: Ukraine — Umerov; Russia — not named" in unnamed.plain
 
@@ -1273,7 +1304,8 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     (reply,) = await upload(bot, json.dumps(one_bad).encode(), "bad.json")
     assert reply.plain.splitlines() == [
         "📥 Import refused: 1 problem(s); nothing was written.",
-        "• positions[0] (alpha-river-access-2021-03-05): unknown issue 'natto'",
+        "• positions[0] (alpha-river-access-2021-03-05): issue: unknown issue 'natto' "
+        "— did you mean nato?",
     ]
     assert await counts(bot) == before
     assert await rows(bot, Party, Party.key == "alpha") == []
@@ -1363,7 +1395,13 @@ async def test_cli_export_then_import_into_an_empty_database(
     )
     assert done.returncode == 0, done.stderr
     done = await asyncio.to_thread(
-        run_cli, "import", str(first), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
+        run_cli,
+        "import",
+        str(first),
+        "--no-seed",
+        cwd=work,
+        DATABASE_URL=copy_url,
+        LOG_LEVEL="WARNING",
     )
     assert done.returncode == 0, done.stderr
     assert "Imported " in done.stdout and "15 positions" in done.stdout, (done.stdout, done.stderr)
@@ -1378,7 +1416,7 @@ async def test_cli_export_then_import_into_an_empty_database(
     # A bad file through the command line: exit 1, each problem listed, nothing written.
     bad = work / "bad.json"
     broken = json.loads(first.read_text(encoding="utf-8"))
-    broken["updates"].append({"key": "x", "date": "2025-06-02", "headline": "", "sources": []})
+    broken["updates"].append({"key": "x", "date": "2025-06-02", "headline": "", "sources": ["s"]})
     bad.write_text(json.dumps(broken), encoding="utf-8")
     done = await asyncio.to_thread(
         run_cli, "import", str(bad), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
@@ -1434,7 +1472,8 @@ async def test_positions_supersede_and_revert_on_each_database(any_bot: Harness)
     (older,) = await rows(
         any_bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
     )
-    p = ref_of((await add_and_save(chat, POSITION.replace("14 June 2024", "yesterday")))[0])
+    text = POSITION_ASKED.replace("14 June 2024", "yesterday") + f"\nsupersedes: P{older.id}"
+    p = ref_of((await add_and_save(chat, text))[0])
     assert (await one(any_bot, Position, older.id)).superseded_by_id == int(p[1:])
     await save(chat, await chat.ask(f"/retract {p} wrong party"), "Retract")
     assert (await one(any_bot, Position, older.id)).superseded_by_id is None

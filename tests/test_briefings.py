@@ -835,6 +835,7 @@ async def arrange_a_day_of_news(sessions: SessionFactory) -> dict[str, int]:
             as_of=dt.date(2025, 6, 2),
             source_ids=[ap],
             created_at=at_hours(21),
+            supersedes=[f"P{stance.id}"],
         )
         await factories.create_exchange(
             session,

@@ -126,6 +126,7 @@ EXPECTED_2025 = ExchangeChart(
     ),
     completed=3,
     agreed=(AgreedMark(dt.date(2025, 6, 2), None), AgreedMark(dt.date(2025, 7, 1), 2400)),
+    bodies_recorded=True,
 )
 
 
@@ -138,7 +139,7 @@ async def test_the_exchanges_chart_data_counts_live_exchanges_per_month_and_side
         rounds = await rounds_chart(session)
     assert data == EXPECTED_2025
     assert [s.living_total for s in data.sides] == [697, 697]
-    assert [s.bodies for s in data.sides] == [ZEROS, ZEROS] and not data.bodies_recorded
+    assert [s.bodies for s in data.sides] == [ZEROS, ZEROS] and data.bodies_recorded
     assert earlier.sides == (
         SideSeries("Russia", months(dec=150)),
         SideSeries("Ukraine", months(dec=150)),
@@ -161,7 +162,7 @@ async def test_exchanges_chart_is_a_png_with_its_totals_in_words(
     assert photo.plain.splitlines() == [
         "📊 Prisoner exchanges in 2025",
         "3 completed exchanges returned 697 people to Russia; 697 people to Ukraine.",
-        "Bodies: not on file.",
+        "No bodies returned in these exchanges.",
         "⏳ 2 agreed, not yet carried out: Mon 2 Jun 2025: not announced; "
         "Tue 1 Jul 2025: 2,400 people.",
     ]

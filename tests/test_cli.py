@@ -95,7 +95,8 @@ def test_import_export_round_trip(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert {u["headline"] for u in data["updates"]} == {u["headline"] for u in SEED["updates"]}
-    again = run_cli("import", str(tmp_path / "out.json"), cwd=second)
+    again = run_cli("import", str(tmp_path / "out.json"), "--no-seed", cwd=second)
+    assert "seed" not in again.stdout
     assert again.returncode == 0, again.stderr
     to_stdout = run_cli("export", cwd=second)
     assert json.loads(to_stdout.stdout)["positions"] == data["positions"]

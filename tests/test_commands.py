@@ -553,7 +553,7 @@ def seed_current_stances() -> set[tuple[str, str, str]]:
 
 async def test_positions_lists_every_current_stance_grouped_by_issue(seeded_bot: Harness) -> None:
     chat = seeded_bot.chat()
-    pages = await turn_pages(chat, await chat.ask("/positions"), "More")
+    pages = await turn_pages(chat, await chat.ask("/positions all"), "More")
     assert len(pages) == -(-len(SEED["positions"]) // POSITIONS_PAGE_SIZE)
     assert pages[0].plain.startswith("🧭 Current positions")
     assert labels(pages[-1]) == ["◀ Back"]
@@ -615,7 +615,7 @@ async def test_positions_by_issue_alias(seeded_bot: Harness) -> None:
 
 async def test_positions_history_of_a_seed_issue(seeded_bot: Harness) -> None:
     reply = await seeded_bot.chat().ask("/positions history territory")
-    assert reply.plain.startswith("🕰 How positions on Territory changed (newest first)")
+    assert reply.plain.startswith("🕰 How positions on Territory changed (by party, oldest first)")
     assert "— RUSSIA —" in reply.plain
     assert "Territory: Putin's opening terms: Ukraine must withdraw its forces" in reply.plain
     assert "as of Fri 14 Jun 2024 (current) · Source: Reuters, Mon 2 Jun 2025" in reply.plain
@@ -628,15 +628,6 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
         russia = await add_party(session, "russia", "Russia", ["moscow"])
         territory = await add_issue(session, "territory", "Territory", ["land"])
         src = await add_source(session, "Kyiv Independent", published=dt.date(2025, 3, 2))
-        # Filed newest first on purpose: the chain follows as-of dates, not filing order.
-        newer = await factories.create_position(
-            session,
-            party=ukraine,
-            issue=territory,
-            stance="Ready to freeze the front line as a start",
-            as_of=dt.date(2025, 3, 1),
-            source_ids=[src],
-        )
         older = await factories.create_position(
             session,
             party=ukraine,
@@ -644,6 +635,16 @@ async def _two_stances(bot: Harness) -> tuple[int, int]:
             stance="No talks until troops withdraw to 1991 borders",
             as_of=dt.date(2025, 1, 1),
             source_ids=[src],
+        )
+        # The newer stance replaces the older only because it says so.
+        newer = await factories.create_position(
+            session,
+            party=ukraine,
+            issue=territory,
+            stance="Ready to freeze the front line as a start",
+            as_of=dt.date(2025, 3, 1),
+            source_ids=[src],
+            supersedes=[f"P{older.id}"],
         )
         await factories.create_position(
             session,
@@ -678,17 +679,18 @@ async def test_a_newer_stance_supersedes_the_older(any_empty_bot: Harness) -> No
     lines = [
         line for line in history.plain.splitlines() if line[:2] in ("🟢 ", "⚪️") and ": " in line
     ]
-    assert [line[:2] for line in lines] == ["🟢 ", "🟢 ", "⚪️"]
-    assert "Territory: Ready to freeze the front line" in lines[0]
-    assert "Territory: Four regions are Russian" in lines[1]
-    assert "Territory: No talks until troops withdraw to 1991 borders" in lines[2]
-    assert history.plain.count("— UKRAINE —") == 2  # headed again after Russia's stance
+    # Grouped by party (one header each), oldest first inside.
+    assert [line[:2] for line in lines] == ["🟢 ", "⚪️", "🟢 "]
+    assert "Territory: Four regions are Russian" in lines[0]
+    assert "Territory: No talks until troops withdraw to 1991 borders" in lines[1]
+    assert "Territory: Ready to freeze the front line" in lines[2]
+    assert history.plain.count("— UKRAINE —") == 1 and history.plain.count("— RUSSIA —") == 1
     plain = history.plain
     assert "as of Sat 1 Mar 2025 (current)" in plain
     assert "as of Sat 1 Feb 2025 (current)" in plain
     assert "as of Wed 1 Jan 2025 (superseded)" in plain
-    assert plain.index("Sat 1 Mar 2025") < plain.index("Sat 1 Feb 2025")
     assert plain.index("Sat 1 Feb 2025") < plain.index("Wed 1 Jan 2025")
+    assert plain.index("Wed 1 Jan 2025") < plain.index("Sat 1 Mar 2025")
     assert "No source on file" in plain  # Russia's stance cites nothing
 
 
@@ -1043,7 +1045,7 @@ async def test_stored_strings_are_shown_literally(empty_bot: Harness) -> None:
         'https://e.org/?q="<x>"&a=1'
     ]
 
-    positions = await chat.ask("/positions")
+    positions = await chat.ask("/positions all")
     assert grouped(positions) == [
         ("GAMMA'S </B> ISSUE", "Alpha & <Beta>", "Wants <u>all</u> & more")
     ]
@@ -1113,7 +1115,7 @@ async def test_long_stances_are_split_over_pages(empty_bot: Harness) -> None:
             )
         await session.commit()
     chat = empty_bot.chat()
-    pages = await turn_pages(chat, await chat.ask("/positions"), "More")
+    pages = await turn_pages(chat, await chat.ask("/positions all"), "More")
     stances = [stance.split(" word")[0] for page in pages for _, _, stance in grouped(page)]
     assert stances == [f"Stance {n:02d}" for n in range(20)]
     for page in pages:
@@ -1143,5 +1145,5 @@ async def test_editors_and_readers_see_fact_ids(seeded_bot: Harness) -> None:
     assert f"<code>U{newest.id}</code>" in editor.text
     reader = await seeded_bot.chat(43).ask("/latest 1")
     assert reader.plain.endswith(f"· U{newest.id}")  # readers quote and /show them
-    positions = await seeded_bot.chat(42).ask("/positions")
+    positions = await seeded_bot.chat(42).ask("/positions all")
     assert f"· P{current.items[0].id}" in positions.plain

@@ -236,7 +236,7 @@ async def test_exchanges_show_the_may_stages_and_the_bodies(bot: Harness) -> Non
     assert "25 May: 303 each" in block
     bodies = text.index("✅ Completed · Mon 16 Jun 2025")
     block = text[bodies : text.index("\n\n", bodies)]
-    assert "Returned to Ukraine: 1,245 people" in block
+    assert "Returned to Ukraine: 1,245 bodies" in block
     assert "Who: bodies" in block
     assert "Returned to Ukraine: 197 people · to Russia: 175 people" in text
 
@@ -257,7 +257,7 @@ async def test_positions_show_current_stances_and_history(bot: Harness) -> None:
     assert "a mere refusal to admit Ukraine to NATO is not enough" in history
     assert "as of Tue 18 Feb 2025 (superseded)" in history
 
-    overview = await all_pages(chat, "/positions", "More")
+    overview = await all_pages(chat, "/positions all", "More")
     for name in ("SECURITY GUARANTEES", "ELECTIONS IN UKRAINE", "BLACK SEA AND SHIPPING"):
         assert f"— {name} —" in overview
     assert "• European Union: Adopted an 18th sanctions package" in overview

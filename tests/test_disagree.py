@@ -281,19 +281,38 @@ async def test_an_exchange_with_a_range(talks: Harness) -> None:
 
 
 async def test_import_refuses_bad_ranges_and_precision(talks: Harness) -> None:
+    SRC = ["reuters-2025-06-02"]
     bad: dict[str, Any] = {
         "updates": [
-            {"key": "a", "date": "2025-05-23", "date_precision": "range", "headline": "H"},
-            {"key": "b", "date": "2025-05-23", "date_until": "2025-05-25", "headline": "H"},
+            {
+                "key": "a",
+                "date": "2025-05-23",
+                "date_precision": "range",
+                "headline": "H",
+                "sources": SRC,
+            },
+            {
+                "key": "b",
+                "date": "2025-05-23",
+                "date_until": "2025-05-25",
+                "headline": "H",
+                "sources": SRC,
+            },
             {
                 "key": "c",
                 "date": "2025-05-23",
                 "headline": "H",
+                "sources": SRC,
                 "alternatives": [{"field": "headline", "value": "G", "source": "no-such-source"}],
             },
         ],
         "exchanges": [
-            {"key": "d", "date": "2025-05-23", "returned": {"ukraine": {"low": 9, "high": 5}}}
+            {
+                "key": "d",
+                "date": "2025-05-23",
+                "returned": {"ukraine": {"low": 9, "high": 5}},
+                "sources": SRC,
+            }
         ],
     }
     async with talks.sessions() as session:
@@ -304,12 +323,15 @@ async def test_import_refuses_bad_ranges_and_precision(talks: Harness) -> None:
         "updates[1] (b): item: Value error, date_until is only for date_precision “range”",
         "exchanges[0] (d): returned.ukraine: Value error, a range needs low < high, and low <= "
         "best <= high",
+        "updates[2] (c): alternatives: sources: unknown source 'no-such-source' "
+        "(declare it under sources)",
     ]
     del bad["updates"][:2], bad["exchanges"]
     async with talks.sessions() as session:
         refused = await import_bytes(session, json.dumps(bad))
     assert refused.errors == [
-        "updates[0] (c): alternatives: unknown source 'no-such-source' (declare it under sources)"
+        "updates[0] (c): alternatives: sources: unknown source 'no-such-source' "
+        "(declare it under sources)"
     ]
     async with talks.sessions() as session:
         assert (await session.exec(select(NewsUpdate).where(NewsUpdate.key == "c"))).first() is None

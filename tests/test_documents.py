@@ -203,7 +203,7 @@ async def test_bad_document_forms_are_refused_and_store_nothing(bot: Harness) ->
     reply = await chat.ask("/document A text\ndate: 3 June 2025\nauthors: Russia\nround: R99")
     assert "round: no round R99;" in reply.plain
     reply = await chat.ask("/document A text\ndate: 3 June 2025")
-    assert "Missing: authors." in reply.plain
+    assert "Missing: authors, source." in reply.plain
     assert len(await documents(bot)) == before
 
 
@@ -238,7 +238,11 @@ async def test_documents_go_through_export_and_import(bot: Harness, tmp_path: An
     bad = {"documents": [{"title": "T", "date": "2025-01-01", "authors": ["narnia"]}]}
     async with bot.sessions() as session:
         refused = await import_bytes(session, json.dumps(bad))
-    assert refused.errors == ["documents[0]: unknown party 'narnia'"]
+    # In one pass: the item's shape and its references.
+    assert refused.errors == [
+        "documents[0]: sources: Field required",
+        "documents[0]: authors: unknown party 'narnia'",
+    ]
 
 
 async def test_a_new_document_is_in_the_briefing(bot: Harness) -> None:

@@ -220,6 +220,11 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "ru": ["📰 Последние новости с пн, 2 июн. 2025"],
     },
     "/positions": {
+        "en": ["🧭 Where the parties stand (tap an issue"],
+        "uk": ["🧭 Позиції сторін (натисніть на питання"],
+        "ru": ["🧭 Позиции сторон (нажмите на вопрос"],
+    },
+    "/positions all": {
         "en": ["🧭 Current positions", "as of "],
         "uk": ["🧭 Поточні позиції", "станом на "],
         "ru": ["🧭 Текущие позиции", "по состоянию на "],

@@ -234,10 +234,17 @@ async def test_editors_set_time_and_lead_and_lists_order_by_them(empty: Harness)
 
 
 async def test_time_and_lead_travel_through_import_and_export(empty: Harness) -> None:
+    SOURCE = {"name": "Reuters", "url": "https://www.reuters.com/world/"}
     data = {
         "format": "peace-briefing/1",
         "rounds": [
-            {"key": "r-plain", "date": "2025-06-02", "place": "Istanbul", "title": "Side talks"},
+            {
+                "key": "r-plain",
+                "date": "2025-06-02",
+                "place": "Istanbul",
+                "title": "Side talks",
+                "sources": [SOURCE],
+            },
             {
                 "key": "r-lead",
                 "date": "2025-06-02",
@@ -245,8 +252,15 @@ async def test_time_and_lead_travel_through_import_and_export(empty: Harness) ->
                 "title": "Main round",
                 "time": "13:00",
                 "lead": True,
+                "sources": [SOURCE],
             },
-            {"key": "r-next", "date": "2025-06-03", "place": "Ankara", "title": "Next day"},
+            {
+                "key": "r-next",
+                "date": "2025-06-03",
+                "place": "Ankara",
+                "title": "Next day",
+                "sources": [SOURCE],
+            },
         ],
     }
     async with empty.sessions() as session:

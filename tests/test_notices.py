@@ -384,3 +384,29 @@ async def test_what_was_sent_is_remembered_for_30_days(database_url: str) -> Non
         async with bot.sessions() as session:
             kept = (await session.exec(select(DeliveredFact.fact_id))).all()
         assert kept == [2]
+
+
+async def test_a_notice_speaks_the_chats_language_and_links_the_facts_page(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url) as bot:
+        bot.settings.web_base_url = "https://briefing.example.org/web"
+        ids = await arrange(bot.sessions, range(1, 3), at=dt.time(8, 0))
+        async with bot.sessions() as session:
+            await session.exec(  # type: ignore[call-overload]
+                update(Subscriber).where(col(Subscriber.chat_id) == 2).values(language="uk")
+            )
+            await session.commit()
+        assert (await send_due_briefings(bot.app.bot, bot.sessions, bot.settings, now=MORNING)).sent
+        await correct_and_retract(bot, ids)
+        later = utcnow().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+        assert (await bot.notices(later + dt.timedelta(minutes=2))).sent == 2
+        x = f"X{ids['X']}"
+        [english] = notices_of(bot.api, 1)
+        [ukrainian] = [m for m in bot.api.sent(2) if not m.edited][-1:]
+        assert english.plain.startswith("📨 Corrections to facts you were sent")
+        assert not ukrainian.plain.startswith("📨 Corrections to facts you were sent")
+        assert "пн, 2 черв. 2025" in ukrainian.plain, ukrainian.plain
+        for notice in (english, ukrainian):
+            links = [e.get("url") for e in notice.entities if e["type"] == "text_link"]
+            assert f"https://briefing.example.org/web/fact/{x}" in links, notice.entities

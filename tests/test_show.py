@@ -205,7 +205,7 @@ async def test_a_superseded_stance_names_the_current_one(bot: Harness) -> None:
     chat = editor(bot)
     preview = await chat.ask(
         "/position\nparty: Russia\nissue: NATO\nstance: Russia now asks for a written pledge.\n"
-        f"date: 1 July 2025\nsource: Reuters {URL}"
+        f"date: 1 July 2025\nsupersedes: P{older.id}\nsource: Reuters {URL}"
     )
     answer = await save(chat, preview)
     newer = answer.removeprefix("Saved as ").rstrip(".")
@@ -229,7 +229,7 @@ async def test_a_superseded_stance_names_the_current_one(bot: Harness) -> None:
     assert "Superseded" not in opened[0].plain
 
 
-LISTS = ("/latest", "/positions", "/exchanges", "/rounds", "/documents", "/search memorandum")
+LISTS = ("/latest", "/positions all", "/exchanges", "/rounds", "/documents", "/search memorandum")
 
 
 @pytest.mark.parametrize("command", LISTS)

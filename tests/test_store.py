@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 from kinds.base import FactKind
 from kinds.editing import apply_edit, retract_fact
 from kinds.exchange import Exchange, ExchangeIn, exchange_totals, list_exchanges
-from kinds.position import Position, current_positions, position_history, relink_positions
+from kinds.position import Position, current_positions, position_history
 from kinds.queries import search_facts
 from kinds.round import list_rounds
 from kinds.transfer import dump_dataset, export_dataset, import_bytes, load_seed
@@ -231,7 +231,15 @@ async def test_bad_import_writes_nothing_and_names_each_problem(sessions: Sessio
 
     unknown_ref = {
         "parties": [{"key": "alpha", "name": "Alpha"}],
-        "positions": [{"party": "alpha", "issue": "nowhere", "stance": "x", "as_of": "2025-01-01"}],
+        "positions": [
+            {
+                "party": "alpha",
+                "issue": "nowhere",
+                "stance": "x",
+                "as_of": "2025-01-01",
+                "sources": [{"name": "Test"}],
+            }
+        ],
         "updates": [{"date": "2025-01-01", "headline": "h", "sources": ["missing-source"]}],
     }
     async with sessions() as session:
@@ -245,47 +253,59 @@ async def test_bad_import_writes_nothing_and_names_each_problem(sessions: Sessio
     assert report.errors and report.errors[0].startswith("not a JSON file")
 
 
-async def test_newer_position_supersedes_and_retraction_restores(sessions: SessionFactory) -> None:
+async def test_a_stance_supersedes_only_what_it_names_and_retraction_restores(
+    sessions: SessionFactory,
+) -> None:
     party, issue = await _party_issue(sessions)
     async with sessions() as session:
-        old = await factories.create_position(
-            session, party=party, issue=issue, stance="Keep the old line", as_of=D(2025, 1, 1)
-        )
-        new = await factories.create_position(
-            session, party=party, issue=issue, stance="Accept a new line", as_of=D(2025, 3, 1)
-        )
-        # A back-filled stance older than both slots in at the start of the chain.
         oldest = await factories.create_position(
             session, party=party, issue=issue, stance="No talks", as_of=D(2024, 6, 1)
+        )
+        old = await factories.create_position(
+            session,
+            party=party,
+            issue=issue,
+            stance="Keep the old line",
+            as_of=D(2025, 1, 1),
+            supersedes=[f"P{oldest.id}"],
+        )
+        new = await factories.create_position(
+            session,
+            party=party,
+            issue=issue,
+            stance="Accept a new line",
+            as_of=D(2025, 3, 1),
+            supersedes=[f"P{old.id}"],
+        )
+        # Said nothing about the others: it stands beside them, both current.
+        truce = await factories.create_position(
+            session, party=party, issue=issue, stance="Short local truces", as_of=D(2025, 3, 1)
         )
         await session.commit()
     async with sessions() as session:
         current = await current_positions(session, limit=10)
         history = await position_history(session, issue_id=issue.id or 0, limit=10)
         rows = {p.id: p for p in (await session.exec(select(Position))).all()}
-    assert [p.stance for p in current.items] == ["Accept a new line"]
+    assert [p.stance for p in current.items] == ["Accept a new line", "Short local truces"]
     assert [p.stance for p in history.items] == [
-        "Accept a new line",
-        "Keep the old line",
         "No talks",
+        "Keep the old line",
+        "Accept a new line",
+        "Short local truces",
     ]
     assert rows[oldest.id].superseded_by_id == old.id
     assert rows[old.id].superseded_by_id == new.id
-    assert rows[new.id].superseded_by_id is None
+    assert rows[new.id].superseded_by_id is None and rows[truce.id].superseded_by_id is None
 
     async with sessions() as session:
-        row = await session.get(Position, new.id)
-        assert row is not None
-        row.retracted_at = dt.datetime.now(dt.UTC)
-        row.retraction_reason = "misattributed"
-        session.add(row)
-        await facts.drop_search_doc(session, kind=FactKind.POSITION, fact_id=new.id or 0)
-        await relink_positions(session, party_id=party.id or 0, issue_id=issue.id or 0)
+        await retract_fact(
+            session, kind=FactKind.POSITION, fact_id=new.id, reason="misattributed", actor=SYSTEM
+        )
         await session.commit()
     async with sessions() as session:
         current = await current_positions(session, limit=10)
         hits = await search_facts(session, query="accept new line", limit=10)
-    assert [p.stance for p in current.items] == ["Keep the old line"]
+    assert [p.stance for p in current.items] == ["Keep the old line", "Short local truces"]
     assert hits.items == []
 
 
@@ -568,7 +588,9 @@ async def test_yearly_exchange_totals_follow_corrections_and_retractions(
         (2025, 1, 390),
         (2024, 1, 150),
     ]
-    moved = ExchangeIn(date=D(2025, 1, 2), returned={"a": 151}, status="completed")
+    moved = ExchangeIn(
+        date=D(2025, 1, 2), returned={"a": 151}, status="completed", sources=[{"name": "Test"}]
+    )
     async with sessions() as session:
         await apply_edit(session, kind=FactKind.EXCHANGE, fact_id=late.id, item=moved, actor=SYSTEM)
         await session.commit()

@@ -156,3 +156,23 @@ async def test_a_reader_follows_a_link_from_the_list_to_the_facts_page(
     await phone.click("nav >> text=Positions")
     await phone.wait_for_url("**/web/positions")
     assert await phone.inner_text("h1") == "Current positions"
+
+
+async def test_the_exchanges_chart_loads_in_the_browser(
+    live_site: LiveSite, phone: Any, tmp_path: Path
+) -> None:
+    response = await phone.goto(live_site.url + "/exchanges", wait_until="load")
+    assert response.status == 200
+    chart = phone.locator("main figure.chart img")
+    assert await chart.get_attribute("src") == "/web/charts/exchanges-2025.png"
+    assert (await chart.get_attribute("alt") or "").startswith("Prisoner exchanges in 2025.")
+    # Loaded and decoded by chromium (CSP img-src allows it), scaled down to the phone's width.
+    natural = await chart.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+    assert natural == [True, 1200, 675]
+    box = await chart.bounding_box()
+    assert box is not None and 0 < box["width"] <= PHONE["width"]
+    assert abs(box["height"] - box["width"] * 675 / 1200) < 2, "the aspect ratio is kept"
+    await check_phone_width(phone, "exchanges-chart", tmp_path)
+    await phone.goto(live_site.url + "/rounds", wait_until="load")
+    timeline = phone.locator("main figure.chart img")
+    assert await timeline.evaluate("img => img.naturalWidth") == 1200

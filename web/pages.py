@@ -19,6 +19,7 @@ from kinds.update import latest_updates
 from store.audit import StoreStamp, fact_history
 from store.models import AuditEntry
 from store.queries import sources_for
+from web.charts import exchanges_figure, rounds_figure
 from web.present import changes, fact_fields, fact_title, snapshot_data
 from web.serving import Problem, Rendered, Site, no_such_page, page_number, render
 
@@ -67,16 +68,6 @@ async def positions_page(
     )
 
 
-def exchanges_chart_url(site: Site) -> str | None:
-    """HOOK(charts): the address of the exchanges chart, once render/charts.py serves one.
-
-    At merge, when render/charts.py can draw the exchanges chart as PNG bytes, add a route
-    `exchanges.png` in web/site.py that returns them (cached by the chart's data) and return
-    f"{site.settings.web_prefix}/exchanges.png" here; exchanges.html already shows the image.
-    """
-    return None
-
-
 async def exchanges_page(
     request: web.Request, site: Site, session: AsyncSession, stamp: StoreStamp
 ) -> Rendered:
@@ -94,7 +85,7 @@ async def exchanges_page(
         totals=totals,
         page=page,
         has_more=found.has_more,
-        chart_url=exchanges_chart_url(site),
+        chart=await exchanges_figure(site, session, stamp) if page == 1 else None,
     )
 
 
@@ -107,7 +98,13 @@ async def rounds_page(
     if page > 1 and not found.items:
         raise no_such_page(page)
     return render(
-        site, request, "rounds.html", rounds=found.items, page=page, has_more=found.has_more
+        site,
+        request,
+        "rounds.html",
+        rounds=found.items,
+        page=page,
+        has_more=found.has_more,
+        chart=await rounds_figure(site, session, stamp) if page == 1 and found.items else None,
     )
 
 

@@ -72,6 +72,9 @@ class Site:
     env: Environment
     version: str
     rendered: RenderCache = field(default_factory=RenderCache)
+    # The charts' <img> (web/charts.py) per state of the store: a page rendered again for
+    # another address (?page=, a query string) reads no chart data.
+    figures: OrderedDict[tuple[object, ...], Any] = field(default_factory=OrderedDict)
 
 
 SITE = web.AppKey("site", Site)
@@ -94,10 +97,7 @@ def cached(fn: PageFn) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
 
     async def handle(request: web.Request) -> web.StreamResponse:
         site = request.app[SITE]
-        sessions = site.sessions()
-        if sessions is None:
-            raise Problem(503, _("The pages are starting; try again in a moment."))
-        async with sessions() as session:
+        async with session_factory(site)() as session:
             stamp = await store_stamp(session)
             # Without WEB_BASE_URL, feeds carry links to the host they were asked on.
             variant = "" if site.settings.web_base_url else request.host
@@ -118,6 +118,14 @@ def cached(fn: PageFn) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         return response
 
     return handle
+
+
+def session_factory(site: Site) -> SessionFactory:
+    """The store's sessions; a 503 with a short reason while the bot is still starting."""
+    sessions = site.sessions()
+    if sessions is None:
+        raise Problem(503, _("The pages are starting; try again in a moment."))
+    return sessions
 
 
 def render(site: Site, request: web.Request, name: str, **context: Any) -> Rendered:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.i18n import _
 from core.settings import Settings
-from web import atom, pages
+from web import atom, charts, pages
 from web.serving import SITE, Problem, SessionSource, Site, cached
 from web.templating import code_version, make_environment, preload
 
@@ -71,6 +71,9 @@ def make_site(sessions: SessionSource, settings: Settings) -> web.Application:
     )
     for path, page in routes:
         site.router.add_get(path, cached(page))
+    # Charts are cached by their own data (ETag: its hash), not by the store's last change.
+    site.router.add_get("/charts/exchanges-{year}.png", charts.exchanges_png)
+    site.router.add_get("/charts/rounds.png", charts.rounds_png)
     return site
 
 
