@@ -446,6 +446,7 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         "✅ Save",
         "✏️ Edit",
         "✖️ Cancel",
+        "🌐 Translate",
     ]
     assert grew(before, await counts(bot)) == {"Draft": 1}
     out, answer = await press(chat, asked, "Save")
@@ -457,7 +458,7 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
         "📝 Preview: new position — not saved yet",
         f"↪️ Supersedes P{older.id}.",
     ]
-    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel"]
+    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel", "🌐 Translate"]
 
     answer, done = await save(chat, shown)
     row = await newest(bot, Position)

@@ -40,7 +40,7 @@ async def test_guided_add_asks_for_a_source_until_one_is_given(any_bot: Harness)
     assert refused.startswith("source is needed. Source?"), refused
     assert "Tags" in (await chat.ask("Reuters https://www.reuters.com/world/x")).plain
     shown = await chat.ask("/skip")
-    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel"], shown.plain
+    assert labels(shown) == ["✅ Save", "✏️ Edit", "✖️ Cancel", "🌐 Translate"], shown.plain
     assert "Source: Reuters" in shown.plain and "No source on file" not in shown.plain
     answer, _ = await save(chat, shown)
     assert answer.startswith("Saved as U")

@@ -200,7 +200,14 @@ async def test_a_translation_line_for_a_field_that_is_not_translated_is_refused(
         rows = (await session.exec(select(FactTranslation))).all()
     assert rows == []
     bad = {
-        "updates": [{"headline": "H", "date": "2025-06-03", "translations": {"uk": {"tags": "x"}}}]
+        "updates": [
+            {
+                "headline": "H",
+                "date": "2025-06-03",
+                "sources": [{"name": "Reuters"}],
+                "translations": {"uk": {"tags": "x"}},
+            }
+        ]
     }
     async with bot.sessions() as session:
         report = await import_bytes(session, json.dumps(bad))
