@@ -22,11 +22,12 @@ from kinds.base import Change, ExportKeys, FactKind, KindSpec, PreviewQuestion, 
 from kinds.common import input_sources, same_text, source_line
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_extras, when_text
 from kinds.forms import LABEL_MAX, Checker, FieldSpec, date_field, source_field
-from kinds.translations import localized, original_marker
+from kinds.translations import localized, localized_text, original_marker
 from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
 from store.transfer import FactIn, Key
+from store.translations import parse_translations, translations_column
 from store.views import Page, SourceRef
 
 
@@ -199,8 +200,14 @@ async def positions_overview(session: AsyncSession) -> list[IssueStances]:
     """Every issue with a current stance, by name, with each party's stances in a few words."""
     rows = (
         await session.exec(
-            select(  # type: ignore[call-overload]  # five columns: beyond sqlmodel's overloads
-                Position.issue_id, Issue.name, Party.name, Position.label, Position.stance
+            select(  # type: ignore[call-overload]  # seven columns: beyond sqlmodel's overloads
+                Position.issue_id,
+                Issue.name,
+                Party.name,
+                Position.label,
+                Position.stance,
+                Position.language,
+                translations_column(FactKind.POSITION, Position.id),
             )
             .join(Party, col(Party.id) == col(Position.party_id))
             .join(Issue, col(Issue.id) == col(Position.issue_id))
@@ -209,8 +216,11 @@ async def positions_overview(session: AsyncSession) -> list[IssueStances]:
         )
     ).all()
     grouped: dict[int, tuple[str, list[tuple[str, str]]]] = {}
-    for issue_id, issue, party, label, stance in rows:
-        grouped.setdefault(issue_id, (issue, []))[1].append((party, few_words(label, stance)))
+    for issue_id, issue, party, label, stance, language, raw in rows:
+        texts = parse_translations(raw)  # the reader's language where a translation exists
+        label = localized_text(texts, language, "label", label) if label else None
+        words = few_words(label, localized_text(texts, language, "stance", stance))
+        grouped.setdefault(issue_id, (issue, []))[1].append((party, words))
     return [IssueStances(i, name, tuple(stances)) for i, (name, stances) in grouped.items()]
 
 
@@ -360,7 +370,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
     date_attr = "as_of"
     title_attr = "stance"
     briefing_heading = N_("🧭 <b>Position changes</b>")
-    translatable = ("stance",)
+    translatable = ("stance", "label")
     full_labels = {
         "party": N_("Party"),
         "issue": N_("Issue"),

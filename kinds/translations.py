@@ -21,7 +21,7 @@ from kinds.base import FactKind, KindSpec
 from kinds.extras import NO_EXTRAS, FactExtras
 from kinds.forms import canon
 from store.queries import page_of
-from store.translations import untranslated
+from store.translations import Texts, untranslated
 from store.views import Page
 
 NONE_WORDS = ("none", "-", "nothing")
@@ -35,14 +35,17 @@ TRANSLATE_HELP = N_(
 def localized(view: Any, field: str) -> str:
     """A view's text field in the reader's language where a translation exists, else as stored."""
     extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
-    value = getattr(view, field, None) or ""
+    return localized_text(extras.translations, extras.language, field, getattr(view, field, None))
+
+
+def localized_text(texts: Texts, original: str, field: str, value: Any) -> str:
+    """One field in the reader's language from a fact's translations, else `value` as stored."""
     language = current_language()
-    if language == extras.language:
-        return str(value)
-    for lang, name, text in extras.translations:
-        if lang == language and name == field:
-            return text
-    return str(value)
+    if language != original:
+        for lang, name, text in texts:
+            if lang == language and name == field:
+                return text
+    return str(value or "")
 
 
 def marker_for(original: str, translated: bool) -> str:

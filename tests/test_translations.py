@@ -279,3 +279,21 @@ async def test_the_briefing_is_translated_per_subscriber_and_a_translation_is_no
     assert "📨 Will notify 2 chats that received it." in corrected.plain
     await save(chat, corrected)
     assert await notices() == 2
+
+
+async def test_a_stance_and_its_label_are_read_in_the_readers_language(bot: Harness) -> None:
+    chat = editor(bot)
+    preview = await chat.ask(
+        "/position\nparty: Turkey\nissue: NATO\nstance: Turkey backs Ukraine's NATO path\n"
+        "label: backs membership\ndate: 3 June 2025\nsource: Reuters\nsupersedes: none\n"
+        "stance uk: Туреччина підтримує шлях України до НАТО\nlabel uk: підтримує членство"
+    )
+    ref = await save(chat, preview)
+    overview_uk = (await reader(bot, "uk", 5001).ask("/positions")).plain
+    assert "Turkey: підтримує членство" in overview_uk
+    overview_ru = (await reader(bot, "ru", 5002).ask("/positions")).plain
+    assert "Turkey: backs membership" in overview_ru
+    shown = (await reader(bot, "uk", 5001).ask(f"/show {ref}")).plain
+    assert "Туреччина підтримує шлях України до НАТО" in shown
+    found = (await reader(bot, "uk", 5001).ask("/search Туреччина")).plain
+    assert "Туреччина підтримує шлях України до НАТО\n" in found and ref in found
