@@ -155,7 +155,7 @@ async def test_superseded_stance_links_to_the_newer_one(site: WebSite) -> None:
     chat = site.editor()
     preview = await chat.ask(
         "/position\nparty: Russia\nissue: NATO\nstance: Russia now asks for a written pledge."
-        "\ndate: 1 July 2025\nsource: Reuters https://www.reuters.com/x"
+        "\ndate: 1 July 2025\nsource: Reuters https://www.reuters.com/x\nsupersedes: P1"
     )
     await chat.press(preview, "Save")
     async with site.bot.sessions() as session:
