@@ -178,7 +178,8 @@ async def test_a_fact_saved_on_one_replica_is_answered_by_another(database_url: 
         async for replica_b in start_harness(settings):
             editor = replica_a.chat(42)
             preview = await editor.ask(
-                "/add Replica test: talks resume in Geneva\ndate: 2 June 2025\n"
+                # A day after the seed's last, whose lead story would come first on 2 June.
+                "/add Replica test: talks resume in Geneva\ndate: 3 June 2025\n"
                 "source: Example News https://example.org/geneva"
             )
             saved = await editor.press(preview, "Save")
