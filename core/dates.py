@@ -37,6 +37,22 @@ def _day_and_month(day: dt.date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
+def month_name(day: dt.date) -> str:
+    """The month of a day, abbreviated, in the reader's language: 'Jun', 'черв.', 'июн.'."""
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:
+        return _babel_date(day, "MMM", language)
+    return _MONTHS[day.month - 1]
+
+
+def format_month(day: dt.date) -> str:
+    """A month and its year in the reader's language: 'May 2025', 'травень 2025'."""
+    language = current_language()
+    if language != DEFAULT_LANGUAGE:
+        return _babel_date(day, "LLLL y", language)
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
 def _babel_date(day: dt.date, pattern: str, language: str) -> str:
     from babel.dates import format_date as babel_format_date  # not on English's path
 
@@ -309,7 +325,7 @@ def format_span(start: dt.date, end: dt.date) -> str:
     """'Mon 2 Jun 2025' for one day, '1–15 Jun 2025', '28 May – 15 Jun 2025' for more."""
     if start == end:
         return format_date(start)
-    first_month, last_month = _MONTHS[start.month - 1], _MONTHS[end.month - 1]
+    first_month, last_month = month_name(start), month_name(end)
     if (start.year, start.month) == (end.year, end.month):
         return f"{start.day}–{end.day} {last_month} {end.year}"
     if start.year == end.year:

@@ -9,10 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from core.dates import format_date, parse_date, parse_span
+from core.dates import (
+    format_date,
+    format_month,
+    format_span,
+    month_name,
+    parse_date,
+    parse_span,
+)
+from core.i18n import DEFAULT_LANGUAGE, using_language
 
 PRECISIONS = ("day", "month", "range")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBERS = {
     name.casefold(): n
     for n, full in enumerate(calendar.month_name[1:], start=1)
@@ -49,27 +56,20 @@ def format_when(when: When) -> str:
     tilde = "~" if when.approx else ""
     start = when.start
     if when.precision == "month":
-        return f"{tilde}{_MONTHS[start.month - 1]} {start.year}"
+        return tilde + format_month(start)
     end = when.until
     if when.precision != "range" or end is None or end == start:
         return tilde + format_date(start)
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{tilde}{start.day}–{end.day} {_MONTHS[end.month - 1]} {end.year}"
-    head = f"{start.day} {_MONTHS[start.month - 1]}"
-    if start.year != end.year:
-        head += f" {start.year}"
-    return f"{tilde}{head} – {end.day} {_MONTHS[end.month - 1]} {end.year}"
+    return tilde + format_span(start, end)
 
 
 def typed_when(when: When) -> str:
-    """The date as an editor types it back in a form (read again by `parse_when`)."""
+    """The date as an editor types it back in a form (read again by `parse_when`), in English."""
     if when.exact:
         return when.start.isoformat()
-    return format_when(when).replace(format_date(when.start), _plain(when.start))
-
-
-def _plain(day: dt.date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    with using_language(DEFAULT_LANGUAGE):
+        plain = f"{when.start.day} {month_name(when.start)} {when.start.year}"
+        return format_when(when).replace(format_date(when.start), plain)
 
 
 def _month(name: str) -> int | None:

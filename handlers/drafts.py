@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from core.context import BotContext
 from core.i18n import N_, _, ngettext
+from core.text import MESSAGE_LIMIT
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply, small_int
 from handlers.forms import Draft, FormContext, build_draft, merge_values, parse_form
@@ -26,6 +27,7 @@ from kinds.round import round_labels
 from kinds.transfer import Dataset, import_dataset
 from kinds.translations import (
     TRANSLATE_HELP,
+    TRANSLATION_KEYS,
     preview_lines,
     translation_field,
     translation_template,
@@ -320,7 +322,8 @@ def only_translations(kind: FactKind, changes: list[Any]) -> bool:
     """True when a correction's typed changes are all translations (or the text's language)."""
     spec = spec_for(kind)
     return bool(changes) and all(
-        name == "language" or translation_field(spec, name) is not None for name, *_r in changes
+        name in TRANSLATION_KEYS or translation_field(spec, name) is not None
+        for name, *_r in changes
     )
 
 
@@ -332,7 +335,12 @@ def _translate_prompt(kind: FactKind, payload: dict[str, Any]) -> str:
         _("Send the lines translated (any of them); /cancel keeps the preview as it is."),
     ]
     if template:
-        lines.append(f"<code>{esc(template)}</code>")
+        # Long texts are cut, line by line, so that the message stays under Telegram's limit
+        # (escaping may add to a line); the editor sends the whole translation anyway.
+        rows = template.split("\n")
+        room = (MESSAGE_LIMIT - 600) // (2 * len(rows))
+        shown = "\n".join(row if len(row) <= room else row[: room - 1] + "…" for row in rows)
+        lines.append(f"<code>{esc(shown)}</code>")
     return "\n\n".join(lines)
 
 
@@ -398,7 +406,7 @@ async def _save(
         await query.answer(_(NO_SOURCE), show_alert=True)
         return
     if question_options(payload):
-        options = " or ".join(f"“{o}”" for o in question_options(payload))
+        options = _(" or ").join(f"“{o}”" for o in question_options(payload))
         await query.answer(
             _("Answer the question first: tap {options}.").format(options=options),
             show_alert=True,

@@ -15,6 +15,7 @@ from kinds.base import FactKind
 from kinds.day_order import set_day
 from kinds.extras import apply_when
 from kinds.registry import spec_for
+from kinds.translations import TRANSLATION_KEYS
 from kinds.writes import alternative_values, index_fact, load_refs
 from store.alternatives import set_alternatives
 from store.audit import Actor, record_audit
@@ -196,8 +197,9 @@ async def retract_fact(
 
 def _corrected(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
     """True when an edit changed more than the fact's translations (or its text's language)."""
-    own = {"translations", "language"}
-    first, second = ({k: v for k, v in (s or {}).items() if k not in own} for s in (before, after))
+    first, second = (
+        {k: v for k, v in (s or {}).items() if k not in TRANSLATION_KEYS} for s in (before, after)
+    )
     return first != second
 
 

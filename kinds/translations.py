@@ -25,6 +25,8 @@ from store.translations import Texts, untranslated
 from store.views import Page
 
 NONE_WORDS = ("none", "-", "nothing")
+# Snapshot keys that are no correction of the fact: readers are not told when only these change.
+TRANSLATION_KEYS = frozenset({"translations", "language"})
 TRANSLATIONS_LABEL = N_("Translations")
 TRANSLATE_HELP = N_(
     "Add a translation with lines such as “headline uk: …” (languages: uk, ru, en); "

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.text import clip
+from core.i18n import _
+from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from kinds.registry import spec_for
@@ -38,8 +39,8 @@ def fact_card(kind: FactKind, view: Any) -> Card:
     body = spec.block(view)
     lines = [" ".join(line.split()) for line in plain(body).splitlines()]
     lines = [line for line in lines if line]
-    title = clip(lines[0] if lines else spec.label, TITLE_LIMIT)
+    title = clip(lines[0] if lines else _(spec.label), TITLE_LIMIT)
     description = clip(" · ".join(lines[1:3]), DESCRIPTION_LIMIT)
     ref = fact_ref(kind, view.id)
-    text = f"{spec.icon} <i>{spec.label}</i> · <code>{ref}</code>\n{body}"
+    text = f"{spec.icon} <i>{esc(_(spec.label))}</i> · <code>{ref}</code>\n{body}"
     return Card(ref=ref, title=title, description=description, html=text)

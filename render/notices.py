@@ -14,14 +14,13 @@ from core.settings import Settings
 from core.text import clip, esc
 from kinds.audit import fact_ref
 from kinds.registry import spec_for
+from kinds.translations import TRANSLATION_KEYS
 from store.notices import NoticeItem
 
 MAX_ITEMS = 10
 MAX_CHANGES = 3
 # A translation is no correction: readers are not told of it (kinds/editing.py).
-NOT_COMPARED = frozenset(
-    {"updated_at", "retracted_at", "retraction_reason", "translations", "language"}
-)
+NOT_COMPARED = frozenset({"updated_at", "retracted_at", "retraction_reason"}) | TRANSLATION_KEYS
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -79,7 +78,7 @@ def _what(item: NoticeItem) -> str:
     spec = spec_for(item.kind)
     title = item.before.get(spec.title_attr) or item.after.get(spec.title_attr)
     named = f" ({esc(clip(_value(title), 80))})" if title else ""
-    return f"{esc(spec.noun)} {fact_ref(item.kind, item.fact_id)}{named}"
+    return f"{esc(_(spec.noun))} {fact_ref(item.kind, item.fact_id)}{named}"
 
 
 def notice_line(item: NoticeItem, settings: Settings | None = None) -> str:

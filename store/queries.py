@@ -246,6 +246,14 @@ async def record_chat(
         "active": True,
         "failures": 0,
     }
+    if thread_id:
+        # A new topic of a group speaks the language the group chose with /language.
+        chosen = await session.exec(
+            select(Subscriber.language).where(
+                col(Subscriber.chat_id) == chat_id, col(Subscriber.language).is_not(None)
+            )
+        )
+        values["language"] = chosen.first()
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Subscriber).values(**values)

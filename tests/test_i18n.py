@@ -219,6 +219,11 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "uk": ["📰 Останні новини з пн, 2 черв. 2025"],
         "ru": ["📰 Последние новости с пн, 2 июн. 2025"],
     },
+    "/latest between 1 and 15 June 2025": {
+        "en": ["📰 Latest updates, 1–15 Jun 2025"],
+        "uk": ["📰 Останні новини, 1–15 черв. 2025"],
+        "ru": ["📰 Последние новости, 1–15 июн. 2025"],
+    },
     "/positions": {
         "en": ["🧭 Where the parties stand (tap an issue"],
         "uk": ["🧭 Позиції сторін (натисніть на питання"],

@@ -407,6 +407,7 @@ async def test_a_notice_speaks_the_chats_language_and_links_the_facts_page(
         assert english.plain.startswith("📨 Corrections to facts you were sent")
         assert not ukrainian.plain.startswith("📨 Corrections to facts you were sent")
         assert "пн, 2 черв. 2025" in ukrainian.plain, ukrainian.plain
+        assert f"обмін полоненими {x}" in ukrainian.plain
         for notice in (english, ukrainian):
             links = [e.get("url") for e in notice.entities if e["type"] == "text_link"]
             assert f"https://briefing.example.org/web/fact/{x}" in links, notice.entities

@@ -224,3 +224,17 @@ async def test_subscribers_page_by_chat_and_topic(database_url: str) -> None:
         assert [t.recipient for t in news] == [(-1001, 3), (5, 0), (5, 3)]
     finally:
         await engine.dispose()
+
+
+async def test_a_topic_subscribed_after_the_group_chose_a_language_gets_that_language(
+    bot: Harness,
+) -> None:
+    bot.api.set_member(FORUM, 7001, "administrator")
+    general = bot.chat(FORUM, user_id=7001, chat_type="supergroup", language_code="en")
+    assert (await general.ask("/language uk")).plain == "Мову встановлено: Українська."
+    topic = bot.chat(FORUM, user_id=7002, chat_type="supergroup", thread_id=5, language_code="ru")
+    reply = await topic.ask("/subscribe 7:30")
+    assert reply.message_thread_id == 5 and reply.plain.startswith("✅ Підписку оформлено")
+    async with bot.sessions() as session:
+        row = await session.get(Subscriber, (FORUM, 5))
+    assert row is not None and row.language == "uk"  # its briefing is in Ukrainian too
