@@ -101,8 +101,10 @@ def full_value(value: Any) -> str:
 
 
 def key_label(key: str) -> str:
-    """A label for a snapshot key no spec names, e.g. "event_time" -> "Event time"."""
-    return key.replace("_", " ").capitalize()
+    """A field's label in the reader's language ("duration" -> "Duration", "Тривалість"): the
+    kinds' field labels are in the catalogs; a free label reads as typed ("Number of points")."""
+    words = key.replace("_", " ").strip()
+    return _(words[:1].upper() + words[1:]) if words else ""  # _("") is the catalog's header
 
 
 def full_round(value: Any) -> str:

@@ -16,7 +16,7 @@ from core.dates import format_date_range
 from core.i18n import N_, _
 from core.text import clip, esc
 from core.when import When, format_when, typed_when
-from kinds.common import same_text
+from kinds.common import key_label, same_text
 from store.alternatives import parse_extras
 from store.transfer import SourceIn
 from store.translations import Texts
@@ -157,11 +157,6 @@ def _source_label(src: SourceRef) -> str:
     return f'<a href="{esc(src.url)}">{name}</a>' if src.url else name
 
 
-def _label(field: str) -> str:
-    words = field.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
-
-
 def versions(
     extras: FactExtras,
     field: str,
@@ -210,7 +205,7 @@ def alternatives_lines(view: Any, skip: Collection[str] = ()) -> list[str]:
     extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
     sources = getattr(view, "sources", ())
     return [
-        f"{esc(_label(field))}: "
+        f"{esc(key_label(field))}: "
         + versions(extras, field, _main_value(view, field), sources, limit=120)
         for field in extras.fields()
         if field_key(field) not in {field_key(f) for f in skip}
@@ -253,7 +248,7 @@ def snapshot_alternatives(snap: Mapping[str, Any]) -> list[str]:
         source = alt.get("source") or {}
         ref = SourceRef(name=source.get("name") or "?", url=source.get("url"))
         lines.append(
-            f"{esc(_label(str(alt.get('field', ''))))}: {esc(str(alt.get('value', '')))}"
+            f"{esc(key_label(str(alt.get('field', ''))))}: {esc(str(alt.get('value', '')))}"
             f" ({_source_label(ref)})"
         )
     return lines

@@ -13,6 +13,7 @@ from core.links import fact_url
 from core.settings import Settings
 from core.text import clip, esc
 from kinds.audit import fact_ref
+from kinds.common import key_label
 from kinds.registry import spec_for
 from kinds.translations import TRANSLATION_KEYS
 from store.notices import NoticeItem
@@ -51,7 +52,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     changed = [k for k in names if before.get(k) != after.get(k)]
     shown = [
         _("{field}: {new} (not {old})").format(
-            field=esc(k.replace("_", " ")),
+            field=esc(key_label(k).lower()),
             new=esc(clip(_value(after.get(k)), 100)),
             old=esc(clip(_value(before.get(k)), 100)),
         )

@@ -594,3 +594,9 @@ async def test_show_gives_every_version_and_the_date_as_read(talks: Harness) -> 
     dated = (await talks.chat().ask(f"/show U{month.id}")).plain
     assert "Date: May 2025" in dated.splitlines()
     assert "Date precision" not in dated
+
+
+async def test_a_ukrainian_reader_sees_the_field_names_in_ukrainian(talks: Harness) -> None:
+    text = await pages(talks.chat(language_code="uk"), "/rounds", forward="▶")
+    assert "Тривалість: under an hour (Reuters) · a little over an hour (TASS)" in text
+    assert "Duration:" not in text
