@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
-from core.i18n import _
+from core.i18n import LANGUAGES, _
 from core.zones import parse_time_of_day, resolve_zone, split_time_and_zone
 from handlers.admin import editors_only
 from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
@@ -30,8 +30,9 @@ NEWS_WORDS = frozenset({"news", "+news", "breaking"})
 def usage() -> str:
     """How /channel is used."""
     return _(
-        "Usage: <code>/channel add @name [TIME] [ZONE] [news]</code> (the briefing at TIME, "
-        "and breaking news with <code>news</code>), <code>/channel list</code>, "
+        "Usage: <code>/channel add @name [TIME] [ZONE] [news] [en|uk|ru]</code> (the briefing "
+        "at TIME, breaking news with <code>news</code>, in that language), "
+        "<code>/channel list</code>, "
         "<code>/channel remove @name</code>. I must be an administrator of the channel "
         "with the right to post messages."
     )
@@ -70,6 +71,10 @@ async def _add(update: Update, context: BotContext, args: str) -> None:
     name = match.group(1)
     rest = [w for w in words[1:] if w.lower() not in NEWS_WORDS]
     news = len(rest) < len(words) - 1
+    # A channel has no user whose Telegram language could be read: the editor names it.
+    languages = [w.lower() for w in rest if w.lower() in LANGUAGES]
+    rest = [w for w in rest if w.lower() not in LANGUAGES]
+    language = languages[-1] if languages else None
     settings = context.settings
     time_text, zone_text = split_time_and_zone(" ".join(rest))
     at = settings.briefing_time
@@ -114,7 +119,13 @@ async def _add(update: Update, context: BotContext, args: str) -> None:
     username = chat.username or name
     async with context.session() as session:
         await subscriptions.connect_channel(
-            session, chat_id=chat.id, username=username, at=at, zone=zone, news=news
+            session,
+            chat_id=chat.id,
+            username=username,
+            at=at,
+            zone=zone,
+            news=news,
+            language=language,
         )
     schedule_slot(context.application, at, zone)
     lines = [

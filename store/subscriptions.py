@@ -110,13 +110,17 @@ async def connect_channel(
     at: dt.time,
     zone: str,
     news: bool,
+    language: str | None = None,
 ) -> Subscriber:
-    """Connect (or reconnect) a channel: its briefing at `at` in `zone`, breaking news if `news`."""
+    """Connect (or reconnect) a channel: its briefing at `at` in `zone`, breaking news if `news`,
+    in `language` (None: as before, English at first)."""
     row = await subscribe(
         session, chat_id=chat_id, chat_type="channel", language_code=None, at=at, zone=zone
     )
     row.username = username
     row.news = news
+    if language is not None:
+        row.language = language
     session.add(row)
     await session.commit()
     return row

@@ -152,3 +152,15 @@ async def test_channels_get_the_briefing_and_only_news_channels_the_news(
             again = await create_broadcast(session, text="Second round set", created_by=EDITOR)
         done = await send_broadcast(wire.app.bot, wire.sessions, wire.settings, broadcast_id=again)
         assert (done.sent, done.blocked) == (1, 1)
+
+
+async def test_a_channel_gets_its_briefing_in_the_language_the_editor_names(
+    database_url: str,
+) -> None:
+    async with wired(database_url, admin_ids=frozenset({EDITOR})) as wire:
+        kyiv = wire.api.add_channel("kyivchannel")
+        await wire.send(EDITOR, "/channel add @kyivchannel 8:00 uk")
+        assert wire.api.sent(EDITOR)[-1].plain.startswith("📢 Connected @kyivchannel")
+        assert (await wire.run(MORNING)).sent == 1
+        (post,) = wire.api.sent(kyiv)
+        assert post.plain.startswith("☀️ Ранкове зведення · пн, 2 черв. 2025"), post.plain[:80]
