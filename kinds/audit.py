@@ -40,8 +40,14 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
-async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> dict[str, Any] | None:
-    """Everything a fact says, as plain JSON-able data (retracted facts included)."""
+async def snapshot(
+    session: AsyncSession, *, kind: FactKind, fact_id: int, bare: bool = False
+) -> dict[str, Any] | None:
+    """Everything a fact says, as plain JSON-able data (retracted facts included).
+
+    `bare`: the caller knows the fact has no other sources' values and no translations (a fact
+    an import just added without them), so they are not read back.
+    """
     spec = spec_for(kind)
     row: Any = await session.get(spec.table, fact_id)
     if row is None:
@@ -71,9 +77,10 @@ async def snapshot(session: AsyncSession, *, kind: FactKind, fact_id: int) -> di
                 if v
             },
         }
-        for a in await alternatives_for(session, kind=kind, fact_id=fact_id)
+        for a in (() if bare else await alternatives_for(session, kind=kind, fact_id=fact_id))
     ]
-    data["translations"] = nested(await translations_for(session, kind=kind, fact_id=fact_id))
+    if not bare:
+        data["translations"] = nested(await translations_for(session, kind=kind, fact_id=fact_id))
     refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     data["sources"] = [
         {k: _iso(v) for k, v in (("name", s.name), ("url", s.url), ("published", s.published)) if v}

@@ -77,6 +77,9 @@ class ImportReport:
     skipped: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     facts: list[tuple[FactKind, int]] = field(default_factory=list)
+    # Facts written without other sources' values or translations (their audit snapshot
+    # need not read those back).
+    bare: set[tuple[FactKind, int]] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -251,7 +254,8 @@ async def import_dataset(
             await _check_invalid(session, invalid, report, refused or set())
         if not report.errors:
             for kind, fact_id in report.facts:
-                after = await snapshot(session, kind=kind, fact_id=fact_id)
+                bare = (kind, fact_id) in report.bare
+                after = await snapshot(session, kind=kind, fact_id=fact_id, bare=bare)
                 await record_audit(
                     session, actor=actor, action=action, kind=kind, fact_id=fact_id, after=after
                 )
@@ -371,9 +375,12 @@ async def _write(
     await sources.declare(ds.sources)
     for spec in SPECS:
         at = indices.get(spec.section)
-        for i, item in enumerate(section_of(ds, spec)):
+        items = section_of(ds, spec)
+        # One query per kind for the keys already stored (an import may bring thousands).
+        stored = await existing_keys(session, spec.table, [i.key for i in items if i.key])
+        for i, item in enumerate(items):
             label = _label(spec.section, at[i] if at else i, item)
-            if item.key is not None and await existing_keys(session, spec.table, [item.key]):
+            if item.key is not None and item.key in stored:
                 _bump(report.skipped, spec.section)
                 continue
             source_ids = await sources.resolve(label, item.sources)
@@ -397,6 +404,8 @@ async def _write(
                 continue
             _bump(report.created, spec.section)
             report.facts.append((spec.kind, int(row.id)))
+            if not item.alternatives and not item.translations:
+                report.bare.add((spec.kind, int(row.id)))
     for link in refs.later:
         await link()
 

@@ -46,24 +46,34 @@ async def round_refs(session: AsyncSession) -> dict[str, int]:
     return {**by_key, **by_ref}
 
 
-async def index_fact(session: AsyncSession, spec: AnySpec, row: Any) -> None:
-    """Create or refresh the search document of a live fact (after flush, so it has an id)."""
+async def index_fact(
+    session: AsyncSession, spec: AnySpec, row: Any, *, extra: Sequence[str] | None = None
+) -> None:
+    """Create or refresh the search document of a live fact (after flush, so it has an id).
+
+    `extra`: for a fact just added, the other sources' values and the translations it was given
+    (nothing to read back from the store).
+    """
     body = await spec.search_text(session, row)
     day = spec.fact_date(row)
-    # Other sources' values are found too ("a little over an hour").
-    others = await session.exec(
-        select(FactAlternative.value).where(
-            FactAlternative.fact_kind == spec.kind.value, FactAlternative.fact_id == row.id
+    if extra is not None:
+        words: list[str] = list(extra)
+    else:
+        # Other sources' values are found too ("a little over an hour").
+        others = await session.exec(
+            select(FactAlternative.value).where(
+                FactAlternative.fact_kind == spec.kind.value, FactAlternative.fact_id == row.id
+            )
         )
-    )
-    # And by the words of any of its languages ("обмін полоненими").
-    texts = await session.exec(
-        select(FactTranslation.text)
-        .where(FactTranslation.fact_kind == spec.kind.value, FactTranslation.fact_id == row.id)
-        .order_by(col(FactTranslation.id))
-    )
+        # And by the words of any of its languages ("обмін полоненими").
+        texts = await session.exec(
+            select(FactTranslation.text)
+            .where(FactTranslation.fact_kind == spec.kind.value, FactTranslation.fact_id == row.id)
+            .order_by(col(FactTranslation.id))
+        )
+        words = [*others, *texts]
     # Readers search by date ("2 June") and ordinal ("round 3") too (core/search_words.py).
-    body = " ".join(filter(None, [body, *others, *texts, date_words(day), ordinal_words(body)]))
+    body = " ".join(filter(None, [body, *words, date_words(day), ordinal_words(body)]))
     await set_search_doc(session, kind=spec.kind, fact_id=row.id, fact_date=day, body=body)
 
 
@@ -99,15 +109,17 @@ async def add_fact(
     await session.flush()
     assert row.id is not None
     await cite(session, kind=spec.kind, fact_id=row.id, source_ids=source_ids)
-    await set_alternatives(
-        session,
-        kind=spec.kind,
-        fact_id=row.id,
-        values=alternative_values(item, alternative_source_ids),
-    )
-    await set_translations(session, kind=spec.kind, fact_id=row.id, texts=item.translations or {})
+    others = alternative_values(item, alternative_source_ids)
+    texts = item.translations or {}
+    # A new fact has nothing to replace: only what it brings is written (imports add thousands).
+    if others:
+        await set_alternatives(session, kind=spec.kind, fact_id=row.id, values=others)
+    if texts:
+        await set_translations(session, kind=spec.kind, fact_id=row.id, texts=texts)
     await spec.after_insert(session, row, item, refs)
-    await index_fact(session, spec, row)
+    words = [value for _field, value, _sid in others]
+    words += [text for fields in texts.values() for text in fields.values() if text.strip()]
+    await index_fact(session, spec, row, extra=words)
     await spec.after_change(session, row)
     if item.retracted is not None:
         await apply_retraction(session, spec, row, item.retracted)
@@ -129,12 +141,15 @@ async def apply_retraction(
 
 async def existing_keys(session: AsyncSession, model: Any, keys: Sequence[str]) -> dict[str, Any]:
     """Rows of `model` whose key is among `keys`, by key."""
-    if not keys:
-        return {}
-    rows: Sequence[Any] = (
-        await session.exec(select(model).where(col(model.key).in_(list(keys))))
-    ).all()
-    return {r.key: r for r in rows}
+    found: dict[str, Any] = {}
+    wanted = list(dict.fromkeys(keys))
+    for at in range(0, len(wanted), 1000):  # bound the statement's parameters (SQLite)
+        chunk = wanted[at : at + 1000]
+        rows: Sequence[Any] = (
+            await session.exec(select(model).where(col(model.key).in_(chunk)))
+        ).all()
+        found |= {r.key: r for r in rows}
+    return found
 
 
 def alternative_values(item: Any, source_ids: Sequence[int]) -> list[tuple[str, str, int]]:

@@ -427,7 +427,7 @@ async def test_an_import_killed_mid_way_writes_all_or_nothing(
     assert stored in (0, n), f"a killed import left {stored} of {n} updates"
     assert docs == audited == stored  # every fact indexed and audited, or none
     done = await spawn_bot("import", str(file), cwd=tmp_path, env=env)
-    out, err2 = await finish(done)
+    out, err2 = await finish(done, 180)  # 3,000 facts: ~40 s idle, far more on a busy machine
     assert done.returncode == 0, err2
     no_traceback(out, err2)
     engine = create_engine(database_url)
