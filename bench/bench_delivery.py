@@ -559,7 +559,14 @@ async def aiohttp_rate(
 
 
 async def phase_throughput(
-    fake: FakeProcess, workdir: Path, *, n: int, rate: float, latency: float, database: str
+    fake: FakeProcess,
+    workdir: Path,
+    *,
+    n: int,
+    rate: float,
+    latency: float,
+    database: str,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """(4) A rate-limited run at `rate` to n subscribers at `latency`, next to raw aiohttp."""
     now = utcnow()
@@ -576,7 +583,7 @@ async def phase_throughput(
     machine = machine_busy()
     async with started_bot(settings) as app:
         before = rss_mb()
-        run = await run_briefings(app, settings, now=now)
+        run = await run_briefings(app, settings, now=now, profile=profile)
         after = rss_mb()
     stats = await fake.stats()
     once = exactly_once(stats, n, BOT_CHATS)
@@ -869,6 +876,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     """Run the chosen phases; the results as one dict."""
     phases = set(args.phases.split(","))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "environment": environment(),
@@ -927,6 +935,11 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                             rate=args.throughput_rate,
                             latency=0.05,
                             database=url,
+                            profile=(
+                                RESULTS_DIR / f"delivery-{stamp}-throughput-{database}.prof"
+                                if args.profile
+                                else None
+                            ),
                         )
                     finally:
                         if drop is not None:
@@ -980,7 +993,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--smooth-burst", type=int, default=1, help="bucket size of the burst-free limiter"
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile the first ceiling run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first ceiling run and each throughput run")
     parser.add_argument("--throughput-subscribers", type=int, help="default 20,000 x scale")
     parser.add_argument(
         "--throughput-rate", type=float, default=1000.0, help="BRIEFING_RATE (default 1000)"

@@ -7,6 +7,7 @@ of the CPU per call. Select it with HTTP_CLIENT=aiohttp.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -85,8 +86,13 @@ class AiohttpRequest(BaseRequest):
                 filename, content, mime = part if len(part) == 3 else (None, part[-1], None)
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
-        elif fields:
-            body = aiohttp.FormData(fields)
+        elif request_data is not None and request_data.parameters:
+            # JSON (which the Bot API takes for every call without files) costs a fraction of
+            # urlencoding a long message text character by character.
+            body = aiohttp.BytesPayload(
+                json.dumps(request_data.parameters, ensure_ascii=False).encode(),
+                content_type="application/json",
+            )
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as resp:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import httpx
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -22,6 +22,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import ExtBot
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 from telegram.warnings import PTBDeprecationWarning
 
 from services.pacing import DepartingRateLimiter, Departure
@@ -81,33 +83,43 @@ async def send_texts(
     With `reply_to`, the first message answers that message of the chat (sent anyway if it is
     gone); `message_ids` collects Telegram's id of each part that went, in order.
     """
-    limiter = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, DepartingRateLimiter)
-    # With the limiter, it calls `depart` when the request leaves its queue; else we do.
-    paced: Any = {"rate_limit_args": Departure(depart, LIMITER_RETRIES)} if limiter else {}
+    limiter = bot.rate_limiter if isinstance(bot, ExtBot) else None
+    if not isinstance(limiter, DepartingRateLimiter):
+        limiter = None
     parts = start
     for text in texts[start:]:
         attempt = 0
-        replying: Any = {}
+        message: dict[str, Any] = {
+            "chat_id": chat_id,
+            "text": text,
+            "parse_mode": ParseMode.HTML.value,
+            "disable_notification": quiet,
+            "link_preview_options": {"is_disabled": True},
+        }
+        if thread_id:
+            message["message_thread_id"] = thread_id
         if reply_to is not None and parts == start:
-            replying = {
-                "reply_parameters": ReplyParameters(reply_to, allow_sending_without_reply=True)
+            message["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
             }
         while True:
             try:
-                if not limiter:
+                if limiter is not None:
+                    # The limiter awaits `depart` when the request leaves its queue.
+                    sent = await limiter.process_request(
+                        _poster(bot, message),
+                        (),
+                        {},
+                        "sendMessage",
+                        message,
+                        Departure(depart, LIMITER_RETRIES),
+                    )
+                else:
                     await depart()
-                sent = await bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    disable_notification=quiet,
-                    message_thread_id=thread_id or None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    **replying,
-                    **paced,
-                )
+                    sent = await _poster(bot, message)()
                 if message_ids is not None:
-                    message_ids.append(getattr(sent, "message_id", None))
+                    message_ids.append(sent.get("message_id") if isinstance(sent, dict) else None)
                 break
             except Forbidden as exc:
                 return Sent(DeliveryStatus.BLOCKED, str(exc), parts)
@@ -127,6 +139,23 @@ async def send_texts(
         if parts < len(texts):
             await progress(parts)
     return Sent(DeliveryStatus.SENT, None, parts)
+
+
+def _poster(bot: Bot, message: dict[str, Any]) -> Callable[[], Coroutine[Any, Any, Any]]:
+    """A call posting sendMessage as it is; Telegram's answer comes back as a plain dict.
+
+    Bot.send_message would build a Message (and its entities) from every answer, which the
+    briefing never reads: a fifth of the CPU of sending a briefing.
+    """
+    url = f"{bot.base_url}/sendMessage"
+    data = RequestData(
+        [RequestParameter.from_input(name, value) for name, value in message.items()]
+    )
+
+    async def post() -> Any:
+        return await bot.request.post(url=url, request_data=data)
+
+    return post
 
 
 def retry_seconds(exc: RetryAfter) -> float:

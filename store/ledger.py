@@ -213,9 +213,10 @@ async def claim(
             }
             for chat_id, thread_id in recipients
         ]
+        # executemany, not one VALUES list: SQLAlchemy batches it ("insertmanyvalues") with a
+        # statement compiled once, where a 500-row VALUES list was compiled anew every claim.
         stmt = (
             insert(table)
-            .values(rows)
             .on_conflict_do_update(
                 index_elements=["chat_id", "thread_id", "key"],
                 set_={
@@ -228,8 +229,10 @@ async def claim(
             )
             .returning(table.c.chat_id, table.c.thread_id, table.c.parts_sent, table.c.attempts)
         )
+        conn = await session.connection()
         won = {
-            (int(r[0]), int(r[1])): (int(r[2]), int(r[3])) for r in (await session.exec(stmt)).all()
+            (int(r[0]), int(r[1])): (int(r[2]), int(r[3]))
+            for r in (await conn.execute(stmt, rows)).all()
         }
         await session.commit()
         return won

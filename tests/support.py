@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from telegram._utils.types import JSONDict
+from telegram.request import RequestData
 
 from bot.webhook import SECRET_HEADER
 from core.settings import Settings
@@ -114,3 +116,27 @@ async def post_update(port: int, update: dict[str, Any], secret: str, path: str 
             except aiohttp.ClientConnectorError:
                 await asyncio.sleep(0.05)
     pytest.fail(f"the webhook on port {port} never listened")
+
+
+class PostingBot:
+    """A stand-in Bot for delivery, which posts sendMessage through `bot.request`.
+
+    Subclasses script each message in `deliver` (raise to fail it; return its message id).
+    """
+
+    base_url = "http://127.0.0.1:9/botTOKEN"
+
+    def __init__(self) -> None:
+        self.request = self
+
+    async def post(self, url: str, request_data: RequestData, **kwargs: Any) -> JSONDict:
+        """Answer one sendMessage as Telegram would, after `deliver` has had its say."""
+        assert url == f"{self.base_url}/sendMessage"
+        params = request_data.parameters
+        chat_id = int(params["chat_id"])  # type: ignore[arg-type]
+        message_id = await self.deliver(chat_id, str(params["text"]))
+        return {"message_id": message_id, "chat": {"id": chat_id, "type": "private"}}
+
+    async def deliver(self, chat_id: int, text: str) -> int:
+        """Deliver one message (or raise the TelegramError scripted for it)."""
+        raise NotImplementedError

@@ -66,7 +66,7 @@ from store.models import (
 )
 from tests import factories
 from tests.conftest import Chat, Harness, make_settings, start_harness
-from tests.support import fake_env, finish, spawn_bot, wait_for
+from tests.support import PostingBot, fake_env, finish, spawn_bot, wait_for
 
 UTC = dt.UTC
 KYIV, LONDON, NEW_YORK = "Europe/Kyiv", "Europe/London", "America/New_York"
@@ -1290,20 +1290,22 @@ async def test_the_next_briefing_covers_what_came_since_the_last_one(sqlite_url:
         assert "Most recent: Sun 1 Jun 2025 — Too old for a first briefing" in third.plain
 
 
-class FlakyBot:
+class FlakyBot(PostingBot):
     """A stand-in Bot whose sends fail as scripted per chat."""
 
     def __init__(self, script: dict[int, list[Exception]]) -> None:
+        super().__init__()
         self.script = script
         self.calls: list[int] = []
         self.delivered: list[int] = []
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+    async def deliver(self, chat_id: int, text: str) -> int:
         self.calls.append(chat_id)
         pending = self.script.get(chat_id)
         if pending:
             raise pending.pop(0)
         self.delivered.append(chat_id)
+        return len(self.delivered)
 
 
 async def test_only_what_provably_did_not_go_is_retried_and_timeouts_are_in_doubt(

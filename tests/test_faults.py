@@ -33,7 +33,7 @@ from store import broadcasts
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 from store.models import AuditEntry, Broadcast, Delivery, SearchDoc, Subscriber, utcnow
 from tests.conftest import POSTGRES_URL, make_settings
-from tests.support import child_env, fake_env, finish, spawn_bot
+from tests.support import PostingBot, child_env, fake_env, finish, spawn_bot
 from tests.test_briefings import (
     MORNING,
     _due_now_subscribers,
@@ -331,19 +331,21 @@ async def test_a_database_whose_connections_are_killed_mid_run_loses_nothing(
 # ------------------------------------------------------------------------ multi-message briefings
 
 
-class PartsBot:
+class PartsBot(PostingBot):
     """A stand-in Bot that delivers every message but a scripted failure's."""
 
     def __init__(self, failures: dict[tuple[int, str], int]) -> None:
+        super().__init__()
         self.failures = failures
         self.got: dict[int, list[str]] = {}
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+    async def deliver(self, chat_id: int, text: str) -> int:
         left = self.failures.get((chat_id, text), 0)
         if left:
             self.failures[(chat_id, text)] = left - 1
             raise NetworkError("Internal Server Error (500)")  # answered: nothing delivered
         self.got.setdefault(chat_id, []).append(text)
+        return len(self.got[chat_id])
 
 
 async def test_a_briefing_cut_by_an_outage_resumes_from_the_next_part(
