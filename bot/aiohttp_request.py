@@ -69,8 +69,9 @@ class AiohttpRequest(BaseRequest):
         """Perform one call; transport failures become PTB's NetworkError or TimedOut."""
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
+        files = (
+            request_data.multipart_data if request_data and request_data.contains_files else None
+        )
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         if files:
             read = max(read or 0, self._media_write_timeout or 0) or None
@@ -78,19 +79,19 @@ class AiohttpRequest(BaseRequest):
             self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
         )
         body: Any = None
-        if files:
+        if request_data is not None and files:
             form = aiohttp.FormData()
-            for name, value in (fields or {}).items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, part in files.items():
                 filename, content, mime = part if len(part) == 3 else (None, part[-1], None)
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
-        elif request_data is not None and request_data.parameters:
+        elif request_data is not None and (parameters := request_data.parameters):
             # JSON (which the Bot API takes for every call without files) costs a fraction of
             # urlencoding a long message text character by character.
             body = aiohttp.BytesPayload(
-                json.dumps(request_data.parameters, ensure_ascii=False).encode(),
+                json.dumps(parameters, ensure_ascii=False).encode(),
                 content_type="application/json",
             )
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)

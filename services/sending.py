@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +22,8 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
-from telegram.warnings import PTBDeprecationWarning
 
-from services.pacing import DepartingRateLimiter, Departure
+from services.pacing import DepartingRateLimiter, Departure, retry_seconds
 from store.models import DeliveryStatus
 
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # in place, for a passing outage (~15 s in all)
@@ -156,11 +153,3 @@ def _poster(bot: Bot, message: dict[str, Any]) -> Callable[[], Coroutine[Any, An
         return await bot.request.post(url=url, request_data=data)
 
     return post
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asked us to wait (PTB warns while its type moves to timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: float | dt.timedelta = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

@@ -270,32 +270,18 @@ async def write_marks(
     topic, key) triples this run moved to `sending`; the others are no longer its own (send
     nothing). An outcome of SENDING only records the parts that went so far.
     """
-    delivery = Delivery.__table__  # type: ignore[attr-defined]
-    subscriber = Subscriber.__table__  # type: ignore[attr-defined]
     moved: set[tuple[int, int, str]] = set()
     async with sessions() as session:
         conn = await session.connection()
         if done:
             await conn.execute(
-                update(delivery)
-                .where(
-                    delivery.c.chat_id == bindparam("b_chat_id"),
-                    delivery.c.thread_id == bindparam("b_thread_id"),
-                    delivery.c.key == bindparam("b_key"),
-                    delivery.c.run_id == run_id,  # not a row another run has taken over since
-                )
-                .values(
-                    status=bindparam("b_status"),
-                    error=bindparam("b_error"),
-                    parts_sent=bindparam("b_parts"),
-                    sent_at=bindparam("b_sent_at", type_=delivery.c.sent_at.type),
-                    lease_until=bindparam("b_lease", type_=delivery.c.lease_until.type),
-                ),
+                _FINISH,
                 [
                     {
                         "b_chat_id": o.chat_id,
                         "b_thread_id": o.thread_id,
                         "b_key": o.key,
+                        "b_run_id": run_id,
                         "b_status": o.status.value,
                         "b_error": o.error,
                         "b_parts": o.parts_sent,
@@ -306,67 +292,109 @@ async def write_marks(
                 ],
             )
             await _record_facts(conn, done, now)
-            sent = [o for o in done if o.status is DeliveryStatus.SENT]
+            sent = [_recipient(o) for o in done if o.status is DeliveryStatus.SENT]
             if sent:
-                values: dict[str, object] = {"failures": 0}
-                if briefed_until is not None:
-                    values["last_briefing_at"] = briefed_until
+                briefed = briefed_until is not None
                 await conn.execute(
-                    update(subscriber).where(_recipients(subscriber, sent)).values(**values)
+                    _BRIEFED if briefed else _RESET_FAILURES,
+                    [{**r, "b_briefed": briefed_until} if briefed else r for r in sent],
                 )
-            blocked = [o for o in done if o.status is DeliveryStatus.BLOCKED]
+            blocked = [_recipient(o) for o in done if o.status is DeliveryStatus.BLOCKED]
             if blocked:
-                await conn.execute(
-                    update(subscriber)
-                    .where(_recipients(subscriber, blocked))
-                    .values(failures=subscriber.c.failures + 1)
-                )
                 # Telegram's 403 can be passing (a user who unblocks at once); act if it persists.
-                await conn.execute(
-                    update(subscriber)
-                    .where(
-                        _recipients(subscriber, blocked),
-                        subscriber.c.failures >= BLOCKED_AFTER,
-                    )
-                    .values(active=False)
-                )
+                await conn.execute(_COUNT_FAILURE, blocked)
+                await conn.execute(_DEACTIVATE, blocked)
         by_key: dict[tuple[str, int], list[int]] = {}
         for chat_id, thread_id, key in sending:
             by_key.setdefault((key, thread_id), []).append(chat_id)
         for (key, thread_id), chat_ids in by_key.items():
             rows = await conn.execute(
-                update(delivery)
-                .where(
-                    delivery.c.key == key,
-                    delivery.c.thread_id == thread_id,
-                    delivery.c.chat_id.in_(chat_ids),
-                    delivery.c.status == DeliveryStatus.CLAIMED.value,
-                    delivery.c.claimed_by == worker,
-                    delivery.c.run_id == run_id,
-                )
-                .values(
-                    status=DeliveryStatus.SENDING.value,
-                    lease_until=now + lease,
-                    attempts=delivery.c.attempts + 1,
-                )
-                .returning(delivery.c.chat_id)
+                _START_SENDING,
+                {
+                    "b_key": key,
+                    "b_thread_id": thread_id,
+                    "b_chat_ids": chat_ids,
+                    "b_worker": worker,
+                    "b_run_id": run_id,
+                    "b_lease": now + lease,
+                },
             )
             moved.update((int(r[0]), thread_id, key) for r in rows.all())
         await session.commit()
     return moved
 
 
-def _recipients(subscriber: Any, outcomes: Sequence[Outcome]) -> ColumnElement[bool]:
-    """Rows of the outcomes' (chat, topic) pairs; nearly all are topic 0, so by chat id."""
-    by_thread: dict[int, list[int]] = {}
-    for o in outcomes:
-        by_thread.setdefault(o.thread_id, []).append(o.chat_id)
-    return or_(
-        *(
-            and_(subscriber.c.thread_id == thread_id, subscriber.c.chat_id.in_(chat_ids))
-            for thread_id, chat_ids in by_thread.items()
-        )
+# The ledger's per-message statements, built once: building SQL expressions anew for every
+# group commit cost more CPU than running them (bench/bench_delivery.py, phase 4).
+_delivery = Delivery.__table__  # type: ignore[attr-defined]
+_subscriber = Subscriber.__table__  # type: ignore[attr-defined]
+_FINISH = (
+    update(_delivery)
+    .where(
+        _delivery.c.chat_id == bindparam("b_chat_id"),
+        _delivery.c.thread_id == bindparam("b_thread_id"),
+        _delivery.c.key == bindparam("b_key"),
+        _delivery.c.run_id == bindparam("b_run_id"),  # not a row another run has taken over since
     )
+    .values(
+        status=bindparam("b_status"),
+        error=bindparam("b_error"),
+        parts_sent=bindparam("b_parts"),
+        sent_at=bindparam("b_sent_at", type_=_delivery.c.sent_at.type),
+        lease_until=bindparam("b_lease", type_=_delivery.c.lease_until.type),
+    )
+)
+_START_SENDING = (
+    update(_delivery)
+    .where(
+        _delivery.c.key == bindparam("b_key"),
+        _delivery.c.thread_id == bindparam("b_thread_id"),
+        _delivery.c.chat_id.in_(bindparam("b_chat_ids", expanding=True)),
+        _delivery.c.status == DeliveryStatus.CLAIMED.value,
+        _delivery.c.claimed_by == bindparam("b_worker"),
+        _delivery.c.run_id == bindparam("b_run_id"),
+    )
+    .values(
+        status=DeliveryStatus.SENDING.value,
+        lease_until=bindparam("b_lease", type_=_delivery.c.lease_until.type),
+        attempts=_delivery.c.attempts + 1,
+    )
+    .returning(_delivery.c.chat_id)
+)
+_ONE_SUBSCRIBER = and_(
+    _subscriber.c.chat_id == bindparam("b_chat_id"),
+    _subscriber.c.thread_id == bindparam("b_thread_id"),
+)
+_RESET_FAILURES = update(_subscriber).where(_ONE_SUBSCRIBER).values(failures=0)
+_BRIEFED = (
+    update(_subscriber)
+    .where(_ONE_SUBSCRIBER)
+    .values(
+        failures=0,
+        last_briefing_at=bindparam("b_briefed", type_=_subscriber.c.last_briefing_at.type),
+    )
+)
+_COUNT_FAILURE = (
+    update(_subscriber).where(_ONE_SUBSCRIBER).values(failures=_subscriber.c.failures + 1)
+)
+_DEACTIVATE = (
+    update(_subscriber)
+    .where(_ONE_SUBSCRIBER, _subscriber.c.failures >= BLOCKED_AFTER)
+    .values(active=False)
+)
+_FACTS_COLUMNS = ["chat_id", "key", "fact_kind", "fact_id"]
+_RECORD_FACT = {
+    "postgresql": pg_insert(DeliveredFact.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=_FACTS_COLUMNS
+    ),
+    "sqlite": sqlite_insert(DeliveredFact.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=_FACTS_COLUMNS
+    ),
+}
+
+
+def _recipient(outcome: Outcome) -> dict[str, int]:
+    return {"b_chat_id": outcome.chat_id, "b_thread_id": outcome.thread_id}
 
 
 async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) -> None:
@@ -383,16 +411,8 @@ async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) ->
         for o in done
         for kind, fact_id, message_id in o.facts
     ]
-    if not rows:
-        return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    table = DeliveredFact.__table__  # type: ignore[attr-defined]
-    await conn.execute(
-        insert(table).on_conflict_do_nothing(
-            index_elements=["chat_id", "key", "fact_kind", "fact_id"]
-        ),
-        rows,
-    )
+    if rows:
+        await conn.execute(_RECORD_FACT[conn.dialect.name], rows)
 
 
 async def open_rows(sessions: SessionFactory, *, key: str) -> int:
