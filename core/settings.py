@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     http_client: str = Field(
         default="aiohttp", pattern="^(httpx|aiohttp)$", description="Client for Bot API calls"
     )
-    rate_limit: bool = Field(default=True, description="Pace all sends with AIORateLimiter")
+    rate_limit: bool = Field(default=True, description="Pace calls to chats (services/pacing.py)")
     web_pages: bool = Field(
         default=True, description="Serve the public web pages beside the webhook"
     )

@@ -3,8 +3,8 @@
 It does what PTB's AIORateLimiter does (one pace for every call to a chat, 20 messages a minute
 per group, a 429's retry_after held by all calls), for a fraction of its CPU: at 1,000 messages/s
 AIORateLimiter's leaky buckets cost about 0.5 ms of CPU per message, more than the rest of a
-briefing's send (bench/bench_delivery.py, phase 4). Here each call reserves its slot in O(1)
-and sleeps at most once.
+briefing's send (bench/bench_delivery.py, phase 4). Here a call that may leave does so at once,
+and waiting calls queue for one releaser task.
 
 It also tells the sender when a request actually leaves: delivery marks a ledger row `sending`
 only once its request is past the wait (a Departure), since a row marked while it still queued
@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -44,24 +45,51 @@ class Departure:
 
 
 class _Pace:
-    """Calls spaced `gap` seconds apart, `burst` of them at once after a pause (GCRA)."""
+    """Calls let through one per `gap` seconds, up to `burst` at once after a pause (GCRA).
 
-    __slots__ = ("gap", "next", "slack")
+    Waiters queue in order and one releaser task lets them through, each slot counted from the
+    time the previous call actually left: a stalled event loop makes calls late, never bunched.
+    """
+
+    __slots__ = ("gap", "releaser", "slack", "tat", "waiters")
 
     def __init__(self, rate: float, burst: int = 1) -> None:
         self.gap = 1 / rate
         self.slack = (burst - 1) * self.gap
-        self.next = 0.0  # the loop time the next call is due at, were calls evenly spaced
+        self.tat = 0.0  # the theoretical loop time of the next call, were calls evenly spaced
+        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.releaser: asyncio.Task[None] | None = None
 
-    def reserve(self, now: float) -> float:
-        """Take the next slot; how long to wait for it."""
-        due = max(self.next, now)
-        self.next = due + self.gap
-        return due - self.slack - now
+    async def turn(self) -> None:
+        """Wait until this call may leave."""
+        loop = asyncio.get_running_loop()
+        if not self.waiters and self._take(loop.time()):
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self.waiters.append(waiter)
+        if self.releaser is None or self.releaser.done():
+            self.releaser = loop.create_task(self._release())
+        await waiter
 
     def idle(self, now: float) -> bool:
-        """True when no call is waiting and the burst has refilled."""
-        return self.next + self.slack <= now
+        """True when no call is waiting and a whole burst may leave."""
+        return not self.waiters and self.tat <= now
+
+    def _take(self, now: float) -> bool:
+        if self.tat - self.slack > now:
+            return False
+        self.tat = max(self.tat, now) + self.gap
+        return True
+
+    async def _release(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.waiters:
+            if self.waiters[0].done():  # its caller was cancelled
+                self.waiters.popleft()
+            elif self._take(now := loop.time()):
+                self.waiters.popleft().set_result(None)
+            else:
+                await asyncio.sleep(self.tat - self.slack - now)
 
 
 class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
@@ -114,7 +142,7 @@ class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
                 log.info("%s: rate limit hit; every call waits %.1f s", endpoint, wait)
                 until = asyncio.get_running_loop().time() + wait
                 self._hold_until = max(self._hold_until, until)
-                self._overall.next = max(self._overall.next, until)  # slots resume after it
+                self._overall.tat = max(self._overall.tat, until)  # slots resume after it
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _turn(self, chat_id: object) -> None:
@@ -128,12 +156,8 @@ class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
                 await asyncio.sleep(hold)
                 continue
             if group is not None:
-                wait = self._group(group, loop.time()).reserve(loop.time())
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            wait = self._overall.reserve(loop.time())
-            if wait > 0:
-                await asyncio.sleep(wait)
+                await self._group(group, loop.time()).turn()
+            await self._overall.turn()
             if self._hold_until <= loop.time():
                 return
 

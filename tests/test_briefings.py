@@ -7,7 +7,7 @@ Four layers, each under a clock the test controls:
 * the schedule: APScheduler's trigger of each job, asked for its next fire time around the 2025
   daylight-saving changes, and checked against the ledger's idea of "due";
 * the briefing's content: facts stored with explicit timestamps around `since`;
-* delivery over HTTP (fake_telegram/server.py) with AIORateLimiter on, 429s and 403s injected, a
+* delivery over HTTP (fake_telegram/server.py) with the rate limiter on, 429s and 403s injected, a
   `python -m bot send-briefings` killed with SIGKILL mid-run, and concurrent runs sharing work.
 """
 
@@ -1086,7 +1086,7 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
 
 @dataclass
 class Wire:
-    """A real PTB Application (AIORateLimiter on) talking HTTP to the fake Bot API."""
+    """A real PTB Application (rate limiter on) talking HTTP to the fake Bot API."""
 
     app: BriefingApp
     api: LocalBotApi

@@ -2,7 +2,7 @@
 fact, once, merged per hour, as a reply to the briefing that carried it, across restarts, and
 not at all for readers who turned notices off.
 
-Briefings go through the real delivery path (AIORateLimiter on, the fake Bot API over HTTP);
+Briefings go through the real delivery path (rate limiter on, the fake Bot API over HTTP);
 editors correct and retract through the real commands and buttons. SQLite and PostgreSQL.
 """
 
