@@ -371,6 +371,7 @@ async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) ->
     rows = [
         {
             "chat_id": o.chat_id,
+            "thread_id": o.thread_id,
             "key": o.key,
             "fact_kind": kind,
             "fact_id": fact_id,
@@ -386,7 +387,7 @@ async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) ->
     table = DeliveredFact.__table__  # type: ignore[attr-defined]
     await conn.execute(
         insert(table).on_conflict_do_nothing(
-            index_elements=["chat_id", "key", "fact_kind", "fact_id"]
+            index_elements=["chat_id", "thread_id", "key", "fact_kind", "fact_id"]
         ),
         rows,
     )
