@@ -185,9 +185,7 @@ def topics_line(interests: Interests | None) -> str:
     """'Topics: everything' or the kinds and issues a chat follows."""
     if interests is None:
         return _("Topics: everything")
-    return _("Topics: {names} (and their corrections)").format(
-        names=esc(interests.describe())
-    )
+    return _("Topics: {names} (and their corrections)").format(names=esc(interests.describe()))
 
 
 async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
