@@ -20,14 +20,14 @@ from core.zones import (
     zone_city,
 )
 from handlers.chats import thread_of
-from handlers.common import TOO_LONG_REPLY, command_args, reply, too_long
+from handlers.common import TOO_LONG_REPLY, command_args, reply, stale_button, too_long
 from kinds.digest import changes_between
 from kinds.interests import Interests, Unknown, for_interests, load_interests, parse_interests
 from render.blocks import esc
 from render.briefing import briefing_messages
 from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
 from services.scheduling import next_delivery, schedule_slot
-from store import notices, subscriptions
+from store import subscriptions
 from store.models import Subscriber, utcnow
 from store.queries import get_subscriber
 
@@ -48,6 +48,7 @@ TOPICS_HELP = N_(
     "<code>/subscribe 7:30 Kyiv topics: exchanges, ceasefire</code>."
 )
 _TOPICS = re.compile(r"(?:^|\s)topics?\s*:", re.IGNORECASE)
+_FLAG_DATA = re.compile(r"set:(\w+):([01])")  # a /settings button: set:quiet:1, set:notices:0
 
 
 def _when(at: dt.time, zone: str) -> str:
@@ -184,9 +185,7 @@ def topics_line(interests: Interests | None) -> str:
     """'Topics: everything' or the kinds and issues a chat follows."""
     if interests is None:
         return _("Topics: everything")
-    return _("Topics: {names} (and corrections of anything)").format(
-        names=esc(interests.describe())
-    )
+    return _("Topics: {names} (and their corrections)").format(names=esc(interests.describe()))
 
 
 async def _settings_text(sub: Subscriber | None, context: BotContext) -> str:
@@ -241,7 +240,7 @@ def _notices_line(sub: Subscriber | None) -> str:
 
 
 async def settings_cmd(update: Update, context: BotContext) -> None:
-    """Show the briefing settings, or change time, zone or quiet mode."""
+    """Show the briefing settings, or change time, zone, topics, quiet mode or notices."""
     chat = update.effective_chat
     assert chat is not None
     thread = thread_of(update)
@@ -249,14 +248,18 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
     words = args.split(maxsplit=1)
     if words:
         what, value = words[0].lower(), (words[1] if len(words) > 1 else "")
-        if what == "quiet" and value.lower() in ("on", "off", "yes", "no"):
+        if what in subscriptions.FLAGS and value.lower() in ("on", "off", "yes", "no"):
             async with context.session() as session:
-                await subscriptions.set_quiet(
+                found = await subscriptions.set_flag(
                     session,
                     chat_id=chat.id,
-                    quiet=value.lower() in ("on", "yes"),
+                    flag=what,
+                    on=value.lower() in ("on", "yes"),
                     thread_id=thread,
                 )
+            if found is None:
+                await reply(update, _("Subscribe first: /subscribe"))
+                return
         elif what in ("topics", "topic"):
             async with context.session() as session:
                 current = await get_subscriber(session, chat_id=chat.id, thread_id=thread)
@@ -278,14 +281,6 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 await subscriptions.set_interests(
                     session, chat_id=chat.id, interests=stored, thread_id=thread
                 )
-        elif what == "notices" and value.lower() in ("on", "off", "yes", "no"):
-            async with context.session() as session:
-                found = await notices.set_notices(
-                    session, chat_id=chat.id, on=value.lower() in ("on", "yes"), thread_id=thread
-                )
-            if found is None:
-                await reply(update, _("Subscribe first: /subscribe"))
-                return
         elif what in ("time", "zone"):
             new_time = parse_time_of_day(value) if what == "time" else None
             new_zone = resolve_zone(value) if what == "zone" else None
@@ -326,31 +321,18 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
     await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
 
 
-async def quiet_btn(update: Update, context: BotContext) -> None:
-    """The quiet-mode button of /settings."""
+async def flag_btn(update: Update, context: BotContext) -> None:
+    """An on/off button of /settings: data set:<flag>:<0|1>, a flag of subscriptions.FLAGS."""
     chat = update.effective_chat
     query = update.callback_query
     assert chat is not None and query is not None
-    quiet = (query.data or "").endswith(":1")
-    async with context.session() as session:
-        sub = await subscriptions.set_quiet(
-            session, chat_id=chat.id, quiet=quiet, thread_id=thread_of(update)
-        )
-    if sub is None:
-        await query.answer(_("Send /subscribe first."), show_alert=True)
+    match = _FLAG_DATA.fullmatch(query.data or "")
+    if match is None or match[1] not in subscriptions.FLAGS:
+        await stale_button(update, context)
         return
-    await reply(update, await _settings_text(sub, context), _settings_buttons(sub))
-
-
-async def notices_btn(update: Update, context: BotContext) -> None:
-    """The correction-notices button of /settings."""
-    chat = update.effective_chat
-    query = update.callback_query
-    assert chat is not None and query is not None
-    on = (query.data or "").endswith(":1")
     async with context.session() as session:
-        sub = await notices.set_notices(
-            session, chat_id=chat.id, on=on, thread_id=thread_of(update)
+        sub = await subscriptions.set_flag(
+            session, chat_id=chat.id, flag=match[1], on=match[2] == "1", thread_id=thread_of(update)
         )
     if sub is None:
         await query.answer(_("Send /subscribe first."), show_alert=True)
@@ -376,10 +358,9 @@ async def brief_cmd(update: Update, context: BotContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Wire the subscription commands and the quiet-mode button."""
+    """Wire the subscription commands and the on/off buttons of /settings."""
     app.add_handler(CommandHandler("subscribe", subscribe_cmd))
     app.add_handler(CommandHandler("unsubscribe", unsubscribe_cmd))
     app.add_handler(CommandHandler("settings", settings_cmd))
     app.add_handler(CommandHandler("brief", brief_cmd))
-    app.add_handler(CallbackQueryHandler(quiet_btn, pattern=r"^set:quiet:[01]$"))
-    app.add_handler(CallbackQueryHandler(notices_btn, pattern=r"^set:notices:[01]$"))
+    app.add_handler(CallbackQueryHandler(flag_btn, pattern=r"^set:"))

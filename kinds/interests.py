@@ -1,9 +1,10 @@
 """What a chat follows: kinds of fact (exchanges, rounds…) and issues (ceasefire, NATO…).
 
 Stored on the subscription as comma-separated `kind:exchange` and `issue:ceasefire` items. A
-briefing then carries only the new facts of those kinds or about those issues (a fact is about
-an issue when its text names it: its name, key or an alias); corrections and retractions are
-always kept, so a chat is told when a fact it may have been sent changes.
+briefing then carries only the facts of those kinds or about those issues (a fact is about an
+issue when its text names it: its name, key or an alias), new, corrected or retracted alike.
+What a chat was sent before it chose its topics is not lost: its correction reaches the chat
+as a correction notice (store/notices.py), which follows what was sent, not the topics.
 """
 
 from __future__ import annotations
@@ -125,10 +126,26 @@ async def _texts(session: AsyncSession, refs: Sequence[tuple[FactKind, int]]) ->
     return {(FactKind(kind), int(fid)): str(body) for kind, fid, body in rows.all()}
 
 
-async def for_interests(session: AsyncSession, digest: Digest, interests: Interests) -> Digest:
-    """The part of a digest a chat follows: new facts of its kinds or naming its issues.
+async def _retracted_texts(
+    session: AsyncSession, refs: Sequence[tuple[FactKind, int]]
+) -> dict[Any, str]:
+    """The words of retracted facts (their search documents are gone): from their rows."""
+    texts: dict[Any, str] = {}
+    for kind, fact_id in refs:
+        spec = spec_for(kind)
+        row = await session.get(spec.table, fact_id)
+        if row is not None:
+            texts[(kind, fact_id)] = await spec.search_text(session, row)
+    return texts
 
-    Corrections and retractions are kept whatever they are about.
+
+async def for_interests(session: AsyncSession, digest: Digest, interests: Interests) -> Digest:
+    """The part of a digest a chat follows: the facts of its kinds or naming its issues.
+
+    New facts, corrections and retractions alike: a correction or retraction stays when the fact
+    (as it now reads; a retracted one as it last read) is of a kind the chat follows or names
+    one of its issues. A chat told only of what it follows is told of their corrections; a fact
+    it was sent otherwise (before it chose its topics) reaches it as a correction notice.
     """
     refs = [
         (kind, change.view.id)
@@ -136,7 +153,11 @@ async def for_interests(session: AsyncSession, digest: Digest, interests: Intere
         if kind not in interests.kinds
         for change in changes
     ]
+    refs += [(kind, view.id) for kind, view in digest.corrected if kind not in interests.kinds]
     texts = await _texts(session, refs)
+    texts |= await _retracted_texts(
+        session, [(r.kind, r.fact_id) for r in digest.retracted if r.kind not in interests.kinds]
+    )
 
     def followed(kind: FactKind, fact_id: int) -> bool:
         if kind in interests.kinds:
@@ -145,7 +166,12 @@ async def for_interests(session: AsyncSession, digest: Digest, interests: Intere
         return any(_names(text, issue) for issue in interests.issues)
 
     sections = {
-        kind: [c for c in changes if not c.fresh or followed(kind, c.view.id)]
+        kind: [c for c in changes if followed(kind, c.view.id)]
         for kind, changes in digest.sections.items()
     }
-    return dataclasses.replace(digest, sections=sections)
+    return dataclasses.replace(
+        digest,
+        sections=sections,
+        corrected=[(kind, view) for kind, view in digest.corrected if followed(kind, view.id)],
+        retracted=[r for r in digest.retracted if followed(r.kind, r.fact_id)],
+    )

@@ -3,7 +3,8 @@
 A notice is queued (store/notices.py) when an editor corrects or retracts a fact that chats
 were sent in a briefing; when its hour is over, the next sweep (or `send-briefings`) sends each
 chat one message with every notice of that hour, replying to the message that carried the fact.
-The ledger row (chat, notice:HOUR) makes it at most once, across restarts and replicas.
+A forum topic's notices go into that topic, replying to its own briefing. The ledger row (chat,
+topic, notice:HOUR) makes it at most once, across restarts and replicas.
 """
 
 from __future__ import annotations
@@ -36,21 +37,23 @@ async def send_due_notices(
     now: dt.datetime | None = None,
     worker: str = WORKER,
 ) -> RunStats:
-    """Send every chat its notices of each finished hour not yet sent, each message once."""
+    """Send every chat (and topic) its notices of each finished hour not yet sent, once."""
     cutoff = now or utcnow()
     total = RunStats()
 
     async def compose(target: ledger.Target) -> Outgoing:
-        key = keys[target.chat_id]
+        key = keys[target.recipient]
         async with sessions() as session:
-            items = await notices.notice_items(session, chat_id=target.chat_id, key=key)
+            items = await notices.notice_items(
+                session, chat_id=target.chat_id, key=key, thread_id=target.thread_id
+            )
         replies = [i.message_id for i in items if i.message_id is not None]
         with using_language(target.language):
             text = notice_text(items, settings)
         return Outgoing([text], reply_to=max(replies) if replies else None)
 
     await ledger_call("Forgetting old notices", lambda: notices.forget_old(sessions, now=cutoff))
-    keys: dict[int, str] = {}
+    keys: dict[ledger.Recipient, str] = {}
     for _ in range(MAX_PASSES):
         # Nothing due (the common case): no run is started or recorded.
         if not await ledger_call(
@@ -61,7 +64,7 @@ async def send_due_notices(
 
         async def due() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
             nonlocal found
-            after: int | None = None
+            after: ledger.Recipient | None = None
             while True:
                 batch = await ledger_call(
                     "Reading notices",
@@ -70,9 +73,9 @@ async def send_due_notices(
                 if not batch:
                     return
                 found = True
-                keys.update((t.chat_id, key) for t, key in batch)
+                keys.update((t.recipient, key) for t, key in batch)
                 yield batch
-                after = batch[-1][0].chat_id
+                after = batch[-1][0].recipient
 
         stats = await deliver(
             bot,

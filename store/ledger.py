@@ -382,7 +382,7 @@ _DEACTIVATE = (
     .where(_ONE_SUBSCRIBER, _subscriber.c.failures >= BLOCKED_AFTER)
     .values(active=False)
 )
-_FACTS_COLUMNS = ["chat_id", "key", "fact_kind", "fact_id"]
+_FACTS_COLUMNS = ["chat_id", "thread_id", "key", "fact_kind", "fact_id"]
 _RECORD_FACT = {
     "postgresql": pg_insert(DeliveredFact.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=_FACTS_COLUMNS
@@ -402,6 +402,7 @@ async def _record_facts(conn: Any, done: Sequence[Outcome], now: dt.datetime) ->
     rows = [
         {
             "chat_id": o.chat_id,
+            "thread_id": o.thread_id,
             "key": o.key,
             "fact_kind": kind,
             "fact_id": fact_id,

@@ -348,17 +348,24 @@ class ChartFile(SQLModel, table=True):
 
 
 class DeliveredFact(SQLModel, table=True):
-    """A fact a chat was sent in one delivery (ledger key), and the message that carried it."""
+    """A fact a chat (or forum topic) was sent in one delivery (ledger key), and its message."""
 
     __tablename__ = "delivered_fact"
     __table_args__ = (
-        UniqueConstraint("chat_id", "key", "fact_kind", "fact_id", name="uq_delivered_fact"),
+        UniqueConstraint(
+            "chat_id", "thread_id", "key", "fact_kind", "fact_id", name="uq_delivered_fact_topic"
+        ),
         Index("ix_delivered_fact_fact", "fact_kind", "fact_id"),
         Index("ix_delivered_fact_sent_at", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
+    thread_id: int = Field(
+        default=0,
+        sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="The forum topic it went to; 0: not a topic",
+    )
     key: str = Field(max_length=48, description="The delivery's ledger key, e.g. briefing:DAY")
     fact_kind: str = Field(max_length=16)
     fact_id: int
@@ -367,20 +374,25 @@ class DeliveredFact(SQLModel, table=True):
 
 
 class CorrectionNotice(SQLModel, table=True):
-    """A correction or retraction (an audit entry) a chat that got the fact is to be told of.
+    """A correction or retraction (an audit entry) a chat or topic that got the fact is told of.
 
     `key` is the ledger key of the notice message (notice:YYYY-MM-DDTHH, the hour it was made
-    in): the notices of one chat and hour go out as one message, once.
+    in): the notices of one chat (or topic) and hour go out as one message, once.
     """
 
     __tablename__ = "correction_notice"
     __table_args__ = (
-        UniqueConstraint("chat_id", "audit_id", name="uq_correction_notice"),
-        Index("ix_correction_notice_key", "key", "chat_id"),
+        UniqueConstraint("chat_id", "thread_id", "audit_id", name="uq_correction_notice_topic"),
+        Index("ix_correction_notice_key", "key", "chat_id", "thread_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_type=BigInteger)
+    thread_id: int = Field(
+        default=0,
+        sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="The forum topic to tell; 0: not a topic",
+    )
     key: str = Field(max_length=48)
     audit_id: int = Field(foreign_key="audit_entry.id")
     fact_kind: str = Field(max_length=16)

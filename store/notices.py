@@ -3,7 +3,9 @@
 A briefing's delivery records the facts it carried (delivered_fact, written with the ledger's
 marks). A correction or retraction queues one notice per chat that got the fact, keyed by the
 hour it was made in (notice:YYYY-MM-DDTHH, UTC); once that hour is over, each chat's notices of
-the hour go out as one message through the delivery ledger, whose (chat, key) row makes it once.
+the hour go out as one message through the delivery ledger, whose (chat, topic, key) row makes
+it once. "Chat" here is a subscriber: a chat and a forum topic in it (thread 0: the chat itself),
+each with its own briefings, messages and notices setting.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.db import SessionFactory
-from store.ledger import Target
+from store.ledger import Recipient, Target
 from store.models import (
     AuditEntry,
     CorrectionNotice,
@@ -53,13 +55,14 @@ async def queue_notices(
     chats = (
         sa_select(
             col(DeliveredFact.chat_id),
+            col(DeliveredFact.thread_id),
             literal(notice_key(at)),
             literal(audit_id),
             literal(kind),
             literal(fact_id),
             literal(at, UTCDateTime()),
         )
-        .join(Subscriber, col(Subscriber.chat_id) == col(DeliveredFact.chat_id))
+        .join(Subscriber, _subscriber_of(DeliveredFact))
         # Readers who turned notices off are not told of what changes meanwhile, even later.
         .where(
             col(DeliveredFact.fact_kind) == kind,
@@ -70,9 +73,18 @@ async def queue_notices(
     )
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(table).from_select(
-        ["chat_id", "key", "audit_id", "fact_kind", "fact_id", "created_at"], chats
+        ["chat_id", "thread_id", "key", "audit_id", "fact_kind", "fact_id", "created_at"], chats
     )
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["chat_id", "audit_id"]))
+    await session.exec(
+        stmt.on_conflict_do_nothing(index_elements=["chat_id", "thread_id", "audit_id"])
+    )
+
+
+def _subscriber_of(model: Any) -> Any:
+    """The subscription (chat and forum topic) a delivered fact or a notice belongs to."""
+    return and_(
+        col(Subscriber.chat_id) == model.chat_id, col(Subscriber.thread_id) == model.thread_id
+    )
 
 
 def _wants_notices() -> Any:
@@ -84,72 +96,73 @@ def _wants_notices() -> Any:
 
 
 async def recipients(session: AsyncSession, *, kind: str, fact_id: int) -> int:
-    """How many chats were sent this fact and would be told of a correction now."""
-    n = await session.exec(
-        select(func.count(func.distinct(col(DeliveredFact.chat_id))))
-        .join(Subscriber, col(Subscriber.chat_id) == col(DeliveredFact.chat_id))
+    """How many chats and forum topics were sent this fact and would be told of it now."""
+    told = (
+        select(col(DeliveredFact.chat_id), col(DeliveredFact.thread_id))
+        .join(Subscriber, _subscriber_of(DeliveredFact))
         .where(
             col(DeliveredFact.fact_kind) == kind,
             col(DeliveredFact.fact_id) == fact_id,
             _wants_notices(),
         )
+        .distinct()
+        .subquery()
     )
+    n = await session.exec(select(func.count()).select_from(told))
     return int(n.one())
 
 
 async def due_notices(
-    sessions: SessionFactory, *, now: dt.datetime, after: int | None = None, batch: int = BATCH
+    sessions: SessionFactory,
+    *,
+    now: dt.datetime,
+    after: Recipient | None = None,
+    batch: int = BATCH,
 ) -> list[tuple[Target, str]]:
-    """Chats (above `after`, by chat id) with notices of a finished hour not yet sent: each
-    with the key of its earliest such hour (a later hour goes out on the next pass)."""
+    """Chats and topics (after `after`, by chat and topic) with notices of a finished hour not
+    yet sent: each with the key of its earliest such hour (a later hour goes on the next pass)."""
     sent = exists().where(
         col(Delivery.chat_id) == col(CorrectionNotice.chat_id),
+        col(Delivery.thread_id) == col(CorrectionNotice.thread_id),
         col(Delivery.key) == col(CorrectionNotice.key),
         col(Delivery.status) != DeliveryStatus.RETRY.value,
     )
     stmt = (
-        select(
-            col(CorrectionNotice.chat_id),
-            func.min(col(CorrectionNotice.key)),
-        )
-        .join(Subscriber, col(Subscriber.chat_id) == col(CorrectionNotice.chat_id))
+        select(Subscriber, func.min(col(CorrectionNotice.key)))
+        .join(CorrectionNotice, _subscriber_of(CorrectionNotice))
         .where(
             col(CorrectionNotice.key) < notice_key(now),
             col(CorrectionNotice.created_at) >= now - NOTICE_WINDOW,
             _wants_notices(),
             ~sent,
         )
-        .group_by(col(CorrectionNotice.chat_id))
-        .order_by(col(CorrectionNotice.chat_id))
+        .group_by(col(Subscriber.chat_id), col(Subscriber.thread_id))
+        .order_by(col(Subscriber.chat_id), col(Subscriber.thread_id))
         .limit(batch)
     )
     if after is not None:
-        stmt = stmt.where(col(CorrectionNotice.chat_id) > after)
+        stmt = stmt.where(
+            or_(
+                col(Subscriber.chat_id) > after[0],
+                and_(col(Subscriber.chat_id) == after[0], col(Subscriber.thread_id) > after[1]),
+            )
+        )
     async with sessions() as session:
         pairs = (await session.exec(stmt)).all()
-        if not pairs:
-            return []
-        subs = {
-            s.chat_id: s
-            for s in (
-                await session.exec(
-                    select(Subscriber).where(col(Subscriber.chat_id).in_([c for c, _ in pairs]))
-                )
-            ).all()
-        }
     return [
         (
             Target(
-                chat_id,
-                subs[chat_id].quiet,
-                subs[chat_id].timezone,
-                subs[chat_id].briefing_time,
-                subs[chat_id].last_briefing_at,
-                language=subs[chat_id].language or subs[chat_id].language_code,
+                sub.chat_id,
+                sub.quiet,
+                sub.timezone,
+                sub.briefing_time,
+                sub.last_briefing_at,
+                language=sub.language or sub.language_code,
+                thread_id=sub.thread_id,
             ),
             key,
         )
-        for chat_id, key in pairs
+        for sub, key in pairs
     ]
 
 
@@ -173,13 +186,20 @@ def _loads(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def notice_items(session: AsyncSession, *, chat_id: int, key: str) -> list[NoticeItem]:
-    """The facts one chat's notice message of one hour is about, in the order they changed."""
+async def notice_items(
+    session: AsyncSession, *, chat_id: int, key: str, thread_id: int = 0
+) -> list[NoticeItem]:
+    """The facts one chat's (or topic's) notice message of one hour is about, in the order
+    they changed; each with the message of that topic that carried it."""
     rows = (
         await session.exec(
             select(CorrectionNotice, AuditEntry)
             .join(AuditEntry, col(AuditEntry.id) == col(CorrectionNotice.audit_id))
-            .where(col(CorrectionNotice.chat_id) == chat_id, col(CorrectionNotice.key) == key)
+            .where(
+                col(CorrectionNotice.chat_id) == chat_id,
+                col(CorrectionNotice.thread_id) == thread_id,
+                col(CorrectionNotice.key) == key,
+            )
             .order_by(col(AuditEntry.id))
         )
     ).all()
@@ -193,6 +213,7 @@ async def notice_items(session: AsyncSession, *, chat_id: int, key: str) -> list
             select(DeliveredFact)
             .where(
                 col(DeliveredFact.chat_id) == chat_id,
+                col(DeliveredFact.thread_id) == thread_id,
                 or_(
                     *(
                         and_(col(DeliveredFact.fact_kind) == k, col(DeliveredFact.fact_id) == i)
@@ -238,16 +259,3 @@ async def forget_old(sessions: SessionFactory, *, now: dt.datetime) -> None:
             )
         )
         await session.commit()
-
-
-async def set_notices(
-    session: AsyncSession, *, chat_id: int, on: bool, thread_id: int = 0
-) -> Subscriber | None:
-    """Turn correction notices on or off for a chat (or forum topic); commits."""
-    row = await session.get(Subscriber, (chat_id, thread_id))
-    if row is None:
-        return None
-    row.notices = on
-    session.add(row)
-    await session.commit()
-    return row

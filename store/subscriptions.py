@@ -1,4 +1,4 @@
-"""Subscribers' briefing settings: subscribe, unsubscribe, quiet mode, interests, channels.
+"""Subscribers' briefing settings: subscribe, unsubscribe, on/off flags, interests, channels.
 
 A subscription belongs to a chat and a forum topic (`thread_id`; 0 is the chat itself), so each
 topic of a group may have its own.
@@ -64,14 +64,23 @@ async def unsubscribe(session: AsyncSession, *, chat_id: int, thread_id: int = 0
     return True
 
 
-async def set_quiet(
-    session: AsyncSession, *, chat_id: int, quiet: bool, thread_id: int = 0
+# The on/off settings of a subscription that /settings and its buttons change, by column.
+FLAGS = frozenset({"quiet", "notices"})
+
+
+async def set_flag(
+    session: AsyncSession, *, chat_id: int, flag: str, on: bool, thread_id: int = 0
 ) -> Subscriber | None:
-    """Switch silent notifications on or off for a chat's (or topic's) briefings."""
+    """Turn one of FLAGS (quiet mode, correction notices) on or off for a chat or topic; commits.
+
+    None when the chat (or topic) has no subscription row; ValueError for a name not in FLAGS.
+    """
+    if flag not in FLAGS:
+        raise ValueError(f"not a subscriber flag: {flag!r}")
     row = await session.get(Subscriber, (chat_id, thread_id))
     if row is None:
         return None
-    row.quiet = quiet
+    setattr(row, flag, on)
     session.add(row)
     await session.commit()
     return row

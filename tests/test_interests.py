@@ -41,7 +41,7 @@ async def test_subscribe_with_topics_and_change_them_in_settings(bot: Harness) -
     chat = bot.chat(5001)
     reply = await chat.ask("/subscribe 7:30 Kyiv topics: exchanges, ceasefire, Truce")
     assert "a briefing every morning at 07:30 Kyiv time" in reply.plain
-    assert "Topics: exchanges, Ceasefire (and corrections of anything)" in reply.plain
+    assert "Topics: exchanges, Ceasefire (and their corrections)" in reply.plain
     assert await interests_of(bot) == (True, "kind:exchange,issue:ceasefire")
 
     reply = await chat.ask("/settings")
@@ -73,7 +73,7 @@ async def test_unknown_topics_are_refused_with_a_suggestion(bot: Harness) -> Non
     assert reply.plain.startswith("Subscribe first")
 
 
-async def test_a_briefing_carries_only_what_the_chat_follows_and_every_correction(
+async def test_a_briefing_carries_only_what_the_chat_follows_and_its_corrections(
     database_url: str,
 ) -> None:
     async with wired(database_url) as wire:
@@ -93,6 +93,7 @@ async def test_a_briefing_carries_only_what_the_chat_follows_and_every_correctio
             (1, None),
             (2, "kind:exchange,issue:ceasefire"),
             (3, "issue:territory"),
+            (4, "kind:update"),
         ):
             await add_subscriber(wire.sessions, chat_id, last_briefing_at=SINCE)
             async with wire.sessions() as session:
@@ -102,9 +103,9 @@ async def test_a_briefing_carries_only_what_the_chat_follows_and_every_correctio
                 session.add(row)
                 await session.commit()
         stats = await wire.run(MORNING)
-        assert stats.sent == 3
-        everything, followed, territory = (
-            "\n".join(m.plain for m in briefings(wire.api, c)) for c in (1, 2, 3)
+        assert stats.sent == 4
+        everything, followed, territory, updates = (
+            "\n".join(m.plain for m in briefings(wire.api, c)) for c in (1, 2, 3, 4)
         )
         for headline in ("Memoranda exchanged", "Sides weigh a 30-day truce", "all of Donbas"):
             assert headline in everything
@@ -115,10 +116,18 @@ async def test_a_briefing_carries_only_what_the_chat_follows_and_every_correctio
             assert headline not in followed
         assert "all of Donbas" in territory and "truce" not in territory
         assert "Memoranda exchanged" not in territory
-        # Corrections and retractions reach every chat, whatever it follows.
-        for text in (everything, followed, territory):
+        # Corrections and retractions only of what a chat follows: the corrected update and the
+        # retracted one reach the chats following everything or updates, not the others; the
+        # exchange carried out since (a correction of an agreed one) reaches the exchanges chat.
+        for text in (everything, updates):
             assert "Talks set for Istanbul on 2 June" in text  # a corrected update
             assert "Delegation left Moscow" in text and "misattributed" in text  # retracted
+        for text in (followed, territory):
+            assert "Talks set for Istanbul" not in text
+            assert "Delegation left Moscow" not in text and "misattributed" not in text
+        assert "390" in everything and "390" in followed
+        assert "390" not in territory and "390" not in updates
+        assert "all of Donbas" not in updates and "1,000" not in updates
 
 
 async def test_brief_shows_what_the_chat_follows(bot: Harness) -> None:

@@ -43,6 +43,8 @@ from tests.conftest import make_settings
 from tests.support import fake_env, finish, spawn_bot, wait_for
 
 EDITOR = 42
+MEMBER = 7001  # a member of the forum
+FORUM = -1001777000222
 KYIV = "Europe/Kyiv"
 MORNING = dt.datetime(2025, 6, 2, 5, 10, tzinfo=dt.UTC)  # Mon 2 Jun 2025, 08:10 in Kyiv
 TITLE = "☀️ Morning briefing"
@@ -65,18 +67,35 @@ class Bot:
         assert sessions is not None
         return sessions
 
-    async def send(self, chat_id: int, text: str) -> list[SentMessage]:
-        """A user's message, processed by the app; returns the bot's answers in that chat."""
+    async def send(self, chat_id: int, text: str, *, topic: int | None = None) -> list[SentMessage]:
+        """A user's message (in a forum, a member's, in `topic` or in General), processed by the
+        app; returns the bot's answers in that chat."""
         before = len(self.api.sent(chat_id))
-        raw = self.api.make_message(text, chat_id=chat_id, user_id=chat_id)
+        if chat_id > 0:
+            raw = self.api.make_message(text, chat_id=chat_id, user_id=chat_id)
+        else:
+            raw = self.api.make_message(
+                text,
+                chat_id=chat_id,
+                user_id=MEMBER,
+                chat_type="supergroup",
+                message_thread_id=topic,
+            )
         await self.app.process_update(Update.de_json(raw, self.app.bot))
         return self.api.sent(chat_id)[before:]
 
-    async def press(self, message: SentMessage, label: str) -> None:
-        """Press a button of a message, as the chat's user."""
-        data = next(d for row in message.buttons for text, d in row if label in text)
+    async def press(self, message: SentMessage, label: str, *, data: str | None = None) -> None:
+        """Press a button of a message (or send `data` as if one carried it), as a user of the
+        chat."""
+        offered = data is None
+        if data is None:
+            data = next(d for row in message.buttons for text, d in row if label in text)
         raw = self.api.make_callback(
-            message.message_id, data, chat_id=message.chat_id, user_id=message.chat_id
+            message.message_id,
+            data,
+            chat_id=message.chat_id,
+            user_id=message.chat_id if message.chat_id > 0 else MEMBER,
+            check_button=offered,
         )
         await self.app.process_update(Update.de_json(raw, self.app.bot))
 
@@ -282,6 +301,119 @@ async def test_a_correction_reaches_the_chats_that_got_the_fact_once_merged_in_t
         assert [len(notices_of(bot.api, c)) for c in (1, 2, 3, 4)] == [2, 2, 1, 2]
 
 
+async def test_each_forum_topic_is_told_in_the_topic_of_what_its_own_briefing_carried(
+    database_url: str,
+) -> None:
+    async with running_bot(database_url) as bot:
+        ids = await arrange(bot.sessions, range(1, 2), at=dt.time(8, 0))
+        async with bot.sessions() as session:
+            for thread in (0, 7, 9):  # the forum's General (0) and two topics, each subscribed
+                session.add(
+                    Subscriber(
+                        chat_id=FORUM,
+                        thread_id=thread,
+                        chat_type="supergroup",
+                        subscribed=True,
+                        briefing_time=dt.time(8, 0),
+                        timezone=KYIV,
+                    )
+                )
+            await session.commit()
+        for thread in (7, 9):
+            bot.api.open_topic(FORUM, thread)
+        stats = await send_due_briefings(bot.app.bot, bot.sessions, bot.settings, now=MORNING)
+        assert stats.sent == 4
+        briefed = {
+            m.message_thread_id or 0: m.message_id
+            for m in bot.api.sent(FORUM)
+            if m.plain.startswith(TITLE)
+        }
+        assert sorted(briefed) == [0, 7, 9] and len(set(briefed.values())) == 3
+        x, u = f"X{ids['X']}", f"U{ids['U']}"
+
+        # What each topic was sent is remembered per topic, with its own message.
+        async with bot.sessions() as session:
+            rows = (await session.exec(select(DeliveredFact))).all()
+        assert sorted(
+            (r.chat_id, r.thread_id, r.key, r.fact_kind, r.fact_id, r.message_id) for r in rows
+        ) == sorted(
+            (chat, thread, "briefing:2025-06-02", kind, ids[letter], message)
+            for chat, thread, message in [
+                (1, 0, briefing_of(bot.api, 1).message_id),
+                *((FORUM, t, m) for t, m in briefed.items()),
+            ]
+            for kind, letter in (("exchange", "X"), ("update", "U"))
+        )
+
+        # Topic 9 turns notices off, in the topic: only its own setting changes.
+        [answer] = await bot.send(FORUM, "/settings notices off", topic=9)
+        assert answer.message_thread_id == 9
+        assert "Correction notices (when a fact you were sent is corrected): off" in answer.plain
+        async with bot.sessions() as session:
+            flags = (
+                await session.exec(
+                    select(Subscriber.thread_id, Subscriber.notices)
+                    .where(Subscriber.chat_id == FORUM)
+                    .order_by(col(Subscriber.thread_id))
+                )
+            ).all()
+        assert flags == [(0, True), (7, True), (9, False)]
+
+        edit_preview, retract_preview = await correct_and_retract(bot, ids)
+        # Chat 1, the forum's General and topic 7: three subscribers that got the facts.
+        assert "📨 Will notify 3 chats that received it." in edit_preview.plain
+        assert "📨 Will notify 3 chats that received it." in retract_preview.plain
+        async with bot.sessions() as session:
+            queued = (await session.exec(select(CorrectionNotice))).all()
+        now = utcnow()
+        assert sorted((n.chat_id, n.thread_id, n.fact_kind, n.key) for n in queued) == sorted(
+            (chat, thread, kind, notice_key(now))
+            for chat, thread in ((1, 0), (FORUM, 0), (FORUM, 7))
+            for kind in ("exchange", "update")
+        )
+
+        hour_over = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(
+            hours=1, minutes=2
+        )
+        first = await bot.notices(hour_over)
+        assert first.sent == 3
+        told = notices_of(bot.api, FORUM)
+        # One message per topic, in that topic, replying to that topic's briefing.
+        assert sorted(((m.message_thread_id or 0), replied_to(m)) for m in told) == [
+            (0, briefed[0]),
+            (7, briefed[7]),
+        ]
+        for message in told:
+            assert message.plain.split("\n") == [
+                "📨 Corrections to facts you were sent",
+                "",
+                "✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange "
+                f"{x} (Sun 25 May 2025) — returned: Ukraine 303, Russia 303 "
+                "(not Ukraine 330, Russia 330)",
+                f"/show {x}",
+                "",
+                f"🗑 Retracted, from Mon 2 Jun 2025's briefing: update {u} ({HEADLINE}) — "
+                "the swap was 303, not 330",
+                f"/show {u}",
+            ]
+        [private] = notices_of(bot.api, 1)
+        assert private.message_thread_id is None
+        assert replied_to(private) == briefing_of(bot.api, 1).message_id
+
+        # The ledger holds one notice per (chat, topic) and hour: the next run sends nothing.
+        async with bot.sessions() as session:
+            ledger = (
+                await session.exec(
+                    select(Delivery.chat_id, Delivery.thread_id, Delivery.status).where(
+                        col(Delivery.key) == notice_key(now)
+                    )
+                )
+            ).all()
+        assert sorted(ledger) == sorted([(1, 0, "sent"), (FORUM, 0, "sent"), (FORUM, 7, "sent")])
+        assert (await bot.notices(hour_over + dt.timedelta(minutes=10))).sent == 0
+        assert len(notices_of(bot.api, FORUM)) == 2
+
+
 async def test_the_settings_button_turns_notices_off(database_url: str) -> None:
     async with running_bot(database_url) as bot:
         [answer] = await bot.send(5, "/subscribe")
@@ -299,6 +431,47 @@ async def test_the_settings_button_turns_notices_off(database_url: str) -> None:
         )
         [refused] = await bot.send(6, "/settings notices off")
         assert refused.plain == "Subscribe first: /subscribe"
+        [refused] = await bot.send(6, "/settings quiet on")  # the same for every flag
+        assert refused.plain == "Subscribe first: /subscribe"
+
+        # One handler for every flag: the quiet button's data (as sent before) still works, and
+        # data naming no flag is answered as an expired button, changing nothing.
+        await bot.press(edited, "", data="set:quiet:1")
+        await bot.press(edited, "", data="set:sound:1")
+        await bot.press(edited, "", data="set:notices:2")
+        async with bot.sessions() as session:
+            row = await session.get(Subscriber, (5, 0))
+            assert row is not None and (row.quiet, row.notices) == (True, False)
+        assert [a.text for a in bot.api.callback_answers][-2:] == [
+            "This button has expired — send the command again."
+        ] * 2
+
+
+async def test_a_forum_topics_settings_buttons_change_that_topic_only(database_url: str) -> None:
+    async with running_bot(database_url) as bot:
+        for topic in (7, 9):
+            [answer] = await bot.send(FORUM, "/subscribe", topic=topic)
+            assert answer.message_thread_id == topic and answer.plain.startswith("✅ Subscribed")
+        [shown] = await bot.send(FORUM, "/settings", topic=7)
+        await bot.press(shown, "Correction notices off")
+        await bot.press(shown, "Quiet mode")
+        edited = [m for m in bot.api.sent(FORUM) if m.edited]
+        assert [m.message_thread_id for m in edited] == [7, 7]
+        assert "Quiet (no notification sound): on" in edited[-1].plain
+        assert "corrected): off" in edited[-1].plain
+        async with bot.sessions() as session:
+            rows = (
+                await session.exec(
+                    select(Subscriber.thread_id, Subscriber.quiet, Subscriber.notices)
+                    .where(Subscriber.chat_id == FORUM)
+                    .order_by(col(Subscriber.thread_id))
+                )
+            ).all()
+        assert rows == [(7, True, False), (9, False, True)]
+        [other] = await bot.send(FORUM, "/settings notices off", topic=9)
+        assert other.message_thread_id == 9 and "corrected): off" in other.plain
+        [general] = await bot.send(FORUM, "/settings notices off", topic=None)
+        assert general.plain == "Subscribe first: /subscribe"  # the General topic has none
 
 
 async def test_notices_survive_a_kill_9_and_a_restart_with_no_duplicates(
@@ -411,3 +584,96 @@ async def test_a_notice_speaks_the_chats_language_and_links_the_facts_page(
         for notice in (english, ukrainian):
             links = [e.get("url") for e in notice.entities if e["type"] == "text_link"]
             assert f"https://briefing.example.org/web/fact/{x}" in links, notice.entities
+
+
+async def test_migration_0017_keys_notices_by_topic_and_its_downgrade_drops_topic_rows(
+    database_url: str,
+) -> None:
+    """0017 keeps what each chat was sent and its queued notices as the chat's own (thread 0)."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from store.db import alembic_config
+
+    def migrate(c: Any, to: str, *, down: bool = False) -> None:
+        (command.downgrade if down else command.upgrade)(alembic_config(c), to)
+
+    def keys(c: Any) -> dict[str, list[list[str]]]:
+        found = inspect(c)
+        return {
+            table: sorted(u["column_names"] for u in found.get_unique_constraints(table))
+            + [
+                i["column_names"]
+                for i in found.get_indexes(table)
+                if i["name"] == "ix_correction_notice_key"
+            ]
+            for table in ("delivered_fact", "correction_notice")
+        }
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(migrate, "0016")
+            await conn.execute(
+                text(
+                    "INSERT INTO audit_entry (id, at, action, fact_kind, fact_id) VALUES "
+                    "(1, CURRENT_TIMESTAMP, 'edit', 'update', 3)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO delivered_fact (chat_id, key, fact_kind, fact_id, message_id, "
+                    "sent_at) VALUES (5, 'briefing:2025-06-02', 'update', 3, 11, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO correction_notice (chat_id, key, audit_id, fact_kind, fact_id, "
+                    "created_at) VALUES (5, 'notice:2025-06-02T10', 1, 'update', 3, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            await conn.run_sync(migrate, "0017")
+            assert await conn.run_sync(keys) == {
+                "delivered_fact": [["chat_id", "thread_id", "key", "fact_kind", "fact_id"]],
+                "correction_notice": [
+                    ["chat_id", "thread_id", "audit_id"],
+                    ["key", "chat_id", "thread_id"],
+                ],
+            }
+            fact = await conn.execute(
+                text("SELECT chat_id, thread_id, key, fact_id, message_id FROM delivered_fact")
+            )
+            assert [tuple(r) for r in fact.all()] == [(5, 0, "briefing:2025-06-02", 3, 11)]
+            notice = await conn.execute(
+                text("SELECT chat_id, thread_id, key, audit_id FROM correction_notice")
+            )
+            assert [tuple(r) for r in notice.all()] == [(5, 0, "notice:2025-06-02T10", 1)]
+            # The same fact and notice for a topic of the chat: a row of its own now.
+            await conn.execute(
+                text(
+                    "INSERT INTO delivered_fact (chat_id, thread_id, key, fact_kind, fact_id, "
+                    "message_id, sent_at) VALUES (5, 7, 'briefing:2025-06-02', 'update', 3, 12, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO correction_notice (chat_id, thread_id, key, audit_id, fact_kind, "
+                    "fact_id, created_at) VALUES (5, 7, 'notice:2025-06-02T10', 1, 'update', 3, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            await conn.run_sync(lambda c: migrate(c, "0016", down=True))
+            assert await conn.run_sync(keys) == {
+                "delivered_fact": [["chat_id", "key", "fact_kind", "fact_id"]],
+                "correction_notice": [["chat_id", "audit_id"], ["key", "chat_id"]],
+            }
+            fact = await conn.execute(text("SELECT chat_id, message_id FROM delivered_fact"))
+            assert [tuple(r) for r in fact.all()] == [(5, 11)]
+            notice = await conn.execute(text("SELECT chat_id, audit_id FROM correction_notice"))
+            assert [tuple(r) for r in notice.all()] == [(5, 1)]
+            await conn.run_sync(migrate, "head")
+    finally:
+        await engine.dispose()
