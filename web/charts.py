@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.helpers import ETag
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import _, current_language
+from core.i18n import DEFAULT_LANGUAGE, _, current_language
 from kinds.charts import (
     ExchangeChart,
     RoundsChart,
@@ -26,7 +26,8 @@ from kinds.charts import (
 from render.charts import draw_exchanges, draw_rounds, exchanges_caption, rounds_caption
 from services.charts import chart_key, chart_png
 from store.audit import StoreStamp
-from web.caching import not_modified, set_validators
+from web.caching import not_modified, set_validators, vary_language
+from web.language import page_language
 from web.serving import SITE, Problem, Site, session_factory
 
 T = TypeVar("T")
@@ -48,12 +49,18 @@ class Figure:
 
 def exchanges_url(site: Site, year: int) -> str:
     """The address of one year's exchanges chart."""
-    return f"{site.settings.web_prefix}/charts/exchanges-{year}.png"
+    return _in_language(f"{site.settings.web_prefix}/charts/exchanges-{year}.png")
 
 
 def rounds_url(site: Site) -> str:
     """The address of the rounds timeline."""
-    return f"{site.settings.web_prefix}/charts/rounds.png"
+    return _in_language(f"{site.settings.web_prefix}/charts/rounds.png")
+
+
+def _in_language(url: str) -> str:
+    # The picture's words follow the page's language: its address names it (cached per address).
+    language = current_language()
+    return url if language == DEFAULT_LANGUAGE else f"{url}?lang={language}"
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -136,6 +143,8 @@ async def _serve(
     else:
         response = web.Response(body=await chart_png(key, draw, data), content_type=PNG)
     set_validators(response, etag, None)
+    if not page_language(request).explicit:
+        vary_language(response)
     return response
 
 
