@@ -130,3 +130,20 @@ def test_accept_language_picks_the_supported_language_preferred_most(
     header: str, language: str
 ) -> None:
     assert accepted(header) == language
+
+
+async def test_a_chart_is_in_the_language_its_address_names(site: WebSite) -> None:
+    _, html, _ = await site.get("/rounds", **{"Accept-Language": "uk"})
+    src = re.search(r'<img src="([^"]+)"', html)
+    assert src and src.group(1) == "/web/charts/rounds.png?lang=uk"
+    _, english, _ = await site.get("/rounds?lang=en", **{"Accept-Language": "uk"})
+    assert '<img src="/web/charts/rounds.png"' in english
+    # The picture follows its address, never the header: one PNG per address.
+    async with site.client.get(src.group(1)) as resp:
+        ukrainian = (resp.status, resp.headers["ETag"], await resp.read())
+    headers = {"Accept-Language": "uk"}
+    async with site.client.get("/web/charts/rounds.png", headers=headers) as resp:
+        plain = (resp.status, resp.headers["ETag"], await resp.read())
+        assert "Vary" not in resp.headers
+    assert ukrainian[0] == plain[0] == 200
+    assert ukrainian[1] != plain[1] and ukrainian[2] != plain[2]

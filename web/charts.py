@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.helpers import ETag
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import DEFAULT_LANGUAGE, _, current_language
+from core.i18n import DEFAULT_LANGUAGE, _, current_language, using_language
 from kinds.charts import (
     ExchangeChart,
     RoundsChart,
@@ -26,7 +26,7 @@ from kinds.charts import (
 from render.charts import draw_exchanges, draw_rounds, exchanges_caption, rounds_caption
 from services.charts import chart_key, chart_png
 from store.audit import StoreStamp
-from web.caching import not_modified, set_validators, vary_language
+from web.caching import not_modified, set_validators
 from web.language import page_language
 from web.serving import SITE, Problem, Site, session_factory
 
@@ -135,16 +135,20 @@ async def _rounds_figure(site: Site, session: AsyncSession) -> Figure | None:
 async def _serve(
     request: web.Request, name: str, draw: Callable[[T], bytes], data: T
 ) -> web.Response:
-    """The PNG, or a 304 when the reader's copy shows the same data (ETag: the data hash)."""
-    key = chart_key(name, data, current_language())
-    etag = ETag(value=key)
-    if not_modified(request, etag, None):
-        response = web.Response(status=304)
-    else:
-        response = web.Response(body=await chart_png(key, draw, data), content_type=PNG)
+    """The PNG, or a 304 when the reader's copy shows the same data (ETag: the data hash).
+
+    Its words are in the language its address names (`?lang=`, as the pages link it), else in
+    English: a picture does not vary by the reader's headers.
+    """
+    language = page_language(request)
+    with using_language(language.code if language.explicit else DEFAULT_LANGUAGE):
+        key = chart_key(name, data, current_language())
+        etag = ETag(value=key)
+        if not_modified(request, etag, None):
+            response = web.Response(status=304)
+        else:
+            response = web.Response(body=await chart_png(key, draw, data), content_type=PNG)
     set_validators(response, etag, None)
-    if not page_language(request).explicit:
-        vary_language(response)
     return response
 
 
