@@ -11,10 +11,12 @@ from telegram.ext import Application
 from core.context import BotContext
 from core.i18n import N_, _
 from handlers.chats import thread_of
+from store.outage import away_reason, database_away
 
 log = logging.getLogger("bot.errors")
 
 SORRY = N_("Sorry, something went wrong on my side. Please try again in a minute.")
+BUSY = N_("The database is busy right now. Please try again in a minute.")
 CONFLICT = (
     "Telegram answered 409 Conflict: another process is already receiving this bot's updates "
     "(a second polling instance, or a webhook is set). Stopping."
@@ -40,14 +42,22 @@ async def error_handler(update: object, context: BotContext) -> None:
     if isinstance(error, (NetworkError, TimedOut, RetryAfter, Forbidden)):
         log.warning("Telegram API problem%s: %s", where, error)
         return
-    log.error("Unhandled error%s", where, exc_info=error)
+    apology = SORRY
+    if error is not None and database_away(error):
+        # Locked by another process, restarting, unreachable: one line, not a traceback.
+        log.warning("Database unavailable%s: %s", where, away_reason(error))
+        apology = BUSY
+    else:
+        log.error("Unhandled error%s", where, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(_(SORRY)[:200])
+                await update.callback_query.answer(_(apology)[:200])
             else:
                 await context.bot.send_message(
-                    update.effective_chat.id, _(SORRY), message_thread_id=thread_of(update) or None
+                    update.effective_chat.id,
+                    _(apology),
+                    message_thread_id=thread_of(update) or None,
                 )
         except Exception:  # the apology must never raise into PTB's loop
             log.warning("Could not tell the user about the error", exc_info=True)

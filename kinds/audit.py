@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kinds.base import FactKind
@@ -12,9 +14,11 @@ from kinds.registry import BY_LETTER, spec_for
 from store.alternatives import alternatives_for
 from store.queries import sources_for
 from store.translations import nested, translations_for
+from store.views import SourceRef
 
 # The largest id an integer column holds (PostgreSQL refuses a larger one in a query).
 MAX_FACT_ID = 2**31 - 1
+SNAPSHOT_CHUNK = 500  # facts per statement when snapshotting many (an import's)
 
 
 def fact_ref(kind: FactKind | str, fact_id: int) -> str:
@@ -52,8 +56,52 @@ async def snapshot(
     row: Any = await session.get(spec.table, fact_id)
     if row is None:
         return None
+    refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
+    return await _snapshot_of(session, kind, row, refs, bare=bare)
+
+
+async def snapshots(
+    session: AsyncSession,
+    facts: Sequence[tuple[FactKind, int]],
+    *,
+    bare: Collection[tuple[FactKind, int]] = (),
+) -> list[dict[str, Any] | None]:
+    """The snapshots of many facts (an import's), in their order: each kind's rows and sources
+    read in chunks, not two statements per fact; `bare` as for `snapshot`."""
+    found: dict[tuple[FactKind, int], dict[str, Any] | None] = {}
+    by_kind: dict[FactKind, list[int]] = {}
+    for kind, fact_id in facts:
+        by_kind.setdefault(kind, []).append(fact_id)
+    for kind, ids in by_kind.items():
+        table: Any = spec_for(kind).table
+        for start in range(0, len(ids), SNAPSHOT_CHUNK):
+            chunk = ids[start : start + SNAPSHOT_CHUNK]
+            rows = await session.exec(select(table).where(col(table.id).in_(chunk)))
+            by_id = {row.id: row for row in rows}
+            refs = await sources_for(session, kind=kind, fact_ids=chunk)
+            for fact_id in chunk:
+                row = by_id.get(fact_id)
+                found[(kind, fact_id)] = (
+                    None
+                    if row is None
+                    else await _snapshot_of(
+                        session, kind, row, refs.get(fact_id, ()), bare=(kind, fact_id) in bare
+                    )
+                )
+    return [found[fact] for fact in facts]
+
+
+async def _snapshot_of(
+    session: AsyncSession, kind: FactKind, row: Any, refs: Sequence[SourceRef], *, bare: bool
+) -> dict[str, Any]:
+    spec = spec_for(kind)
+    fact_id = row.id
     skip = {"id", "created_at", "updated_at", "key"}
-    data = {k: v for k, v in row.model_dump().items() if k not in skip}
+    dumped = row.model_dump()
+    # In the table's field order, however the row was loaded (its attributes' order varies).
+    data = {
+        k: dumped[k] for k in [*type(row).model_fields, *dumped] if k in dumped and k not in skip
+    }
     if not data.get("lead"):
         data.pop("lead", None)  # only the lead story says so
     if data.get("date_precision") == "day":  # exact days, as every fact was before precision
@@ -81,7 +129,6 @@ async def snapshot(
     ]
     if not bare:
         data["translations"] = nested(await translations_for(session, kind=kind, fact_id=fact_id))
-    refs = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     data["sources"] = [
         {k: _iso(v) for k, v in (("name", s.name), ("url", s.url), ("published", s.published)) if v}
         for s in refs

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import _
-from kinds.audit import snapshot
+from kinds.audit import snapshots
 from kinds.base import ExportKeys, FactKind, Refs, suggest
 from kinds.day_order import export_day
 from kinds.queries import count_facts
@@ -253,9 +253,8 @@ async def import_dataset(
         if invalid:
             await _check_invalid(session, invalid, report, refused or set())
         if not report.errors:
-            for kind, fact_id in report.facts:
-                bare = (kind, fact_id) in report.bare
-                after = await snapshot(session, kind=kind, fact_id=fact_id, bare=bare)
+            afters = await snapshots(session, report.facts, bare=report.bare)
+            for (kind, fact_id), after in zip(report.facts, afters, strict=True):
                 await record_audit(
                     session, actor=actor, action=action, kind=kind, fact_id=fact_id, after=after
                 )

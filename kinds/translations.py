@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import String, func, literal, null, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -134,25 +135,60 @@ class Untranslated:
 async def missing_translations(
     session: AsyncSession, *, language: str, limit: int, offset: int = 0
 ) -> Page[Untranslated]:
-    """Live facts written in another language with no translation into `language`, newest first."""
+    """Live facts written in another language with no translation into `language`, newest first.
+
+    One statement, paged in the database: each kind gives its newest `offset + limit + 1`
+    candidates (by its date index), and the union of those is sorted and cut to the page, so
+    a page costs the same however many facts the store holds.
+    """
     from kinds.registry import SPECS  # the registry imports the kinds, which import this module
 
-    found: list[Untranslated] = []
+    wanted = offset + limit + 1
+    branches = []
     for spec in SPECS:
+        if not spec.translatable:
+            continue
         table: Any = spec.table
-        rows = await session.exec(
-            select(table).where(
+        day = col(getattr(table, spec.date_attr))
+        # Its first text of its own (a fact with none has nothing to translate).
+        title = func.coalesce(
+            *(func.nullif(getattr(table, f), "") for f in spec.translatable), null()
+        )
+        newest = (
+            select(
+                literal(spec.kind.value, String).label("kind"),
+                col(table.id).label("fact_id"),
+                day.label("day"),
+                title.label("title"),
+            )
+            .where(
                 col(table.retracted_at).is_(None),
                 table.language != language,
                 untranslated(spec.kind, table.id, language),
+                title.is_not(None),
             )
+            .order_by(day.desc(), col(table.id).desc())
+            .limit(wanted)
+            .subquery()
         )
-        for row in rows:
-            texts = [str(t) for t in (getattr(row, f) for f in spec.translatable) if t]
-            if texts:  # a fact with no text of its own has nothing to translate
-                found.append(Untranslated(spec.kind, row.id, spec.fact_date(row), texts[0]))
-    found.sort(key=lambda u: (u.date, u.kind.value, u.fact_id), reverse=True)
-    return page_of(found[offset:], offset=offset, limit=limit)
+        branches.append(newest.select())
+    merged = union_all(*branches).subquery()
+    rows = await session.exec(
+        select(merged.c.kind, merged.c.fact_id, merged.c.day, merged.c.title)
+        .order_by(merged.c.day.desc(), merged.c.kind.desc(), merged.c.fact_id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    found = [
+        Untranslated(FactKind(kind), int(fact_id), _as_date(day), str(title))
+        for kind, fact_id, day, title in rows
+    ]
+    return page_of(found, offset=offset, limit=limit)
+
+
+def _as_date(value: Any) -> dt.date:
+    # A union's column may come back as text on SQLite.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def translation_template(spec: KindSpec[Any, Any, Any], item: Any) -> str:

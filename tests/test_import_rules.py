@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import event, func
+from sqlmodel import col, select
 
+from kinds.audit import snapshot
+from kinds.base import FactKind
 from kinds.position import Position
 from kinds.round import TalkRound
 from kinds.transfer import import_bytes, import_with_seed
 from kinds.update import NewsUpdate
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
-from store.models import Party
+from store.models import AuditEntry, Party
 from tests.support import run_cli
 
 SRC = [{"name": "Test"}]
@@ -192,3 +194,37 @@ async def test_the_same_key_twice_in_parties_is_an_error(sessions: SessionFactor
         "parties[2] (ukraine): key “ukraine” appears twice in parties (first at parties[0])"
     ]
     assert await _count(sessions, Party) == 0
+
+
+async def test_an_imports_audit_snapshots_are_read_in_batches_and_match_each_fact_read_alone(
+    sessions: SessionFactory,
+) -> None:
+    raw = (Path(__file__).parent / "data" / "talks-2025.json").read_bytes()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    async with sessions() as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            report = await import_bytes(session, raw)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert report.ok, report.errors
+        kinds = {kind for kind, _id in report.facts}
+        assert len(report.facts) == 100 and len(kinds) == 5  # the curated set: every kind
+        # Sources read back once per kind (one chunk each), not once per fact.
+        source_reads = [s for s in statements if s.startswith("SELECT citation.fact_id")]
+        assert len(source_reads) == len(kinds)
+        entries = (
+            await session.exec(
+                select(AuditEntry).where(AuditEntry.action == "import").order_by(col(AuditEntry.id))
+            )
+        ).all()
+        assert [(e.fact_kind, e.fact_id) for e in entries] == [(str(k), i) for k, i in report.facts]
+        for entry in entries:
+            alone = await snapshot(session, kind=FactKind(entry.fact_kind), fact_id=entry.fact_id)
+            assert json.loads(entry.after or "{}") == alone, (entry.fact_kind, entry.fact_id)
+            assert alone and alone.get("sources"), "every fact of the set has a source"

@@ -297,3 +297,38 @@ async def test_a_stance_and_its_label_are_read_in_the_readers_language(bot: Harn
     assert "Туреччина підтримує шлях України до НАТО" in shown
     found = (await reader(bot, "uk", 5001).ask("/search Туреччина")).plain
     assert "Туреччина підтримує шлях України до НАТО\n" in found and ref in found
+
+
+async def test_translations_missing_pages_in_the_database_as_a_full_read_would_order_them(
+    bot: Harness,
+) -> None:
+    from kinds.registry import SPECS
+    from kinds.translations import missing_translations
+
+    async with bot.sessions() as session:
+        first = (await session.exec(select(NewsUpdate).order_by(col(NewsUpdate.id)))).all()
+        translated = FactTranslation(
+            fact_kind="update", fact_id=first[0].id or 0, field="headline", language="uk", text="Й"
+        )
+        session.add(translated)
+        first[1].language = "uk"  # written in Ukrainian: nothing to translate into it
+        first[2].retracted_at = utcnow()
+        session.add_all(first[1:3])
+        await session.commit()
+        expected = []  # every live fact of every kind, read whole and sorted here
+        for spec in SPECS:
+            for row in (await session.exec(select(spec.table))).all():
+                texts = [getattr(row, f) for f in spec.translatable if getattr(row, f)]
+                if row.retracted_at is None and row.language != "uk" and texts:
+                    expected.append((spec.fact_date(row), spec.kind.value, row.id, texts[0]))
+        expected = [e for e in expected if (e[1], e[2]) != ("update", first[0].id)]
+        expected.sort(reverse=True)
+        assert len({e[1] for e in expected}) >= 4, "the seed should mix kinds"
+        shown, offset, more = [], 0, True
+        while more:
+            page = await missing_translations(session, language="uk", limit=7, offset=offset)
+            shown += [(u.date, u.kind.value, u.fact_id, u.title) for u in page.items]
+            offset, more = offset + 7, page.has_more
+    assert shown == expected
+    ids = {(k, i) for _d, k, i, _t in shown}
+    assert not ids & {("update", first[0].id), ("update", first[1].id), ("update", first[2].id)}

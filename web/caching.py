@@ -35,6 +35,15 @@ def not_modified(request: web.Request, etag: ETag, modified: dt.datetime | None)
     return since is not None and modified is not None and modified <= since
 
 
+def vary_language(response: web.StreamResponse) -> None:
+    """Say that the body (and its ETag) depends on the Accept-Language header."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept-Language"
+    elif "accept-language" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept-Language"
+
+
 def set_validators(response: web.StreamResponse, etag: ETag, modified: dt.datetime | None) -> None:
     """Put the caching headers on a response (a full one or a 304)."""
     response.etag = etag

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.helpers import ETag
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import _, current_language
+from core.i18n import DEFAULT_LANGUAGE, _, current_language, using_language
 from kinds.charts import (
     ExchangeChart,
     RoundsChart,
@@ -27,6 +27,7 @@ from render.charts import draw_exchanges, draw_rounds, exchanges_caption, rounds
 from services.charts import chart_key, chart_png
 from store.audit import StoreStamp
 from web.caching import not_modified, set_validators
+from web.language import page_language
 from web.serving import SITE, Problem, Site, session_factory
 
 T = TypeVar("T")
@@ -48,12 +49,18 @@ class Figure:
 
 def exchanges_url(site: Site, year: int) -> str:
     """The address of one year's exchanges chart."""
-    return f"{site.settings.web_prefix}/charts/exchanges-{year}.png"
+    return _in_language(f"{site.settings.web_prefix}/charts/exchanges-{year}.png")
 
 
 def rounds_url(site: Site) -> str:
     """The address of the rounds timeline."""
-    return f"{site.settings.web_prefix}/charts/rounds.png"
+    return _in_language(f"{site.settings.web_prefix}/charts/rounds.png")
+
+
+def _in_language(url: str) -> str:
+    # The picture's words follow the page's language: its address names it (cached per address).
+    language = current_language()
+    return url if language == DEFAULT_LANGUAGE else f"{url}?lang={language}"
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -128,13 +135,19 @@ async def _rounds_figure(site: Site, session: AsyncSession) -> Figure | None:
 async def _serve(
     request: web.Request, name: str, draw: Callable[[T], bytes], data: T
 ) -> web.Response:
-    """The PNG, or a 304 when the reader's copy shows the same data (ETag: the data hash)."""
-    key = chart_key(name, data, current_language())
-    etag = ETag(value=key)
-    if not_modified(request, etag, None):
-        response = web.Response(status=304)
-    else:
-        response = web.Response(body=await chart_png(key, draw, data), content_type=PNG)
+    """The PNG, or a 304 when the reader's copy shows the same data (ETag: the data hash).
+
+    Its words are in the language its address names (`?lang=`, as the pages link it), else in
+    English: a picture does not vary by the reader's headers.
+    """
+    language = page_language(request)
+    with using_language(language.code if language.explicit else DEFAULT_LANGUAGE):
+        key = chart_key(name, data, current_language())
+        etag = ETag(value=key)
+        if not_modified(request, etag, None):
+            response = web.Response(status=304)
+        else:
+            response = web.Response(body=await chart_png(key, draw, data), content_type=PNG)
     set_validators(response, etag, None)
     return response
 

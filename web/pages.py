@@ -15,6 +15,7 @@ from kinds.exchange import exchange_totals, list_exchanges
 from kinds.position import PositionView, current_positions
 from kinds.registry import spec_for
 from kinds.round import list_rounds
+from kinds.translations import localized_snapshot
 from kinds.update import latest_updates
 from store.audit import StoreStamp, fact_history
 from store.models import AuditEntry
@@ -146,6 +147,7 @@ async def fact_page(
     if snap is None:
         raise Problem(404, _("There is no fact {ref}.").format(ref=fact_ref(kind, fact_id)))
     spec = spec_for(kind)
+    shown, marker = localized_snapshot(snap)  # its text in the page's language, where translated
     sources = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
     entries = await fact_history(session, kind=kind, fact_id=fact_id)
     newer = snap.get("superseded_by_id")
@@ -155,8 +157,9 @@ async def fact_page(
         "fact.html",
         ref=fact_ref(kind, fact_id),
         kind_label=_(spec.label),
-        title=fact_title(spec, snap),
-        fields=fact_fields(spec, snap),
+        title=fact_title(spec, shown),
+        marker=marker,
+        fields=fact_fields(spec, shown),
         sources=sources,
         history=_history(entries),
         retracted_at=_stamp_of(snap.get("retracted_at")),

@@ -20,7 +20,7 @@ _ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # Bookkeeping a reader does not need as a field (retraction is shown as a banner instead).
 HIDDEN = frozenset(
     {"sources", "retracted_at", "retraction_reason", "superseded_by_id", "round_id", "updated_at"}
-    # The pages show a fact's own text; its translations are for the bot's readers.
+    # The page shows the text in its language (web/pages.py `localized_snapshot`), not the rest.
     | {"translations", "language"}
 )
 LABELS = {

@@ -11,13 +11,14 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import _
+from core.i18n import DEFAULT_LANGUAGE, _, current_language, using_language
 from core.links import fact_path
 from core.settings import Settings
 from kinds.audit import fact_ref
 from store.audit import StoreStamp, store_stamp
 from store.db import SessionFactory
-from web.caching import etag_for, last_modified, not_modified, set_validators
+from web.caching import etag_for, last_modified, not_modified, set_validators, vary_language
+from web.language import page_language, with_language
 
 MAX_PAGE = 10_000
 HTML = "text/html"
@@ -92,18 +93,34 @@ class Problem(Exception):
 PageFn = Callable[[web.Request, Site, AsyncSession, StoreStamp], Awaitable[Rendered]]
 
 
-def cached(fn: PageFn) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Serve a page in one session, answering 304 when the store has not changed since."""
+def cached(
+    fn: PageFn, *, localized: bool = True
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Serve a page in one session, answering 304 when the store has not changed since.
+
+    A `localized` page is in the request's language (its ETag names it, and a page the browser's
+    Accept-Language chose says it varies by it); the others are in English for everyone.
+    """
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if localized:
+            response = await serve(request)
+            if not page_language(request).explicit:
+                vary_language(response)
+            return response
+        with using_language(DEFAULT_LANGUAGE):
+            return await serve(request)
+
+    async def serve(request: web.Request) -> web.StreamResponse:
         site = request.app[SITE]
         async with session_factory(site)() as session:
             stamp = await store_stamp(session)
             # Without WEB_BASE_URL, feeds carry links to the host they were asked on.
-            variant = "" if site.settings.web_base_url else request.host
+            host = "" if site.settings.web_base_url else request.host
+            variant = f"{host}|{current_language()}"
             etag = etag_for(stamp, version=site.version, variant=variant)
             modified = last_modified(stamp)
-            key = (request.path_qs, etag.value)
+            key = (request.path_qs, etag.value)  # the ETag names the language
             if not_modified(request, etag, modified):
                 response = web.Response(status=304)
             else:
@@ -131,12 +148,24 @@ def session_factory(site: Site) -> SessionFactory:
 def render(site: Site, request: web.Request, name: str, **context: Any) -> Rendered:
     """A template rendered with what every page shows (navigation, feed links)."""
     root = site.settings.web_prefix
+    language = page_language(request)
+    keep = f"?{language.query}" if language.explicit else ""
 
     def link(kind: str, fact_id: int) -> str:
-        return f"{root}/{fact_path(fact_ref(kind, fact_id))}"
+        return f"{root}/{fact_path(fact_ref(kind, fact_id))}{keep}"
+
+    def url(path: str) -> str:
+        return with_language(path, language)
 
     html = site.env.get_template(name).render(
-        root=root, here=request.path, link=link, ref_of=fact_ref, **context
+        root=root,
+        here=request.path,
+        link=link,
+        url=url,
+        keep=keep,
+        lang=language.code,
+        ref_of=fact_ref,
+        **context,
     )
     return Rendered(html.encode("utf-8"), HTML)
 

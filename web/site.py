@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.i18n import _
+from core.i18n import _, using_language
 from core.settings import Settings
 from web import atom, charts, pages
+from web.language import LANGUAGE_KEY, choose_language
 from web.serving import SITE, Problem, SessionSource, Site, cached
 from web.templating import code_version, make_environment, preload
 
@@ -22,9 +23,23 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def _error_page(request: web.Request, status: int, message: str) -> web.Response:
     site = request.app[SITE]
     html = site.env.get_template("error.html").render(
-        root=site.settings.web_prefix, here=request.path, status=status, message=message
+        root=site.settings.web_prefix,
+        here=request.path,
+        status=status,
+        message=message,
+        lang=choose_language(request).code,
+        keep="",
     )
     return web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
+
+
+@web.middleware
+async def _language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve the request in the language of `?lang=`, else of the Accept-Language header."""
+    language = choose_language(request)
+    request[LANGUAGE_KEY] = language
+    with using_language(language.code):
+        return await handler(request)
 
 
 @web.middleware
@@ -57,7 +72,7 @@ def make_site(sessions: SessionSource, settings: Settings) -> web.Application:
     """The pages and feeds, to mount under WEB_PREFIX (see `mount_site`)."""
     env = make_environment()
     preload(env)
-    site = web.Application(middlewares=[_errors])
+    site = web.Application(middlewares=[_language, _errors])
     site[SITE] = Site(sessions=sessions, settings=settings, env=env, version=code_version())
     site.on_response_prepare.append(_security_headers)
     routes = (
@@ -70,7 +85,8 @@ def make_site(sessions: SessionSource, settings: Settings) -> web.Application:
         ("/corrections.atom", atom.corrections_feed),
     )
     for path, page in routes:
-        site.router.add_get(path, cached(page))
+        # The feeds stay in the facts' own language (and English words): one feed for everyone.
+        site.router.add_get(path, cached(page, localized=not path.endswith(".atom")))
     # Charts are cached by their own data (ETag: its hash), not by the store's last change.
     site.router.add_get("/charts/exchanges-{year}.png", charts.exchanges_png)
     site.router.add_get("/charts/rounds.png", charts.rounds_png)

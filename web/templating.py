@@ -13,6 +13,7 @@ from markupsafe import Markup
 from core.dates import format_date, format_date_range
 from core.i18n import _, ngettext
 from core.text import number
+from kinds.translations import localized, original_marker
 from web.feeds import rfc3339
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -35,7 +36,8 @@ def make_environment() -> Environment:
         # Templates are read once at start (see `preload`), never checked again per request.
         auto_reload=False,
     )
-    env.globals.update(_=_, ngettext=ngettext)
+    # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
+    env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,

@@ -1,0 +1,158 @@
+"""The web pages in the reader's language: `?lang=`, else Accept-Language, else English; fact
+texts translated where a translation exists, the rest marked "🌐 EN"; caching varies by it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from core.i18n import translations
+from kinds.update import NewsUpdate
+from tests.conftest import make_settings
+from tests.test_translations import ADD, HEADLINE, HEADLINE_UK, SUMMARY_UK, save
+from tests.web_support import WebSite, read, serve_site
+from web.language import accepted
+
+SUMMARY_EN = "The sides agreed safe passage for ships."
+
+
+@pytest.fixture
+async def site(sqlite_url: str) -> AsyncIterator[WebSite]:
+    """The seeded bot's pages, with one fact translated into Ukrainian (and not Russian)."""
+    async for website in serve_site(make_settings(sqlite_url)):
+        editor = website.editor()
+        await save(editor, await editor.ask(ADD))
+        yield website
+
+
+async def translated_ref(site: WebSite) -> str:
+    """The public id of the fact the fixture added (with its Ukrainian translation)."""
+    async with site.bot.sessions() as session:
+        row = (await session.exec(select(NewsUpdate).where(NewsUpdate.headline == HEADLINE))).one()
+    return f"U{row.id}"
+
+
+def html_lang(html: str) -> str:
+    found = re.search(r'<html lang="([a-z]+)">', html)
+    assert found, html[:200]
+    return found.group(1)
+
+
+async def test_a_page_asked_for_in_ukrainian_shows_the_translation_and_marks_the_rest(
+    site: WebSite,
+) -> None:
+    ref = await translated_ref(site)
+    status, html, headers = await site.get("/?lang=uk")
+    page = read(html)
+    assert status == 200 and html_lang(html) == "uk"
+    assert f"\n{HEADLINE_UK}\n" in f"\n{page.text}\n" and SUMMARY_UK in page.text
+    assert HEADLINE not in page.text and SUMMARY_EN not in page.text
+    # The seed's facts have no Ukrainian text: shown as written, marked once each.
+    others = [line for line in page.text.splitlines() if line.endswith("🌐 EN")]
+    assert len(others) == 9  # 10 on the page, one of them translated
+    uk = translations("uk").gettext
+    assert uk("Latest updates") in page.text and uk("Latest updates") != "Latest updates"
+    assert "Source:" not in page.text and "Positions" not in page.text  # the page's own words too
+    # Links keep the language the address chose; the address does not vary by the header.
+    assert page.link(HEADLINE_UK) == f"/web/fact/{ref}?lang=uk"
+    assert page.link(uk("Older →")) == "/web/?page=2&lang=uk"
+    assert "Vary" not in headers
+
+    status, html, _ = await site.get(f"/fact/{ref}?lang=uk")
+    fact = read(html)
+    assert status == 200 and html_lang(html) == "uk"
+    assert f"\n{HEADLINE_UK}\n" in fact.text and SUMMARY_UK in fact.text
+    assert HEADLINE not in fact.text and "🌐" not in fact.text
+
+    # Russian: nothing translated, so the original text with its marker.
+    status, html, _ = await site.get(f"/fact/{ref}?lang=ru")
+    fact = read(html)
+    assert html_lang(html) == "ru" and f"\n{HEADLINE} 🌐 EN\n" in fact.text
+    assert SUMMARY_EN in fact.text and HEADLINE_UK not in fact.text
+
+    # English: as written, no marker anywhere.
+    status, html, _ = await site.get("/?lang=en")
+    assert html_lang(html) == "en" and HEADLINE in html and "🌐" not in html
+
+
+async def test_without_lang_the_accept_language_header_chooses_and_caches_vary_by_it(
+    site: WebSite,
+) -> None:
+    status, html, plain = await site.get("/")
+    assert status == 200 and html_lang(html) == "en" and HEADLINE in html
+    assert plain["Vary"] == "Accept-Language"
+
+    header = "ru-RU;q=0.8, uk-UA;q=0.9, de;q=1, en;q=0.5"
+    status, html, ukrainian = await site.get("/", **{"Accept-Language": header})
+    page = read(html)
+    assert html_lang(html) == "uk" and HEADLINE_UK in page.text
+    assert ukrainian["Vary"] == "Accept-Language" and ukrainian["ETag"] != plain["ETag"]
+    assert page.link(HEADLINE_UK) == f"/web/fact/{await translated_ref(site)}"
+    # An English copy is not current for a Ukrainian reader, nor the other way round.
+    status, body, _ = await site.get(
+        "/", **{"Accept-Language": header, "If-None-Match": plain["ETag"]}
+    )
+    assert status == 200 and HEADLINE_UK in body
+    status, body, _ = await site.get(
+        "/", **{"Accept-Language": header, "If-None-Match": ukrainian["ETag"]}
+    )
+    assert (status, body) == (304, "")
+
+    # ?lang= wins over the header; an unknown one is ignored.
+    _, html, _ = await site.get("/?lang=ru", **{"Accept-Language": "uk"})
+    assert html_lang(html) == "ru"
+    _, html, _ = await site.get("/?lang=de", **{"Accept-Language": "uk"})
+    assert html_lang(html) == "uk"
+
+
+async def test_the_atom_feeds_stay_in_the_facts_own_language(site: WebSite) -> None:
+    _, english, plain = await site.get("/feed.atom")
+    _, body, headers = await site.get("/feed.atom?lang=uk", **{"Accept-Language": "uk"})
+    assert HEADLINE in body and HEADLINE_UK not in body
+    assert body == english and headers["ETag"] == plain["ETag"] and "Vary" not in headers
+
+
+async def test_an_error_page_is_in_the_readers_language_too(site: WebSite) -> None:
+    status, html, _ = await site.get("/fact/U9999?lang=uk")
+    expected = translations("uk").gettext("There is no fact {ref}.").format(ref="U9999")
+    assert status == 404 and html_lang(html) == "uk" and expected in read(html).text
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("uk-UA,uk;q=0.9,en-US;q=0.8", "uk"),
+        ("de-DE, fr;q=0.9, ru;q=0.1", "ru"),
+        ("de, fr;q=0.5, *;q=0.1", "en"),
+        ("en;q=0, ru", "ru"),
+        ("ru;q=0.7, uk;q=0.7", "ru"),  # equal quality: the first
+        ("uk;q=abc, ru;q=0.2", "ru"),  # a broken quality counts as 0
+        ("", "en"),
+        ("UK", "uk"),
+    ],
+)
+def test_accept_language_picks_the_supported_language_preferred_most(
+    header: str, language: str
+) -> None:
+    assert accepted(header) == language
+
+
+async def test_a_chart_is_in_the_language_its_address_names(site: WebSite) -> None:
+    _, html, _ = await site.get("/rounds", **{"Accept-Language": "uk"})
+    src = re.search(r'<img src="([^"]+)"', html)
+    assert src and src.group(1) == "/web/charts/rounds.png?lang=uk"
+    _, english, _ = await site.get("/rounds?lang=en", **{"Accept-Language": "uk"})
+    assert '<img src="/web/charts/rounds.png"' in english
+    # The picture follows its address, never the header: one PNG per address.
+    async with site.client.get(src.group(1)) as resp:
+        ukrainian = (resp.status, resp.headers["ETag"], await resp.read())
+    headers = {"Accept-Language": "uk"}
+    async with site.client.get("/web/charts/rounds.png", headers=headers) as resp:
+        plain = (resp.status, resp.headers["ETag"], await resp.read())
+        assert "Vary" not in resp.headers
+    assert ukrainian[0] == plain[0] == 200
+    assert ukrainian[1] != plain[1] and ukrainian[2] != plain[2]
