@@ -26,7 +26,7 @@ from telegram import Update
 
 import handlers.open_forms
 from fake_telegram import CallbackAnswer, SentMessage
-from kinds.exchange import Exchange, ExchangeCount
+from kinds.exchange_tables import Exchange, ExchangeCount
 from kinds.position import Position
 from kinds.round import TalkRound
 from kinds.transfer import export_dataset, import_bytes

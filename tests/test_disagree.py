@@ -22,7 +22,8 @@ from core.when import format_when, parse_when, typed_when
 from fake_telegram import SentMessage
 from kinds.digest import changes_between
 from kinds.document import list_documents
-from kinds.exchange import Exchange, ExchangeCount, exchange_totals
+from kinds.exchange_tables import Exchange, ExchangeCount
+from kinds.exchange_totals import exchange_totals
 from kinds.extras import alternatives_lines
 from kinds.round import SPEC as ROUNDS
 from kinds.round import TalkRound

@@ -9,7 +9,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import select
 
-from kinds.exchange import ExchangeYearTotal, exchange_totals
+from kinds.exchange_tables import ExchangeYearTotal
+from kinds.exchange_totals import exchange_totals
 from kinds.transfer import dump_dataset, export_dataset, import_bytes
 from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
 from store.models import Party

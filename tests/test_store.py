@@ -17,7 +17,10 @@ from sqlmodel import col, func, select
 
 from kinds.base import FactKind
 from kinds.editing import apply_edit, retract_fact
-from kinds.exchange import Exchange, ExchangeIn, exchange_totals, list_exchanges
+from kinds.exchange import ExchangeIn
+from kinds.exchange_tables import Exchange
+from kinds.exchange_totals import exchange_totals
+from kinds.exchange_views import list_exchanges
 from kinds.position import Position, current_positions, position_history
 from kinds.queries import search_facts
 from kinds.round import list_rounds
