@@ -21,10 +21,11 @@ from handlers.open_forms import CROSSED, close_form, keep_form, open_form, paylo
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
 from kinds.base import FactKind
+from kinds.dataset import Dataset
 from kinds.day_order import day_preview
 from kinds.registry import spec_for
 from kinds.round import round_labels
-from kinds.transfer import Dataset, import_dataset
+from kinds.transfer import import_dataset
 from kinds.translations import (
     TRANSLATE_HELP,
     TRANSLATION_KEYS,
