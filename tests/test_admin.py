@@ -28,7 +28,7 @@ import handlers.open_forms
 from fake_telegram import CallbackAnswer, SentMessage
 from kinds.exchange_tables import Exchange, ExchangeCount
 from kinds.export import export_dataset
-from kinds.position import Position
+from kinds.position_chain import Position
 from kinds.round import TalkRound
 from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate

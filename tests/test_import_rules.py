@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from kinds.position import Position
+from kinds.position_chain import Position
 from kinds.round import TalkRound
 from kinds.transfer import import_bytes, import_with_seed
 from kinds.update import NewsUpdate

@@ -23,7 +23,8 @@ from kinds.exchange_tables import Exchange
 from kinds.exchange_totals import exchange_totals
 from kinds.exchange_views import list_exchanges
 from kinds.export import export_dataset
-from kinds.position import Position, current_positions, position_history
+from kinds.position_chain import Position
+from kinds.position_views import current_positions, position_history
 from kinds.queries import search_facts
 from kinds.round import list_rounds
 from kinds.transfer import import_bytes, load_seed
