@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import _
@@ -18,9 +18,10 @@ from kinds.dataset import DatasetBase, item_label, section_of
 from kinds.dataset_checks import parse_items
 from kinds.queries import count_facts
 from kinds.registry import SPECS
+from kinds.sources import Sources
 from kinds.writes import add_fact, existing_keys, load_refs, round_refs
 from store.audit import Actor, record_audit
-from store.models import Issue, Party, Source
+from store.models import Issue, Party
 from store.queries import parties_and_issues
 from store.transfer import SEED_FILE, PartyIn, SourceIn
 
@@ -128,68 +129,27 @@ async def _write_named(
     return refs
 
 
-class _Sources:
-    """Resolves a file's source keys and inline sources to ids, creating new sources once."""
-
-    def __init__(self, session: AsyncSession, report: ImportReport, refused: set[str]) -> None:
-        self.session, self.report, self.refused = session, report, refused
-        self.ids: dict[str, int] = {}
-        self.known: dict[str, Any] = {}
-
-    async def declare(self, sources: Sequence[SourceIn]) -> None:
-        self.known = await existing_keys(self.session, Source, [s.key for s in sources if s.key])
-        for src in sources:
-            await self.source_id(src)
-
-    async def source_id(self, src: SourceIn) -> int:
-        if src.key and src.key in self.ids:
-            return self.ids[src.key]
-        if src.key and src.key in self.known:
-            sid: int | None = self.known[src.key].id
-        else:
-            found = (
-                await self.session.exec(
-                    select(Source).where(
-                        Source.name == src.name,
-                        Source.url == src.url if src.url else col(Source.url).is_(None),
-                        Source.published == src.published
-                        if src.published
-                        else col(Source.published).is_(None),
-                    )
-                )
-            ).first()
-            if found is not None and (src.key is None or found.key in (None, src.key)):
-                sid = found.id
-            else:
-                row = Source(**src.model_dump())
-                self.session.add(row)
-                await self.session.flush()
-                sid = row.id
-                _bump(self.report.created, "sources")
-        assert sid is not None
-        if src.key:
-            self.ids[src.key] = sid
-        return sid
-
-    async def resolve(self, label: str, refs: list[str | SourceIn]) -> list[int]:
-        ids = []
-        for ref in refs:
-            if isinstance(ref, SourceIn):
-                ids.append(await self.source_id(ref))
-            elif ref in self.ids:
-                ids.append(self.ids[ref])
-            else:
-                row = (await self.session.exec(select(Source).where(Source.key == ref))).first()
-                if (row is None or row.id is None) and f"source:{ref}" not in self.refused:
-                    hint = suggest(ref, dict.fromkeys(self.ids))
-                    tail = f" — did you mean {hint}?" if hint else " (declare it under sources)"
-                    self.report.errors.append(f"{label}: sources: unknown source {ref!r}{tail}")
-                elif row is None or row.id is None:
-                    continue
-                else:
-                    self.ids[ref] = row.id
-                    ids.append(row.id)
-        return ids
+async def _resolve(
+    sources: Sources,
+    label: str,
+    refs: list[str | SourceIn],
+    report: ImportReport,
+    refused: set[str],
+) -> list[int]:
+    """The ids of a fact's sources (keys or written out); an unknown key is a problem noted."""
+    ids = []
+    for ref in refs:
+        if isinstance(ref, SourceIn):
+            ids.append(await sources.source_id(ref))
+            continue
+        sid = await sources.by_key(ref)
+        if sid is not None:
+            ids.append(sid)
+        elif f"source:{ref}" not in refused:
+            hint = suggest(ref, dict.fromkeys(sources.ids))
+            tail = f" — did you mean {hint}?" if hint else " (declare it under sources)"
+            report.errors.append(f"{label}: sources: unknown source {ref!r}{tail}")
+    return ids
 
 
 async def _write(
@@ -200,7 +160,7 @@ async def _write(
     indices: dict[str, list[int]],
 ) -> None:
     refs = await _write_named(session, ds, report, refused)
-    sources = _Sources(session, report, refused)
+    sources = Sources(session, on_create=lambda: _bump(report.created, "sources"))
     await sources.declare(ds.sources)
     for spec in SPECS:
         at = indices.get(spec.section)
@@ -212,11 +172,13 @@ async def _write(
             if item.key is not None and item.key in stored:
                 _bump(report.skipped, spec.section)
                 continue
-            source_ids = await sources.resolve(label, item.sources)
+            source_ids = await _resolve(sources, label, item.sources, report, refused)
             alternative_ids = [
                 sid
                 for alt in item.alternatives or ()
-                for sid in await sources.resolve(f"{label}: alternatives", [alt.source])
+                for sid in await _resolve(
+                    sources, f"{label}: alternatives", [alt.source], report, refused
+                )
             ]
             if len(alternative_ids) != len(item.alternatives or ()):
                 continue  # an unknown source, noted in the report's errors
