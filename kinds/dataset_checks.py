@@ -10,6 +10,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from kinds.dataset import Dataset, DatasetBase, item_label
+from kinds.registry import SPECS
 
 # Real files nest four levels; the limit is checked before parsing, so deep files cannot
 # exhaust the parser's recursion.
@@ -48,7 +49,13 @@ def _duplicate_keys(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-_REFERABLE = {"parties": "party", "issues": "issue", "rounds": "round", "sources": "source"}
+# The lists whose items others may name; a refused one is reported once, not at each mention.
+_REFERABLE = {
+    "parties": "party",
+    "issues": "issue",
+    "sources": "source",
+    **{spec.section: spec.kind.value for spec in SPECS if spec.referable},
+}
 
 
 @dataclass

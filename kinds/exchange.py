@@ -157,7 +157,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             for i, stage in enumerate(item.stages)
             for key in stage.returned
         ]
-        round_id = refs.round(label, item.round)
+        round_id = refs.fact(label, FactKind.ROUND, item.round)
         if any(p is None for p in parties) or (item.round and round_id is None):
             return None
         return Exchange(
@@ -276,7 +276,7 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
                 "categories": list(split_list(x.categories)),
                 "mediator": x.mediator,
                 "status": "agreed" if x.status == "agreed" else "completed",
-                "round": keys.rounds.get(x.round_id) if x.round_id else None,
+                "round": keys.fact(FactKind.ROUND, x.round_id),
                 "note": x.note,
                 "stages": [
                     {"date": day, "returned": returned}

@@ -12,7 +12,6 @@ from kinds.base import ExportKeys
 from kinds.dataset import Dataset, DatasetBase
 from kinds.day_order import export_day
 from kinds.registry import SPECS
-from kinds.round import TalkRound
 from store.alternatives import stored_alternatives
 from store.facts import split_list
 from store.models import Citation, Issue, Party, Source
@@ -26,12 +25,17 @@ async def export_dataset(session: AsyncSession, *, title: str | None = None) -> 
     issues = (await session.exec(select(Issue).order_by(col(Issue.id)))).all()
     sources = (await session.exec(select(Source).order_by(col(Source.id)))).all()
     source_key = {s.id: s.key or f"source-{s.id}" for s in sources}
-    rounds = (await session.exec(select(TalkRound.id, TalkRound.key))).all()
     keys = ExportKeys(
         parties={p.id: p.key for p in parties if p.id is not None},
         issues={i.id: i.key for i in issues if i.id is not None},
-        rounds={rid: key or f"round-{rid}" for rid, key in rounds if rid is not None},
     )
+    for spec in SPECS:
+        if spec.referable:
+            table: Any = spec.table
+            named = (await session.exec(select(table.id, table.key))).all()
+            keys.facts[spec.kind] = {
+                fid: key or f"{spec.kind.value}-{fid}" for fid, key in named if fid is not None
+            }
     citations: dict[tuple[str, int], list[str]] = {}
     for c in (await session.exec(select(Citation).order_by(col(Citation.id)))).all():
         citations.setdefault((c.fact_kind, c.fact_id), []).append(source_key[c.source_id])

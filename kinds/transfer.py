@@ -19,7 +19,7 @@ from kinds.dataset_checks import parse_items
 from kinds.queries import count_facts
 from kinds.registry import SPECS
 from kinds.sources import Sources
-from kinds.writes import add_fact, existing_keys, load_refs, round_refs
+from kinds.writes import add_fact, existing_keys, load_refs, referable_facts
 from store.audit import Actor, record_audit
 from store.models import Issue, Party
 from store.queries import parties_and_issues
@@ -125,7 +125,7 @@ async def _write_named(
             known_rows[item.key] = row
             _bump(report.created, section)
     await session.flush()
-    refs.rounds.update(await round_refs(session))
+    refs.facts.update(await referable_facts(session))
     return refs
 
 
