@@ -1,4 +1,4 @@
-"""The migrations build exactly the tables the models declare (`alembic check`, every kind's too)."""
+"""The migrations build exactly the tables the models declare (`alembic check`), kinds' too."""
 
 from __future__ import annotations
 
