@@ -16,12 +16,14 @@ from store.transfer import SourceIn
 class Sources:
     """Resolves source keys and written-out sources to ids in one session, creating new ones once.
 
-    Keys found once are remembered, and `declare` reads the stored keys of many sources in one
-    query, so an import of thousands of facts asks the store once per new source, not per fact.
-    `on_create` is called for each source this creates (an import counts them).
+    A key is looked up once, not per fact naming it, and `declare` reads the stored keys of a
+    file's sources in one query (an import may bring thousands of facts). `on_create` is called
+    for each source this creates (an import counts them).
     """
 
-    def __init__(self, session: AsyncSession, *, on_create: Callable[[], None] | None = None):
+    def __init__(
+        self, session: AsyncSession, *, on_create: Callable[[], None] | None = None
+    ) -> None:
         self.session, self.on_create = session, on_create
         self.ids: dict[str, int] = {}  # key -> id, for every key resolved so far
         self.known: dict[str, Any] = {}  # stored rows of the keys `declare` was given
