@@ -27,7 +27,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bench.common import machine
-from kinds.exchange import Exchange, ExchangeCount, exchange_totals, refresh_year_total
+from kinds.exchange_tables import Exchange, ExchangeCount
+from kinds.exchange_totals import exchange_totals, refresh_year_total
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import Party
 

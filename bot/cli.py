@@ -16,7 +16,9 @@ from bot.app import build_application, close_store, open_store
 from bot.startup import EXIT_SETTINGS, check_store, check_token, guarded, scrub
 from core.logs import setup_logging
 from core.settings import Settings
-from kinds.transfer import dump_dataset, export_dataset, import_with_seed
+from kinds.dataset import dump_dataset
+from kinds.export import export_dataset
+from kinds.transfer import import_with_seed
 from services.delivery import resume_broadcasts, send_due_briefings
 from services.notices import send_due_notices
 from store.db import create_engine, make_session_factory, setup_lock, upgrade_schema

@@ -12,8 +12,10 @@ from core.context import BotContext
 from core.i18n import N_, _
 from handlers.admin import actor_of, editors_only
 from handlers.common import reply
+from kinds.dataset import dump_dataset, section_of
+from kinds.export import export_dataset
 from kinds.registry import reader_specs
-from kinds.transfer import dump_dataset, export_dataset, import_bytes, section_of
+from kinds.transfer import import_bytes
 from render.blocks import esc
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

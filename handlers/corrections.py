@@ -14,15 +14,9 @@ from core.dates import format_date
 from core.i18n import N_, _
 from handlers.admin import editors_only
 from handlers.common import reply
-from handlers.drafts import (
-    changes_between,
-    draft_payload,
-    form_context,
-    keep_stored,
-    problems_text,
-    send_preview,
-)
+from handlers.drafts import changes_between
 from handlers.forms import build_draft, merge_values, parse_form
+from handlers.previews import draft_payload, form_context, keep_stored, problems_text, send_preview
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.base import FactKind
 from kinds.day_order import day_values

@@ -21,14 +21,7 @@ from core.context import BotContext
 from core.i18n import _
 from handlers.admin import editors_only
 from handlers.common import reply, sender_is_editor
-from handlers.drafts import (
-    cancel_correction,
-    draft_correction,
-    draft_payload,
-    form_context,
-    problems_text,
-    send_preview,
-)
+from handlers.drafts import cancel_correction, draft_correction
 from handlers.forms import build_draft, check_field, parse_form, split_also
 from handlers.open_forms import (
     CROSSED,
@@ -39,6 +32,7 @@ from handlers.open_forms import (
     open_form,
     payload_of,
 )
+from handlers.previews import draft_payload, form_context, problems_text, send_preview
 from kinds.base import FactKind
 from kinds.editing import kind_of
 from kinds.forms import ALSO

@@ -10,7 +10,8 @@ from core.i18n import _
 from handlers.charts import exchanges_chart, exchanges_chart_button
 from handlers.common import command_args, page_offset, reply, send_page
 from kinds.base import FactKind
-from kinds.exchange import exchange_block, exchange_totals, list_exchanges, totals_block
+from kinds.exchange_totals import exchange_totals, totals_block
+from kinds.exchange_views import exchange_block, list_exchanges
 from render.blocks import refs_of
 
 PAGE_SIZE = 5

@@ -23,7 +23,7 @@ from handlers.common import (
     too_long,
 )
 from kinds.base import FactKind
-from kinds.position import (
+from kinds.position_views import (
     IssueStances,
     PositionView,
     current_positions,

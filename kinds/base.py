@@ -58,7 +58,8 @@ class Refs:
 
     parties: dict[str, Party] = field(default_factory=dict)
     issues: dict[str, Issue] = field(default_factory=dict)
-    rounds: dict[str, int] = field(default_factory=dict)
+    # Facts of the kinds other facts may name (`KindSpec.referable`): key or public id -> id.
+    facts: dict[FactKind, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     # Links to other facts of the same file, made once every item is stored (any order).
     later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -81,14 +82,19 @@ class Refs:
             self.unknown(label, at, "issue", key, self.issues)
         return row
 
-    def round(self, label: str, key: str | None, at: str = "round") -> int | None:
-        """The id of the round with this key (None for no key, or with a problem noted)."""
+    def fact(self, label: str, kind: FactKind, key: str | None) -> int | None:
+        """The id of the `kind` fact with this key or public id (None: no key, or a problem)."""
         if key is None:
             return None
-        if key not in self.rounds:
-            self.unknown(label, at, "round", key, self.rounds)
+        known = self.facts.get(kind, {})
+        if key not in known:
+            self.unknown(label, kind.value, kind.value, key, known)
             return None
-        return self.rounds[key]
+        return known[key]
+
+    def add_fact(self, kind: FactKind, fact_id: int, *names: str | None) -> None:
+        """Let later items name a fact just written, by its public id and key."""
+        self.facts.setdefault(kind, {}).update({n: fact_id for n in names if n})
 
     def unknown(self, label: str, at: str, what: str, key: str, known: Mapping[str, Any]) -> None:
         """Note an unknown reference, with the nearest known key as a suggestion."""
@@ -127,7 +133,12 @@ class ExportKeys:
 
     parties: dict[int, str] = field(default_factory=dict)
     issues: dict[int, str] = field(default_factory=dict)
-    rounds: dict[int, str] = field(default_factory=dict)
+    # Facts of the kinds other facts may name (`KindSpec.referable`): id -> key.
+    facts: dict[FactKind, dict[int, str]] = field(default_factory=dict)
+
+    def fact(self, kind: FactKind, fact_id: int | None) -> str | None:
+        """The key a file names a `kind` fact by (None: no fact)."""
+        return self.facts.get(kind, {}).get(fact_id) if fact_id else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +195,9 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
     full_hidden: ClassVar[frozenset[str]] = frozenset()
     # The free-text fields an editor may translate (`headline uk: …`; kinds/translations.py).
     translatable: ClassVar[tuple[str, ...]] = ()
+    # Facts of other kinds may name a fact of this one (by key, or public id such as R12):
+    # imports and edits resolve them through `Refs.fact`, exports through `ExportKeys.fact`.
+    referable: ClassVar[bool] = False
 
     # ------------------------------------------------------------ store
 

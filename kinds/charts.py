@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kinds.exchange import Exchange, ExchangeCount, ExchangeStatus, is_bodies
+from kinds.exchange_tables import Exchange, ExchangeCount, ExchangeStatus, is_bodies
 from kinds.round import TalkRound
 from store.facts import split_list
 from store.models import Party
@@ -128,7 +128,7 @@ async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
             agreed.append(AgreedMark(date, sum(known) if known else None))
             continue
         completed += 1
-        # Returned bodies are counted apart from living people (kinds/exchange.py is_bodies).
+        # Returned bodies are counted apart from living people (kinds/exchange_tables.py is_bodies).
         series = dead if is_bodies(split_list(categories)) else living
         for party, returned in pairs:
             living.setdefault(party, [0] * MONTHS)

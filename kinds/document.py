@@ -314,7 +314,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
     def new_row(self, item: DocumentIn, refs: Refs, label: str) -> Document | None:
         authors = [refs.party(label, k, at="authors") for k in item.authors]
         issues = [refs.issue(label, k, at="issues") for k in item.issues]
-        round_id = refs.round(label, item.round)
+        round_id = refs.fact(label, FactKind.ROUND, item.round)
         if None in authors or None in issues or (item.round and round_id is None):
             return None
         row = Document(title=item.title, date=item.date)
@@ -346,7 +346,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
             refs.issue("document", k) for k in item.issues
         ]:
             raise LookupError("; ".join(refs.errors))
-        round_id = refs.round("document", item.round)
+        round_id = refs.fact("document", FactKind.ROUND, item.round)
         if item.round and round_id is None:
             raise LookupError("; ".join(refs.errors))
         self._fill(row, item, round_id)
@@ -389,7 +389,7 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
                 "type": d.doc_type,
                 "authors": authors.get(d.id or 0, []),
                 "issues": issues.get(d.id or 0, []),
-                "round": keys.rounds.get(d.round_id) if d.round_id else None,
+                "round": keys.fact(FactKind.ROUND, d.round_id),
                 "summary": d.summary,
             }
             for d in rows

@@ -15,12 +15,13 @@ from kinds.base import FactKind
 from kinds.day_order import set_day
 from kinds.extras import apply_when
 from kinds.registry import spec_for
+from kinds.sources import Sources
 from kinds.translations import TRANSLATION_KEYS
 from kinds.writes import alternative_values, index_fact, load_refs
 from store.alternatives import set_alternatives
 from store.audit import Actor, record_audit
 from store.facts import cite, drop_search_doc
-from store.models import AuditEntry, Citation, Draft, Issue, Party, Source, utcnow
+from store.models import AuditEntry, Citation, Draft, Issue, Party, utcnow
 from store.notices import queue_notices
 from store.queries import sources_for
 from store.transfer import IssueIn, PartyIn, SourceIn
@@ -79,28 +80,6 @@ async def ensure_named(
     await session.flush()
 
 
-async def _source_id(session: AsyncSession, src: str | SourceIn) -> int:
-    if isinstance(src, str):
-        row = (await session.exec(select(Source).where(Source.key == src))).first()
-        if row is None or row.id is None:
-            raise LookupError(f"unknown source {src!r}")
-        return row.id
-    stmt = select(Source).where(Source.name == src.name)
-    stmt = stmt.where(Source.url == src.url if src.url else col(Source.url).is_(None))
-    # Two sources may share a name and link and differ by date (the identity is all three).
-    stmt = stmt.where(
-        Source.published == src.published if src.published else col(Source.published).is_(None)
-    )
-    found = (await session.exec(stmt)).first()
-    if found is not None and found.id is not None:
-        return found.id
-    row = Source(name=src.name, url=src.url, title=src.title, published=src.published)
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    return row.id
-
-
 async def _same_sources(
     session: AsyncSession, *, kind: FactKind, fact_id: int, sources: Sequence[str | SourceIn]
 ) -> bool:
@@ -137,15 +116,16 @@ async def apply_edit(
     row.language = item.language or "en"
     row.updated_at = utcnow()
     session.add(row)
+    sources = Sources(session)
     if not await _same_sources(session, kind=kind, fact_id=fact_id, sources=item.sources):
         await session.exec(
             delete(Citation).where(
                 col(Citation.fact_kind) == kind.value, col(Citation.fact_id) == fact_id
             )
         )
-        source_ids = [await _source_id(session, s) for s in item.sources]
+        source_ids = [await sources.find(s) for s in item.sources]
         await cite(session, kind=kind, fact_id=fact_id, source_ids=source_ids)
-    others = [await _source_id(session, alt.source) for alt in item.alternatives or ()]
+    others = [await sources.find(alt.source) for alt in item.alternatives or ()]
     await set_alternatives(
         session, kind=kind, fact_id=fact_id, values=alternative_values(item, others)
     )

@@ -219,6 +219,7 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
 
     kind = FactKind.ROUND
     letter = "R"
+    referable = True  # updates, exchanges and documents name the round they came from
     section = "rounds"
     noun = N_("round of talks")
     label = N_("Round of talks")
@@ -298,15 +299,6 @@ class RoundSpec(KindSpec[TalkRound, RoundIn, RoundView]):
         )
         row.duration, row.duration_minutes = item.duration, item.duration_minutes
         row.outcome = item.outcome
-
-    async def after_insert(
-        self, session: AsyncSession, row: TalkRound, item: RoundIn, refs: Refs
-    ) -> None:
-        # Later items of the same import may name this round by its key or its public id.
-        assert row.id is not None
-        refs.rounds[f"R{row.id}"] = row.id
-        if item.key:
-            refs.rounds[item.key] = row.id
 
     async def apply(self, session: AsyncSession, row: TalkRound, item: RoundIn, refs: Refs) -> None:
         minutes = row.duration_minutes

@@ -188,7 +188,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
             headline=item.headline,
             summary=item.summary,
             tags=join_list(item.tags),
-            round_id=refs.round(label, item.round),
+            round_id=refs.fact(label, FactKind.ROUND, item.round),
         )
 
     async def apply(
@@ -213,7 +213,7 @@ class UpdateSpec(KindSpec[NewsUpdate, UpdateIn, UpdateView]):
                 "headline": u.headline,
                 "summary": u.summary,
                 "tags": list(split_list(u.tags)),
-                "round": keys.rounds.get(u.round_id) if u.round_id else None,
+                "round": keys.fact(FactKind.ROUND, u.round_id),
             }
             for u in rows
         ]

@@ -10,11 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.search_words import date_words, ordinal_words
-from kinds.base import Refs
+from kinds.base import FactKind, Refs
 from kinds.day_order import set_day
 from kinds.extras import apply_when
-from kinds.registry import AnySpec
-from kinds.round import TalkRound
+from kinds.registry import SPECS, AnySpec
 from kinds.translations import translation_problems
 from store.alternatives import set_alternatives
 from store.facts import cite, drop_search_doc, set_search_doc
@@ -24,26 +23,32 @@ from store.translations import set_translations
 
 
 async def load_refs(session: AsyncSession) -> Refs:
-    """Every party, issue and round a fact may name, by key (rounds also by public id, R12)."""
+    """Every party, issue and fact a fact may name, by key (facts also by public id, R12)."""
     parties = (await session.exec(select(Party))).all()
     issues = (await session.exec(select(Issue))).all()
     return Refs(
         parties={p.key: p for p in parties},
         issues={i.key: i for i in issues},
-        rounds=await round_refs(session),
+        facts=await referable_facts(session),
     )
 
 
-async def round_refs(session: AsyncSession) -> dict[str, int]:
-    """Every round's id by its key, and live rounds' by their public id (R12, as editors type it).
+async def referable_facts(session: AsyncSession) -> dict[FactKind, dict[str, int]]:
+    """Of each kind other facts may name: every fact's id by key, live ones' by public id (R12).
 
-    A public id wins over a key spelled like one; keys still find a retracted round, so an
+    A public id wins over a key spelled like one; keys still find a retracted fact, so an
     export that points at one imports whole.
     """
-    rounds = (await session.exec(select(TalkRound.id, TalkRound.key, TalkRound.retracted_at))).all()
-    by_key = {key: rid for rid, key, _ in rounds if key and rid is not None}
-    by_ref = {f"R{rid}": rid for rid, _, gone in rounds if rid is not None and gone is None}
-    return {**by_key, **by_ref}
+    found: dict[FactKind, dict[str, int]] = {}
+    for spec in SPECS:
+        if not spec.referable:
+            continue
+        model: Any = spec.table
+        rows = (await session.exec(select(model.id, model.key, model.retracted_at))).all()
+        by_key = {key: fid for fid, key, _ in rows if key and fid is not None}
+        by_ref = {spec.ref(fid): fid for fid, _, gone in rows if fid is not None and gone is None}
+        found[spec.kind] = {**by_key, **by_ref}
+    return found
 
 
 async def index_fact(
@@ -117,6 +122,8 @@ async def add_fact(
     if texts:
         await set_translations(session, kind=spec.kind, fact_id=row.id, texts=texts)
     await spec.after_insert(session, row, item, refs)
+    if spec.referable:  # later items of the same import may name it
+        refs.add_fact(spec.kind, row.id, spec.ref(row.id), item.key)
     words = [value for _field, value, _sid in others]
     words += [text for fields in texts.values() for text in fields.values() if text.strip()]
     await index_fact(session, spec, row, extra=words)

@@ -27,22 +27,46 @@ SessionFactory = async_sessionmaker[AsyncSession]
 SETUP_LOCK_KEY = 0x5045414345  # "PEACE"
 
 
-def _flock(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+# How long a starting process waits for another one's migration and seeding (docs/operations.md):
+# past this the holder is taken to be stuck, and the start ends with one line and status 5.
+SETUP_LOCK_TIMEOUT = 600.0
+_LOCK_POLL = 0.2  # seconds between tries while another process holds the lock
+
+
+class SetupLockTimeout(TimeoutError):
+    """Another process held the start-up lock (migration and seeding) for too long."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"another process has been migrating or seeding this database for over "
+            f"{seconds:g} s (the start-up lock); if none is running, a stuck one holds it: stop it"
+        )
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @asynccontextmanager
-async def setup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+async def setup_lock(
+    engine: AsyncEngine, *, wait: float = SETUP_LOCK_TIMEOUT
+) -> AsyncIterator[None]:
     """Hold a lock while migrating and seeding, so replicas started together take turns.
 
     PostgreSQL: a session-level advisory lock on a connection of its own. SQLite: an
     exclusive flock on `<database>.lock` beside the file (released by the OS if we die).
+    Waits at most `wait` seconds for another holder, then raises SetupLockTimeout.
     """
+    deadline = asyncio.get_running_loop().time() + wait
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
+            take = text("SELECT pg_try_advisory_lock(:key)")
+            while not (await conn.execute(take, {"key": SETUP_LOCK_KEY})).scalar():
+                await _wait_turn(deadline, wait)
             try:
                 yield
             finally:
@@ -52,11 +76,20 @@ async def setup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
     if not database or database == ":memory:" or database.startswith("file:"):
         yield
         return
-    fd = await asyncio.to_thread(_flock, Path(f"{database}.lock"))
+    fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        while not _try_flock(fd):
+            await _wait_turn(deadline, wait)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+async def _wait_turn(deadline: float, wait: float) -> None:
+    """Sleep before the next try, or give up once the deadline has passed."""
+    if asyncio.get_running_loop().time() >= deadline:
+        raise SetupLockTimeout(wait)
+    await asyncio.sleep(_LOCK_POLL)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

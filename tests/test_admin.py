@@ -26,10 +26,11 @@ from telegram import Update
 
 import handlers.open_forms
 from fake_telegram import CallbackAnswer, SentMessage
-from kinds.exchange import Exchange, ExchangeCount
-from kinds.position import Position
+from kinds.exchange_tables import Exchange, ExchangeCount
+from kinds.export import export_dataset
+from kinds.position_chain import Position
 from kinds.round import TalkRound
-from kinds.transfer import export_dataset, import_bytes
+from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import AuditEntry, Citation, Draft, Issue, Party, SearchDoc, Source

@@ -23,8 +23,9 @@ from fake_telegram import SentMessage, utf16_len
 from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
 from handlers.start import PUBLIC_COMMANDS
 from kinds.base import FactKind
-from kinds.exchange import Exchange, ExchangeCount
-from kinds.position import Position, current_positions, relink_positions
+from kinds.exchange_tables import Exchange, ExchangeCount
+from kinds.position_chain import Position, relink_positions
+from kinds.position_views import current_positions
 from kinds.registry import SPECS
 from kinds.round import TalkRound
 from kinds.update import NewsUpdate, latest_updates

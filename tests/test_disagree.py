@@ -20,13 +20,16 @@ from sqlmodel import col, select
 
 from core.when import format_when, parse_when, typed_when
 from fake_telegram import SentMessage
+from kinds.dataset import dump_dataset
 from kinds.digest import changes_between
 from kinds.document import list_documents
-from kinds.exchange import Exchange, ExchangeCount, exchange_totals
+from kinds.exchange_tables import Exchange, ExchangeCount
+from kinds.exchange_totals import exchange_totals
+from kinds.export import export_dataset
 from kinds.extras import alternatives_lines
 from kinds.round import SPEC as ROUNDS
 from kinds.round import TalkRound
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate
 from render.briefing import briefing_messages
 from store.db import create_engine, make_session_factory, upgrade_schema

@@ -18,9 +18,11 @@ from sqlmodel import col, select
 import kinds.registry
 from fake_telegram import SentMessage
 from kinds.base import FactKind
+from kinds.dataset import dump_dataset
 from kinds.digest import changes_between
 from kinds.document import Document, DocumentAuthor, DocumentIssue
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.export import export_dataset
+from kinds.transfer import import_bytes
 from render.briefing import briefing_messages
 from store.models import AuditEntry, Draft, Issue, Party, SearchDoc
 from tests.conftest import Chat, Harness, make_settings, start_harness

@@ -9,8 +9,11 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import select
 
-from kinds.exchange import ExchangeYearTotal, exchange_totals
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.dataset import dump_dataset
+from kinds.exchange_tables import ExchangeYearTotal
+from kinds.exchange_totals import exchange_totals
+from kinds.export import export_dataset
+from kinds.transfer import import_bytes
 from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
 from store.models import Party
 from tests import factories

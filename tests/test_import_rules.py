@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from kinds.audit import snapshot
 from kinds.base import FactKind
-from kinds.position import Position
+from kinds.position_chain import Position
 from kinds.round import TalkRound
 from kinds.transfer import import_bytes, import_with_seed
 from kinds.update import NewsUpdate

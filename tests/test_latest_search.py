@@ -17,8 +17,10 @@ import pytest
 from sqlmodel import col, select
 from telegram import Update
 
+from kinds.dataset import dump_dataset
+from kinds.export import export_dataset
 from kinds.round import TalkRound, list_rounds
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate
 from store.transfer import SEED_FILE
 from tests.conftest import Chat, Harness, checked_harness, make_settings

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from core.text import visible_length
-from kinds.position import Position
+from kinds.position_chain import Position
 from kinds.transfer import import_bytes
 from store.models import Issue
 from tests.conftest import Harness, checked_harness, make_settings

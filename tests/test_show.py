@@ -19,7 +19,7 @@ from core.dates import format_date
 from fake_telegram import LocalBotApi, SentMessage
 from fake_telegram.text import utf16_len
 from handlers import subscriptions as subscription_handlers
-from kinds.position import Position
+from kinds.position_chain import Position
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
 from store.models import AuditEntry, Issue, Party, Source, Subscriber

@@ -16,12 +16,18 @@ from sqlalchemy import inspect, text
 from sqlmodel import col, func, select
 
 from kinds.base import FactKind
+from kinds.dataset import dump_dataset
 from kinds.editing import apply_edit, retract_fact
-from kinds.exchange import Exchange, ExchangeIn, exchange_totals, list_exchanges
-from kinds.position import Position, current_positions, position_history
+from kinds.exchange import ExchangeIn
+from kinds.exchange_tables import Exchange
+from kinds.exchange_totals import exchange_totals
+from kinds.exchange_views import list_exchanges
+from kinds.export import export_dataset
+from kinds.position_chain import Position
+from kinds.position_views import current_positions, position_history
 from kinds.queries import search_facts
 from kinds.round import list_rounds
-from kinds.transfer import dump_dataset, export_dataset, import_bytes, load_seed
+from kinds.transfer import import_bytes, load_seed
 from kinds.update import NewsUpdate, UpdateView, latest_updates
 from store import facts, queries
 from store.audit import Actor

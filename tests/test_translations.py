@@ -17,7 +17,9 @@ import pytest
 from sqlmodel import col, select
 
 from fake_telegram import SentMessage
-from kinds.transfer import dump_dataset, export_dataset, import_bytes
+from kinds.dataset import dump_dataset
+from kinds.export import export_dataset
+from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema

@@ -21,8 +21,8 @@ from sqlmodel import col, select
 
 from bot.webhook import make_web_app
 from core.dates import format_date
-from kinds.exchange import list_exchanges
-from kinds.position import current_positions
+from kinds.exchange_views import list_exchanges
+from kinds.position_views import current_positions
 from kinds.round import list_rounds
 from kinds.update import latest_updates
 from store.models import AuditEntry

@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_, _
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
-from kinds.exchange import exchange_totals, list_exchanges
-from kinds.position import PositionView, current_positions
+from kinds.exchange_totals import exchange_totals
+from kinds.exchange_views import list_exchanges
+from kinds.position_views import PositionView, current_positions
 from kinds.registry import spec_for
 from kinds.round import list_rounds
 from kinds.translations import localized_snapshot
