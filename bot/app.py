@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # Tokens are only checked by Telegram itself; offline runs (console, tests) use this one.
 OFFLINE_TOKEN = "123456:OFFLINE-NOT-A-REAL-TOKEN"
 _WARM_UP = "dates_warm_up"
+_MENUS = "menus_task"
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -95,7 +96,10 @@ async def close_store(bot_data: BotData) -> None:
 async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await open_store(app.bot_data)
     settings = app.bot_data.settings
-    await set_menus(app.bot, settings.admin_ids if settings else frozenset())
+    # The menus and descriptions (three calls per language, paced by the rate limiter) are
+    # set in the background: polling need not wait for them, and a failure is only logged.
+    admin_ids = settings.admin_ids if settings else frozenset()
+    app.bot_data.extra[_MENUS] = asyncio.create_task(_set_menus(app.bot, admin_ids))
     await schedule_all(app)
     # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
     # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
@@ -103,9 +107,32 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
     app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, languages))
 
 
+async def _set_menus(bot: Any, admin_ids: frozenset[int]) -> None:
+    try:
+        await set_menus(bot, admin_ids)
+    except Exception:
+        log.exception("Could not set the command menus")
+
+
+async def _menus_set(app: BriefingApp) -> None:
+    """Wait until the background task started by post_init has set the menus (if it did)."""
+    task: asyncio.Task[None] | None = app.bot_data.extra.get(_MENUS)
+    if task is not None:
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def _warm_up(languages: tuple[str, ...]) -> None:
     load_catalogs()  # a catalog without a fresh .mo is compiled here, not in a reader's update
     warm_up(languages)
+
+
+async def _post_stop(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    menus: asyncio.Task[None] | None = app.bot_data.extra.pop(_MENUS, None)
+    if menus is not None and not menus.done():
+        # Stopped within moments of starting (before the bot's client closes): the next start
+        # sets the menus again.
+        menus.cancel()
+        await asyncio.gather(menus, return_exceptions=True)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -131,6 +158,7 @@ def build_application(
         .token(token or settings.token or OFFLINE_TOKEN)
         .context_types(context_types)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         # Chats are served concurrently; each chat's updates stay in order (guided forms).
         .concurrent_updates(processor)
@@ -168,12 +196,13 @@ def build_application(
 async def running(app: BriefingApp) -> AsyncIterator[BriefingApp]:
     """Initialize and start an app without run_polling (console, tests), then tear it down.
 
-    PTB only calls post_init/post_shutdown from run_polling/run_webhook, so do it here.
+    PTB only calls post_init/post_stop/post_shutdown from run_polling/run_webhook, so do it here.
     """
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
+            await _menus_set(app)  # the console and tests start with their menus in place
         await app.start()
         try:
             yield app
@@ -181,6 +210,8 @@ async def running(app: BriefingApp) -> AsyncIterator[BriefingApp]:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:
