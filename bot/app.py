@@ -96,15 +96,30 @@ async def close_store(bot_data: BotData) -> None:
 
 async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await open_store(app.bot_data)
+    await schedule_all(app)
+    # The rest waits until the application runs, so that the first getUpdates goes out first.
+    if app.job_queue is not None:
+        app.job_queue.run_once(_after_start, when=0, name="menus and warm-up")
+    else:
+        _start_background(app)
+
+
+async def _after_start(context: BotContext) -> None:
+    _start_background(context.application)
+
+
+def _start_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Start setting the menus and warming up, in the background (once per application)."""
+    if _MENUS in app.bot_data.extra:
+        return
     settings = app.bot_data.settings
-    # The menus and descriptions (three calls per language, paced by the rate limiter) are
-    # set in the background: polling need not wait for them, and a failure is only logged.
+    # The menus and descriptions (three calls per language, paced by the rate limiter): a
+    # failure is only logged, and the next start sets them again.
     admin_ids = settings.admin_ids if settings else frozenset()
     app.bot_data.extra[_MENUS] = asyncio.create_task(_set_menus(app.bot, admin_ids))
-    await schedule_all(app)
     # dateparser loads its language data on first use (~0.2 s) and the ORM configures its
-    # mappers on its first statement: in a thread, in the background, so that polling or the
-    # webhook starts at once (a date typed or a query made meanwhile just waits for it).
+    # mappers on its first statement: in a thread, so that the loop stays free (a date typed or
+    # a query made meanwhile just waits for it).
     languages = settings.date_languages if settings else ("en",)
     app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, languages))
 
@@ -117,7 +132,7 @@ async def _set_menus(bot: Any, admin_ids: frozenset[int]) -> None:
 
 
 async def _menus_set(app: BriefingApp) -> None:
-    """Wait until the background task started by post_init has set the menus (if it did)."""
+    """Wait until the background task has set the menus."""
     task: asyncio.Task[None] | None = app.bot_data.extra.get(_MENUS)
     if task is not None:
         await asyncio.gather(task, return_exceptions=True)
@@ -207,8 +222,9 @@ async def running(app: BriefingApp) -> AsyncIterator[BriefingApp]:
     try:
         if app.post_init is not None:
             await app.post_init(app)
-            await _menus_set(app)  # the console and tests start with their menus in place
         await app.start()
+        _start_background(app)
+        await _menus_set(app)  # the console and tests start with their menus in place
         try:
             yield app
         finally:
