@@ -120,17 +120,19 @@ async def check_token(settings: Settings) -> None:
     check runs before polling starts, on a short-lived client of its own.
     """
     assert settings.token is not None
-    # The client the bot itself uses: aiohttp is imported anyway, an httpx client would cost
-    # a TLS context of its own (~30 ms) for this one call.
-    request: BaseRequest = (
-        AiohttpRequest(connection_pool_size=1)
-        if settings.http_client == "aiohttp"
-        else HTTPXRequest(connection_pool_size=1)
-    )
+
+    def client() -> BaseRequest:
+        # The bot's own client: aiohttp is imported anyway, while each httpx client (PTB's
+        # default, for getUpdates too) loads a TLS context of its own (~20 ms).
+        if settings.http_client == "aiohttp":
+            return AiohttpRequest(connection_pool_size=1)
+        return HTTPXRequest(connection_pool_size=1)
+
     bot = Bot(
         settings.token,
         base_url=settings.telegram_api_base or "https://api.telegram.org/bot",
-        request=request,
+        request=client(),
+        get_updates_request=client(),
     )
     async with bot:  # initialize() calls getMe; a failure shuts the client down again
         pass
