@@ -4,6 +4,7 @@ Run from the repository root::
 
     python -m bench.bench_startup                    # 7 starts of each, alternating
     python -m bench.bench_startup --runs 3 --also OLD_CHECKOUT   # also a checkout of another commit
+    python -m bench.bench_startup --floor            # also the minimal bot importing our libraries
 
 The fake Bot API (fake_telegram/server.py) runs in this process and notes when each process
 calls getUpdates for the first time; the process is then stopped with SIGTERM. The bot runs as
@@ -39,6 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0
 # The bot's packages, byte-compiled before timing as `make install` does.
 PACKAGES = ("bot", "core", "handlers", "kinds", "render", "services", "store", "web")
+
+# What the bot cannot start without: its libraries, imported by the minimal bot with `--floor`.
+LIBRARIES = """
+import aiohttp, aiosqlite, pydantic_settings, sqlmodel, sqlmodel.ext.asyncio.session
+import sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite.aiosqlite, sqlalchemy.orm
+"""
 
 MINIMAL = """
 import os
@@ -132,12 +139,16 @@ async def benchmark(args: argparse.Namespace) -> None:
                 ("minimal PTB bot", ("-c", MINIMAL), ROOT),
                 ("python -m bot", ("-m", "bot"), ROOT),
             ]
+            if args.floor:
+                subjects.insert(
+                    1, ("minimal bot + the bot's libraries", ("-c", LIBRARIES + MINIMAL), ROOT)
+                )
             subjects += [(f"python -m bot ({p})", ("-m", "bot"), Path(p)) for p in args.also]
             envs: dict[str, dict[str, str]] = {}
-            for n, (label, _command, cwd) in enumerate(subjects):
+            for n, (label, command, cwd) in enumerate(subjects):
                 url = f"sqlite+aiosqlite:///{Path(tmp) / f'store{n}.db'}"
                 envs[label] = {**base, "PYTHONPATH": str(cwd), "DATABASE_URL": url}
-                if n:  # each checkout is byte-compiled and migrates its own store first
+                if command[0] == "-m":  # each checkout: byte-compiled, its own store migrated
                     compile_all = await asyncio.create_subprocess_exec(
                         sys.executable, "-m", "compileall", "-q", *PACKAGES, cwd=cwd
                     )
@@ -173,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.bench_startup", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--runs", type=int, default=7, help="starts of each")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the minimal bot importing the bot's libraries first (the floor for the bot)",
+    )
     parser.add_argument(
         "--also", action="append", default=[], help="also start the bot from this checkout"
     )
