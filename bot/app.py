@@ -113,7 +113,7 @@ def _start_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> Non
     if _MENUS in app.bot_data.extra:
         return
     settings = app.bot_data.settings
-    # The menus and descriptions (three calls per language, paced by the rate limiter): a
+    # The menus and descriptions (three Bot API calls per language, one per editor): a
     # failure is only logged, and the next start sets them again.
     admin_ids = settings.admin_ids if settings else frozenset()
     app.bot_data.extra[_MENUS] = asyncio.create_task(_set_menus(app.bot, admin_ids))
