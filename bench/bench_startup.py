@@ -4,12 +4,14 @@ Run from the repository root::
 
     python -m bench.bench_startup                    # 7 starts of each, alternating
     python -m bench.bench_startup --runs 3 --also OLD_CHECKOUT   # also a checkout of another commit
+    python -m bench.bench_startup --floor            # also the minimal bot importing our libraries
 
 The fake Bot API (fake_telegram/server.py) runs in this process and notes when each process
 calls getUpdates for the first time; the process is then stopped with SIGTERM. The bot runs as
 ``python -m bot`` (long polling) on a SQLite store that ``python -m bot migrate`` of the same
-checkout has already migrated, so nothing is left to migrate: what is timed is what every restart
-costs. The minimal bot is PTB's
+checkout has already migrated, so nothing is left to migrate, and with the checkout's modules
+byte-compiled as ``make install`` leaves them (the minimal bot's are, in site-packages): what is
+timed is what every restart costs. The minimal bot is PTB's
 ``Application.builder().token(...).build()`` with one CommandHandler and ``run_polling()``.
 Both are started alternately, so that machine noise hits both alike; medians and their ratio
 are printed. The machine's 2 cores may be shared with other work: compare ratios, not times.
@@ -36,6 +38,14 @@ from fake_telegram.server import FakeTelegramServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0
+# The bot's packages, byte-compiled before timing as `make install` does.
+PACKAGES = ("bot", "core", "handlers", "kinds", "render", "services", "store", "web")
+
+# What the bot cannot start without: its libraries, imported by the minimal bot with `--floor`.
+LIBRARIES = """
+import aiohttp, aiosqlite, pydantic_settings, sqlmodel, sqlmodel.ext.asyncio.session
+import sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite.aiosqlite, sqlalchemy.orm
+"""
 
 MINIMAL = """
 import os
@@ -58,17 +68,31 @@ class FirstPoll(LocalBotApi):
         super().__init__(**kwargs)
         self.polled: asyncio.Event = asyncio.Event()
         self.polled_at = 0.0
+        self.pid = 0
+        self.cpu = 0.0
 
     async def handle(self, method: str, params: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """Note the first getUpdates, then answer like LocalBotApi."""
         if method.lower() == "getupdates" and not self.polled.is_set():
             self.polled_at = time.perf_counter()
+            self.cpu = cpu_seconds(self.pid)
             self.polled.set()
         return await super().handle(method, params)
 
 
-async def time_start(api: FirstPoll, args: Sequence[str], env: dict[str, str], cwd: Path) -> float:
-    """Seconds from spawning `python args` to its first getUpdates."""
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) process `pid` has used so far; 0.0 off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def time_start(
+    api: FirstPoll, args: Sequence[str], env: dict[str, str], cwd: Path
+) -> tuple[float, float]:
+    """Seconds from spawning `python args` to its first getUpdates, and the CPU seconds used."""
     api.polled.clear()
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
@@ -79,6 +103,7 @@ async def time_start(api: FirstPoll, args: Sequence[str], env: dict[str, str], c
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+    api.pid = proc.pid
     try:
         await asyncio.wait_for(api.polled.wait(), TIMEOUT)
     finally:
@@ -89,7 +114,7 @@ async def time_start(api: FirstPoll, args: Sequence[str], env: dict[str, str], c
         except TimeoutError:
             proc.kill()
             await proc.wait()
-    return api.polled_at - started
+    return api.polled_at - started, api.cpu
 
 
 async def benchmark(args: argparse.Namespace) -> None:
@@ -114,26 +139,43 @@ async def benchmark(args: argparse.Namespace) -> None:
                 ("minimal PTB bot", ("-c", MINIMAL), ROOT),
                 ("python -m bot", ("-m", "bot"), ROOT),
             ]
+            if args.floor:
+                subjects.insert(
+                    1, ("minimal bot + the bot's libraries", ("-c", LIBRARIES + MINIMAL), ROOT)
+                )
             subjects += [(f"python -m bot ({p})", ("-m", "bot"), Path(p)) for p in args.also]
             envs: dict[str, dict[str, str]] = {}
-            for n, (label, _command, cwd) in enumerate(subjects):
+            for n, (label, command, cwd) in enumerate(subjects):
                 url = f"sqlite+aiosqlite:///{Path(tmp) / f'store{n}.db'}"
                 envs[label] = {**base, "PYTHONPATH": str(cwd), "DATABASE_URL": url}
-                if n:  # each checkout migrates its own store first
+                if command[0] == "-m":  # each checkout: byte-compiled, its own store migrated
+                    compile_all = await asyncio.create_subprocess_exec(
+                        sys.executable, "-m", "compileall", "-q", *PACKAGES, cwd=cwd
+                    )
+                    await compile_all.wait()
                     migrate = await asyncio.create_subprocess_exec(
                         sys.executable, "-m", "bot", "migrate", cwd=cwd, env=envs[label]
                     )
                     await migrate.wait()
             times: dict[str, list[float]] = {label: [] for label, _, _ in subjects}
+            cpus: dict[str, list[float]] = {label: [] for label, _, _ in subjects}
             for _ in range(args.runs):
                 for label, command, cwd in subjects:
-                    times[label].append(await time_start(api, command, envs[label], cwd))
+                    wall, cpu = await time_start(api, command, envs[label], cwd)
+                    times[label].append(wall)
+                    cpus[label].append(cpu)
     floor = statistics.median(times["minimal PTB bot"])
+    cpu_floor = statistics.median(cpus["minimal PTB bot"]) or 1.0
     print(f"Start-up to the first getUpdates, median of {args.runs} (alternating):")
     for label, values in times.items():
         median = statistics.median(values)
         spread = ", ".join(f"{v:.2f}" for v in values)
         print(f"  {label}: {median:.2f} s ({median / floor:.2f}x the minimal bot; runs {spread})")
+    # CPU time suffers less than wall time from other work on the machine.
+    print("CPU seconds (user + system) used by then, median:")
+    for label, values in cpus.items():
+        median = statistics.median(values)
+        print(f"  {label}: {median:.2f} s ({median / cpu_floor:.2f}x the minimal bot)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.bench_startup", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--runs", type=int, default=7, help="starts of each")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the minimal bot importing the bot's libraries first (the floor for the bot)",
+    )
     parser.add_argument(
         "--also", action="append", default=[], help="also start the bot from this checkout"
     )

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import configure_mappers
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 # Tokens are only checked by Telegram itself; offline runs (console, tests) use this one.
 OFFLINE_TOKEN = "123456:OFFLINE-NOT-A-REAL-TOKEN"
 _WARM_UP = "dates_warm_up"
+_MENUS = "menus_task"
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -94,18 +96,63 @@ async def close_store(bot_data: BotData) -> None:
 
 async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await open_store(app.bot_data)
-    settings = app.bot_data.settings
-    await set_menus(app.bot, settings.admin_ids if settings else frozenset())
     await schedule_all(app)
-    # dateparser loads its language data on first use (~0.2 s): in a thread, in the background,
-    # so that polling or the webhook starts at once (a date typed meanwhile just waits for it).
+    # The rest waits until the application runs, so that the first getUpdates goes out first.
+    if app.job_queue is not None:
+        app.job_queue.run_once(_after_start, when=0, name="menus and warm-up")
+    else:
+        _start_background(app)
+
+
+async def _after_start(context: BotContext) -> None:
+    _start_background(context.application)
+
+
+def _start_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Start setting the menus and warming up, in the background (once per application)."""
+    if _MENUS in app.bot_data.extra:
+        return
+    settings = app.bot_data.settings
+    # The menus and descriptions (three Bot API calls per language, one per editor): a
+    # failure is only logged, and the next start sets them again.
+    admin_ids = settings.admin_ids if settings else frozenset()
+    app.bot_data.extra[_MENUS] = asyncio.create_task(_set_menus(app.bot, admin_ids))
+    # dateparser loads its language data on first use (~0.2 s) and the ORM configures its
+    # mappers on its first statement: in a thread, so that the loop stays free (a date typed or
+    # a query made meanwhile just waits for it).
     languages = settings.date_languages if settings else ("en",)
     app.bot_data.extra[_WARM_UP] = asyncio.create_task(asyncio.to_thread(_warm_up, languages))
 
 
+async def _set_menus(bot: Any, admin_ids: frozenset[int]) -> None:
+    try:
+        await set_menus(bot, admin_ids)
+    except Exception:
+        log.exception("Could not set the command menus")
+
+
+async def _menus_set(app: BriefingApp) -> None:
+    """Wait until the background task has set the menus."""
+    task: asyncio.Task[None] | None = app.bot_data.extra.get(_MENUS)
+    if task is not None:
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def _warm_up(languages: tuple[str, ...]) -> None:
+    # The ORM's first statement would configure every mapper (~50 ms) in a reader's update;
+    # start-up itself only runs Core statements (count_facts, schedule_all).
+    configure_mappers()
     load_catalogs()  # a catalog without a fresh .mo is compiled here, not in a reader's update
     warm_up(languages)
+
+
+async def _post_stop(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    menus: asyncio.Task[None] | None = app.bot_data.extra.pop(_MENUS, None)
+    if menus is not None and not menus.done():
+        # Stopped within moments of starting (before the bot's client closes): the next start
+        # sets the menus again.
+        menus.cancel()
+        await asyncio.gather(menus, return_exceptions=True)
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -131,6 +178,7 @@ def build_application(
         .token(token or settings.token or OFFLINE_TOKEN)
         .context_types(context_types)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         # Chats are served concurrently; each chat's updates stay in order (guided forms).
         .concurrent_updates(processor)
@@ -164,19 +212,23 @@ def build_application(
 async def running(app: BriefingApp) -> AsyncIterator[BriefingApp]:
     """Initialize and start an app without run_polling (console, tests), then tear it down.
 
-    PTB only calls post_init/post_shutdown from run_polling/run_webhook, so do it here.
+    PTB only calls post_init/post_stop/post_shutdown from run_polling/run_webhook, so do it here.
     """
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
+        _start_background(app)
+        await _menus_set(app)  # the console and tests start with their menus in place
         try:
             yield app
         finally:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:

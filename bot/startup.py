@@ -12,13 +12,13 @@ import sqlite3
 import sys
 from collections.abc import Callable
 
-from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.app import SchemaOutOfDate, close_store, open_store
 from core.context import BotData
 from core.logs import REDACTED
@@ -66,6 +66,14 @@ def _database_reason(exc: BaseException) -> str:
     return text
 
 
+def _from_driver_or_alembic(exc: BaseException) -> bool:
+    """An asyncpg error, or Alembic's CommandError (Alembic is only imported to migrate)."""
+    if type(exc).__module__.startswith("asyncpg"):
+        return True
+    util = sys.modules.get("alembic.util")
+    return util is not None and isinstance(exc, util.CommandError)
+
+
 def explain(exc: BaseException, settings: Settings | None) -> StartupFailure:
     """Map an exception escaping a command to its exit status and one line for the operator."""
     if isinstance(exc, StartupFailure):
@@ -83,9 +91,7 @@ def explain(exc: BaseException, settings: Settings | None) -> StartupFailure:
         )
     if isinstance(exc, TelegramError):
         return StartupFailure(EXIT_TELEGRAM, f"Telegram refused: {scrub(str(exc), settings)}")
-    if isinstance(exc, (SQLAlchemyError, sqlite3.Error, OSError, CommandError)) or (
-        type(exc).__module__.startswith("asyncpg")
-    ):
+    if isinstance(exc, (SQLAlchemyError, sqlite3.Error, OSError)) or _from_driver_or_alembic(exc):
         return StartupFailure(
             EXIT_DATABASE,
             f"Cannot open the database: {scrub(_database_reason(exc), settings)}",
@@ -114,10 +120,19 @@ async def check_token(settings: Settings) -> None:
     check runs before polling starts, on a short-lived client of its own.
     """
     assert settings.token is not None
+
+    def client() -> BaseRequest:
+        # The bot's own client: aiohttp is imported anyway, while each httpx client (PTB's
+        # default, for getUpdates too) loads a TLS context of its own (~20 ms).
+        if settings.http_client == "aiohttp":
+            return AiohttpRequest(connection_pool_size=1)
+        return HTTPXRequest(connection_pool_size=1)
+
     bot = Bot(
         settings.token,
         base_url=settings.telegram_api_base or "https://api.telegram.org/bot",
-        request=HTTPXRequest(connection_pool_size=1),
+        request=client(),
+        get_updates_request=client(),
     )
     async with bot:  # initialize() calls getMe; a failure shuts the client down again
         pass

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import select
 from telegram.ext import Application, Job
 
 from core.context import BotContext, BotData
@@ -69,11 +69,14 @@ async def schedule_all(app: Application[Any, Any, Any, Any, BotData, Any]) -> in
     settings = app.bot_data.settings
     if app.job_queue is None or sessions is None or settings is None:
         return 0
+    # On the table, not the model: an ORM statement would configure all the mappers before
+    # polling starts (bot.app does that in the background).
+    subscribers: Any = Subscriber.__table__  # type: ignore[attr-defined]
     async with sessions() as session:
         rows = await session.exec(
             # Paused (blocked) chats' slots too: /start reactivates them without a restart.
-            select(col(Subscriber.briefing_time), col(Subscriber.timezone))
-            .where(col(Subscriber.subscribed).is_(True))
+            select(subscribers.c.briefing_time, subscribers.c.timezone)
+            .where(subscribers.c.subscribed.is_(True))
             .distinct()
         )
         slots = {(at or settings.briefing_time, zone or settings.timezone) for at, zone in rows}

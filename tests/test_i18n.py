@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.messages.pofile import read_po
 
+from bot import app as bot_app
 from core import i18n
 from core.dates import format_date, format_date_range
 from core.i18n import LANGUAGES, _, ngettext, supported, using_language
@@ -496,6 +497,24 @@ async def test_menus_and_descriptions_are_set_per_language(bot: Harness) -> None
     # The editors' menu, per language too.
     editor = bot.api.commands({"type": "chat", "chat_id": ADMIN}, "uk")
     assert {"command": "edit", "description": "виправити факт"} in editor
+
+
+async def test_a_failure_to_set_the_menus_is_logged_and_the_bot_still_answers(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The menus are set in the background once polling starts: whatever goes wrong there is
+    # one log line, never a failed start.
+    async def broken(bot: Any, admin_ids: frozenset[int]) -> None:
+        raise RuntimeError("menus broke")
+
+    monkeypatch.setattr(bot_app, "set_menus", broken)
+    async for harness in checked_harness(make_settings(sqlite_url)):
+        assert harness.api.commands(language_code="") == []
+        reply = await harness.chat().ask("/latest")
+        assert SEED_DAY["en"] in reply.plain
+    failures = [r for r in caplog.records if r.getMessage() == "Could not set the command menus"]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    assert "menus broke" in str(failures[0].exc_info[1])
 
 
 # ------------------------------------------------------------------------------- editors
