@@ -592,9 +592,12 @@ async def phase_throughput(
     stats = await fake.stats()
     once = exactly_once(stats, n, BOT_CHATS)
     share = run.rate() / paced["rate"] if paced["rate"] else 0.0
+    # The rate while sending, first answer to last (the run also claims, composes and ends).
+    span = (stats["last_ok"] or 0) - (stats["first_ok"] or 0)
+    sending_rate = (stats["sent_ok"] - 1) / span if span > 0 else 0.0
     print(
         f"  bot: {run.sent:,} sent in {run.seconds:.1f} s = {run.rate():,.0f} msg/s "
-        f"({share:.0%} of paced raw), {1e6 * run.cpu_seconds / max(run.sent, 1):.0f} ms CPU "
+        f"({share:.0%} of paced raw; {sending_rate:,.0f} msg/s first to last answer), {1e6 * run.cpu_seconds / max(run.sent, 1):.0f} ms CPU "
         f"per 1,000; RSS {before:.0f} -> {after:.0f} MB; exactly once: {once['ok']}"
     )
     return {
@@ -608,6 +611,7 @@ async def phase_throughput(
             "failed": run.failed,
             "seconds": round(run.seconds, 2),
             "rate": round(run.rate(), 1),
+            "sending_rate": round(sending_rate, 1),
             "cpu_ms_per_1000": round(1_000_000 * run.cpu_seconds / max(run.sent, 1), 1),
             "commits_per_message": round(run.commits / max(run.sent, 1), 3),
             "rss_mb_before": round(before, 1),
