@@ -78,7 +78,7 @@ class _Pace:
     def _take(self, now: float) -> bool:
         if self.tat - self.slack > now:
             return False
-        self.tat = max(self.tat, now - self.slack) + self.gap
+        self.tat = max(self.tat, now) + self.gap
         return True
 
     async def _release(self) -> None:
