@@ -14,8 +14,9 @@ pointing at the HTTP fake (bench/fake_telegram.py, a process of its own on 127.0
 1. ceiling: a run to 10,000 subscribers, rate limiting off, against a fake that never limits,
    in messages/s; in the same run plain httpx posts the same sendMessage to the same fake at the
    same concurrency (before and after the bot). Goal: the bot reaches at least half of httpx.
-2. limited: the fake answers 429 above 30 calls/s; 1,500 subscribers, AIORateLimiter on at
-   BRIEFING_RATE. Goal: at least 95% of 30/s over the run, every subscriber exactly once.
+2. limited: the fake answers 429 above 30 calls/s; 1,500 subscribers, the bot's rate limiter
+   (services/pacing.py) at BRIEFING_RATE. Goal: at least 95% of 30/s over the run, every
+   subscriber exactly once.
 3. memory: ``python -m bot send-briefings`` in a child process to 100,000 subscribers (instant
    fake, rate limiting off); its peak RSS from wait4's ru_maxrss. Goal: under 150 MB.
 4. throughput: a run to 20,000 subscribers against a fake answering after 50 ms, with the rate
@@ -597,7 +598,8 @@ async def phase_throughput(
     sending_rate = (stats["sent_ok"] - 1) / span if span > 0 else 0.0
     print(
         f"  bot: {run.sent:,} sent in {run.seconds:.1f} s = {run.rate():,.0f} msg/s "
-        f"({share:.0%} of paced raw; {sending_rate:,.0f} msg/s first to last answer), {1e6 * run.cpu_seconds / max(run.sent, 1):.0f} ms CPU "
+        f"({share:.0%} of paced raw; {sending_rate:,.0f} msg/s first to last answer), "
+        f"{1e6 * run.cpu_seconds / max(run.sent, 1):.0f} ms CPU "
         f"per 1,000; RSS {before:.0f} -> {after:.0f} MB; exactly once: {once['ok']}"
     )
     return {
@@ -664,7 +666,7 @@ async def phase_limited(
     smooth: bool,
     burst: int = 1,
 ) -> dict[str, Any]:
-    """(2) n subscribers against a fake that answers 429 above 30/s; AIORateLimiter at `rate`."""
+    """(2) n subscribers against a fake that answers 429 above 30/s; the limiter at `rate`."""
     now = utcnow()
     label = f"smooth-{rate}-burst-{burst}" if smooth else f"stock-{rate}"
     url = f"sqlite+aiosqlite:///{workdir}/limited-{label}.db"
@@ -700,7 +702,7 @@ async def phase_limited(
         "limiter": f"AIORateLimiter(overall_max_rate={burst}, overall_time_period={burst}/rate)"
         " [experiment]"
         if smooth
-        else "AIORateLimiter(overall_max_rate=BRIEFING_RATE, max_retries=3) [as shipped]",
+        else "DepartingRateLimiter(BRIEFING_RATE, max_retries=3) [as shipped]",
         "briefing_rate": rate,
         "fake_limit_per_s": TELEGRAM_LIMIT,
         "fake_latency_s": latency,
