@@ -99,7 +99,14 @@ async def _post_init(app: Application[Any, Any, Any, Any, BotData, Any]) -> None
     await schedule_all(app)
     # The rest waits until the application runs, so that the first getUpdates goes out first.
     if app.job_queue is not None:
-        app.job_queue.run_once(_after_start, when=0, name="menus and warm-up")
+        # No misfire grace: the job queue starts only after deleteWebhook (or setWebhook), and
+        # APScheduler would drop a job more than its default 1 s late.
+        app.job_queue.run_once(
+            _after_start,
+            when=0,
+            name="menus and warm-up",
+            job_kwargs={"misfire_grace_time": None},
+        )
     else:
         _start_background(app)
 

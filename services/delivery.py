@@ -396,6 +396,7 @@ async def send_due_briefings(
         key = (since, zone_name, today, language, interests)
         if key not in texts:
             news = await followed(since, interests)
+        if key not in texts:  # again: the chats that waited for the same digest render it once
             with using_language(language):
                 parts = briefing_parts(news, tz=zone, today=today)
             texts[key] = Outgoing([t for t, _r in parts], tuple(refs for _t, refs in parts))

@@ -1,10 +1,12 @@
 """The rate limiter for Telegram: even pacing, per-group limits, 429s waited out.
 
-It does what PTB's AIORateLimiter does (one pace for every call to a chat, 20 messages a minute
-per group, a 429's retry_after held by all calls), for a fraction of its CPU: at 1,000 messages/s
-AIORateLimiter's leaky buckets cost about 0.5 ms of CPU per message, more than the rest of a
-briefing's send (bench/bench_delivery.py, phase 4). Here a call that may leave does so at once,
-and waiting calls queue for one releaser task.
+It does what PTB's AIORateLimiter does for calls to a chat (one pace for all of them, 20
+messages a minute per group, a 429's retry_after held by every one), for a fraction of its CPU:
+at 1,000 messages/s AIORateLimiter's leaky buckets cost about 0.5 ms of CPU per message, more
+than the rest of a briefing's send (bench/bench_delivery.py, phase 4). Here a call that may
+leave does so at once, and waiting calls queue for one releaser task. Calls that name no chat
+(answerCallbackQuery, setMyCommands, getMe) are not paced, as with AIORateLimiter, but wait
+out a 429's hold like the rest.
 
 It also tells the sender when a request actually leaves: delivery marks a ledger row `sending`
 only once its request is past the wait (a Departure), since a row marked while it still queued
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # Telegram's limits for a group: 20 messages a minute (PTB's AIORateLimiter defaults).
 GROUP_MESSAGES, GROUP_PERIOD = 20, 60.0
-MAX_GROUPS = 512  # per-group paces kept before idle ones are dropped
+MAX_GROUPS = 512  # per-group paces kept before idle ones are dropped (at least)
 BURST_SECONDS = 0.02  # calls that may leave together at the overall rate (20 at 1,000/s, 1 at 29)
 
 
@@ -101,6 +103,7 @@ class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
     def __init__(self, rate: float, *, max_retries: int = 3) -> None:
         self._overall = _Pace(rate, burst=max(1, int(rate * BURST_SECONDS)))
         self._groups: dict[int | str, _Pace] = {}
+        self._prune_at = MAX_GROUPS
         self._max_retries = max_retries
         self._hold_until = 0.0  # loop time before which nothing leaves (Telegram's retry_after)
 
@@ -142,19 +145,20 @@ class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
                 log.info("%s: rate limit hit; every call waits %.1f s", endpoint, wait)
                 until = asyncio.get_running_loop().time() + wait
                 self._hold_until = max(self._hold_until, until)
-                self._overall.tat = max(self._overall.tat, until)  # slots resume after it
+                # Slots resume after the hold (a burst's slack would let calls out before it).
+                self._overall.tat = max(self._overall.tat, until + self._overall.slack)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _turn(self, chat_id: object) -> None:
-        """Wait for the group's and the overall slot (calls to chats), outside any 429 hold."""
-        if chat_id is None:
-            return
+        """Wait out any 429 hold, then (calls to a chat) for the group's and the overall slot."""
         loop = asyncio.get_running_loop()
         group = _group_of(chat_id)
         while True:
             if (hold := self._hold_until - loop.time()) > 0:
                 await asyncio.sleep(hold)
                 continue
+            if chat_id is None:
+                return
             if group is not None:
                 await self._group(group, loop.time()).turn()
             await self._overall.turn()
@@ -164,8 +168,10 @@ class DepartingRateLimiter(BaseRateLimiter[int | Departure]):
     def _group(self, group: int | str, now: float) -> _Pace:
         pace = self._groups.get(group)
         if pace is None:
-            if len(self._groups) >= MAX_GROUPS:
+            if len(self._groups) >= self._prune_at:
                 self._groups = {k: p for k, p in self._groups.items() if not p.idle(now)}
+                # Pruning scans every group: when most are busy, wait until twice as many.
+                self._prune_at = max(MAX_GROUPS, 2 * len(self._groups))
             pace = self._groups[group] = _Pace(GROUP_MESSAGES / GROUP_PERIOD, GROUP_MESSAGES)
         return pace
 

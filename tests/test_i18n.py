@@ -3,6 +3,7 @@ menus and the briefing, through the real Application and the strict fake Bot API
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -20,6 +21,7 @@ from core.dates import format_date, format_date_range
 from core.i18n import LANGUAGES, _, ngettext, supported, using_language
 from core.text import number
 from core.zones import resolve_zone
+from fake_telegram import LocalBotApi, LocalRequest
 from kinds.common import people
 from services.delivery import send_due_briefings
 from store.models import Subscriber, utcnow
@@ -515,6 +517,39 @@ async def test_a_failure_to_set_the_menus_is_logged_and_the_bot_still_answers(
     failures = [r for r in caplog.records if r.getMessage() == "Could not set the command menus"]
     assert len(failures) == 1 and failures[0].exc_info is not None
     assert "menus broke" in str(failures[0].exc_info[1])
+
+
+async def test_the_menus_are_set_even_when_polling_starts_late(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The job that sets them is scheduled in post_init but the job queue starts only after
+    # deleteWebhook: a slow answer there must not make APScheduler drop it as misfired.
+    set_for: list[frozenset[int]] = []
+
+    async def record(bot: Any, admin_ids: frozenset[int]) -> None:
+        set_for.append(admin_ids)
+
+    monkeypatch.setattr(bot_app, "set_menus", record)
+    api = LocalBotApi()
+    app = bot_app.build_application(
+        make_settings(sqlite_url), request=LocalRequest(api), updates_request=LocalRequest(api)
+    )
+    await app.initialize()
+    try:
+        assert app.post_init is not None
+        await app.post_init(app)
+        await asyncio.sleep(1.5)  # past APScheduler's default misfire grace of 1 s
+        await app.start()
+        for _ in range(100):
+            if set_for:
+                break
+            await asyncio.sleep(0.05)
+        assert set_for == [make_settings(sqlite_url).admin_ids]
+        await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
 
 # ------------------------------------------------------------------------------- editors

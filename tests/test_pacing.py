@@ -97,6 +97,17 @@ async def test_a_429_holds_every_call_then_the_call_is_retried() -> None:
     assert flooded.at[1] - flooded.at[0] >= 1.0
 
 
+async def test_a_429_holds_calls_without_a_chat_too() -> None:
+    limiter = DepartingRateLimiter(1000)
+    flooded, answer = Clocked([RetryAfter(1)]), Clocked()
+    first = asyncio.create_task(send(limiter, flooded, 1))
+    await asyncio.sleep(0.05)
+    hold_from = asyncio.get_running_loop().time()
+    await limiter.process_request(answer, (), {}, "answerCallbackQuery", {}, None)
+    await first
+    assert answer.at[0] - hold_from >= 0.9
+
+
 async def test_429s_past_the_retries_raise_and_departures_run_per_attempt() -> None:
     limiter = DepartingRateLimiter(1000)
     call = Clocked([RetryAfter(0), RetryAfter(0), RetryAfter(0)])
