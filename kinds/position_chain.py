@@ -19,6 +19,8 @@ class Position(FactBase, table=True):
 
     __table_args__ = (
         Index("ix_position_party_issue_asof", "party_id", "issue_id", "as_of"),
+        # Newest first across issues (migration 0018): /translations missing pages by it.
+        Index("ix_position_asof_id", "as_of", "id"),
         # Current stances only (migration 0007): /positions does not read the whole history.
         Index(
             "ix_position_current",

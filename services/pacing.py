@@ -69,7 +69,8 @@ class _Pace:
             return
         waiter: asyncio.Future[None] = loop.create_future()
         self.waiters.append(waiter)
-        if self.releaser is None or self.releaser.done():
+        releaser = self.releaser
+        if releaser is None or releaser.done() or releaser.get_loop() is not loop:
             self.releaser = loop.create_task(self._release())
         await waiter
 
@@ -85,13 +86,20 @@ class _Pace:
 
     async def _release(self) -> None:
         loop = asyncio.get_running_loop()
-        while self.waiters:
-            if self.waiters[0].done():  # its caller was cancelled
-                self.waiters.popleft()
-            elif self._take(now := loop.time()):
-                self.waiters.popleft().set_result(None)
-            else:
-                await asyncio.sleep(self.tat - self.slack - now)
+        try:
+            while self.waiters:
+                if self.waiters[0].done():  # its caller was cancelled
+                    self.waiters.popleft()
+                elif self._take(now := loop.time()):
+                    self.waiters.popleft().set_result(None)
+                else:
+                    await asyncio.sleep(self.tat - self.slack - now)
+        finally:
+            # Cancelled (the loop is ending): let the callers still waiting go, not hang.
+            while self.waiters:
+                waiter = self.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
 
 
 class DepartingRateLimiter(BaseRateLimiter[int | Departure]):

@@ -120,3 +120,15 @@ async def test_429s_past_the_retries_raise_and_departures_run_per_attempt() -> N
         await send(limiter, call, 7, Departure(leave, max_retries=2))
     assert len(call.at) == 3 and len(left) == 3  # first try and two retries, each departed
     assert all(a <= b for a, b in zip(left, call.at, strict=True))
+
+
+async def test_calls_waiting_when_the_releaser_is_cancelled_are_let_go() -> None:
+    limiter = DepartingRateLimiter(2)  # one every 0.5 s
+    call = Clocked()
+    calls = [asyncio.create_task(send(limiter, call, chat)) for chat in range(1, 4)]
+    await asyncio.sleep(0.05)  # one has left, two wait for the releaser
+    releaser = limiter._overall.releaser
+    assert releaser is not None
+    releaser.cancel()
+    await asyncio.wait_for(asyncio.gather(*calls), timeout=1)
+    assert len(call.at) == 3
