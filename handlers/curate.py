@@ -22,7 +22,7 @@ from core.i18n import _
 from handlers.admin import editors_only
 from handlers.common import reply, sender_is_editor
 from handlers.drafts import cancel_correction, draft_correction
-from handlers.forms import build_draft, check_field, parse_form, split_also
+from handlers.forms import build_draft, check_field, parse_form, split_answer
 from handlers.open_forms import (
     CROSSED,
     close_form,
@@ -53,6 +53,16 @@ def usage(kind: FactKind) -> str:
     )
 
 
+def _translation_hint(kind: FactKind) -> str:
+    """One line on the guided form's translations, for kinds that have any."""
+    translatable = spec_for(kind).translatable
+    if not translatable:
+        return ""
+    return "\n" + _("🌐 Any answer may add translations: “{field} uk: …”.").format(
+        field=translatable[0]
+    )
+
+
 def _kind_of(update: Update) -> FactKind:
     text = (update.effective_message.text or "") if update.effective_message else ""
     command = text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower() if text else ""
@@ -75,6 +85,7 @@ async def add_form(update: Update, context: BotContext) -> None:
             _(
                 "New {kind}, step by step. /skip leaves out an optional field, /cancel stops."
             ).format(kind=_(spec_for(kind).noun))
+            + _translation_hint(kind)
             + "\n\n"
             + _(spec_for(kind).fields[0].prompt),
         )
@@ -123,14 +134,28 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     state = payload_of(form)
     kind = kind_of(form)
     spec = spec_for(kind).fields[state["step"]]
-    # Any answer may carry other sources' values as `FIELD also: …` lines.
-    value, also = split_also(message.text)
-    if also:
-        state["values"][ALSO] = "\n".join(filter(None, [state["values"].get(ALSO), also]))
-        if not value:
-            kept = await keep_form(context, form, state)
-            await reply(update, (_("⚖️ Noted.") + "\n\n" + spec.prompt) if kept else CROSSED)
-            return
+    # Any answer may carry other sources' values (`FIELD also: …`) and translations
+    # (`headline uk: …`); a wrong translation line changes nothing.
+    answer = split_answer(kind, message.text)
+    if answer.problems:
+        kept = await keep_form(context, form, state)
+        await reply(
+            update, (esc(answer.problems[0]) + "\n\n" + _(spec.prompt)) if kept else _(CROSSED)
+        )
+        return
+    value, values = answer.value, state["values"]
+    if answer.also:
+        values[ALSO] = "\n".join(filter(None, [values.get(ALSO), answer.also]))
+    values.update(answer.translations)
+    if not value and (answer.also or answer.translations):
+        noted = [_("⚖️ Noted.")] if answer.also else []
+        if answer.translations:
+            noted.append(_("🌐 Noted: {fields}.").format(fields=", ".join(answer.translations)))
+        kept = await keep_form(context, form, state)
+        await reply(
+            update, (esc(" ".join(noted)) + "\n\n" + _(spec.prompt)) if kept else _(CROSSED)
+        )
+        return
     problems = check_field(kind, spec.name, value, await form_context(context))
     if problems:
         kept = await keep_form(context, form, state)

@@ -24,7 +24,7 @@ from kinds.forms import (
     canon,
 )
 from kinds.registry import spec_for
-from kinds.translations import form_translations, translation_field
+from kinds.translations import form_translations, translation_field, translation_mistake
 from store.transfer import IssueIn, PartyIn
 
 LANGUAGE = "language"  # the form key of the language a fact's own text is in
@@ -85,6 +85,11 @@ def parse_form(kind: FactKind, text: str, *, has_command: bool = True) -> Parsed
                 continue
             form.values[own] = match.group(2).strip()
             current = own
+            continue
+        mistake = translation_mistake(spec_for(kind), match.group(1)) if match else None
+        if match and spec is None and mistake is not None:
+            form.errors.append(mistake)
+            current = None
             continue
         if match and spec is None and not URLISH.match(line.strip()):
             names = ", ".join(s.name for s in spec_for(kind).all_fields)
@@ -214,13 +219,48 @@ def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[st
     return {k: v for k, v in merged.items() if v or k != ALSO}
 
 
-def split_also(text: str) -> tuple[str, str]:
-    """A guided answer without its `FIELD also:` lines, and those lines as the `also` value."""
-    kept, also = [], []
+@dataclass
+class Answer:
+    """One answer of the guided form: its value, its `FIELD also:` lines (as the `also` value),
+    its translations by form key ('headline uk'), and what was wrong with those lines."""
+
+    value: str
+    also: str = ""
+    translations: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def split_answer(kind: FactKind, text: str) -> Answer:
+    """A guided answer without its `FIELD also:` and `FIELD LANG: text` lines, read as the
+    typed form reads them (a line without `name:` after a translation continues it)."""
+    kept: list[str] = []
+    answer = Answer("")
+    also: list[str] = []
+    current: str | None = None
     for line in text.replace("\r\n", "\n").split("\n"):
         match = ALSO_LINE.match(line)
-        if match is None:
-            kept.append(line)
-        else:
+        if match is not None:
             also.append(f"{match.group(1).strip()}: {match.group(2).strip()}")
-    return "\n".join(kept).strip(), "\n".join(also)
+            current = None
+            continue
+        match = FIELD_LINE.match(line)
+        key = _own_line(kind, match.group(1)) if match else None
+        if match and key is not None and key != LANGUAGE:
+            if key in answer.translations:
+                answer.problems.append(_("{field}: given twice; send it once.").format(field=key))
+            answer.translations[key] = match.group(2).strip()
+            current = key
+        elif match and (mistake := translation_mistake(spec_for(kind), match.group(1))):
+            answer.problems.append(mistake)
+            current = None
+        elif current is not None and line.strip():
+            answer.translations[current] = f"{answer.translations[current]}\n{line.strip()}"
+        elif current is None:
+            kept.append(line)
+    for key, value in answer.translations.items():
+        if not value:
+            answer.problems.append(_("{field}: the translation is empty.").format(field=key))
+        elif len(value) > MAX_FIELD_LENGTH:
+            answer.problems.append(_too_long(key, value))
+    answer.value, answer.also = "\n".join(kept).strip(), "\n".join(also)
+    return answer

@@ -85,6 +85,26 @@ def translation_field(spec: KindSpec[Any, Any, Any], typed: str) -> tuple[str, s
     return None
 
 
+def translation_mistake(spec: KindSpec[Any, Any, Any], typed: str) -> str | None:
+    """Why a name such as 'tags uk' or 'headline de' (a field and a language code) names no
+    translation; None for any other name, and for a name `translation_field` takes."""
+    name, _sep, lang = canon(typed).rpartition(" ")
+    field = next(
+        (f for f in spec.all_fields if name in (f.name, *(canon(a) for a in f.aliases))), None
+    )
+    if field is None or len(lang) != 2 or not lang.isalpha():
+        return None
+    if lang not in LANGUAGES:
+        return _("{given}: no language “{language}”; use {options}.").format(
+            given=typed.strip(), language=lang, options=", ".join(LANGUAGES)
+        )
+    if field.name not in spec.translatable:
+        return _("{given}: {field} is not translated; these are: {fields}.").format(
+            given=typed.strip(), field=field.name, fields=", ".join(spec.translatable) or "—"
+        )
+    return None
+
+
 def form_translations(
     spec: KindSpec[Any, Any, Any], values: Mapping[str, str]
 ) -> dict[str, dict[str, str]]:

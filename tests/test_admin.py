@@ -923,7 +923,8 @@ async def test_guided_form_asks_each_field_and_previews_the_same_way(bot: Harnes
     before = await counts(bot)
     start = await chat.ask("/add")
     assert start.plain == (
-        "New update, step by step. /skip leaves out an optional field, /cancel stops.\n\n"
+        "New update, step by step. /skip leaves out an optional field, /cancel stops.\n"
+        "🌐 Any answer may add translations: “headline uk: …”.\n\n"
         "Headline? (one line)"
     )
     assert (await chat.ask("/skip")).plain.startswith("headline is needed. Headline?")

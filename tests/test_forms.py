@@ -30,7 +30,7 @@ from kinds.base import FactKind
 from kinds.update import NewsUpdate
 from store import drafts
 from store.db import alembic_config, create_engine, make_session_factory, upgrade_schema
-from store.models import AuditEntry, Broadcast, Draft, utcnow
+from store.models import AuditEntry, Broadcast, Draft, FactTranslation, utcnow
 from tests.conftest import Harness, make_settings, start_harness
 from tests.support import fake_env, free_port, post_update, wait_for
 from tests.test_replicas import SECRET, _replica, _stop
@@ -196,6 +196,8 @@ async def test_a_restart_mid_form_and_mid_correction_loses_nothing(sqlite_url: s
         await chat.ask("/add")
         assert (await chat.ask("Talks resume after a restart")).plain.startswith("When?")
         assert (await chat.ask("2 June 2025")).plain == "Short summary? (/skip)"
+        noted = await chat.ask("headline uk: Переговори відновилися після перезапуску")
+        assert noted.plain == "🌐 Noted: headline uk.\n\nShort summary? (/skip)"
         assert h.errors == []
     # A new Application on the same database file: the form goes on where it stopped.
     async for h in start_harness(settings):
@@ -206,6 +208,7 @@ async def test_a_restart_mid_form_and_mid_correction_loses_nothing(sqlite_url: s
         assert labels(shown) == BUTTONS
         assert "📅 Mon 2 Jun 2025 — Talks resume after a restart" in shown.plain
         assert "Both delegations confirmed" in shown.plain
+        assert "🌐 headline uk: Переговори відновилися після перезапуску" in shown.plain
         await chat.press(shown, "Edit")
         assert h.errors == []
     # And again: the correction asked for before this restart arrives after it.
@@ -221,6 +224,18 @@ async def test_a_restart_mid_form_and_mid_correction_loses_nothing(sqlite_url: s
             dt.date(2025, 6, 3),
             "Both delegations confirmed",
             "talks",
+        )
+        (uk,) = await rows(
+            h.sessions,
+            FactTranslation,
+            FactTranslation.fact_id == row.id,
+            FactTranslation.fact_kind == "update",
+        )
+        assert (uk.fact_kind, uk.language, uk.field, uk.text) == (
+            "update",
+            "uk",
+            "headline",
+            "Переговори відновилися після перезапуску",
         )
         # No form is left open, and the first preview was superseded.
         assert [(d.action, d.status) for d in await rows(h.sessions, Draft)] == [
@@ -414,7 +429,7 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
             steps = [
                 (port_a, "/add", "New update, step by step."),
                 (port_b, "Geneva talks agreed by both replicas", "When?"),
-                (port_a, "2 June 2025", "Short summary?"),
+                (port_a, "2 June 2025\nheadline uk: Женевські переговори", "Short summary?"),
                 (port_b, "/skip", "Source?"),
                 (port_a, "Reuters https://example.org/geneva", "Tags"),
             ]
@@ -454,6 +469,12 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
         sessions = make_session_factory(engine)
         geneva = await rows(sessions, NewsUpdate, col(NewsUpdate.headline).contains("Geneva"))
         drafts = await rows(sessions, Draft)
+        texts = await rows(
+            sessions,
+            FactTranslation,
+            FactTranslation.fact_id == geneva[0].id,
+            FactTranslation.fact_kind == "update",
+        )
     finally:
         await engine.dispose()
     assert [(r.headline, r.date, r.summary, r.tags) for r in geneva] == [
@@ -464,6 +485,9 @@ async def test_a_form_answered_on_two_replicas_saves_one_fact(
             "1,200 names on each list",
             "",
         ),
+    ]
+    assert [(t.fact_kind, t.language, t.field, t.text) for t in texts] == [
+        ("update", "uk", "headline", "Женевські переговори")
     ]
     assert [(d.action, d.status) for d in drafts] == [
         ("create", "saved"),

@@ -586,6 +586,13 @@ async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
     assert answer.plain.startswith("Ничего не сохранено. Исправьте, пожалуйста:")
     assert "• date: не удалось распознать дату «blurgh». Попробуйте: вчера," in answer.plain
     assert "Напишите так:" in answer.plain
+    # The guided form's translation lines, in Russian.
+    start = await editor.ask("/add")
+    assert "🌐 К любому ответу можно добавить переводы: «headline uk: …»." in start.plain
+    wrong = await editor.ask("Заголовок\nheadline de: Titel")
+    assert wrong.plain.startswith("headline de: нет языка «de»; используйте en, uk, ru.\n\n")
+    noted = await editor.ask("headline uk: Заголовок")
+    assert noted.plain.startswith("🌐 Записано: headline uk.\n\n")
     reader = speaker(bot, "uk", chat_id=5001)
     refused = await reader.ask("/add Заголовок")
     assert refused.plain == "Ця команда — для редакторів."

@@ -23,7 +23,7 @@ from kinds.transfer import import_bytes
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema
-from store.models import CorrectionNotice, FactTranslation, utcnow
+from store.models import CorrectionNotice, Draft, FactTranslation, utcnow
 from tests.conftest import Chat, Harness, make_settings, start_harness
 
 EDITOR = 42
@@ -197,7 +197,9 @@ async def test_a_translation_line_for_a_field_that_is_not_translated_is_refused(
 ) -> None:
     chat = editor(bot)
     answer = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\ntags uk: переговори")
-    assert "Unknown field “tags uk”" in answer.plain
+    assert "tags uk: tags is not translated; these are: headline, summary." in answer.plain
+    answer = await chat.ask(f"/add {HEADLINE}\ndate: 3 June 2025\nheadline de: Verhandlungen")
+    assert "headline de: no language “de”; use en, uk, ru." in answer.plain
     async with bot.sessions() as session:
         rows = (await session.exec(select(FactTranslation))).all()
     assert rows == []
@@ -229,6 +231,54 @@ async def test_the_translate_button_asks_for_the_lines_and_the_preview_takes_the
     assert f"🌐 headline uk: {HEADLINE_UK}" in again.plain
     ref = await save(chat, again)
     assert await stored(bot, int(ref[1:])) == {("uk", "headline"): HEADLINE_UK}
+
+
+async def test_the_guided_form_takes_translation_lines_and_previews_them_as_typed(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    typed = await chat.ask(ADD)
+    start = await chat.ask("/add")
+    assert "🌐 Any answer may add translations: “headline uk: …”." in start.plain
+    # A translation may come with the answer, in the same message.
+    asked = await chat.ask(f"{HEADLINE}\nheadline uk: {HEADLINE_UK}")
+    assert asked.plain.startswith("When?")
+
+    async def values() -> dict[str, str]:
+        async with bot.sessions() as session:
+            (form,) = (await session.exec(select(Draft).where(Draft.status == "form"))).all()
+        found: dict[str, str] = json.loads(form.payload)["values"]
+        return found
+
+    before = await values()
+    assert before == {"headline": HEADLINE, "headline uk": HEADLINE_UK}
+    # Wrong translation lines get one short answer, the question again, and change nothing.
+    for line, problem in [
+        ("tags uk: переговори", "tags uk: tags is not translated; these are: headline, summary."),
+        ("headline de: Verhandlungen", "headline de: no language “de”; use en, uk, ru."),
+        ("summary uk:", "summary uk: the translation is empty."),
+        (f"3 June 2025\nheadline uk: {HEADLINE_UK}\nheadline uk: x", "headline uk: given twice"),
+    ]:
+        answer = await chat.ask(line)
+        assert answer.plain.startswith(problem), answer.plain
+        assert answer.plain.endswith("When? (e.g. 2 June 2025, yesterday, Monday)")
+        assert await values() == before
+    assert (await chat.ask("3 June 2025")).plain == "Short summary? (/skip)"
+    # Translation lines alone are noted, and the same question is asked again.
+    # (a line without `name:` continues the translation, as in the typed form)
+    first, rest = SUMMARY_UK.split(" п", 1)
+    noted = await chat.ask(f"summary uk: {first}\nп{rest}")
+    assert noted.plain == "🌐 Noted: summary uk.\n\nShort summary? (/skip)"
+    assert (await chat.ask("The sides agreed safe passage for ships.")).plain.startswith("Source?")
+    assert (await chat.ask("Reuters")).plain.startswith("Tags")
+    preview = await chat.ask("/skip")
+    assert f"🌐 summary uk: {SUMMARY_UK}" in preview.plain
+    assert preview.plain == typed.plain
+    ref = await save(chat, preview)
+    assert await stored(bot, int(ref[1:])) == {
+        ("uk", "headline"): HEADLINE_UK,
+        ("uk", "summary"): f"{first}\nп{rest}",
+    }
 
 
 async def test_a_fact_written_in_ukrainian_is_marked_for_other_readers(bot: Harness) -> None:
