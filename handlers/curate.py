@@ -42,6 +42,9 @@ from store.drafts import FormAction
 from store.models import Draft
 
 COMMAND_KINDS = {spec.add_command: spec.kind for spec in SPECS}
+# A guided form's state key, set once a problem found at the end was shown: the answer asked
+# again then leads straight back to the preview.
+FIXING = "fixing"
 
 
 def usage(kind: FactKind) -> str:
@@ -110,21 +113,37 @@ async def _next_step(
     kind = kind_of(form)
     step = int(state["step"]) + 1
     specs = spec_for(kind).fields
-    if step < len(specs):
+    # After a problem found at the end, the one answer asked again leads back to the preview.
+    if step < len(specs) and not state.get(FIXING):
         state["step"] = step
         kept = await keep_form(context, form, state)
         await reply(update, _(specs[step].prompt) if kept else _(CROSSED))
         return
-    if not await close_form(context, form):
-        return  # finished or cancelled by another update meanwhile
     values = dict(state["values"])
     built = build_draft(kind, values, await form_context(context))
     if isinstance(built, list):
-        await reply(update, problems_text(built, usage(kind)))
+        # Checked only now (across fields): the answers are kept, and the field the first
+        # problem names (else the last one) is asked again.
+        state["step"], state[FIXING] = _field_to_fix(built, [f.name for f in specs]), True
+        kept = await keep_form(context, form, state)
+        again = _(specs[state["step"]].prompt) + "\n" + _("(/cancel stops; nothing is stored)")
+        await reply(update, problems_text(built, again) if kept else _(CROSSED))
         return
+    if not await close_form(context, form):
+        return  # finished or cancelled by another update meanwhile
     await send_preview(
         update, context, action="create", kind=kind, payload=draft_payload(built, values)
     )
+
+
+def _field_to_fix(problems: list[str], names: list[str]) -> int:
+    """The step of the first field a problem names (`name: …`, `name also: …`), else the last."""
+    for problem in problems:
+        head = problem.split(":", 1)[0].replace(",", " ").split()
+        for word in head:
+            if word in names:
+                return names.index(word)
+    return len(names) - 1
 
 
 async def guided_answer(update: Update, context: BotContext, form: Draft) -> None:
@@ -174,6 +193,7 @@ async def guided_skip(update: Update, context: BotContext, form: Draft) -> None:
         needed = _("{field} is needed.").format(field=spec.name) + " " + _(spec.prompt)
         await reply(update, needed if kept else _(CROSSED))
         return
+    state["values"].pop(spec.name, None)  # an answer given before (asked again) is dropped
     await _next_step(update, context, form, state)
 
 

@@ -26,6 +26,7 @@ from telegram import Update
 
 import handlers.open_forms
 from fake_telegram import CallbackAnswer, SentMessage
+from kinds.document import Document
 from kinds.exchange_tables import Exchange, ExchangeCount
 from kinds.export import export_dataset
 from kinds.position_chain import Position
@@ -973,6 +974,32 @@ async def test_guided_exchange_rechecks_each_answer(bot: Harness) -> None:
     shown = await preview(chat, "https://example.org/x")
     assert "⏳ AGREED, NOT YET CARRIED OUT · agreed Fri 23 May 2025" in shown.plain
     assert "Returned to Ukraine: 390 people · to Russia: 390 people" in shown.plain
+
+
+async def test_a_problem_found_only_at_the_end_keeps_the_guided_answers(bot: Harness) -> None:
+    # A round is looked up when the whole form is built: an unknown one is asked again, and
+    # the editor's other answers stay.
+    chat = editor(bot)
+    await chat.ask("/document")
+    for answer in ("Ceasefire memo", "2 June 2025", "Russia", "/skip", "/skip", "/skip"):
+        await chat.ask(answer)
+    await chat.ask("R999")  # round
+    await chat.ask("/skip")  # summary
+    problem = await chat.ask("Reuters https://example.org/memo")
+    assert problem.plain.startswith("Nothing was stored. Please fix:\n• round: no round R999;")
+    assert problem.plain.endswith(
+        "Handed over at which round? Its id, e.g. R1 (/skip)\n(/cancel stops; nothing is stored)"
+    )
+    (form,) = await drafts(bot)
+    kept = json.loads(form.payload)
+    assert kept["values"]["title"] == "Ceasefire memo" and kept["fixing"] is True
+    shown = await preview(chat, "/skip")  # no round: straight back to the preview
+    assert "Ceasefire memo" in shown.plain and "Source: Reuters" in shown.plain
+    answer, _ = await save(chat, shown)
+    row = await newest(bot, Document)
+    assert answer == f"Saved as D{row.id}." and row.title == "Ceasefire memo"
+    assert row.round_id is None
+    assert [d.status for d in await drafts(bot)] == ["saved"]  # the form closed, its draft saved
 
 
 async def test_guided_form_cancels_at_any_step(bot: Harness) -> None:
