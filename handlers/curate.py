@@ -124,7 +124,13 @@ async def _next_step(
     if isinstance(built, list):
         # Checked only now (across fields): the answers are kept, and the field the first
         # problem names (else the last one) is asked again.
-        state["step"], state[FIXING] = _field_to_fix(built, [f.name for f in specs]), True
+        step, also = _field_to_fix(built, [f.name for f in specs])
+        state["step"], state[FIXING] = step, True
+        if also:  # another source's value of that field was wrong: it goes, to be typed again
+            lines = str(state["values"].get(ALSO, "")).split("\n")
+            state["values"][ALSO] = "\n".join(
+                line for line in lines if line.partition(":")[0].split()[:1] != [specs[step].name]
+            )
         kept = await keep_form(context, form, state)
         again = _(specs[state["step"]].prompt) + "\n" + _("(/cancel stops; nothing is stored)")
         await reply(update, problems_text(built, again) if kept else _(CROSSED))
@@ -136,14 +142,15 @@ async def _next_step(
     )
 
 
-def _field_to_fix(problems: list[str], names: list[str]) -> int:
-    """The step of the first field a problem names (`name: …`, `name also: …`), else the last."""
+def _field_to_fix(problems: list[str], names: list[str]) -> tuple[int, bool]:
+    """The step of the first field a problem names (`name: …`, `name also: …`), else the last;
+    and whether the problem is with another source's value of it (`also`)."""
     for problem in problems:
         head = problem.split(":", 1)[0].replace(",", " ").split()
         for word in head:
             if word in names:
-                return names.index(word)
-    return len(names) - 1
+                return names.index(word), "also" in head
+    return len(names) - 1, False
 
 
 async def guided_answer(update: Update, context: BotContext, form: Draft) -> None:

@@ -164,6 +164,13 @@ class Checker:
                         name=name.strip()
                     )
                 )
+            if spec is not None and spec.name == "date":
+                # Another source's date is read like the fact's own (a range, "mid-March"):
+                # one that is no date at all would be shown to readers as it was typed.
+                probe = Checker(self.ctx)
+                if probe.date(f"{spec.name} also", text.strip()) is None:
+                    self.errors.extend(probe.errors)
+                    continue
             sources = self.dated_source(source)
             if sources is not None:
                 found.append(

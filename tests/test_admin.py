@@ -1002,6 +1002,38 @@ async def test_a_problem_found_only_at_the_end_keeps_the_guided_answers(bot: Har
     assert [d.status for d in await drafts(bot)] == ["saved"]  # the form closed, its draft saved
 
 
+async def test_a_wrong_date_of_another_source_is_asked_again_in_the_guided_form(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    await chat.ask("/add")
+    await chat.ask("Talks to resume in Istanbul\ndate also: blurgh | source: TASS")
+    await chat.ask("2 June 2025")
+    await chat.ask("/skip")  # summary
+    await chat.ask("Reuters https://example.org/istanbul")
+    problem = await chat.ask("talks")
+    assert problem.plain.startswith(
+        "Nothing was stored. Please fix:\n• date also: I couldn't read “blurgh” as a date."
+    )
+    assert problem.plain.endswith(
+        "When? (e.g. 2 June 2025, yesterday, Monday)\n(/cancel stops; nothing is stored)"
+    )
+    shown = await preview(chat, "2 June 2025\ndate also: 1 June 2025 | source: TASS")
+    assert "Talks to resume in Istanbul" in shown.plain and "blurgh" not in shown.plain
+    assert "Date: Mon 2 Jun 2025 (Reuters) · 1 June 2025 (TASS)" in shown.plain, shown.plain
+
+
+async def test_a_typed_form_refuses_another_source_s_date_that_is_no_date(bot: Harness) -> None:
+    chat = editor(bot)
+    refused = await chat.ask(
+        "/add Talks to resume\ndate: 2 June 2025\nsource: Reuters\ndate also: blurgh | source: TASS"
+    )
+    assert refused.plain.startswith(
+        "Nothing was stored. Please fix:\n• date also: I couldn't read “blurgh” as a date."
+    )
+    assert await drafts(bot) == []
+
+
 async def test_guided_form_cancels_at_any_step(bot: Harness) -> None:
     chat = editor(bot)
     before = await counts(bot)
