@@ -71,6 +71,7 @@ from fake_telegram import FAKE_TOKEN
 from kinds.digest import changes_between
 from render.briefing import briefing_messages
 from services import delivery
+from services.briefing_texts import FIRST_BRIEFING_WINDOW
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import utcnow
 
@@ -275,9 +276,7 @@ async def briefing_text(database_url: str, *, now: dt.datetime) -> str:
     try:
         sessions = make_session_factory(engine)
         async with sessions() as session:
-            digest = await changes_between(
-                session, since=now - delivery.FIRST_BRIEFING_WINDOW, until=now
-            )
+            digest = await changes_between(session, since=now - FIRST_BRIEFING_WINDOW, until=now)
     finally:
         await engine.dispose()
     zone = ZoneInfo(ZONE)

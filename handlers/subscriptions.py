@@ -25,7 +25,8 @@ from kinds.digest import changes_between
 from kinds.interests import Interests, Unknown, for_interests, load_interests, parse_interests
 from render.blocks import esc
 from render.briefing import briefing_messages
-from services.delivery import FIRST_BRIEFING_WINDOW, briefing_key
+from services.briefing_texts import FIRST_BRIEFING_WINDOW
+from services.delivery import briefing_key
 from services.scheduling import next_delivery, schedule_slot
 from store import subscriptions
 from store.models import Subscriber, utcnow

@@ -37,14 +37,11 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
-from core.i18n import supported, using_language
 from core.settings import Settings
 from core.zones import local_datetime
-from kinds.digest import Digest, changes_between
-from kinds.interests import for_interests, load_interests
-from render.briefing import briefing_parts
+from services.briefing_texts import BriefingTexts
 from services.ledger_writes import LedgerWrites, ledger_call
-from services.sending import Sent, send_texts
+from services.sending import Outgoing, Sent, send_texts
 from store import broadcasts, ledger, runs
 from store.db import SessionFactory
 from store.models import Broadcast, DeliveryStatus, utcnow
@@ -57,7 +54,6 @@ CLAIM_SECONDS = 2.0  # a run claims this many seconds' worth of sends at a time
 MIN_CONCURRENCY = 16
 MAX_CONCURRENCY = 512
 RETRY_AFTER = dt.timedelta(minutes=1)  # then the next run or sweep tries again, doubling
-FIRST_BRIEFING_WINDOW = dt.timedelta(hours=24)
 
 # The runs of this process that are still going: the others' rows are taken over at once.
 _LIVE_RUNS: set[int] = set()
@@ -114,15 +110,6 @@ def concurrency(rate: float) -> int:
 
 class Lost(Exception):
     """The row is no longer this run's (taken over): send nothing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """What one chat is sent: its messages, the facts each carries, what the first replies to."""
-
-    texts: list[str]
-    facts: tuple[tuple[tuple[str, int], ...], ...] = ()  # per message: (kind, fact id)
-    reply_to: int | None = None
 
 
 Compose = Callable[[ledger.Target], Awaitable[Outgoing]]
@@ -353,54 +340,7 @@ async def send_due_briefings(
 ) -> RunStats:
     """Send every briefing that is due now (within the catch-up window), each at most once."""
     cutoff = now or utcnow()
-    digests: dict[dt.datetime, Digest] = {}
-    loading = asyncio.Lock()  # the first CONCURRENCY chats would each load the same digest
-    # The text depends only on these five, so it is rendered once per run for each.
-    texts: dict[tuple[dt.datetime, str, dt.date, str, str], Outgoing] = {}
-    chosen: dict[tuple[dt.datetime, str], Digest] = {}  # digests cut to a chat's interests
-
-    async def digest(since: dt.datetime) -> Digest:
-        async with sessions() as session:
-            return await changes_between(session, since=since, until=cutoff)
-
-    async def digest_since(since: dt.datetime) -> Digest:
-        if since not in digests:
-            async with loading:
-                if since not in digests:
-                    digests[since] = await ledger_call("Reading the news", lambda: digest(since))
-        return digests[since]
-
-    async def followed(since: dt.datetime, interests: str) -> Digest:
-        full = await digest_since(since)
-        if not interests:
-            return full
-
-        async def cut() -> Digest:
-            async with sessions() as session:
-                wanted = await load_interests(session, interests)
-                return full if wanted is None else await for_interests(session, full, wanted)
-
-        if (since, interests) not in chosen:
-            async with loading:
-                if (since, interests) not in chosen:
-                    chosen[(since, interests)] = await ledger_call("Reading interests", cut)
-        return chosen[(since, interests)]
-
-    async def compose(target: ledger.Target) -> Outgoing:
-        since = target.last_briefing_at or cutoff - FIRST_BRIEFING_WINDOW
-        zone_name = target.timezone or settings.timezone
-        zone = ZoneInfo(zone_name)
-        today = cutoff.astimezone(zone).date()
-        language = supported(target.language)
-        interests = target.interests or ""
-        key = (since, zone_name, today, language, interests)
-        if key not in texts:
-            news = await followed(since, interests)
-        if key not in texts:  # again: the chats that waited for the same digest render it once
-            with using_language(language):
-                parts = briefing_parts(news, tz=zone, today=today)
-            texts[key] = Outgoing([t for t, _r in parts], tuple(refs for _t, refs in parts))
-        return texts[key]
+    texts = BriefingTexts(sessions, settings, cutoff)
 
     async def due_batches() -> AsyncIterator[list[tuple[ledger.Target, str]]]:
         async for batch in _pages(sessions, slot):
@@ -413,7 +353,7 @@ async def send_due_briefings(
         sessions,
         kind="briefing",
         batches=due_batches(),
-        compose=compose,
+        compose=texts.compose,
         briefed_until=cutoff,
         worker=worker,
         settings=settings,

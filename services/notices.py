@@ -18,8 +18,9 @@ from telegram import Bot
 from core.i18n import using_language
 from core.settings import Settings
 from render.notices import notice_text
-from services.delivery import WORKER, Outgoing, RunStats, deliver
+from services.delivery import WORKER, RunStats, deliver
 from services.ledger_writes import ledger_call
+from services.sending import Outgoing
 from store import ledger, notices
 from store.db import SessionFactory
 from store.models import utcnow

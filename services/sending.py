@@ -53,6 +53,15 @@ def nothing_delivered(exc: TelegramError) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What one chat is sent: its messages, the facts each carries, what the first replies to."""
+
+    texts: list[str]
+    facts: tuple[tuple[tuple[str, int], ...], ...] = ()  # per message: (kind, fact id)
+    reply_to: int | None = None
+
+
 @dataclass
 class Sent:
     """How far a chat's messages got."""

@@ -27,7 +27,7 @@ from bot.app import build_application, close_store, open_store
 from fake_telegram import LocalBotApi
 from fake_telegram.server import FakeTelegramServer
 from kinds.update import NewsUpdate
-from services import delivery, sending
+from services import briefing_texts, delivery, sending
 from services.delivery import send_due_briefings
 from store import broadcasts
 from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
@@ -352,7 +352,7 @@ async def test_a_briefing_cut_by_an_outage_resumes_from_the_next_part(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parts = ["Part one", "Part two", "Part three"]
-    monkeypatch.setattr(delivery, "briefing_parts", lambda *a, **k: [(p, ()) for p in parts])
+    monkeypatch.setattr(briefing_texts, "briefing_parts", lambda *a, **k: [(p, ()) for p in parts])
     monkeypatch.setattr(sending, "RETRY_DELAYS", (0.0, 0.0))
     settings = make_settings(sqlite_url, seed_on_empty=False)
     engine = create_engine(sqlite_url)
