@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import func, select
 from telegram import Update
 
 from bot.app import build_application, running
 from core.context import BriefingApp
 from core.settings import Settings
 from fake_telegram import FAKE_TOKEN, LocalBotApi, LocalRequest, SentMessage
-from store.db import SessionFactory
+from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 NO_POSTGRES = "set TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
@@ -174,6 +175,38 @@ async def empty_bot(sqlite_url: str) -> AsyncIterator[Harness]:
     """The bot on a fresh, unseeded SQLite store."""
     async for harness in checked_harness(make_settings(sqlite_url, seed_on_empty=False)):
         yield harness
+
+
+@pytest.fixture
+async def migrated_store(database_url: str) -> AsyncIterator[SessionFactory]:
+    """A migrated, empty store on each backend."""
+    engine = create_engine(database_url)
+    await upgrade_schema(engine)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+async def count_rows(sessions: SessionFactory, model: type) -> int:
+    """How many rows `model`'s table holds."""
+    async with sessions() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+EDITOR = 42  # the one editor of `editor_bot`
+
+
+@pytest.fixture
+async def editor_bot(database_url: str) -> AsyncIterator[Harness]:
+    """The seeded bot on each backend, with user EDITOR as the only editor."""
+    async for harness in checked_harness(
+        make_settings(database_url, admin_ids=frozenset({EDITOR}))
+    ):
+        yield harness
+
+
+def editor_chat(h: Harness) -> Chat:
+    """The editor's private chat with `editor_bot`."""
+    return h.chat(EDITOR, user_id=EDITOR)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +24,8 @@ from kinds.export import export_dataset
 from kinds.transfer import import_bytes
 from render.briefing import briefing_messages
 from store.models import AuditEntry, Draft, Issue, Party, SearchDoc
-from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.conftest import EDITOR, Chat, Harness, editor_chat, make_settings, start_harness
 
-EDITOR = 42
 KYIV = ZoneInfo("Europe/Kyiv")
 MEMORANDUM = "Russia's draft memorandum on a peace settlement"
 ROADMAP = "Ukraine's proposed roadmap to peace"
@@ -46,16 +44,12 @@ PROPOSAL = (
 
 
 @pytest.fixture
-async def bot(database_url: str) -> AsyncIterator[Harness]:
-    """The seeded bot, with user 42 as the only editor."""
-    settings = make_settings(database_url, admin_ids=frozenset({EDITOR}))
-    async for harness in start_harness(settings):
-        yield harness
-        assert harness.errors == [], harness.errors
+def bot(editor_bot: Harness) -> Harness:
+    """The seeded bot on each backend, with user 42 as the only editor."""
+    return editor_bot
 
 
-def editor(h: Harness) -> Chat:
-    return h.chat(EDITOR, user_id=EDITOR)
+editor = editor_chat
 
 
 async def save(chat: Chat, preview: SentMessage, label: str = "Save") -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from kinds.audit import snapshot
@@ -17,25 +16,21 @@ from kinds.position_chain import Position
 from kinds.round import TalkRound
 from kinds.transfer import import_bytes, import_with_seed
 from kinds.update import NewsUpdate
-from store.db import SessionFactory, create_engine, make_session_factory, upgrade_schema
+from store.db import SessionFactory
 from store.models import AuditEntry, Party
+from tests.conftest import count_rows
 from tests.support import run_cli
 
 SRC = [{"name": "Test"}]
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+def sessions(migrated_store: SessionFactory) -> SessionFactory:
     """A migrated, empty store on each backend."""
-    engine = create_engine(database_url)
-    await upgrade_schema(engine)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    return migrated_store
 
 
-async def _count(sessions: SessionFactory, model: type) -> int:
-    async with sessions() as session:
-        return int((await session.exec(select(func.count()).select_from(model))).one())
+_count = count_rows
 
 
 def _file(**lists: Any) -> str:

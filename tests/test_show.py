@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,10 +22,9 @@ from kinds.position_chain import Position
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
 from store.models import AuditEntry, Issue, Party, Source, Subscriber
-from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.conftest import Chat, Harness, editor_chat, make_settings, start_harness
 from tests.factories import create_round
 
-EDITOR = 42
 KYIV = ZoneInfo("Europe/Kyiv")
 SEED_SOURCE = (
     "📚 Sources\n1. Reuters — “Second Istanbul round ends fast with new prisoner swap deal, "
@@ -38,16 +36,12 @@ URL = "https://www.reuters.com/world/europe/talks-example-2025-06-03/"
 
 
 @pytest.fixture
-async def bot(database_url: str) -> AsyncIterator[Harness]:
-    """The seeded bot, with user 42 as the only editor."""
-    settings = make_settings(database_url, admin_ids=frozenset({EDITOR}))
-    async for harness in start_harness(settings):
-        yield harness
-        assert harness.errors == [], harness.errors
+def bot(editor_bot: Harness) -> Harness:
+    """The seeded bot on each backend, with user 42 as the only editor."""
+    return editor_bot
 
 
-def editor(h: Harness) -> Chat:
-    return h.chat(EDITOR, user_id=EDITOR)
+editor = editor_chat
 
 
 async def save(chat: Chat, preview: SentMessage, label: str = "Save") -> str:

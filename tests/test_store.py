@@ -44,23 +44,19 @@ from store.models import Citation, Issue, Party, SearchDoc, Source, Subscriber
 from store.transfer import SEED_FILE
 from store.views import SourceRef
 from tests import factories
+from tests.conftest import count_rows
 
 D = dt.date
 SYSTEM = Actor(id=None, name="test")
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+def sessions(migrated_store: SessionFactory) -> SessionFactory:
     """A migrated, empty store on each backend."""
-    engine = create_engine(database_url)
-    await upgrade_schema(engine)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    return migrated_store
 
 
-async def _count(sessions: SessionFactory, model: type) -> int:
-    async with sessions() as session:
-        return int((await session.exec(select(func.count()).select_from(model))).one())
+_count = count_rows
 
 
 async def _party_issue(sessions: SessionFactory) -> tuple[Party, Issue]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,9 +23,8 @@ from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
 from store.db import create_engine, make_session_factory, upgrade_schema
 from store.models import CorrectionNotice, Draft, FactTranslation, utcnow
-from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.conftest import Chat, Harness, editor_chat
 
-EDITOR = 42
 HEADLINE = "Negotiators agree a grain corridor at Lake Geneva"
 HEADLINE_UK = "Переговірники погодили зерновий коридор на Женевському озері"
 SUMMARY_UK = "Сторони домовилися про безпечний прохід суден."
@@ -38,16 +36,12 @@ ADD = (
 
 
 @pytest.fixture
-async def bot(database_url: str) -> AsyncIterator[Harness]:
-    """The seeded bot, with user 42 as the only editor."""
-    settings = make_settings(database_url, admin_ids=frozenset({EDITOR}))
-    async for harness in start_harness(settings):
-        yield harness
-        assert harness.errors == [], harness.errors
+def bot(editor_bot: Harness) -> Harness:
+    """The seeded bot on each backend, with user 42 as the only editor."""
+    return editor_bot
 
 
-def editor(h: Harness) -> Chat:
-    return h.chat(EDITOR, user_id=EDITOR)
+editor = editor_chat
 
 
 def reader(h: Harness, language: str, chat_id: int) -> Chat:
