@@ -96,13 +96,16 @@ async def add_subscriber(
     active: bool = True,
     quiet: bool = False,
     last_briefing_at: dt.datetime | None = None,
+    thread_id: int = 0,
+    chat_type: str = "private",
 ) -> None:
-    """Store a subscriber row as /subscribe would leave it."""
+    """Store a subscriber row as /subscribe would leave it (in a forum topic: `thread_id`)."""
     async with sessions() as session:
         session.add(
             Subscriber(
                 chat_id=chat_id,
-                chat_type="private",
+                thread_id=thread_id,
+                chat_type=chat_type,
                 subscribed=subscribed,
                 active=active,
                 quiet=quiet,

@@ -41,6 +41,7 @@ from store.notices import notice_key
 from tests import factories
 from tests.conftest import make_settings
 from tests.support import fake_env, finish, spawn_bot, wait_for
+from tests.test_briefings import add_subscriber
 
 EDITOR = 42
 MEMBER = 7001  # a member of the forum
@@ -199,6 +200,22 @@ async def correct_and_retract(bot: Bot, ids: dict[str, int]) -> tuple[SentMessag
     return edit_preview, retract_preview
 
 
+def notice_lines(x: str, u: str) -> list[str]:
+    """The notice a chat gets once exchange `x` is corrected and update `u` retracted."""
+    return [
+        "📨 Corrections to facts you were sent",
+        "",
+        "✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange "
+        f"{x} (Sun 25 May 2025) — returned: Ukraine 303, Russia 303 "
+        "(not Ukraine 330, Russia 330)",
+        f"/show {x}",
+        "",
+        f"🗑 Retracted, from Mon 2 Jun 2025's briefing: update {u} ({HEADLINE}) — "
+        "the swap was 303, not 330",
+        f"/show {u}",
+    ]
+
+
 async def test_a_correction_reaches_the_chats_that_got_the_fact_once_merged_in_the_hour(
     database_url: str,
 ) -> None:
@@ -248,18 +265,7 @@ async def test_a_correction_reaches_the_chats_that_got_the_fact_once_merged_in_t
         assert notices_of(bot.api, 3) == [] and notices_of(bot.api, 9) == []
         for chat_id in (1, 2, 4):
             [notice] = notices_of(bot.api, chat_id)
-            assert notice.plain.split("\n") == [
-                "📨 Corrections to facts you were sent",
-                "",
-                "✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange "
-                f"{x} (Sun 25 May 2025) — returned: Ukraine 303, Russia 303 "
-                "(not Ukraine 330, Russia 330)",
-                f"/show {x}",
-                "",
-                f"🗑 Retracted, from Mon 2 Jun 2025's briefing: update {u} ({HEADLINE}) — "
-                "the swap was 303, not 330",
-                f"/show {u}",
-            ]
+            assert notice.plain.split("\n") == notice_lines(x, u)
             assert replied_to(notice) == briefing_of(bot.api, chat_id).message_id
 
         # Once: the next runs, later that hour or the next day, send nothing more.
@@ -306,19 +312,10 @@ async def test_each_forum_topic_is_told_in_the_topic_of_what_its_own_briefing_ca
 ) -> None:
     async with running_bot(database_url) as bot:
         ids = await arrange(bot.sessions, range(1, 2), at=dt.time(8, 0))
-        async with bot.sessions() as session:
-            for thread in (0, 7, 9):  # the forum's General (0) and two topics, each subscribed
-                session.add(
-                    Subscriber(
-                        chat_id=FORUM,
-                        thread_id=thread,
-                        chat_type="supergroup",
-                        subscribed=True,
-                        briefing_time=dt.time(8, 0),
-                        timezone=KYIV,
-                    )
-                )
-            await session.commit()
+        for thread in (0, 7, 9):  # the forum's General (0) and two topics, each subscribed
+            await add_subscriber(
+                bot.sessions, FORUM, zone=KYIV, thread_id=thread, chat_type="supergroup"
+            )
         for thread in (7, 9):
             bot.api.open_topic(FORUM, thread)
         stats = await send_due_briefings(bot.app.bot, bot.sessions, bot.settings, now=MORNING)
@@ -384,18 +381,7 @@ async def test_each_forum_topic_is_told_in_the_topic_of_what_its_own_briefing_ca
             (7, briefed[7]),
         ]
         for message in told:
-            assert message.plain.split("\n") == [
-                "📨 Corrections to facts you were sent",
-                "",
-                "✏️ Correction to Mon 2 Jun 2025's briefing: prisoner exchange "
-                f"{x} (Sun 25 May 2025) — returned: Ukraine 303, Russia 303 "
-                "(not Ukraine 330, Russia 330)",
-                f"/show {x}",
-                "",
-                f"🗑 Retracted, from Mon 2 Jun 2025's briefing: update {u} ({HEADLINE}) — "
-                "the swap was 303, not 330",
-                f"/show {u}",
-            ]
+            assert message.plain.split("\n") == notice_lines(x, u)
         [private] = notices_of(bot.api, 1)
         assert private.message_thread_id is None
         assert replied_to(private) == briefing_of(bot.api, 1).message_id

@@ -86,19 +86,10 @@ async def test_each_topic_has_its_own_subscription(bot: Harness) -> None:
 async def test_briefings_go_to_each_topic_once(database_url: str) -> None:
     async with wired(database_url) as wire:
         await add_subscriber(wire.sessions, FORUM, zone=KYIV)
-        async with wire.sessions() as session:
-            for thread in (7, 9, 11):
-                session.add(
-                    Subscriber(
-                        chat_id=FORUM,
-                        thread_id=thread,
-                        chat_type="supergroup",
-                        subscribed=True,
-                        briefing_time=dt.time(8, 0),
-                        timezone=KYIV,
-                    )
-                )
-            await session.commit()
+        for thread in (7, 9, 11):
+            await add_subscriber(
+                wire.sessions, FORUM, zone=KYIV, thread_id=thread, chat_type="supergroup"
+            )
         for thread in (7, 9, 11):
             wire.api.open_topic(FORUM, thread)
         wire.api.close_topic(FORUM, 11)  # deleted since it subscribed
