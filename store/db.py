@@ -102,6 +102,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_connector(
+    _dialect: Any, _record: Any, _cargs: list[Any], cparams: dict[str, Any]
+) -> None:
+    cparams["async_creator_fn"] = _connect_sqlite
+
+
+def _connect_sqlite(*args: Any, **kwargs: Any) -> Any:
+    """aiosqlite's connect, which waits for its worker thread to end when the connect fails."""
+    import aiosqlite
+
+    connection = aiosqlite.connect(*args, **kwargs)
+    connection._thread.daemon = True  # as SQLAlchemy's own connect does: never hold up exit
+    return _connected_or_stopped(connection)
+
+
+async def _connected_or_stopped(connection: Any) -> Any:
+    try:
+        return await connection
+    except BaseException:
+        # A failed connect queues the thread's stop without waiting for it (aiosqlite 0.22); if
+        # the loop closed first, the thread would print a traceback answering it on stderr.
+        for _ in range(2000):  # the stop is next in its queue: a few ms at most, 2 s at worst
+            if not connection._thread.is_alive():
+                break
+            await asyncio.sleep(0.001)
+        raise
+
+
 def create_engine(database_url: str, *, pool_size: int | None = None, **kwargs: Any) -> AsyncEngine:
     """Open an async engine; for a SQLite file, create its folder and switch on WAL.
 
@@ -116,6 +144,7 @@ def create_engine(database_url: str, *, pool_size: int | None = None, **kwargs: 
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "do_connect", _sqlite_connector)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

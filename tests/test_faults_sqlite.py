@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -22,6 +24,7 @@ from sqlmodel import func, select
 from handlers.errors import BUSY
 from kinds.update import NewsUpdate
 from services.delivery import send_due_briefings
+from store.db import create_engine
 from store.models import Subscriber
 from store.outage import away_reason, database_away
 from tests.conftest import Chat, make_settings, start_harness
@@ -141,3 +144,21 @@ def test_only_an_unusable_database_counts_as_away() -> None:
             raise RuntimeError("wrapped") from exc
     except RuntimeError as wrapped:
         assert database_away(wrapped)
+
+
+async def test_a_failed_sqlite_connect_ends_its_worker_thread_before_answering(
+    tmp_path: Path,
+) -> None:
+    # aiosqlite stops the thread of a failed connect without waiting; a thread still running when
+    # the loop closes prints a traceback on the operator's terminal (seen in CI at start-up).
+    (tmp_path / "adir.db").mkdir()
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/adir.db")
+    before = set(threading.enumerate())
+    try:
+        for _ in range(20):
+            with pytest.raises(OperationalError, match="unable to open database file"):
+                async with engine.connect():
+                    pass
+            assert set(threading.enumerate()) - before == set()
+    finally:
+        await engine.dispose()
