@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp
 from sqlalchemy import func, insert, select, text
 
-from bench.bench_commands import COMMON_WORD, RARE_WORD, prepare_store
+from bench.bench_commands import COMMON_WORD, prepare_store
 from bench.common import machine
-from bench.store_fill import table
+from bench.store_fill import RARE_WORD, table
 from store.db import create_engine
 
 _ROOT = Path(__file__).resolve().parent.parent

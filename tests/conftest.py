@@ -69,7 +69,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "rate_limit": False,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

@@ -47,6 +47,7 @@ async def create_update(
     """Store a news update."""
     # Built without validation: tests also store what editors could not (over-long texts).
     item = UpdateIn.model_construct(
+        sources=[],
         key=key,
         date=date,
         headline=headline,
@@ -71,6 +72,7 @@ async def create_position(
 ) -> Any:
     """Store a stance; it supersedes the stances named in `supersedes` (keys or P ids)."""
     item = PositionIn.model_construct(
+        sources=[],
         key=key,
         supersedes=list(supersedes),
         party=party.key,
@@ -136,6 +138,7 @@ async def create_round(
 ) -> Any:
     """Store a round of talks; `delegations` pairs a party name with its head of delegation."""
     item = RoundIn.model_construct(
+        sources=[],
         key=key,
         date=date,
         place=place,

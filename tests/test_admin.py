@@ -428,7 +428,7 @@ async def test_position_example_shows_matched_names_and_supersedes_the_older_sta
 ) -> None:
     chat = editor(bot)
     (older,) = await rows(
-        bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
+        bot, Position, Position.as_of == dt.date(2024, 6, 14), col(Position.stance).contains("NATO")
     )
     before = await counts(bot)
     asked = await chat.ask(POSITION_ASKED)
@@ -1142,7 +1142,7 @@ async def test_edit_of_an_exchange_and_of_a_position_keeps_ids_and_relinks(bot: 
     # A new stance that says it supersedes the seed's; moved a day earlier, it still does
     # (superseding is the editor's word, not a matter of dates).
     (older,) = await rows(
-        bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
+        bot, Position, Position.as_of == dt.date(2024, 6, 14), col(Position.stance).contains("NATO")
     )
     p = ref_of((await add_and_save(chat, POSITION_ASKED + f"\nsupersedes: P{older.id}"))[0])
     newer_id = int(p[1:])
@@ -1235,7 +1235,7 @@ async def test_retraction_hides_every_kind_everywhere_and_keeps_the_record(bot: 
     chat = editor(bot)
     reader = bot.chat(5001)
     (older,) = await rows(
-        bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
+        bot, Position, Position.as_of == dt.date(2024, 6, 14), col(Position.stance).contains("NATO")
     )
     refs = {
         text: ref_of((await add_and_save(chat, text))[0])
@@ -1532,7 +1532,10 @@ async def test_create_save_edit_retract_on_each_database(any_bot: Harness) -> No
 async def test_positions_supersede_and_revert_on_each_database(any_bot: Harness) -> None:
     chat = editor(any_bot)
     (older,) = await rows(
-        any_bot, Position, Position.as_of == dt.date(2024, 6, 14), Position.stance.contains("NATO")
+        any_bot,
+        Position,
+        Position.as_of == dt.date(2024, 6, 14),
+        col(Position.stance).contains("NATO"),
     )
     text = POSITION_ASKED.replace("14 June 2024", "yesterday") + f"\nsupersedes: P{older.id}"
     p = ref_of((await add_and_save(chat, text))[0])

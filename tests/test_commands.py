@@ -1143,7 +1143,7 @@ async def test_editors_and_readers_see_fact_ids(seeded_bot: Harness) -> None:
         current = await current_positions(session, limit=1)
     editor = await seeded_bot.chat(42).ask("/latest 1")
     assert editor.plain.endswith(f"· U{newest.id}")
-    assert f"<code>U{newest.id}</code>" in editor.text
+    assert f"<code>U{newest.id}</code>" in (editor.text or "")
     reader = await seeded_bot.chat(43).ask("/latest 1")
     assert reader.plain.endswith(f"· U{newest.id}")  # readers quote and /show them
     positions = await seeded_bot.chat(42).ask("/positions all")

@@ -64,7 +64,7 @@ class Bot:
     @property
     def sessions(self) -> SessionFactory:
         """The app's session factory."""
-        sessions = self.app.bot_data.sessions
+        sessions: SessionFactory | None = self.app.bot_data.sessions
         assert sessions is not None
         return sessions
 
@@ -552,7 +552,7 @@ async def test_a_notice_speaks_the_chats_language_and_links_the_facts_page(
         bot.settings.web_base_url = "https://briefing.example.org/web"
         ids = await arrange(bot.sessions, range(1, 3), at=dt.time(8, 0))
         async with bot.sessions() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Subscriber).where(col(Subscriber.chat_id) == 2).values(language="uk")
             )
             await session.commit()

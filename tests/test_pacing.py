@@ -10,7 +10,7 @@ import pytest
 from telegram.error import RetryAfter
 
 from services import pacing
-from services.pacing import DepartingRateLimiter, Departure
+from services.pacing import DepartingRateLimiter, Departure, Result
 
 
 class Clocked:
@@ -27,7 +27,9 @@ class Clocked:
         return {"message_id": len(self.at)}
 
 
-async def send(limiter: DepartingRateLimiter, call: Clocked, chat_id: object, args: Any = None):
+async def send(
+    limiter: DepartingRateLimiter, call: Clocked, chat_id: object, args: Any = None
+) -> Result:
     """One sendMessage through the limiter."""
     return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, args)
 

@@ -35,6 +35,7 @@ def button_labels(message: object) -> list[str]:
 async def test_overview_fits_one_phone_screen_with_a_button_per_issue(talks: Harness) -> None:
     reply = await talks.chat().ask("/positions")
     lines = reply.plain.splitlines()
+    assert reply.text is not None
     assert visible_length(reply.text) <= 4096 and len(reply.text) <= 4096
     assert len(lines) <= 30, len(lines)
     assert lines[0] == "🧭 Where the parties stand (tap an issue for the full stances)"
@@ -208,7 +209,7 @@ async def test_every_fact_is_reachable_from_the_command_of_its_kind(talks: Harne
         stored = {
             spec.letter: {
                 f"{spec.letter}{row.id}"
-                for row in (await session.exec(select(spec.table))).all()  # type: ignore[arg-type]
+                for row in (await session.exec(select(spec.table))).all()
                 if row.retracted_at is None
             }
             for spec in SPECS

@@ -7,12 +7,20 @@ import asyncio
 from telegram import Update
 
 from bot.processing import PER_CHAT_QUEUE, SLOW_DOWN, PerChatUpdateProcessor
+from core.context import BriefingApp
 from fake_telegram import LocalBotApi
 from tests.conftest import make_settings, start_harness
 
 
 def _update(api: LocalBotApi, chat_id: int, text: str) -> Update:
     return Update.de_json(api.make_message(text, chat_id=chat_id, user_id=chat_id), None)
+
+
+def _per_chat_processor(app: BriefingApp) -> PerChatUpdateProcessor:
+    """The app's update processor, which must be the per-chat one."""
+    processor = app.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
+    return processor
 
 
 async def test_one_chat_in_order_other_chats_alongside() -> None:
@@ -51,8 +59,7 @@ async def test_a_flooding_chat_does_not_hold_up_another(sqlite_url: str) -> None
     flooder, other = 6001, 6002
     async for bot in start_harness(make_settings(sqlite_url)):
         api, app = bot.api, bot.app
-        processor = app.update_processor
-        assert isinstance(processor, PerChatUpdateProcessor)
+        processor = _per_chat_processor(app)
         for n in range(600):
             raw = api.make_message(f"/latest {1 + n % 3}", chat_id=flooder, user_id=flooder)
             await app.update_queue.put(Update.de_json(raw, app.bot))

@@ -15,8 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from core.dates import format_date
-from fake_telegram import LocalBotApi, SentMessage
-from fake_telegram.text import utf16_len
+from fake_telegram import LocalBotApi, SentMessage, utf16_len
 from handlers import subscriptions as subscription_handlers
 from kinds.position_chain import Position
 from kinds.update import NewsUpdate

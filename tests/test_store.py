@@ -201,7 +201,10 @@ async def test_export_then_import_gives_back_the_same_facts(
         assert report.ok, report.errors
         async with copy() as session:
             again = dump_dataset(await export_dataset(session))
-        strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "exported_at"}  # noqa: E731
+
+        def strip(text: str) -> dict[str, Any]:
+            return {k: v for k, v in json.loads(text).items() if k != "exported_at"}
+
         assert strip(again) == strip(exported)
         retracted = [u for u in json.loads(again)["updates"] if "retracted" in u]
         assert len(retracted) == 1 and retracted[0]["retracted"]["reason"] == "duplicate"

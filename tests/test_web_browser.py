@@ -13,7 +13,7 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -25,11 +25,14 @@ from tests.support import free_port
 from tests.web_support import sessions_of
 from web.site import mount_site
 
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed: run `make browser` as root"
 )
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # Set to a folder to keep the screenshots for a look.
 SHOTS = os.environ.get("WEB_SCREENSHOTS")
 

@@ -18,7 +18,8 @@ from sqlmodel import col, select
 
 import web.charts
 from core.dates import format_date
-from kinds.charts import rounds_chart
+from kinds.charts import exchange_chart, rounds_chart
+from render.charts import draw_exchanges
 from services import charts as chart_service
 from store.models import Party
 from tests import factories
@@ -76,19 +77,17 @@ async def test_exchanges_page_shows_the_chart_with_its_totals_in_words(
     site: WebSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drawn: list[Any] = []
-    draw = web.charts.draw_exchanges
 
     def counting(data: Any) -> bytes:
         drawn.append(data)
-        return draw(data)
+        return draw_exchanges(data)
 
     monkeypatch.setattr(web.charts, "draw_exchanges", counting)
     reads: list[int] = []
-    read_chart = web.charts.exchange_chart
 
     async def counting_reads(session: Any, *, year: int) -> Any:
         reads.append(year)
-        return await read_chart(session, year=year)
+        return await exchange_chart(session, year=year)
 
     monkeypatch.setattr(web.charts, "exchange_chart", counting_reads)
     status, html, _ = await site.get("/exchanges")
