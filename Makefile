@@ -50,7 +50,7 @@ i18n: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers web services render kinds store core fake_telegram
+	$(VENV)/bin/mypy bot handlers web services render kinds store core fake_telegram tests bench
 	$(VENV)/bin/lint-imports
 
 # Headless Chromium for the browser tests (tests/test_web_browser.py), from Debian's packages;
