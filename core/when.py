@@ -27,6 +27,7 @@ _MONTH_NUMBERS = {
 } | {"sept": 9}
 _APPROX = re.compile(r"^(?:~|≈|about|around|approx(?:imately|\.)?|c\.|circa)\s*", re.IGNORECASE)
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_ISO_WHEN = re.compile(r"(~)?(\d{4}-\d{2})(-\d{2})?(?:/(\d{4}-\d{2}-\d{2}))?")
 _DASH = r"\s*(?:–|—|-|to|until)\s*"
 # "23–25 May 2025", "23-25 May"
 _DAYS_MONTH = re.compile(
@@ -70,6 +71,35 @@ def typed_when(when: When) -> str:
     with using_language(DEFAULT_LANGUAGE):
         plain = f"{when.start.day} {month_name(when.start)} {when.start.year}"
         return format_when(when).replace(format_date(when.start), plain)
+
+
+def iso_when(when: When) -> str:
+    """The date stored as text (another source's date): '2025-06-02', '2025-05',
+    '2025-05-23/2025-05-25', '~' before an approximate one; read back by `when_from_iso`."""
+    tilde = "~" if when.approx else ""
+    if when.precision == "month":
+        return f"{tilde}{when.start:%Y-%m}"
+    if when.precision == "range" and when.until is not None and when.until != when.start:
+        return f"{tilde}{when.start.isoformat()}/{when.until.isoformat()}"
+    return tilde + when.start.isoformat()
+
+
+def when_from_iso(text: str) -> When | None:
+    """A date stored by `iso_when`, or None for any other text (e.g. one typed freely)."""
+    match = _ISO_WHEN.fullmatch(text.strip())
+    if match is None or (match.group(4) and not match.group(3)):  # a month has no end
+        return None
+    tilde, month, day, until = match.groups()
+    try:
+        if day is None:
+            return When(dt.date.fromisoformat(f"{month}-01"), "month", approx=bool(tilde))
+        start = dt.date.fromisoformat(month + day)
+        end = dt.date.fromisoformat(until) if until else None
+    except ValueError:
+        return None
+    if end is not None and end <= start:
+        return None
+    return When(start, "range" if end else "day", end, bool(tilde))
 
 
 def _month(name: str) -> int | None:

@@ -22,7 +22,7 @@ from core.i18n import _
 from handlers.admin import editors_only
 from handlers.common import reply, sender_is_editor
 from handlers.drafts import cancel_correction, draft_correction
-from handlers.forms import build_draft, check_field, parse_form, split_answer
+from handlers.forms import LANGUAGE, build_draft, check_field, parse_form, split_answer
 from handlers.open_forms import (
     CROSSED,
     close_form,
@@ -160,8 +160,9 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     state = payload_of(form)
     kind = kind_of(form)
     spec = spec_for(kind).fields[state["step"]]
-    # Any answer may carry other sources' values (`FIELD also: …`) and translations
-    # (`headline uk: …`); a wrong translation line changes nothing.
+    # Any answer may carry other sources' values (`FIELD also: …`), translations
+    # (`headline uk: …`) and the language of the fact's own text (`language: uk`); a wrong
+    # translation or language line changes nothing.
     answer = split_answer(kind, message.text)
     if answer.problems:
         kept = await keep_form(context, form, state)
@@ -173,10 +174,14 @@ async def guided_answer(update: Update, context: BotContext, form: Draft) -> Non
     if answer.also:
         values[ALSO] = "\n".join(filter(None, [values.get(ALSO), answer.also]))
     values.update(answer.translations)
-    if not value and (answer.also or answer.translations):
+    if answer.language:
+        values[LANGUAGE] = answer.language
+    if not value and (answer.also or answer.translations or answer.language):
         noted = [_("⚖️ Noted.")] if answer.also else []
         if answer.translations:
             noted.append(_("🌐 Noted: {fields}.").format(fields=", ".join(answer.translations)))
+        if answer.language:
+            noted.append(_("🌐 Original language: {language}").format(language=answer.language))
         kept = await keep_form(context, form, state)
         await reply(
             update, (esc(" ".join(noted)) + "\n\n" + _(spec.prompt)) if kept else _(CROSSED)

@@ -169,8 +169,8 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     if texts:
         data["translations"] = texts
     language = canon(values.get(LANGUAGE, ""))
-    if language and language not in LANGUAGES:
-        check.errors.append(_("language: use {options}.").format(options=", ".join(LANGUAGES)))
+    if language and (problem := language_problem(language)):
+        check.errors.append(problem)
     elif language and language != "en":
         data["language"] = language
     problems += check.errors
@@ -188,6 +188,13 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
         notes=check.notes,
         names=check.names,
     )
+
+
+def language_problem(typed: str) -> str | None:
+    """What is wrong with a typed `language:` value (the fact's own text's), or None."""
+    if canon(typed) in LANGUAGES:
+        return None
+    return _("language: use {options}.").format(options=", ".join(LANGUAGES))
 
 
 def check_field(kind: FactKind, name: str, value: str, ctx: FormContext) -> list[str]:
@@ -222,17 +229,19 @@ def merge_values(before: Mapping[str, str], typed: Mapping[str, str]) -> dict[st
 @dataclass
 class Answer:
     """One answer of the guided form: its value, its `FIELD also:` lines (as the `also` value),
-    its translations by form key ('headline uk'), and what was wrong with those lines."""
+    its translations by form key ('headline uk'), the language of the fact's own text
+    (`language: uk`), and what was wrong with those lines."""
 
     value: str
     also: str = ""
     translations: dict[str, str] = field(default_factory=dict)
+    language: str = ""
     problems: list[str] = field(default_factory=list)
 
 
 def split_answer(kind: FactKind, text: str) -> Answer:
-    """A guided answer without its `FIELD also:` and `FIELD LANG: text` lines, read as the
-    typed form reads them (a line without `name:` after a translation continues it)."""
+    """A guided answer without its `FIELD also:`, `FIELD LANG: text` and `language:` lines, read
+    as the typed form reads them (a line without `name:` after a translation continues it)."""
     kept: list[str] = []
     answer = Answer("")
     also: list[str] = []
@@ -245,7 +254,14 @@ def split_answer(kind: FactKind, text: str) -> Answer:
             continue
         match = FIELD_LINE.match(line)
         key = _own_line(kind, match.group(1)) if match else None
-        if match and key is not None and key != LANGUAGE:
+        if match and key == LANGUAGE:
+            typed = canon(match.group(2))
+            if answer.language:
+                answer.problems.append(_("{field}: given twice; send it once.").format(field=key))
+            elif problem := language_problem(typed):
+                answer.problems.append(problem)
+            answer.language, current = typed, None
+        elif match and key is not None:
             if key in answer.translations:
                 answer.problems.append(_("{field}: given twice; send it once.").format(field=key))
             answer.translations[key] = match.group(2).strip()

@@ -14,8 +14,9 @@ from typing import Any
 
 from core.dates import format_date_range
 from core.i18n import N_, _
+from core.search_words import date_words
 from core.text import clip, esc
-from core.when import When, format_when, typed_when
+from core.when import When, format_when, typed_when, when_from_iso
 from kinds.common import key_label, same_text
 from store.alternatives import parse_extras
 from store.transfer import SourceIn
@@ -55,6 +56,26 @@ def field_key(name: str) -> str:
 
 
 NO_EXTRAS = FactExtras()
+
+
+def _stored_date(field: str, value: str) -> When | None:
+    """Another source's date as the forms store it (ISO), or None (another field, or a date
+    stored as typed before dates were kept as ISO)."""
+    return when_from_iso(value) if field_key(field) == "date" else None
+
+
+def alternative_text(field: str, value: str) -> str:
+    """Another source's value as readers see it: a date in their format and language."""
+    when = _stored_date(field, value)
+    return format_when(when) if when else value
+
+
+def alternative_words(field: str, value: str) -> str:
+    """Another source's value as /search indexes it: a date as readers type one."""
+    when = _stored_date(field, value)
+    if when is None:
+        return value
+    return " ".join(date_words(day) for day in filter(None, [when.start, when.until]))
 
 
 def row_when(row: Any, start: dt.date) -> When | None:
@@ -131,7 +152,9 @@ def form_extras(snap: Mapping[str, Any], date_field: str) -> dict[str, str]:
             else None
         )
         typed = ", ".join(filter(None, [src.get("name"), src.get("url"), day]))
-        lines.append(f"{alt['field']}: {alt['value']} | source: {typed}")
+        stored = _stored_date(alt["field"], alt["value"])
+        value = typed_when(stored) if stored else alt["value"]
+        lines.append(f"{alt['field']}: {value} | source: {typed}")
     if lines:
         values["also"] = "\n".join(lines)
     if snap.get("language"):
@@ -176,7 +199,8 @@ def versions(
     if value:
         groups[value] = []
     for alt in alts:
-        same = next((v for v in groups if same_text(v, alt.value)), alt.value)
+        text = alternative_text(alt.field, alt.value)
+        same = next((v for v in groups if same_text(v, text)), text)
         groups.setdefault(same, []).append(alt.source)
     if value and not groups[value] and sources:
         groups[value] = [sources[0]]
@@ -247,8 +271,7 @@ def snapshot_alternatives(snap: Mapping[str, Any]) -> list[str]:
     for alt in snap.get("alternatives") or ():
         source = alt.get("source") or {}
         ref = SourceRef(name=source.get("name") or "?", url=source.get("url"))
-        lines.append(
-            f"{esc(key_label(str(alt.get('field', ''))))}: {esc(str(alt.get('value', '')))}"
-            f" ({_source_label(ref)})"
-        )
+        field = str(alt.get("field", ""))
+        value = alternative_text(field, str(alt.get("value", "")))
+        lines.append(f"{esc(key_label(field))}: {esc(value)} ({_source_label(ref)})")
     return lines

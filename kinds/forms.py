@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core.dates import DATE_EXAMPLES, format_date
 from core.i18n import N_, _
-from core.when import When, parse_when
+from core.when import When, iso_when, parse_when
 from store.queries import NamedThing, match_name
 from store.transfer import IssueIn, PartyIn, SourceIn
 
@@ -101,6 +101,13 @@ class Checker:
 
     def date(self, name: str, value: str | None) -> dt.date | None:
         """A date typed in plain words ('2 June', 'May 2025', '23–25 May'), or None."""
+        when = self.read_when(name, value)
+        if name == "date":
+            self.when = when
+        return when.start if when else None
+
+    def read_when(self, name: str, value: str | None) -> When | None:
+        """A date typed in plain words with its precision, or None (a problem if not empty)."""
         if not value:
             return None
         when = parse_when(value, tz=self.ctx.tz, languages=self.ctx.languages, now=self.ctx.now)
@@ -121,9 +128,7 @@ class Checker:
                     field=name, date=format_date(parsed)
                 )
             )
-        if name == "date":
-            self.when = when
-        return parsed
+        return when
 
     def precision(self) -> dict[str, object]:
         """The typed date's precision as input fields (nothing for an exact day)."""
@@ -165,12 +170,14 @@ class Checker:
                     )
                 )
             if spec is not None and spec.name == "date":
-                # Another source's date is read like the fact's own (a range, "mid-March"):
-                # one that is no date at all would be shown to readers as it was typed.
+                # Another source's date is read like the fact's own (a range, "mid-March") and
+                # kept as ISO, so that readers see it as they see every date, in their language.
                 probe = Checker(self.ctx)
-                if probe.date(f"{spec.name} also", text.strip()) is None:
+                when = probe.read_when(f"{spec.name} also", text.strip())
+                if when is None:
                     self.errors.extend(probe.errors)
                     continue
+                text = iso_when(when)
             sources = self.dated_source(source)
             if sources is not None:
                 found.append(

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.search_words import date_words, ordinal_words
 from kinds.base import FactKind, Refs
 from kinds.day_order import set_day
-from kinds.extras import apply_when
+from kinds.extras import alternative_words, apply_when
 from kinds.registry import SPECS, AnySpec
 from kinds.translations import translation_problems
 from store.alternatives import set_alternatives
@@ -66,7 +66,7 @@ async def index_fact(
     else:
         # Other sources' values are found too ("a little over an hour").
         others = await session.exec(
-            select(FactAlternative.value).where(
+            select(FactAlternative.field, FactAlternative.value).where(
                 FactAlternative.fact_kind == spec.kind.value, FactAlternative.fact_id == row.id
             )
         )
@@ -76,7 +76,7 @@ async def index_fact(
             .where(FactTranslation.fact_kind == spec.kind.value, FactTranslation.fact_id == row.id)
             .order_by(col(FactTranslation.id))
         )
-        words = [*others, *texts]
+        words = [*(alternative_words(name, value) for name, value in others), *texts]
     # Readers search by date ("2 June") and ordinal ("round 3") too (core/search_words.py).
     body = " ".join(filter(None, [body, *words, date_words(day), ordinal_words(body)]))
     await set_search_doc(session, kind=spec.kind, fact_id=row.id, fact_date=day, body=body)
@@ -124,7 +124,7 @@ async def add_fact(
     await spec.after_insert(session, row, item, refs)
     if spec.referable:  # later items of the same import may name it
         refs.add_fact(spec.kind, row.id, spec.ref(row.id), item.key)
-    words = [value for _field, value, _sid in others]
+    words = [alternative_words(name, value) for name, value, _sid in others]
     words += [text for fields in texts.values() for text in fields.values() if text.strip()]
     await index_fact(session, spec, row, extra=words)
     await spec.after_change(session, row)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from core.when import format_when, parse_when, typed_when
+from core.when import format_when, iso_when, parse_when, typed_when, when_from_iso
 from fake_telegram import SentMessage
 from kinds.dataset import dump_dataset
 from kinds.digest import changes_between
@@ -575,6 +575,7 @@ def test_dates_are_read_and_shown_as_precise_as_typed(
     until = when.until.isoformat() if when.until else None
     assert (when.start.isoformat(), when.precision, until, when.approx) == stored
     assert parse_when(typed_when(when), tz=KYIV) == when, "an /edit form reads it back the same"
+    assert when_from_iso(iso_when(when)) == when, "another source's date is stored as ISO"
 
 
 @pytest.mark.parametrize("typed", ["25–23 May 2025", "31–32 May 2025", "Smarch 2025", ""])
@@ -603,3 +604,54 @@ async def test_a_ukrainian_reader_sees_the_field_names_in_ukrainian(talks: Harne
     text = await pages(talks.chat(language_code="uk"), "/rounds", forward="▶")
     assert "Тривалість: under an hour (Reuters) · a little over an hour (TASS)" in text
     assert "Duration:" not in text
+
+
+async def test_another_source_s_date_is_shown_in_the_reader_s_format_and_language(
+    bot: Harness,
+) -> None:
+    chat = editor(bot)
+    preview = await chat.ask(
+        "/add Talks to resume in Istanbul\ndate: 2 June 2025\nsource: Reuters\n"
+        "date also: 1 June 2025 | source: TASS\ndate also: 23-25 May 2025 | source: Anadolu"
+    )
+    versions_en = (
+        "Date: Mon 2 Jun 2025 (Reuters) · Sun 1 Jun 2025 (TASS) · 23–25 May 2025 (Anadolu)"
+    )
+    assert versions_en in preview.plain
+    ref = (await save(chat, preview)).removeprefix("Saved as ").rstrip(".")
+    # Stored as ISO, read back in each reader's language.
+    assert await alternatives_of(bot, "update", int(ref[1:])) == [
+        ("date", "2025-06-01", "TASS"),
+        ("date", "2025-05-23/2025-05-25", "Anadolu"),
+    ]
+    english, ukrainian = bot.chat(5001, language_code="en"), bot.chat(5002, language_code="uk")
+    # /search finds it by the other sources' dates in words ("May") too.
+    found = (await english.ask("/search resume May")).plain
+    assert versions_en in block_of(found, "📅 Mon 2 Jun 2025 — Talks to resume in Istanbul")
+    found_uk = (await ukrainian.ask("/search resume Istanbul")).plain
+    assert (
+        "Дата: пн, 2 черв. 2025 (Reuters) · нд, 1 черв. 2025 (TASS) · 23–25 трав. 2025 (Anadolu)"
+        in block_of(found_uk, "📅 пн, 2 черв. 2025 — Talks to resume in Istanbul")
+    )
+    shown = (await english.ask(f"/show {ref}")).plain
+    assert "• Date: Sun 1 Jun 2025 (TASS)\n• Date: 23–25 May 2025 (Anadolu)" in shown
+    shown_uk = (await ukrainian.ask(f"/show {ref}")).plain
+    assert "• Дата: нд, 1 черв. 2025 (TASS)\n• Дата: 23–25 трав. 2025 (Anadolu)" in shown_uk
+    # Editors get them back as they type dates.
+    reads = (await chat.ask(f"/edit {ref}")).plain
+    assert "date also: 2025-06-01 | source: TASS\ndate also: 23–25 May 2025 | source: Anadolu" in (
+        reads
+    )
+
+    # A date stored as typed, before dates were kept as ISO, is shown as it was typed.
+    async with bot.sessions() as session:
+        (old,) = (
+            await session.exec(select(FactAlternative).where(FactAlternative.value == "2025-06-01"))
+        ).all()
+        old.value = "1 June 2025"
+        session.add(old)
+        await session.commit()
+    found = (await english.ask("/search resume Istanbul")).plain
+    assert "Date: Mon 2 Jun 2025 (Reuters) · 1 June 2025 (TASS) · 23–25 May 2025 (Anadolu)" in (
+        block_of(found, "📅 Mon 2 Jun 2025 — Talks to resume in Istanbul")
+    )

@@ -293,6 +293,37 @@ async def test_a_fact_written_in_ukrainian_is_marked_for_other_readers(bot: Harn
     assert "language: use en, uk, ru." in refused.plain
 
 
+async def test_the_guided_form_takes_the_language_of_the_fact_s_own_text(bot: Harness) -> None:
+    chat = editor(bot)
+    await chat.ask("/add")
+    when = "When? (e.g. 2 June 2025, yesterday, Monday)"
+    # An unknown language gets the typed form's answer, the question again, and changes nothing.
+    refused = await chat.ask(f"{HEADLINE_UK}\nlanguage: klingon")
+    assert refused.plain == "language: use en, uk, ru.\n\nHeadline? (one line)"
+    twice = await chat.ask(f"{HEADLINE_UK}\nlanguage: uk\nlanguage: ru")
+    assert twice.plain.startswith("language: given twice; send it once.")
+    # With the answer, as the typed form takes it (any case)...
+    assert (await chat.ask(f"{HEADLINE_UK}\nLanguage: UK")).plain == when
+    # ... or alone: noted, and the same question asked again.
+    noted = await chat.ask("language: uk")
+    assert noted.plain == f"🌐 Original language: uk\n\n{when}"
+    async with bot.sessions() as session:
+        (form,) = (await session.exec(select(Draft).where(Draft.status == "form"))).all()
+    assert json.loads(form.payload)["values"] == {"headline": HEADLINE_UK, "language": "uk"}
+    await chat.ask("3 June 2025")
+    await chat.ask("/skip")  # summary
+    await chat.ask("Reuters")
+    preview = await chat.ask("/skip")  # tags
+    typed = await chat.ask(f"/add {HEADLINE_UK}\ndate: 3 June 2025\nsource: Reuters\nlanguage: uk")
+    assert "🌐 Original language: uk" in preview.plain and preview.plain == typed.plain
+    ref = await save(chat, preview)
+    async with bot.sessions() as session:
+        row = await session.get(NewsUpdate, int(ref[1:]))
+    assert row is not None and (row.headline, row.language) == (HEADLINE_UK, "uk")
+    english = (await reader(bot, "en", 5003).ask("/latest 1")).plain
+    assert f"— {HEADLINE_UK} 🌐 UK\n" in english
+
+
 async def test_the_briefing_is_translated_per_subscriber_and_a_translation_is_no_correction(
     bot: Harness,
 ) -> None:
