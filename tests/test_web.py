@@ -515,3 +515,28 @@ async def test_a_page_is_rendered_once_per_state_of_the_store(sqlite_site: WebSi
         assert "Russia wants a pledge." in after["NATO and neutrality"]["Russia"]
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_a_date_known_to_the_month_or_roughly_is_never_shown_as_an_exact_day(
+    sqlite_site: WebSite,
+) -> None:
+    chat = sqlite_site.editor()
+    source = "source: Reuters https://www.reuters.com/x"
+    await edit_and_save(chat, f"/add Talks resume in May\ndate: May 2025\n{source}")
+    await edit_and_save(
+        chat, f"/add Talks resume around the 20th\ndate: around 20 May 2025\n{source}"
+    )
+    html = (await sqlite_site.get("/?page=2"))[1]
+    page = read(html)
+    assert "Talks resume in May\nMay 2025" in page.text
+    assert "Talks resume around the 20th\n~Tue 20 May 2025" in page.text
+    assert "Thu 1 May 2025" not in page.text
+    assert '<time datetime="2025-05">May 2025</time>' in html
+    fact = read((await sqlite_site.get("/fact/U13"))[1])
+    assert "Date\nMay 2025" in fact.text
+    assert "precision" not in fact.text.lower()
+    assert "Дата\n~вт, 20 трав. 2025" in read((await sqlite_site.get("/fact/U14?lang=uk"))[1]).text
+    # Narrowing the date is a correction the history shows, though the stored day is the same.
+    await edit_and_save(chat, "/edit U13\ndate: 1 May 2025")
+    fact = read((await sqlite_site.get("/fact/U13"))[1])
+    assert "corrected\nDate: May 2025 → Thu 1 May 2025" in fact.text

@@ -120,13 +120,13 @@ class HistoryItem:
     reason: str | None
 
 
-def _history(entries: list[AuditEntry]) -> list[HistoryItem]:
+def _history(entries: list[AuditEntry], date_attr: str) -> list[HistoryItem]:
     # Editors' names stay in the audit log (/history): the public page says what and when.
     return [
         HistoryItem(
             at=e.at,
             verb=_(PAST_TENSE.get(e.action, e.action)),
-            changes=changes(snapshot_data(e.before), snapshot_data(e.after))
+            changes=changes(snapshot_data(e.before), snapshot_data(e.after), date_attr)
             if e.action == "edit"
             else [],
             reason=e.note if e.action == "retract" else None,
@@ -162,7 +162,7 @@ async def fact_page(
         marker=marker,
         fields=fact_fields(spec, shown),
         sources=sources,
-        history=_history(entries),
+        history=_history(entries, spec.date_attr),
         retracted_at=_stamp_of(snap.get("retracted_at")),
         retraction_reason=snap.get("retraction_reason"),
         kind=kind.value,

@@ -12,6 +12,7 @@ from typing import Any
 from core.dates import format_date
 from core.i18n import N_, _
 from core.text import number
+from core.when import When, format_when
 from kinds.registry import AnySpec
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -22,6 +23,8 @@ HIDDEN = frozenset(
     {"sources", "retracted_at", "retraction_reason", "superseded_by_id", "round_id", "updated_at"}
     # The page shows the text in its language (web/pages.py `localized_snapshot`), not the rest.
     | {"translations", "language"}
+    # The date's precision is shown in the date itself ("May 2025", "~Tue 20 May 2025").
+    | {"date_precision", "date_until", "date_approx"}
 )
 LABELS = {
     "as_of": N_("As of"),
@@ -95,11 +98,34 @@ def value_text(value: Any, *, coded: bool = False) -> str:
     return str(value)
 
 
+def when_text(snap: Mapping[str, Any], date_attr: str) -> str | None:
+    """A snapshot's date as precise as its sources ('May 2025', '~Tue 20 May 2025'), else None."""
+    raw = snap.get(date_attr)
+    if not isinstance(raw, str) or not _ISO_DAY.match(raw[:10]):
+        return None
+    until = snap.get("date_until")
+    return format_when(
+        When(
+            dt.date.fromisoformat(raw[:10]),
+            snap.get("date_precision") or "day",
+            dt.date.fromisoformat(until[:10]) if isinstance(until, str) else None,
+            bool(snap.get("date_approx")),
+        )
+    )
+
+
+def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None) -> str:
+    """One field of a snapshot as text; the fact's own date as precise as its sources."""
+    if name == date_attr and (when := when_text(snap, name)) is not None:
+        return when
+    return value_text(snap[name], coded=name in CODED)
+
+
 def fact_fields(spec: AnySpec, snap: Mapping[str, Any]) -> list[Field]:
     """Every field a reader may want, the kind's title and date first."""
     first = ["headline", "title", spec.title_attr, spec.date_attr]
     names = [n for n in dict.fromkeys([*first, *snap]) if n in snap and n not in HIDDEN]
-    return [Field(n, label_of(n), value_text(snap[n], coded=n in CODED)) for n in names]
+    return [Field(n, label_of(n), field_text(snap, n, spec.date_attr)) for n in names]
 
 
 def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
@@ -114,16 +140,20 @@ def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
     return f"{label}, {value_text(day)}" if day else label
 
 
-def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
-    """The fields an edit changed (sources included), as text before and after."""
+def changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], date_attr: str | None = None
+) -> list[FieldChange]:
+    """The fields an edit changed (sources included), as text before and after; the fact's
+    date (`date_attr`) as precise as its sources, so '1 May 2025 → May 2025' is a change."""
     skip = HIDDEN - {"sources"}
     names = [k for k in dict.fromkeys([*before, *after]) if k not in skip]
-    return [
+    shown = [
         FieldChange(
             label_of(k),
-            value_text(before.get(k), coded=k in CODED) if k in before else "—",
-            value_text(after.get(k), coded=k in CODED) if k in after else "—",
+            field_text(before, k, date_attr) if k in before else "—",
+            field_text(after, k, date_attr) if k in after else "—",
         )
         for k in names
-        if before.get(k) != after.get(k)
+        if before.get(k) != after.get(k) or k == date_attr
     ]
+    return [c for c in shown if c.before != c.after]

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from core.dates import format_date, format_date_range
 from core.i18n import _, ngettext
 from core.text import number
+from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
 from web.feeds import rfc3339
 
@@ -23,6 +24,18 @@ def format_stamp(at: dt.datetime) -> str:
     """A moment in UTC nobody can misread, e.g. 'Mon 2 Jun 2025 14:03 UTC'."""
     at = at.astimezone(dt.UTC)
     return f"{format_date(at.date())} {at:%H:%M} UTC"
+
+
+def fact_when(start: dt.date, view: object = None, end: dt.date | None = None) -> str:
+    """A listed fact's date as precise as its sources: 'Mon 2 Jun 2025', 'May 2025', '~…'."""
+    extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
+    return when_text(start, extras, end)
+
+
+def when_attr(start: dt.date, view: object = None) -> str:
+    """The `datetime` of a fact's <time>: '2025-05' for a month, else its (first) day."""
+    when = getattr(view, "extras", NO_EXTRAS).when
+    return f"{start:%Y-%m}" if when is not None and when.precision == "month" else start.isoformat()
 
 
 def make_environment() -> Environment:
@@ -38,6 +51,7 @@ def make_environment() -> Environment:
     )
     # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
+    env.globals.update(fact_when=fact_when, when_attr=when_attr)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,
