@@ -156,3 +156,26 @@ async def test_a_chart_is_in_the_language_its_address_names(site: WebSite) -> No
         assert "Vary" not in resp.headers
     assert ukrainian[0] == plain[0] == 200
     assert ukrainian[1] != plain[1] and ukrainian[2] != plain[2]
+
+
+@pytest.mark.parametrize("lang", ["uk", "ru"])
+async def test_every_field_label_and_status_of_a_fact_page_is_translated(
+    site: WebSite, lang: str
+) -> None:
+    labels: dict[str, list[str]] = {}
+    for ref in ("U4", "P1", "X1", "R1", "D1"):
+        english = (await site.get(f"/fact/{ref}?lang=en"))[1]
+        html = (await site.get(f"/fact/{ref}?lang={lang}"))[1]
+        labels[ref] = re.findall(r"<dt>([^<]*)</dt>", html)
+        shown = dict(zip(re.findall(r"<dt>([^<]*)</dt>", english), labels[ref], strict=True))
+        untranslated = [en for en, there in shown.items() if en == there]
+        assert not untranslated, (ref, lang, untranslated)
+        assert "Lead" not in shown, "the editors' lead story of the day is not a field"
+    gettext = translations(lang).gettext
+    status = {
+        "uk": {"X1": "домовлено, ще не виконано", "D1": "передано"},
+        "ru": {"X1": "договорённость, ещё не выполнена", "D1": "передано"},
+    }
+    for ref, word in status[lang].items():
+        page = read((await site.get(f"/fact/{ref}?lang={lang}"))[1])
+        assert f"{gettext('Status')}\n{word}" in page.text

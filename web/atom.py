@@ -91,7 +91,7 @@ def _correction_entry(base: str, entry: AuditEntry) -> feeds.Entry | None:
     else:
         head = _("Corrected {ref}: {title}").format(ref=ref, title=title)
         summary = "\n".join(
-            f"{c.label}: {c.before} → {c.after}" for c in changes(before, after, spec.date_attr)
+            f"{c.label}: {c.before} → {c.after}" for c in changes(before, after, spec)
         ) or _("Details corrected.")
     return feeds.Entry(
         id=feeds.tag_uri(_host(base), f"fact:{ref}:change:{entry.id}"),

@@ -14,7 +14,7 @@ from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.exchange_totals import exchange_totals
 from kinds.exchange_views import list_exchanges
 from kinds.position_views import PositionView, current_positions
-from kinds.registry import spec_for
+from kinds.registry import AnySpec, spec_for
 from kinds.round import list_rounds
 from kinds.translations import localized_snapshot
 from kinds.update import latest_updates
@@ -120,13 +120,13 @@ class HistoryItem:
     reason: str | None
 
 
-def _history(entries: list[AuditEntry], date_attr: str) -> list[HistoryItem]:
+def _history(entries: list[AuditEntry], spec: AnySpec) -> list[HistoryItem]:
     # Editors' names stay in the audit log (/history): the public page says what and when.
     return [
         HistoryItem(
             at=e.at,
             verb=_(PAST_TENSE.get(e.action, e.action)),
-            changes=changes(snapshot_data(e.before), snapshot_data(e.after), date_attr)
+            changes=changes(snapshot_data(e.before), snapshot_data(e.after), spec)
             if e.action == "edit"
             else [],
             reason=e.note if e.action == "retract" else None,
@@ -162,7 +162,7 @@ async def fact_page(
         marker=marker,
         fields=fact_fields(spec, shown),
         sources=sources,
-        history=_history(entries, spec.date_attr),
+        history=_history(entries, spec),
         retracted_at=_stamp_of(snap.get("retracted_at")),
         retraction_reason=snap.get("retraction_reason"),
         kind=kind.value,

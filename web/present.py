@@ -25,6 +25,8 @@ HIDDEN = frozenset(
     | {"translations", "language"}
     # The date's precision is shown in the date itself ("May 2025", "~Tue 20 May 2025").
     | {"date_precision", "date_until", "date_approx"}
+    # The editors' "lead story of the day" orders lists; it says nothing about the fact.
+    | {"lead"}
 )
 LABELS = {
     "as_of": N_("As of"),
@@ -32,9 +34,20 @@ LABELS = {
     "duration_minutes": N_("Duration (minutes)"),
     "returned": N_("People returned"),
     "type": N_("Type of document"),
+    "event_time": N_("Time of day"),
+    "stages": N_("Days carried out"),
 }
-# Stored codes shown as words ("handed_over" → "handed over").
+# Stored codes shown as words ("handed_over" → "handed over"), translated where known.
 CODED = frozenset({"status", "type"})
+CODE_WORDS = {
+    "agreed": N_("agreed, not yet carried out"),
+    "completed": N_("completed"),
+    "drafted": N_("drafted"),
+    "handed_over": N_("handed over"),
+    "published": N_("published"),
+    "signed": N_("signed"),
+    "rejected": N_("rejected"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +77,10 @@ def snapshot_data(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def label_of(name: str) -> str:
-    """A field's label, e.g. 'as_of' → 'As of'."""
-    known = LABELS.get(name)
+def label_of(name: str, spec: AnySpec | None = None) -> str:
+    """A field's label, e.g. 'as_of' → 'As of': the page's own, else the kind's (as /show
+    labels it: a document's authors are 'By'), else made from its name."""
+    known = LABELS.get(name) or (spec.full_labels.get(name) if spec is not None else None)
     return _(known) if known else _(name.replace("_", " ").capitalize())
 
 
@@ -84,8 +98,12 @@ def value_text(value: Any, *, coded: bool = False) -> str:
         if _ISO_STAMP.match(value):
             at = dt.datetime.fromisoformat(value)
             return f"{format_date(at.date())} {at:%H:%M} UTC"
-        return value.replace("_", " ") if coded else value
+        if coded:
+            return _(CODE_WORDS[value]) if value in CODE_WORDS else value.replace("_", " ")
+        return value
     if isinstance(value, Mapping):
+        if set(value) == {"date", "returned"}:  # a stage of an exchange
+            return f"{value_text(value['date'])}: {value_text(value['returned'])}"
         if set(value) <= {"party", "head"}:
             return f"{value.get('party') or '?'}: {value_text(value.get('head'))}"
         if set(value) >= {"name"}:  # a source
@@ -125,7 +143,7 @@ def fact_fields(spec: AnySpec, snap: Mapping[str, Any]) -> list[Field]:
     """Every field a reader may want, the kind's title and date first."""
     first = ["headline", "title", spec.title_attr, spec.date_attr]
     names = [n for n in dict.fromkeys([*first, *snap]) if n in snap and n not in HIDDEN]
-    return [Field(n, label_of(n), field_text(snap, n, spec.date_attr)) for n in names]
+    return [Field(n, label_of(n, spec), field_text(snap, n, spec.date_attr)) for n in names]
 
 
 def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
@@ -141,15 +159,16 @@ def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
 
 
 def changes(
-    before: Mapping[str, Any], after: Mapping[str, Any], date_attr: str | None = None
+    before: Mapping[str, Any], after: Mapping[str, Any], spec: AnySpec | None = None
 ) -> list[FieldChange]:
     """The fields an edit changed (sources included), as text before and after; the fact's
-    date (`date_attr`) as precise as its sources, so '1 May 2025 → May 2025' is a change."""
+    date as precise as its sources, so '1 May 2025 → May 2025' is a change."""
     skip = HIDDEN - {"sources"}
+    date_attr = spec.date_attr if spec is not None else None
     names = [k for k in dict.fromkeys([*before, *after]) if k not in skip]
     shown = [
         FieldChange(
-            label_of(k),
+            label_of(k, spec),
             field_text(before, k, date_attr) if k in before else "—",
             field_text(after, k, date_attr) if k in after else "—",
         )
