@@ -179,3 +179,17 @@ async def test_every_field_label_and_status_of_a_fact_page_is_translated(
     for ref, word in status[lang].items():
         page = read((await site.get(f"/fact/{ref}?lang={lang}"))[1])
         assert f"{gettext('Status')}\n{word}" in page.text
+
+
+async def test_an_error_page_keeps_the_readers_language_and_is_not_cached(site: WebSite) -> None:
+    status, html, headers = await site.get("/fact/U999?lang=uk")
+    page = read(html)
+    uk = translations("uk").gettext
+    assert status == 404 and html_lang(html) == "uk"
+    assert page.link(uk("See the latest updates")) == "/web/?lang=uk"
+    assert page.link(uk("Positions")) == "/web/positions?lang=uk"
+    assert f"<title>{uk('There is no fact {ref}.').format(ref='U999')} · " in html
+    assert headers["Cache-Control"] == "no-store" and "Vary" not in headers
+    status, html, headers = await site.get("/nothing", **{"Accept-Language": "ru"})
+    assert status == 404 and html_lang(html) == "ru"
+    assert headers["Vary"] == "Accept-Language" and headers["Cache-Control"] == "no-store"

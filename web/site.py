@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.i18n import _, using_language
 from core.settings import Settings
 from web import atom, charts, pages
+from web.caching import vary_language
 from web.language import LANGUAGE_KEY, choose_language
 from web.serving import SITE, Problem, SessionSource, Site, cached
 from web.templating import code_version, make_environment, preload
@@ -22,15 +23,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _error_page(request: web.Request, status: int, message: str) -> web.Response:
     site = request.app[SITE]
+    language = choose_language(request)
     html = site.env.get_template("error.html").render(
         root=site.settings.web_prefix,
         here=request.path,
         status=status,
         message=message,
-        lang=choose_language(request).code,
-        keep="",
+        lang=language.code,
+        keep=f"?{language.query}" if language.explicit else "",  # links keep ?lang= as pages do
     )
-    return web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
+    response = web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
+    # Not kept by caches: a 503 passes, and a missing fact may be added the next minute.
+    response.headers["Cache-Control"] = "no-store"
+    if not language.explicit:
+        vary_language(response)
+    return response
 
 
 @web.middleware
