@@ -193,3 +193,10 @@ async def test_an_error_page_keeps_the_readers_language_and_is_not_cached(site: 
     status, html, headers = await site.get("/nothing", **{"Accept-Language": "ru"})
     assert status == 404 and html_lang(html) == "ru"
     assert headers["Vary"] == "Accept-Language" and headers["Cache-Control"] == "no-store"
+
+
+async def test_switching_language_stays_on_the_same_page_of_a_list(site: WebSite) -> None:
+    page = read((await site.get("/?page=2&lang=uk"))[1])
+    assert page.link("English") == "/web/?page=2&lang=en"
+    assert page.link("Русский") == "/web/?page=2&lang=ru"
+    assert read((await site.get("/rounds"))[1]).link("Українська") == "/web/rounds?lang=uk"
