@@ -212,6 +212,19 @@ async def test_prefix_alone_redirects_and_security_headers_are_set(sqlite_site: 
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [("/web/fact/u4", "/web/fact/U4"), ("/web/fact/U04?lang=uk", "/web/fact/U4?lang=uk")],
+)
+async def test_a_fact_has_one_address_other_spellings_redirect_to_it(
+    sqlite_site: WebSite, path: str, location: str
+) -> None:
+    async with sqlite_site.client.get(path, allow_redirects=False) as resp:
+        assert resp.status == 301 and resp.headers["Location"] == location
+    status, html, _ = await sqlite_site.get(path)
+    assert status == 200 and " · U4\n" in read(html).text
+
+
 # ------------------------------------------------------------------------------- caching
 
 

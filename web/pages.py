@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import N_, _
+from core.links import fact_path
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.exchange_totals import exchange_totals
 from kinds.exchange_views import list_exchanges
@@ -147,6 +148,9 @@ async def fact_page(
     snap = await snapshot(session, kind=kind, fact_id=fact_id)
     if snap is None:
         raise Problem(404, _("There is no fact {ref}.").format(ref=fact_ref(kind, fact_id)))
+    if text != fact_ref(kind, fact_id):  # /fact/u4, /fact/U04: one address per fact
+        path = f"{site.settings.web_prefix}/{fact_path(fact_ref(kind, fact_id))}"
+        raise web.HTTPMovedPermanently(request.rel_url.with_path(path).with_query(request.query))
     spec = spec_for(kind)
     shown, marker = localized_snapshot(snap)  # its text in the page's language, where translated
     sources = (await sources_for(session, kind=kind, fact_ids=[fact_id])).get(fact_id, ())
