@@ -553,3 +553,16 @@ async def test_a_date_known_to_the_month_or_roughly_is_never_shown_as_an_exact_d
     await edit_and_save(chat, "/edit U13\ndate: 1 May 2025")
     fact = read((await sqlite_site.get("/fact/U13"))[1])
     assert "corrected\nDate: May 2025 → Thu 1 May 2025" in fact.text
+
+
+async def test_feed_entries_say_which_language_their_text_is_in(sqlite_site: WebSite) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/add Сторони домовилися про обмін\ndate: 3 June 2025\nsource: Reuters\nlanguage: uk",
+    )
+    body = (await sqlite_site.get("/feed.atom"))[1]
+    parsed: Any = feedparser.parse(body)
+    assert not parsed.bozo and parsed.feed.title_detail.language == "en"
+    languages = {e.title: e.title_detail.language for e in parsed.entries}
+    assert languages["Сторони домовилися про обмін"] == "uk"
+    assert languages["Ukraine hands Russia a list of children it says were deported"] == "en"

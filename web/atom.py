@@ -62,6 +62,7 @@ async def updates_feed(
                 link=f"{base}/{fact_path(ref)}",
                 summary=u.summary,
                 categories=u.tags,
+                language=u.extras.language,
             )
         )
     feed = feeds.Feed(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_TYPE = "application/atom+xml"
 # The year the tag: authority started naming these entries (RFC 4151 wants a date in the id).
 TAG_YEAR = "2025"
@@ -35,6 +36,7 @@ class Entry:
     summary: str = ""
     published: dt.datetime | None = None
     categories: tuple[str, ...] = ()
+    language: str = ""  # the entry's text, when not in the feed's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class Feed:
     author: str
     updated: dt.datetime
     entries: Sequence[Entry] = field(default_factory=tuple)
+    language: str = "en"
 
 
 def tag_uri(host: str, specific: str) -> str:
@@ -79,7 +82,7 @@ def _author(parent: ET.Element, name: str) -> None:
 
 def atom_bytes(feed: Feed) -> bytes:
     """The feed as an Atom document, UTF-8, with its XML declaration."""
-    root = ET.Element(f"{{{ATOM_NS}}}feed")
+    root = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: feed.language})
     _add(root, "id", feed.id)
     _add(root, "title", feed.title, type="text")
     _add(root, "subtitle", feed.subtitle, type="text")
@@ -89,7 +92,7 @@ def atom_bytes(feed: Feed) -> bytes:
     _add(root, "link", rel="alternate", type="text/html", href=feed.page_url)
     _add(root, "generator", GENERATOR)
     for entry in feed.entries:
-        item = _add(root, "entry")
+        item = _add(root, "entry", **({XML_LANG: entry.language} if entry.language else {}))
         _add(item, "id", entry.id)
         _add(item, "title", entry.title, type="text")
         _add(item, "updated", rfc3339(entry.updated))
