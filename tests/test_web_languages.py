@@ -200,3 +200,15 @@ async def test_switching_language_stays_on_the_same_page_of_a_list(site: WebSite
     assert page.link("English") == "/web/?page=2&lang=en"
     assert page.link("Русский") == "/web/?page=2&lang=ru"
     assert read((await site.get("/rounds"))[1]).link("Українська") == "/web/rounds?lang=uk"
+
+
+async def test_every_page_has_a_description_in_its_language(site: WebSite) -> None:
+    for path in ("/", "/positions", "/exchanges", "/rounds", "/fact/U1", "/nothing"):
+        for lang in ("en", "uk", "ru"):
+            html = (await site.get(f"{path}?lang={lang}"))[1]
+            found = re.search(r'<meta name="description" content="([^"]+)">', html)
+            assert found, (path, lang)
+            if lang != "en":
+                assert not found.group(1).isascii(), (path, lang, found.group(1))
+    html = (await site.get("/fact/U1"))[1]
+    assert '<meta name="description" content="Update U1: Ukrainian drones strike' in html
