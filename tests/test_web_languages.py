@@ -14,7 +14,7 @@ from core.i18n import translations
 from kinds.update import NewsUpdate
 from tests.conftest import make_settings
 from tests.test_translations import ADD, HEADLINE, HEADLINE_UK, SUMMARY_UK, save
-from tests.web_support import WebSite, read, serve_site
+from tests.web_support import WebSite, edit_and_save, read, serve_site
 from web.language import accepted
 
 SUMMARY_EN = "The sides agreed safe passage for ships."
@@ -212,3 +212,14 @@ async def test_every_page_has_a_description_in_its_language(site: WebSite) -> No
                 assert not found.group(1).isascii(), (path, lang, found.group(1))
     html = (await site.get("/fact/U1"))[1]
     assert '<meta name="description" content="Update U1: Ukrainian drones strike' in html
+
+
+async def test_an_added_translation_is_named_in_the_history_and_corrections_feed(
+    site: WebSite,
+) -> None:
+    await edit_and_save(site.editor(), "/edit U1\nheadline uk: Дрони вдарили по бомбардувальниках")
+    page = read((await site.get("/fact/U1"))[1])
+    change = "Headline (UK translation): — → Дрони вдарили по бомбардувальниках"
+    assert f"corrected\n{change}" in page.text
+    feed = (await site.get("/corrections.atom"))[1]
+    assert change in feed and "Details corrected." not in feed

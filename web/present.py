@@ -175,4 +175,21 @@ def changes(
         for k in names
         if before.get(k) != after.get(k) or k == date_attr
     ]
+    shown += _translation_changes(before, after, spec)
     return [c for c in shown if c.before != c.after]
+
+
+def _translation_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], spec: AnySpec | None
+) -> list[FieldChange]:
+    # An edit that only adds or changes a translation says so, not "details corrected".
+    old, new = before.get("translations") or {}, after.get("translations") or {}
+    found = []
+    for language in sorted({*old, *new}):
+        was, now = old.get(language) or {}, new.get(language) or {}
+        for name in sorted({*was, *now}):
+            label = _("{field} ({language} translation)").format(
+                field=label_of(name, spec), language=language.upper()
+            )
+            found.append(FieldChange(label, was.get(name) or "—", now.get(name) or "—"))
+    return found
