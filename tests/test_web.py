@@ -566,3 +566,25 @@ async def test_feed_entries_say_which_language_their_text_is_in(sqlite_site: Web
     languages = {e.title: e.title_detail.language for e in parsed.entries}
     assert languages["Сторони домовилися про обмін"] == "uk"
     assert languages["Ukraine hands Russia a list of children it says were deported"] == "en"
+
+
+async def test_a_count_known_within_bounds_is_shown_with_them(sqlite_site: WebSite) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/exchange\ndate: 20 December 2025\nreturned: Ukraine 1000 (900-1100), Russia 900-1100\n"
+        "source: Reuters https://www.reuters.com/z",
+    )
+    page = read((await sqlite_site.get("/exchanges"))[1])
+    assert (
+        "Returned to Ukraine: about 1,000 people (900–1,100) · Returned to Russia: 900–1,100 people"
+        in page.text
+    )
+    fact = read((await sqlite_site.get("/fact/X2"))[1])
+    assert (
+        "People returned\nUkraine: about 1,000 people (900–1,100); Russia: 900–1,100 people"
+        in fact.text
+    )
+    assert (
+        "People returned\nUkraine: not announced; Russia: not announced"
+        in read((await sqlite_site.get("/fact/X1"))[1]).text
+    )

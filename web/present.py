@@ -13,6 +13,7 @@ from core.dates import format_date
 from core.i18n import N_, _
 from core.text import number
 from core.when import When, format_when
+from kinds.common import people_range
 from kinds.registry import AnySpec
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -103,7 +104,7 @@ def value_text(value: Any, *, coded: bool = False) -> str:
         return value
     if isinstance(value, Mapping):
         if set(value) == {"date", "returned"}:  # a stage of an exchange
-            return f"{value_text(value['date'])}: {value_text(value['returned'])}"
+            return f"{value_text(value['date'])}: {returned_text(value['returned'])}"
         if set(value) <= {"party", "head"}:
             return f"{value.get('party') or '?'}: {value_text(value.get('head'))}"
         if set(value) >= {"name"}:  # a source
@@ -132,10 +133,26 @@ def when_text(snap: Mapping[str, Any], date_attr: str) -> str | None:
     )
 
 
+def returned_text(value: Any) -> str:
+    """People returned to each party: 'Ukraine: about 1,000 people (900–1,100); Russia: …'."""
+    if not isinstance(value, Mapping):
+        return value_text(value)
+    parts = []
+    for party, count in value.items():
+        if isinstance(count, Mapping):  # known within bounds
+            shown = people_range(count.get("best"), count.get("low"), count.get("high"))
+        else:
+            shown = people_range(count if isinstance(count, int) else None)
+        parts.append(f"{party}: {shown}")
+    return "; ".join(parts) or "—"
+
+
 def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None) -> str:
     """One field of a snapshot as text; the fact's own date as precise as its sources."""
     if name == date_attr and (when := when_text(snap, name)) is not None:
         return when
+    if name == "returned":
+        return returned_text(snap[name])
     return value_text(snap[name], coded=name in CODED)
 
 
