@@ -588,3 +588,24 @@ async def test_a_count_known_within_bounds_is_shown_with_them(sqlite_site: WebSi
         "People returned\nUkraine: not announced; Russia: not announced"
         in read((await sqlite_site.get("/fact/X1"))[1]).text
     )
+
+
+async def test_an_exchange_carried_out_over_several_days_lists_each_day(
+    sqlite_site: WebSite,
+) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/exchange\ndate: 23-25 May 2025\nreturned: Ukraine 697, Russia 697\n"
+        "stages: 23 May 2025 | 390 | 390; 24 May 2025 | 307 | 307\n"
+        "source: Reuters https://www.reuters.com/s",
+    )
+    page = read((await sqlite_site.get("/exchanges"))[1])
+    assert (
+        "Days carried out: Fri 23 May 2025: Ukraine 390 people, Russia 390 people"
+        " · Sat 24 May 2025: Ukraine 307 people, Russia 307 people"
+    ) in page.text
+    fact = read((await sqlite_site.get("/fact/X2"))[1])
+    assert (
+        "Days carried out\nFri 23 May 2025: Ukraine: 390 people, Russia: 390 people"
+        " · Sat 24 May 2025: Ukraine: 307 people, Russia: 307 people"
+    ) in fact.text

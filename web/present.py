@@ -104,7 +104,7 @@ def value_text(value: Any, *, coded: bool = False) -> str:
         return value
     if isinstance(value, Mapping):
         if set(value) == {"date", "returned"}:  # a stage of an exchange
-            return f"{value_text(value['date'])}: {returned_text(value['returned'])}"
+            return f"{value_text(value['date'])}: {returned_text(value['returned'], ', ')}"
         if set(value) <= {"party", "head"}:
             return f"{value.get('party') or '?'}: {value_text(value.get('head'))}"
         if set(value) >= {"name"}:  # a source
@@ -133,7 +133,7 @@ def when_text(snap: Mapping[str, Any], date_attr: str) -> str | None:
     )
 
 
-def returned_text(value: Any) -> str:
+def returned_text(value: Any, joiner: str = "; ") -> str:
     """People returned to each party: 'Ukraine: about 1,000 people (900–1,100); Russia: …'."""
     if not isinstance(value, Mapping):
         return value_text(value)
@@ -144,7 +144,7 @@ def returned_text(value: Any) -> str:
         else:
             shown = people_range(count if isinstance(count, int) else None)
         parts.append(f"{party}: {shown}")
-    return "; ".join(parts) or "—"
+    return joiner.join(parts) or "—"
 
 
 def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None) -> str:
@@ -153,6 +153,8 @@ def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None)
         return when
     if name == "returned":
         return returned_text(snap[name])
+    if name == "stages" and isinstance(snap[name], list):
+        return " · ".join(value_text(stage) for stage in snap[name])
     return value_text(snap[name], coded=name in CODED)
 
 
