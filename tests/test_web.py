@@ -609,3 +609,9 @@ async def test_an_exchange_carried_out_over_several_days_lists_each_day(
         "Days carried out\nFri 23 May 2025: Ukraine: 390 people, Russia: 390 people"
         " · Sat 24 May 2025: Ukraine: 307 people, Russia: 307 people"
     ) in fact.text
+
+
+async def test_a_facts_round_links_to_the_rounds_page(sqlite_site: WebSite) -> None:
+    page = read((await sqlite_site.get("/fact/X1?lang=uk"))[1])
+    assert page.link("Second round of Russia–Ukraine peace talks") == "/web/fact/R1?lang=uk"
+    assert "Second round of Russia–Ukraine peace talks in Istanbul · R1" in page.text

@@ -13,6 +13,7 @@ from core.dates import format_date
 from core.i18n import N_, _
 from core.text import number
 from core.when import When, format_when
+from kinds.audit import parse_fact_ref
 from kinds.common import people_range
 from kinds.registry import AnySpec
 
@@ -58,6 +59,7 @@ class Field:
     name: str
     label: str
     value: str
+    target: tuple[str, int] | None = None  # the fact this field names (a round), kind and id
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,17 @@ def fact_fields(spec: AnySpec, snap: Mapping[str, Any]) -> list[Field]:
     """Every field a reader may want, the kind's title and date first."""
     first = ["headline", "title", spec.title_attr, spec.date_attr]
     names = [n for n in dict.fromkeys([*first, *snap]) if n in snap and n not in HIDDEN]
-    return [Field(n, label_of(n, spec), field_text(snap, n, spec.date_attr)) for n in names]
+    return [_field(spec, snap, n) for n in names]
+
+
+def _field(spec: AnySpec, snap: Mapping[str, Any], name: str) -> Field:
+    value = snap[name]
+    if name == "round" and isinstance(value, str):  # "R1 Second round…": its title, linked
+        ref, _sep, title = value.partition(" ")
+        if (named := parse_fact_ref(ref)) is not None:
+            target = (named[0].value, named[1])
+            return Field(name, label_of(name, spec), title or ref, target=target)
+    return Field(name, label_of(name, spec), field_text(snap, name, spec.date_attr))
 
 
 def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
