@@ -223,3 +223,17 @@ async def test_an_added_translation_is_named_in_the_history_and_corrections_feed
     assert f"corrected\n{change}" in page.text
     feed = (await site.get("/corrections.atom"))[1]
     assert change in feed and "Details corrected." not in feed
+
+
+async def test_text_shown_as_written_says_its_language_for_screen_readers(site: WebSite) -> None:
+    ref = await translated_ref(site)
+    html = (await site.get("/?lang=uk"))[1]
+    assert f'<a href="/web/fact/{ref}?lang=uk">{HEADLINE_UK}</a>' in html  # translated: no lang
+    assert '<a href="/web/fact/U4?lang=uk" lang="en">Sides agree a new' in html
+    assert '<p lang="en">Ukraine&#39;s delegation head' in html
+    assert '<p lang="en">Says the children in question' in (await site.get("/positions?lang=ru"))[1]
+    fact = (await site.get("/fact/U1?lang=uk"))[1]
+    assert '<h1 lang="en">Ukrainian drones strike' in fact
+    assert '<dd lang="en">On 1 June Ukraine staged' in fact
+    english = (await site.get("/?lang=en"))[1] + (await site.get("/fact/U1?lang=en"))[1]
+    assert english.count(' lang="en"') == 2  # the two <html> elements, nothing else

@@ -23,7 +23,7 @@ from store.audit import StoreStamp, fact_history
 from store.models import AuditEntry
 from store.queries import sources_for
 from web.charts import exchanges_figure, rounds_figure
-from web.present import changes, fact_fields, fact_title, snapshot_data
+from web.present import changes, fact_fields, fact_title, snapshot_data, text_lang
 from web.serving import Problem, Rendered, Site, no_such_page, page_number, render
 
 LATEST_PAGE = 10
@@ -163,6 +163,9 @@ async def fact_page(
         ref=fact_ref(kind, fact_id),
         kind_label=_(spec.label),
         title=fact_title(spec, shown),
+        title_lang=next(
+            (text_lang(spec, shown, n) for n in ("headline", "title") if shown.get(n)), ""
+        ),
         marker=marker,
         fields=fact_fields(spec, shown),
         sources=sources,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.dates import format_date
-from core.i18n import N_, _
+from core.i18n import N_, _, current_language
 from core.text import number
 from core.when import When, format_when
 from kinds.audit import parse_fact_ref
@@ -60,6 +60,7 @@ class Field:
     label: str
     value: str
     target: tuple[str, int] | None = None  # the fact this field names (a round), kind and id
+    lang: str = ""  # the language of a text shown as written, when not the page's
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,19 @@ def _field(spec: AnySpec, snap: Mapping[str, Any], name: str) -> Field:
         if (named := parse_fact_ref(ref)) is not None:
             target = (named[0].value, named[1])
             return Field(name, label_of(name, spec), title or ref, target=target)
-    return Field(name, label_of(name, spec), field_text(snap, name, spec.date_attr))
+    text = field_text(snap, name, spec.date_attr)
+    return Field(name, label_of(name, spec), text, lang=text_lang(spec, snap, name))
+
+
+def text_lang(spec: AnySpec, snap: Mapping[str, Any], name: str) -> str:
+    """The language of a free-text field shown as written (not translated for this page),
+    when it is not the page's; '' otherwise (a snapshot from `localized_snapshot`)."""
+    original = str(snap.get("language") or "en")
+    language = current_language()
+    translated = (snap.get("translations") or {}).get(language) or {}
+    if name not in spec.translatable or original == language or name in translated:
+        return ""
+    return original
 
 
 def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from core.dates import format_date, format_date_range
-from core.i18n import _, ngettext
+from core.i18n import _, current_language, ngettext
 from core.text import number
 from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
@@ -38,6 +38,18 @@ def when_attr(start: dt.date, view: object = None) -> str:
     return f"{start:%Y-%m}" if when is not None and when.precision == "month" else start.isoformat()
 
 
+def text_lang(view: object, field: str) -> Markup:
+    """` lang="en"` on a listed fact's text shown as written, not in the page's language (so a
+    screen reader reads it in its own language); nothing when it is in the page's language."""
+    extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
+    language = current_language()
+    if extras.language == language or any(
+        lang == language and name == field for lang, name, _text in extras.translations
+    ):
+        return Markup("")
+    return Markup(' lang="{}"').format(extras.language)
+
+
 def make_environment() -> Environment:
     """The template environment: every value escaped unless marked safe, undefined names fail."""
     env = Environment(
@@ -51,7 +63,7 @@ def make_environment() -> Environment:
     )
     # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
-    env.globals.update(fact_when=fact_when, when_attr=when_attr)
+    env.globals.update(fact_when=fact_when, when_attr=when_attr, text_lang=text_lang)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,
