@@ -318,7 +318,12 @@ async def test_updates_feed_is_valid_atom_with_stable_ids(site: WebSite) -> None
     entry = next(e for e in parsed.entries if e.link == f"{BASE}/fact/U3")
     assert entry.id == "tag:briefing.example.org,2025:fact:U3", "a corrected entry keeps its id"
     assert entry.updated_parsed > before
-    assert entry.summary == 'A <b>bold</b> & "quoted" summary.', "stored text comes back as typed"
+    # Stored text comes back as typed; the entry says when it happened and who reported it.
+    assert entry.summary.splitlines() == [
+        'Mon 2 Jun 2025 — A <b>bold</b> & "quoted" summary.',
+        "Source: Reuters, “Second Istanbul round ends fast with new prisoner swap deal, a day"
+        " after drone strike on Russian bombers”, Mon 2 Jun 2025",
+    ]
 
 
 async def test_corrections_feed_has_one_entry_per_correction_and_retraction(
@@ -615,3 +620,19 @@ async def test_a_facts_round_links_to_the_rounds_page(sqlite_site: WebSite) -> N
     page = read((await sqlite_site.get("/fact/X1?lang=uk"))[1])
     assert page.link("Second round of Russia–Ukraine peace talks") == "/web/fact/R1?lang=uk"
     assert "Second round of Russia–Ukraine peace talks in Istanbul · R1" in page.text
+
+
+async def test_a_feed_entry_says_when_it_happened_however_precisely_known(
+    sqlite_site: WebSite,
+) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/add Talks resume\ndate: May 2025\nsummary: Both sides met.\n"
+        "source: Reuters https://www.reuters.com/x",
+    )
+    parsed: Any = feedparser.parse((await sqlite_site.get("/feed.atom"))[1])
+    entry = next(e for e in parsed.entries if e.title == "Talks resume")
+    assert entry.summary.splitlines() == [
+        "May 2025 — Both sides met.",
+        "Source: Reuters, https://www.reuters.com/x",
+    ]

@@ -7,13 +7,15 @@ import datetime as dt
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import N_, _
+from core.dates import format_date
+from core.i18n import N_, _, ngettext
 from core.links import fact_path
 from core.settings import Settings
 from kinds.audit import fact_ref
 from kinds.base import FactKind
+from kinds.extras import when_text
 from kinds.registry import spec_for
-from kinds.update import latest_updates
+from kinds.update import UpdateView, latest_updates
 from store.audit import StoreStamp, audit_times, recent_audit
 from store.models import AuditEntry
 from web import feeds
@@ -42,6 +44,29 @@ def _feed_updated(entries: list[feeds.Entry], stamp: StoreStamp) -> dt.datetime:
     return max(moments, default=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
 
 
+def _dated_summary(u: UpdateView) -> str:
+    # A feed reader shows when the entry was published, not when the event happened: say it,
+    # and who reported it, as the pages do.
+    when = when_text(u.date, u.extras)
+    lines = [f"{when} — {u.summary}" if u.summary else when]
+    if u.sources:
+        cited = [
+            ", ".join(
+                part
+                for part in (
+                    s.name,
+                    f"“{s.title}”" if s.title else "",
+                    format_date(s.published) if s.published else "",
+                    s.url or "",
+                )
+                if part
+            )
+            for s in u.sources
+        ]
+        lines.append(ngettext("Source:", "Sources:", len(cited)) + " " + "; ".join(cited))
+    return "\n".join(lines)
+
+
 async def updates_feed(
     request: web.Request, site: Site, session: AsyncSession, stamp: StoreStamp
 ) -> Rendered:
@@ -60,7 +85,7 @@ async def updates_feed(
                 updated=last or dt.datetime.combine(u.date, dt.time(), dt.UTC),
                 published=first,
                 link=f"{base}/{fact_path(ref)}",
-                summary=u.summary,
+                summary=_dated_summary(u),
                 categories=u.tags,
                 language=u.extras.language,
             )
