@@ -616,6 +616,15 @@ async def test_an_exchange_carried_out_over_several_days_lists_each_day(
     ) in fact.text
 
 
+async def test_a_delegation_head_not_named_reads_the_same_on_both_pages(
+    sqlite_site: WebSite,
+) -> None:
+    rounds = read((await sqlite_site.get("/rounds"))[1]).text
+    fact = read((await sqlite_site.get("/fact/R1"))[1]).text
+    assert "Delegations: Ukraine: Rustem Umerov, Defence Minister; Russia: not named" in rounds
+    assert "Delegations\nUkraine: Rustem Umerov, Defence Minister; Russia: not named" in fact
+
+
 async def test_a_facts_round_links_to_the_rounds_page(sqlite_site: WebSite) -> None:
     page = read((await sqlite_site.get("/fact/X1?lang=uk"))[1])
     assert page.link("Second round of Russia–Ukraine peace talks") == "/web/fact/R1?lang=uk"

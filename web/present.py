@@ -109,7 +109,8 @@ def value_text(value: Any, *, coded: bool = False) -> str:
         if set(value) == {"date", "returned"}:  # a stage of an exchange
             return f"{value_text(value['date'])}: {returned_text(value['returned'], ', ')}"
         if set(value) <= {"party", "head"}:
-            return f"{value.get('party') or '?'}: {value_text(value.get('head'))}"
+            # A delegation whose head the sources do not name, as the rounds page says it.
+            return f"{value.get('party') or '?'}: {value.get('head') or _('not named')}"
         if set(value) >= {"name"}:  # a source
             parts = [str(value["name"]), value.get("url"), value.get("published")]
             return ", ".join(value_text(p) for p in parts if p)
