@@ -645,3 +645,19 @@ async def test_a_feed_entry_says_when_it_happened_however_precisely_known(
         "May 2025 — Both sides met.",
         "Source: Reuters, https://www.reuters.com/x",
     ]
+
+
+async def test_what_other_sources_report_is_listed_with_each_source(sqlite_site: WebSite) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/edit R1\nduration also: just over an hour"
+        " | source: Anadolu, https://www.aa.com.tr/x, 2 Jun 2025",
+    )
+    html = (await sqlite_site.get("/fact/R1"))[1]
+    page = read(html)
+    assert (
+        "Other sources report\nDuration: just over an hour (Anadolu, Mon 2 Jun 2025)" in page.text
+    )
+    assert page.link("Anadolu") == "https://www.aa.com.tr/x"
+    assert "Alternatives" not in page.text and "field: duration" not in page.text
+    assert "Other sources report: — → Duration: just over an hour (Anadolu)" in page.text

@@ -23,7 +23,14 @@ from store.audit import StoreStamp, fact_history
 from store.models import AuditEntry
 from store.queries import sources_for
 from web.charts import exchanges_figure, rounds_figure
-from web.present import changes, fact_fields, fact_title, snapshot_data, text_lang
+from web.present import (
+    changes,
+    fact_fields,
+    fact_title,
+    other_values,
+    snapshot_data,
+    text_lang,
+)
 from web.serving import Problem, Rendered, Site, no_such_page, page_number, render
 
 LATEST_PAGE = 10
@@ -168,6 +175,7 @@ async def fact_page(
         ),
         marker=marker,
         fields=fact_fields(spec, shown),
+        others=other_values(spec, snap),
         sources=sources,
         history=_history(entries, spec),
         retracted_at=_stamp_of(snap.get("retracted_at")),

@@ -15,6 +15,7 @@ from core.text import number
 from core.when import When, format_when
 from kinds.audit import parse_fact_ref
 from kinds.common import people_range
+from kinds.extras import alternative_text
 from kinds.registry import AnySpec
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -29,6 +30,8 @@ HIDDEN = frozenset(
     | {"date_precision", "date_until", "date_approx"}
     # The editors' "lead story of the day" orders lists; it says nothing about the fact.
     | {"lead"}
+    # Other sources' values have their own list on the page (`other_values`).
+    | {"alternatives"}
 )
 LABELS = {
     "as_of": N_("As of"),
@@ -61,6 +64,17 @@ class Field:
     value: str
     target: tuple[str, int] | None = None  # the fact this field names (a round), kind and id
     lang: str = ""  # the language of a text shown as written, when not the page's
+
+
+@dataclass(frozen=True, slots=True)
+class OtherValue:
+    """A value another source reports for a field: 'Duration: just over an hour (Anadolu)'."""
+
+    label: str
+    value: str
+    source: str
+    url: str | None
+    published: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +217,28 @@ def fact_title(spec: AnySpec, snap: Mapping[str, Any]) -> str:
     return f"{label}, {value_text(day)}" if day else label
 
 
+def other_values(spec: AnySpec | None, snap: Mapping[str, Any]) -> list[OtherValue]:
+    """What other sources report for the fact's fields, each with its source."""
+    found = []
+    for alt in snap.get("alternatives") or ():
+        if not isinstance(alt, Mapping):
+            continue
+        field = str(alt.get("field") or "")
+        given = alt.get("source")
+        source: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        published = source.get("published")
+        found.append(
+            OtherValue(
+                label=label_of("_".join(field.split()), spec),
+                value=alternative_text(field, str(alt.get("value") or "")),
+                source=str(source.get("name") or "?"),
+                url=source.get("url") or None,
+                published=value_text(published) if isinstance(published, str) else None,
+            )
+        )
+    return found
+
+
 def changes(
     before: Mapping[str, Any], after: Mapping[str, Any], spec: AnySpec | None = None
 ) -> list[FieldChange]:
@@ -220,6 +256,12 @@ def changes(
         for k in names
         if before.get(k) != after.get(k) or k == date_attr
     ]
+    if before.get("alternatives") != after.get("alternatives"):
+        was, now = (
+            "; ".join(f"{o.label}: {o.value} ({o.source})" for o in other_values(spec, snap)) or "—"
+            for snap in (before, after)
+        )
+        shown.append(FieldChange(_("Other sources report"), was, now))
     shown += _translation_changes(before, after, spec)
     return [c for c in shown if c.before != c.after]
 
