@@ -661,3 +661,17 @@ async def test_what_other_sources_report_is_listed_with_each_source(sqlite_site:
     assert page.link("Anadolu") == "https://www.aa.com.tr/x"
     assert "Alternatives" not in page.text and "field: duration" not in page.text
     assert "Other sources report: — → Duration: just over an hour (Anadolu)" in page.text
+
+
+async def test_a_listed_fact_sources_disagree_on_says_so_and_links_the_versions(
+    sqlite_site: WebSite,
+) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/edit R1\nduration also: just over an hour"
+        " | source: Anadolu, https://www.aa.com.tr/x, 2 Jun 2025",
+    )
+    page = read((await sqlite_site.get("/rounds?lang=uk"))[1])
+    assert "Джерела розходяться: Тривалість. Переглянути всі версії" in page.text
+    assert page.link("Переглянути всі версії") == "/web/fact/R1?lang=uk"
+    assert "Sources differ" not in read((await sqlite_site.get("/exchanges"))[1]).text

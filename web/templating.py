@@ -13,6 +13,7 @@ from markupsafe import Markup
 from core.dates import format_date, format_date_range
 from core.i18n import _, current_language, ngettext
 from core.text import number
+from kinds.common import key_label
 from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
 from web.feeds import rfc3339
@@ -50,6 +51,12 @@ def text_lang(view: object, field: str) -> Markup:
     return Markup(' lang="{}"').format(extras.language)
 
 
+def differ_fields(view: object) -> str:
+    """The fields other sources report otherwise ('Duration, Date'), '' when they agree."""
+    extras: FactExtras = getattr(view, "extras", NO_EXTRAS)
+    return ", ".join(key_label(field) for field in extras.fields())
+
+
 def make_environment() -> Environment:
     """The template environment: every value escaped unless marked safe, undefined names fail."""
     env = Environment(
@@ -64,6 +71,7 @@ def make_environment() -> Environment:
     # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
     env.globals.update(fact_when=fact_when, when_attr=when_attr, text_lang=text_lang)
+    env.globals.update(differ_fields=differ_fields)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,
