@@ -675,3 +675,22 @@ async def test_a_listed_fact_sources_disagree_on_says_so_and_links_the_versions(
     assert "Джерела розходяться: Тривалість. Переглянути всі версії" in page.text
     assert page.link("Переглянути всі версії") == "/web/fact/R1?lang=uk"
     assert "Sources differ" not in read((await sqlite_site.get("/exchanges"))[1]).text
+
+
+async def test_bodies_returned_are_never_called_people_and_are_counted_apart(
+    sqlite_site: WebSite,
+) -> None:
+    await edit_and_save(
+        sqlite_site.editor(),
+        "/exchange\ndate: 10 June 2025\nreturned: Ukraine 1212, Russia 27\ncategories: bodies\n"
+        "source: Reuters https://www.reuters.com/b",
+    )
+    page = read((await sqlite_site.get("/exchanges"))[1])
+    assert "Returned to Ukraine: 1,212 bodies · Returned to Russia: 27 bodies" in page.text
+    assert "1,212 people" not in page.text
+    assert (
+        "and, counted apart, bodies returned (1 handover):"
+        " Russia: 27 bodies · Ukraine: 1,212 bodies" in page.text
+    )
+    fact = read((await sqlite_site.get("/fact/X2"))[1])
+    assert "Returned\nUkraine: 1,212 bodies; Russia: 27 bodies" in fact.text

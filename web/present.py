@@ -15,6 +15,8 @@ from core.text import number
 from core.when import When, format_when
 from kinds.audit import parse_fact_ref
 from kinds.common import people_range
+from kinds.exchange_tables import is_bodies
+from kinds.exchange_views import bodies
 from kinds.extras import alternative_text
 from kinds.registry import AnySpec
 
@@ -120,8 +122,6 @@ def value_text(value: Any, *, coded: bool = False) -> str:
             return _(CODE_WORDS[value]) if value in CODE_WORDS else value.replace("_", " ")
         return value
     if isinstance(value, Mapping):
-        if set(value) == {"date", "returned"}:  # a stage of an exchange
-            return f"{value_text(value['date'])}: {returned_text(value['returned'], ', ')}"
         if set(value) <= {"party", "head"}:
             # A delegation whose head the sources do not name, as the rounds page says it.
             return f"{value.get('party') or '?'}: {value.get('head') or _('not named')}"
@@ -151,13 +151,16 @@ def when_text(snap: Mapping[str, Any], date_attr: str) -> str | None:
     )
 
 
-def returned_text(value: Any, joiner: str = "; ") -> str:
-    """People returned to each party: 'Ukraine: about 1,000 people (900–1,100); Russia: …'."""
+def returned_text(value: Any, joiner: str = "; ", *, dead: bool = False) -> str:
+    """People (or, `dead`, bodies) returned to each party: 'Ukraine: about 1,000 people
+    (900–1,100); Russia: …'."""
     if not isinstance(value, Mapping):
         return value_text(value)
     parts = []
     for party, count in value.items():
-        if isinstance(count, Mapping):  # known within bounds
+        if dead:
+            shown = bodies(count if isinstance(count, int) else None)
+        elif isinstance(count, Mapping):  # known within bounds
             shown = people_range(count.get("best"), count.get("low"), count.get("high"))
         else:
             shown = people_range(count if isinstance(count, int) else None)
@@ -165,14 +168,25 @@ def returned_text(value: Any, joiner: str = "; ") -> str:
     return joiner.join(parts) or "—"
 
 
+def _of_bodies(snap: Mapping[str, Any]) -> bool:
+    categories = snap.get("categories")
+    return isinstance(categories, list) and is_bodies([str(c) for c in categories])
+
+
 def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None) -> str:
     """One field of a snapshot as text; the fact's own date as precise as its sources."""
     if name == date_attr and (when := when_text(snap, name)) is not None:
         return when
     if name == "returned":
-        return returned_text(snap[name])
+        return returned_text(snap[name], dead=_of_bodies(snap))
     if name == "stages" and isinstance(snap[name], list):
-        return " · ".join(value_text(stage) for stage in snap[name])
+        dead = _of_bodies(snap)
+        return " · ".join(
+            f"{value_text(s.get('date'))}: {returned_text(s.get('returned'), ', ', dead=dead)}"
+            if isinstance(s, Mapping)
+            else value_text(s)
+            for s in snap[name]
+        )
     return value_text(snap[name], coded=name in CODED)
 
 
@@ -191,7 +205,9 @@ def _field(spec: AnySpec, snap: Mapping[str, Any], name: str) -> Field:
             target = (named[0].value, named[1])
             return Field(name, label_of(name, spec), title or ref, target=target)
     text = field_text(snap, name, spec.date_attr)
-    return Field(name, label_of(name, spec), text, lang=text_lang(spec, snap, name))
+    # "People returned" is not said of the bodies of the dead.
+    label = _("Returned") if name == "returned" and _of_bodies(snap) else label_of(name, spec)
+    return Field(name, label, text, lang=text_lang(spec, snap, name))
 
 
 def text_lang(spec: AnySpec, snap: Mapping[str, Any], name: str) -> str:

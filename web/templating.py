@@ -14,6 +14,9 @@ from core.dates import format_date, format_date_range
 from core.i18n import _, current_language, ngettext
 from core.text import number
 from kinds.common import key_label
+from kinds.exchange_tables import is_bodies
+from kinds.exchange_totals import YearTotals
+from kinds.exchange_views import bodies
 from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
 from web.feeds import rfc3339
@@ -57,6 +60,18 @@ def differ_fields(view: object) -> str:
     return ", ".join(key_label(field) for field in extras.fields())
 
 
+def bodies_total(year: YearTotals) -> Markup:
+    """A year's bodies returned, counted apart from living people, as the bot's /exchanges says."""
+    sides = " · ".join(f"{c.party}: {bodies(c.returned)}" for c in year.bodies)
+    handovers = ngettext("{n} handover", "{n} handovers", year.body_returns).format(
+        n=number(year.body_returns)
+    )
+    # The catalog's own <i>; the party names are escaped by Markup.format.
+    return Markup(_("<i>and, counted apart, bodies returned</i> ({handovers}): {sides}")).format(
+        handovers=handovers, sides=sides or _("numbers not announced")
+    )
+
+
 def make_environment() -> Environment:
     """The template environment: every value escaped unless marked safe, undefined names fail."""
     env = Environment(
@@ -71,7 +86,8 @@ def make_environment() -> Environment:
     # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
     env.globals.update(fact_when=fact_when, when_attr=when_attr, text_lang=text_lang)
-    env.globals.update(differ_fields=differ_fields)
+    env.globals.update(differ_fields=differ_fields, is_bodies=is_bodies, bodies=bodies)
+    env.globals.update(bodies_total=bodies_total)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,
