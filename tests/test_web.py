@@ -100,7 +100,8 @@ async def test_exchanges_page_shows_totals_and_the_agreed_exchange(site: WebSite
     page = read(html)
     assert status == 200
     assert "No completed exchanges on file yet." in page.text
-    assert f"Agreed, not yet carried out · {format_date(exchange.date)}" in page.text
+    # The date of an exchange not yet carried out is when it was agreed: the page says so.
+    assert f"Agreed, not yet carried out · agreed on {format_date(exchange.date)}" in page.text
     assert "Returned to Ukraine: not announced · Returned to Russia: not announced" in page.text
     assert "Who: severely wounded, young people" in page.text
     assert page.link("Agreed, not yet carried out") == f"/web/fact/X{exchange.id}"
