@@ -179,3 +179,21 @@ async def test_the_exchanges_chart_loads_in_the_browser(
     await phone.goto(live_site.url + "/rounds", wait_until="load")
     timeline = phone.locator("main figure.chart img")
     assert await timeline.evaluate("img => img.naturalWidth") == 1200
+
+
+async def test_the_yearly_totals_give_the_numbers_room_on_a_phone(
+    live_site: LiveSite, phone: Any, tmp_path: Path
+) -> None:
+    chat = live_site.bot.chat(42, user_id=42)  # an editor (ADMIN_IDS)
+    preview = await chat.ask(
+        "/exchange\ndate: 10 June 2025\nreturned: Ukraine 1212, Russia 27\n"
+        "source: Reuters https://www.reuters.com/b"
+    )
+    await chat.press(preview, "Save")
+    await phone.goto(live_site.url + "/exchanges")
+    year = await phone.locator("main table th[scope=row]").first.bounding_box()
+    returned = await phone.locator("main table td").nth(1).bounding_box()
+    assert year is not None and returned is not None
+    # The year is four digits: the column of numbers takes the room, not the year's.
+    assert year["width"] < 100 and returned["width"] > 150, (year, returned)
+    await check_phone_width(phone, "exchanges-totals", tmp_path)
