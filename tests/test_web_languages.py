@@ -237,3 +237,9 @@ async def test_text_shown_as_written_says_its_language_for_screen_readers(site: 
     assert '<dd lang="en">On 1 June Ukraine staged' in fact
     english = (await site.get("/?lang=en"))[1] + (await site.get("/fact/U1?lang=en"))[1]
     assert english.count(' lang="en"') == 2  # the two <html> elements, nothing else
+
+
+async def test_an_events_time_of_day_says_it_is_local_time(site: WebSite) -> None:
+    await edit_and_save(site.editor(), "/edit R1\ntime: 14:30")
+    assert "Local time\n14:30" in read((await site.get("/fact/R1"))[1]).text
+    assert "Місцевий час\n14:30" in read((await site.get("/fact/R1?lang=uk"))[1]).text

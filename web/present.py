@@ -41,7 +41,7 @@ LABELS = {
     "duration_minutes": N_("Duration (minutes)"),
     "returned": N_("People returned"),
     "type": N_("Type of document"),
-    "event_time": N_("Time of day"),
+    "event_time": N_("Local time"),  # of the event, where it happened (docs/data-format.md)
     "stages": N_("Days carried out"),
 }
 # Stored codes shown as words ("handed_over" → "handed over"), translated where known.
