@@ -243,3 +243,18 @@ async def test_an_events_time_of_day_says_it_is_local_time(site: WebSite) -> Non
     await edit_and_save(site.editor(), "/edit R1\ntime: 14:30")
     assert "Local time\n14:30" in read((await site.get("/fact/R1"))[1]).text
     assert "Місцевий час\n14:30" in read((await site.get("/fact/R1?lang=uk"))[1]).text
+
+
+async def test_every_page_names_its_other_language_versions_for_search_engines(
+    site: WebSite,
+) -> None:
+    pages = {
+        "/positions": "/web/positions?",
+        "/?page=2": "/web/?page=2&amp;",
+        "/nothing": "/web/nothing?",
+    }
+    for path, prefix in pages.items():
+        html = (await site.get(path))[1]
+        for code in ("en", "uk", "ru"):
+            link = f'<link rel="alternate" hreflang="{code}" href="{prefix}lang={code}">'
+            assert link in html, (path, code)
