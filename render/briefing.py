@@ -105,7 +105,9 @@ def briefing_parts(
     while items:
         # join_blocks always takes at least one block; clipped fields keep any block short.
         # Room is kept for the "rest follows" line, so that no part is ever a silent half.
-        text, used = join_blocks(header, [b for b, _ref in items], _rest_follows(99, 99))
+        room = _rest_follows(99, 99)
+        text, used = join_blocks(header, [b for b, _ref in items], room)
+        text = text.removesuffix(room)  # room only: the real "rest follows" line is added below
         messages.append((text, tuple(ref for _b, ref in items[:used] if ref is not None)))
         items = items[used:]
         header = title + " " + _("(continued)")

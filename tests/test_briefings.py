@@ -1068,6 +1068,8 @@ async def test_a_long_briefing_is_split_between_facts_within_telegrams_limits(
         # Never a silent half: every part but the last says that more follows.
         more = f"Part {i + 1} of {len(messages)} — the rest follows."
         assert (last_line == more) == (i < len(messages) - 1), last_line
+        # Only the one true "rest follows" line: never the room-keeping placeholder.
+        assert plain.count("the rest follows") == (1 if i < len(messages) - 1 else 0), plain
         plains.append(plain)
     # Each fact whole in exactly one message: its title and its body together.
     for i in range(15):
