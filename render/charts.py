@@ -235,11 +235,15 @@ def rounds_caption(data: RoundsChart) -> str:
     if not rounds:
         return esc(_("No rounds of talks on file yet."))
     first, last = rounds[0], rounds[-1]
-    count = ngettext(
-        "{n} round of talks, on {first}.",
-        "{n} rounds of talks, from {first} to {last}.",
-        len(rounds),
-    ).format(n=len(rounds), first=format_date(first.date), last=format_date(last.date))
+    if len(rounds) == 1:
+        count = _("One round of talks, on {date}.").format(date=format_date(first.date))
+    else:
+        # Only the count takes a plural form: "21 раунд" must still read "from … to …".
+        count = ngettext(
+            "{n} round of talks, from {first} to {last}.",
+            "{n} rounds of talks, from {first} to {last}.",
+            len(rounds),
+        ).format(n=len(rounds), first=format_date(first.date), last=format_date(last.date))
     latest = _("Latest: {title} — {place}, {date}.").format(
         title=esc(clip(last.title or _("Round of talks"), 80)),
         place=esc(clip(last.place, 60)),

@@ -298,3 +298,22 @@ async def test_help_names_the_charts_and_the_notices_setting(bot: Harness) -> No
         "/rounds — timeline of the rounds of talks, also as a chart\n   e.g. /rounds chart" in text
     )
     assert "/settings — briefing time, zone, quiet mode, correction notices" in text
+
+
+def test_the_rounds_caption_says_one_round_on_its_day_and_several_from_first_to_last() -> None:
+    def mark(day: int) -> RoundMark:
+        return RoundMark(dt.date(2025, 6, day), None, "Round", "Istanbul")
+
+    one, two = RoundsChart((mark(2),)), RoundsChart((mark(2), mark(23)))
+    expected = {
+        "en": ("One round of talks, on Mon 2 Jun 2025.", "2 rounds of talks, from Mon 2 Jun"),
+        "uk": ("Один раунд переговорів: пн, 2 черв. 2025.", "2 раунди переговорів, з пн, 2 черв."),
+        "ru": ("Один раунд переговоров: пн, 2 июн. 2025.", "2 раунда переговоров, с пн, 2 июн."),
+    }
+    for language, (single, several) in expected.items():
+        with using_language(language):
+            assert single in drawing.rounds_caption(one)
+            assert several in drawing.rounds_caption(two)
+    with using_language("ru"):  # 21 takes the "one" form but is still a span
+        many = RoundsChart(tuple(mark(1 + i % 28) for i in range(21)))
+        assert "21 раунд переговоров, с " in drawing.rounds_caption(many)

@@ -170,7 +170,7 @@ async def test_rounds_page_shows_the_timeline(site: WebSite) -> None:
     (round_,) = data.rounds
     day = format_date(round_.date)
     assert img["alt"] == (
-        f"Rounds of talks. 1 round of talks, on {day}. "
+        f"Rounds of talks. One round of talks, on {day}. "
         f"Latest: {round_.title} — {round_.place}, {day}."
     )
     status, png, headers = await fetch(site, "/charts/rounds.png")
