@@ -365,9 +365,9 @@ def format_span(start: dt.date, end: dt.date) -> str:
     return f"{start.day} {first_month} {start.year} – {end.day} {last_month} {end.year}"
 
 
-WINDOW_EXAMPLES = (
+WINDOW_EXAMPLES = N_(
     "since 1 May 2025, since mid-March, until 15 June 2025, in May 2025, "
-    "between 1 and 15 June 2025, since yesterday, з 1 червня"
+    "between 1 and 15 June 2025, since yesterday, since Monday"
 )
 _SINCE = r"since|from|after|з|із|від|с|со|от|начиная с|починаючи з"
 _UNTIL = r"until|till|til|to|up to|by|до|по"

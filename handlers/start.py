@@ -21,11 +21,13 @@ class MenuCommand(NamedTuple):
 
     name: str
     description: str
-    example: str
+    example: str  # translated where its words are (dates, cities), else the same in every language
 
 
 PUBLIC_COMMANDS = (
-    MenuCommand("latest", N_("newest updates, optionally since a date"), "/latest 10 since Monday"),
+    MenuCommand(
+        "latest", N_("newest updates, optionally since a date"), N_("/latest 10 since Monday")
+    ),
     MenuCommand(
         "positions",
         N_("where each side stands: an overview, or by party, issue or both"),
@@ -40,7 +42,9 @@ PUBLIC_COMMANDS = (
     ),
     MenuCommand("search", N_("search every fact"), "/search memorandum"),
     MenuCommand("show", N_("one fact in full: every source, its corrections"), "/show U1"),
-    MenuCommand("subscribe", N_("a briefing every morning at your time"), "/subscribe 7:30 London"),
+    MenuCommand(
+        "subscribe", N_("a briefing every morning at your time"), N_("/subscribe 7:30 London")
+    ),
     MenuCommand(
         "settings",
         N_("briefing time, zone, quiet mode, correction notices"),
@@ -63,7 +67,7 @@ def help_text() -> str:
     lines = [_("<b>What you can ask</b>")]
     example = _("e.g.")
     for c in PUBLIC_COMMANDS:
-        lines.append(f"/{c.name} — {_(c.description)}\n   {example} <code>{c.example}</code>")
+        lines.append(f"/{c.name} — {_(c.description)}\n   {example} <code>{_(c.example)}</code>")
     lines.append(
         "\n"
         + _(

@@ -349,6 +349,35 @@ async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> Non
     ]
 
 
+HINT = {
+    "en": "Try for example: since 1 May 2025, since mid-March,",
+    "uk": "Спробуйте, наприклад: з 1 травня 2025, з середини березня,",
+    "ru": "Попробуйте, например: с 1 мая 2025, с середины марта,",
+}
+HELP_EXAMPLES = {
+    "en": ("e.g. /latest 10 since Monday", "e.g. /subscribe 7:30 London"),
+    "uk": ("напр. /latest 10 з понеділка", "напр. /subscribe 7:30 Київ"),
+    "ru": ("напр. /latest 10 с понедельника", "напр. /subscribe 7:30 Киев"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_date_examples_are_in_the_readers_words_and_each_one_works(
+    bot: Harness, language: str
+) -> None:
+    chat = speaker(bot, language)
+    help_text = (await chat.ask("/help")).plain
+    assert all(example in help_text for example in HELP_EXAMPLES[language]), help_text
+    refused = (await chat.ask("/latest since blurgh")).plain
+    hint = refused.splitlines()[-1]
+    assert hint.startswith(HINT[language]), refused
+    examples = hint.split(": ", 1)[1].removesuffix(".").split(", ")
+    assert len(examples) == 7
+    for example in [*examples, HELP_EXAMPLES[language][0].split(" ", 3)[3]]:
+        answer = (await chat.ask(f"/latest {example}")).plain  # what the bot suggests, it reads
+        assert answer.startswith(("📰", "No updates", "Новин", "Новостей")), (example, answer)
+
+
 # ---------------------------------------------------------------------------- /language
 
 
