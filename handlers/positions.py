@@ -127,12 +127,35 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
             page = await _history_page(session, key=key, offset=0)
         elif targets:
             page = await _current_page(session, key=key, offset=0)
+    if page is not None and not page.items:
+        page, answer = None, _none_on_file(targets, history=history)
     if page is None:
         await reply(update, answer)
     elif history:
         await send_history(update, context, page, key=key, offset=0)
     else:
         await send_current(update, context, page, key=key, offset=0)
+
+
+def _none_on_file(targets: Sequence[NamedThing], *, history: bool) -> str:
+    """Why a party, an issue or both show nothing, naming them, and where to look instead."""
+    party = next((t for t in targets if t.kind == "party"), None)
+    issue = next((t for t in targets if t.kind == "issue"), None)
+    if party is not None and issue is not None:
+        wider = f"/positions history {issue.key}" if history else f"/positions {issue.key}"
+        return _(
+            "No stance of <b>{party}</b> on <b>{issue}</b> is on file yet. "
+            "<code>{wider}</code> shows every party's."
+        ).format(party=esc(party.name), issue=esc(issue.name), wider=esc(wider))
+    if party is not None:
+        return _(
+            "No stance of <b>{party}</b> is on file yet. /positions shows where the parties stand."
+        ).format(party=esc(party.name))
+    name = esc(issue.name) if issue is not None else ""
+    return _(
+        "No party's stance on <b>{issue}</b> is on file yet. "
+        "/positions shows the issues that have some."
+    ).format(issue=name)
 
 
 def overview_text(overview: Sequence[IssueStances]) -> str:

@@ -622,6 +622,42 @@ async def test_positions_history_of_a_seed_issue(seeded_bot: Harness) -> None:
     assert "as of Fri 14 Jun 2024 (current) · Source: Reuters, Mon 2 Jun 2025" in reply.plain
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "/positions ukraine nato",
+            "No stance of Ukraine on NATO and neutrality is on file yet. "
+            "/positions nato shows every party's.",
+        ),
+        (
+            "/positions history nato ukraine",
+            "No stance of Ukraine on NATO and neutrality is on file yet. "
+            "/positions history nato shows every party's.",
+        ),
+        (
+            "/positions turkey",
+            "No stance of Turkey is on file yet. /positions shows where the parties stand.",
+        ),
+        (
+            "/positions ceasefire",
+            "No party's stance on Ceasefire is on file yet. "
+            "/positions shows the issues that have some.",
+        ),
+        (
+            "/positions history ceasefire",
+            "No party's stance on Ceasefire is on file yet. "
+            "/positions shows the issues that have some.",
+        ),
+    ],
+)
+async def test_positions_with_nothing_on_file_name_what_was_asked(
+    seeded_bot: Harness, command: str, expected: str
+) -> None:
+    # Russia's NATO stance is on file, so "no positions on that issue" would be untrue.
+    assert (await seeded_bot.chat().ask(command)).plain == expected
+
+
 async def _two_stances(bot: Harness) -> tuple[int, int]:
     """Ukraine on territory as of 1 Jan 2025, superseded by a stance as of 1 Mar 2025."""
     async with bot.sessions() as session:
