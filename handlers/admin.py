@@ -12,8 +12,8 @@ from telegram.error import TelegramError
 
 from core.context import BotContext
 from core.i18n import N_, _
+from handlers.command_menu import MenuCommand, menu_commands
 from handlers.common import reply, sender_is_editor
-from handlers.start import MenuCommand, menu_commands
 from kinds.registry import reader_specs
 from store.audit import Actor
 

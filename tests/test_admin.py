@@ -295,6 +295,19 @@ async def test_admin_commands_are_in_the_menu_of_editors_only(bot: Harness) -> N
         assert not ADMIN_NAMES & names, scope
 
 
+async def test_an_editors_help_lists_the_editors_commands_and_a_readers_does_not(
+    bot: Harness,
+) -> None:
+    editor = (await bot.chat(EDITOR, user_id=EDITOR).ask("/help")).plain
+    assert "\n\nFor editors\n/add — add a news update (preview, then Save)\n" in editor
+    assert "/edit — correct a fact\n   e.g. /edit U12 + field: value lines" in editor
+    assert "/retract — retract a fact, with a reason\n   e.g. /retract U12 wrong date" in editor
+    assert all(f"\n/{name} — " in editor for name in ADMIN_NAMES)
+    reader = (await bot.chat(OUTSIDER, user_id=OUTSIDER).ask("/help")).plain
+    assert "For editors" not in reader and "/edit" not in reader
+    assert reader == editor.split("\n\nFor editors")[0]
+
+
 async def test_non_editors_are_refused_in_one_line_and_nothing_changes(
     bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -20,8 +20,8 @@ from sqlmodel import func, select
 from telegram import Update
 
 from fake_telegram import SentMessage, utf16_len
+from handlers.command_menu import PUBLIC_COMMANDS
 from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
-from handlers.start import PUBLIC_COMMANDS
 from kinds.base import FactKind
 from kinds.exchange_tables import Exchange, ExchangeCount
 from kinds.position_chain import Position, relink_positions
