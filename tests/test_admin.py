@@ -1113,7 +1113,7 @@ async def test_edit_previews_the_changes_then_saves_with_an_audit_entry(bot: Har
     assert (await one(bot, NewsUpdate, fact_id)).date == dt.date(2025, 6, 2)
 
     answer, done = await save(chat, shown)
-    assert answer == f"Saved as {ref}."
+    assert answer == f"Corrected {ref}."  # not "Saved as": the fact was there already
     assert done.plain.startswith(f"✅ Corrected {ref} — it now shows in /latest and /search.")
     row = await one(bot, NewsUpdate, fact_id)
     assert (row.date, row.summary, row.headline) == (
@@ -1520,7 +1520,7 @@ async def test_create_save_edit_retract_on_each_database(any_bot: Harness) -> No
         chat, f"/edit {ref}\ndate: 24 May 2025\nreturned: Ukraine 390, Russia 391"
     )
     assert "✅ Completed · Sat 24 May 2025" in edited.plain
-    assert (await save(chat, edited))[0] == f"Saved as {ref}."
+    assert (await save(chat, edited))[0] == f"Corrected {ref}."
     row = await one(any_bot, Exchange, fact_id)
     assert row.date == dt.date(2025, 5, 24)
     assert "Russia: 391 people" in (await any_bot.chat(5001).ask("/exchanges")).plain
