@@ -338,6 +338,13 @@ class Checker:
             number: int | None = None
             if raw.isascii() and raw.isdigit() and len(raw) <= 9:  # "²" is no digit
                 number = int(raw)
+            elif raw.isascii() and raw.isdigit():
+                self.errors.append(
+                    _("returned: “{given}” is far more people than any exchange: check it.").format(
+                        given=raw[:40]
+                    )
+                )
+                continue
             elif raw.lower() not in ("?", "unknown", "na", "n/a"):
                 self.errors.append(
                     _("returned: “{given}” is not a whole number of people (0 or more).").format(

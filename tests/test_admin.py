@@ -668,6 +668,10 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ),
         ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned, source."]),
         (
+            "/exchange\ndate: yesterday\nreturned: Ukraine 1000000000000, Russia 390",
+            ["returned: “1000000000000” is far more people than any exchange: check it."],
+        ),
+        (
             "/exchange\ndate: yesterday\nreturned: Ukraine 3\nstatus: maybe",
             ["status: use completed or agreed."],
         ),

@@ -615,6 +615,14 @@ async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
     assert answer.plain.startswith("Ничего не сохранено. Исправьте, пожалуйста:")
     assert "• date: не удалось распознать дату «blurgh». Попробуйте: вчера," in answer.plain
     assert "Напишите так:" in answer.plain
+    stages = await editor.ask(
+        "/exchange\ndate: 1 Dec 2025\nreturned: Ukraine 30, Russia 25\n"
+        "stages: 1 Dec 2025 | 20; 2 Dec 2025 | 10 | много\nsource: Test"
+    )
+    assert "• stages: пишите каждый день как «23 May 2025 | 390 | 390», по одному числу" in (
+        stages.plain
+    )
+    assert "• stages: «много» — не целое число людей." in stages.plain
     # The guided form's translation lines, in Russian.
     start = await editor.ask("/add")
     assert "🌐 К любому ответу можно добавить переводы: «headline uk: …»." in start.plain
