@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import NamedTuple
 
 from telegram import BotCommand
@@ -54,3 +55,36 @@ PUBLIC_COMMANDS = (
 def menu_commands() -> list[BotCommand]:
     """The public command menu (setMyCommands) in the current language."""
     return [BotCommand(c.name, _(c.description)) for c in PUBLIC_COMMANDS]
+
+
+# Commands readers naturally try that are not ours, and the public command each means.
+_READERS_WORDS = {
+    "news": "latest",
+    "new": "latest",
+    "today": "latest",
+    "update": "latest",
+    "updates": "latest",
+    "stances": "positions",
+    "swaps": "exchanges",
+    "prisoners": "exchanges",
+    "talks": "rounds",
+    "timeline": "rounds",
+    "docs": "documents",
+    "find": "search",
+    "stop": "unsubscribe",
+    "lang": "language",
+    "about": "help",
+    "commands": "help",
+}
+
+
+def meant_command(command: str) -> str | None:
+    """The public command a reader most likely meant by one that is not (/news, /exchange)."""
+    name = command.lower()
+    names = [c.name for c in PUBLIC_COMMANDS]
+    if name in names:
+        return None
+    if name in _READERS_WORDS:
+        return _READERS_WORDS[name]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)  # /exchange, /lates
+    return close[0] if close else None

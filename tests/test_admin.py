@@ -329,7 +329,12 @@ async def test_non_editors_are_refused_in_one_line_and_nothing_changes(
     chat = outsider(bot)
     for text in attempts:
         replies = await chat.send(text)
-        assert [r.plain for r in replies] == [NOT_AN_EDITOR], text
+        # A reader who typed /exchange (or /position, /round) is pointed at the readers' list.
+        plural = text.split(maxsplit=1)[0] + "s"
+        hint = (
+            f" Did you mean {plural}?" if plural[1:] in ("positions", "exchanges", "rounds") else ""
+        )
+        assert [r.plain for r in replies] == [NOT_AN_EDITOR + hint], text
         assert replies[0].buttons == []
     # A JSON file with the caption /import is refused the same way, and never downloaded.
     replies = await upload(bot, EXAMPLE_FILE.read_bytes(), "facts.json", user_id=OUTSIDER)
