@@ -336,7 +336,10 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def full_value(self, key: str, value: Any) -> str:
         if key == "returned" and isinstance(value, dict):
-            return " · ".join(f"to {esc(party)}: {people(n)}" for party, n in value.items())
+            return " · ".join(
+                _("to {party}: {people}").format(party=esc(party), people=people(n))
+                for party, n in value.items()
+            )
         if key == "status":
             return _("agreed, not yet carried out") if value == "agreed" else _("completed")
         if key == "round":

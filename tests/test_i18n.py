@@ -338,6 +338,21 @@ async def test_the_seed_updates_show_their_headlines_and_a_localized_date(bot: H
         assert all(h.endswith(marker) and h.removesuffix(marker) in headlines for _, h in dated)
 
 
+@pytest.mark.parametrize(
+    ("language", "returned"),
+    [
+        ("en", "Returned: to Ukraine: not announced · to Russia: not announced"),
+        ("uk", "Повернуто: до Ukraine: не оголошено · до Russia: не оголошено"),
+        ("ru", "Возвращено: Ukraine: не объявлено · Russia: не объявлено"),
+    ],
+)
+async def test_an_exchange_in_full_says_who_got_people_back_in_the_readers_language(
+    bot: Harness, language: str, returned: str
+) -> None:
+    shown = (await speaker(bot, language).ask("/show X1")).plain
+    assert returned in shown.splitlines(), shown
+
+
 async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> None:
     reply = await speaker(bot, "uk").ask("/latest 10")
     labels = [label for row in reply.buttons for label, _ in row]
