@@ -506,12 +506,19 @@ async def test_an_english_and_a_ukrainian_subscriber_get_the_same_briefing(
     with using_language("uk"):
         assert format_date(now.astimezone(ZoneInfo(KYIV)).date()) in ukrainian.splitlines()[0]
     for heading_en, heading_uk in [
-        ("📰 New updates", "📰 Нові новини"),
+        ("📰 New updates", "📰 Свіжі новини"),
         ("🔁 Prisoner exchanges", "🔁 Обміни полоненими"),
         ("🤝 Rounds of talks", "🤝 Раунди переговорів"),
     ]:
         assert heading_en in english and heading_en not in ukrainian
         assert heading_uk in ukrainian
+    assert "Нові новини" not in ukrainian  # "new news"
+    with using_language("ru"):
+        assert _("📰 <b>New updates</b>") == "📰 <b>Свежие новости</b>"
+    with using_language("uk"):
+        assert _("Part {part} of {parts} — the rest follows.").format(part=1, parts=3) == (
+            "Частина 1 з 3 — продовження в наступному повідомленні."
+        )
     # The same facts, in the same order: the stored headlines are not translated.
     headlines = [u["headline"] for u in SEED["updates"]]
     order_en = [h for h in headlines if h in english]
