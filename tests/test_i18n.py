@@ -641,7 +641,7 @@ async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
         "/exchange\ndate: 1 Dec 2025\nreturned: Ukraine 30, Russia 25\n"
         "stages: 1 Dec 2025 | 20; 2 Dec 2025 | 10 | много\nsource: Test"
     )
-    assert "• stages: пишите каждый день как «23 May 2025 | 390 | 390», по одному числу" in (
+    assert "• stages: пишите каждый день как «23 мая 2025 | 390 | 390», по одному числу" in (
         stages.plain
     )
     assert "• stages: «много» — не целое число людей." in stages.plain
