@@ -1374,7 +1374,7 @@ async def test_import_of_a_file_that_is_not_json_writes_nothing(bot: Harness) ->
     ):
         (reply,) = await upload(bot, content, name)
         lines = reply.plain.splitlines()
-        assert lines[0].startswith("📥 Import refused: 1 problem(s); nothing was written."), name
+        assert lines[0].startswith("📥 Import refused: 1 problem; nothing was written."), name
         assert lines[1].startswith(problem), (name, reply.plain)
     assert await counts(bot) == before
 
@@ -1387,7 +1387,7 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     one_bad["positions"][0]["issue"] = "natto"
     (reply,) = await upload(bot, json.dumps(one_bad).encode(), "bad.json")
     assert reply.plain.splitlines() == [
-        "📥 Import refused: 1 problem(s); nothing was written.",
+        "📥 Import refused: 1 problem; nothing was written.",
         "• positions[0] (alpha-river-access-2021-03-05): issue: unknown issue 'natto' "
         "— did you mean nato?",
     ]
@@ -1401,7 +1401,7 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     two_bad["updates"][0]["colour"] = "red"
     (reply,) = await upload(bot, json.dumps(two_bad).encode(), "bad.json")
     lines = reply.plain.splitlines()
-    assert lines[0] == "📥 Import refused: 3 problem(s); nothing was written."
+    assert lines[0] == "📥 Import refused: 3 problems; nothing was written."
     assert any(
         line.startswith("• updates[0] (example-round-1-closes): colour: Extra inputs")
         for line in lines
@@ -1506,7 +1506,7 @@ async def test_cli_export_then_import_into_an_empty_database(
         run_cli, "import", str(bad), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
     )
     assert done.returncode == 1, (done.stdout, done.stderr)
-    assert "Import refused: 1 problem(s); nothing was written." in done.stdout
+    assert "Import refused: 1 problem; nothing was written." in done.stdout
     assert "updates[13] (x): headline: String should have at least 1 character" in done.stdout
 
 

@@ -452,7 +452,7 @@ async def test_broadcast_previews_then_sends_once_to_every_reachable_subscriber(
     assert "Usage: /broadcast TEXT" in usage.plain
     text = "Ceasefire talks resume <Monday> & more"
     preview = await admin.ask(f"/broadcast {text}")
-    assert "Preview of a broadcast to 3 subscriber(s)" in preview.plain
+    assert "Preview of a broadcast to 3 subscribers:" in preview.plain
     assert text in preview.plain
     assert [label for row in preview.buttons for label, _ in row] == ["📣 Send", "✖️ Cancel"]
     assert bot.api.sent(5001) == []  # nothing is sent before Send
