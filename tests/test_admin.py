@@ -717,7 +717,13 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ("/edit U1\ndate: blurgh", ["date: I couldn't read “blurgh” as a date."]),
         ("/edit U1\ncolour: red", ["Unknown field “colour”."]),
         ("/retract", ["Usage: /retract U12 reason"]),
-        ("/retract U1", ["Please give a reason"]),
+        (
+            "/retract u1",
+            [
+                "Please give a reason, so readers of the history know why, e.g. "
+                "/retract U1 wrong date."
+            ],
+        ),
         ("/retract X99999 duplicate", ["There is no X99999."]),
         ("/retract U1 " + "r" * 600, ["Keep the reason under 500 characters."]),
         ("/history", ["Usage: /history U12"]),
