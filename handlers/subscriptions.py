@@ -52,6 +52,7 @@ _SETTING_EXAMPLES = {
     "topics": "/settings topics exchanges, ceasefire",
     "topic": "/settings topics exchanges, ceasefire",
 }
+ALL_TOPICS = ("all", "everything")  # `topics: all` follows everything again
 TOPICS_HELP = N_(
     "Topics are kinds of fact (updates, positions, exchanges, rounds, documents) or issues "
     "(e.g. ceasefire, nato, territory, prisoners): "
@@ -106,6 +107,8 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
     assert chat is not None
     thread = thread_of(update)
     args, topics_text = split_topics(args)
+    if topics_text is not None and topics_text.strip().lower() in ALL_TOPICS:
+        topics_text = ""  # no topics named: everything, as /settings topics all
     interests: Interests | None = None
     if topics_text is not None:
         async with context.session() as session:
@@ -292,7 +295,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
                 return
             stored: str | None = None
-            if value.strip().lower() not in ("all", "everything", ""):
+            if value.strip().lower() not in ALL_TOPICS:
                 async with context.session() as session:
                     parsed = await parse_interests(session, value)
                 if isinstance(parsed, Unknown):
