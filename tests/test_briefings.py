@@ -304,6 +304,12 @@ async def test_bad_subscribe_input_gets_a_clear_reply_and_changes_nothing(bot: H
     assert job_names(bot) == {"briefing 07:30 Europe/London"}
 
 
+async def test_the_old_name_europe_kiev_is_stored_and_shown_as_kyiv(bot: Harness) -> None:
+    answer = await bot.chat(5001).ask("/subscribe 7:30 Europe/Kiev")
+    assert "at 07:30 Kyiv time (Europe/Kyiv)." in answer.plain, answer.plain
+    assert (await subscriber(bot.sessions, 5001)).timezone == KYIV
+
+
 async def test_unsubscribe_keeps_the_settings_and_subscribe_resumes_them(bot: Harness) -> None:
     chat = bot.chat(5001)
     await chat.ask("/subscribe 6:45 New York")
