@@ -42,6 +42,11 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     command, _at, target = word[1:].partition("@")
     if target and target.lower() != (context.bot.username or "").lower():
         return
+    if command.lower() in ("cancel", "skip"):  # the forms' commands, with no form open
+        await reply(
+            update, _("Nothing to {command}: no form is open.").format(command=command.lower())
+        )
+        return
     meant = meant_command(command)
     if meant is not None:
         text = _("I don't know /{command}. Did you mean /{meant}? /help lists everything.")

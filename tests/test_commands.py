@@ -459,6 +459,8 @@ BAD_INPUT = [
     ("/search " + "x" * 5000, ["That is longer than any command needs", "/help"]),
     ("/latest " + "9" * 500, ["That is longer than any command needs"]),
     ("/foo", ["I don't know /foo. Send /help to see what I can do."]),
+    ("/cancel", ["Nothing to cancel: no form is open."]),
+    ("/Skip", ["Nothing to skip: no form is open."]),
     ("/news", ["I don't know /news. Did you mean /latest? /help lists everything."]),
     ("/timeline", ["I don't know /timeline. Did you mean /rounds? /help lists everything."]),
     ("/lates 3", ["I don't know /lates. Did you mean /latest? /help lists everything."]),
