@@ -206,7 +206,7 @@ class Checker:
         if match.found is not None:
             return match.found.key
         if match.suggestions:
-            options = _(" or ").join(f"“{t.name}”" for t in match.suggestions)
+            options = _(" or ").join(_("“{name}”").format(name=t.name) for t in match.suggestions)
             if kind == "party":
                 problem = _("party: no party “{given}”. Did you mean {options}?")
             else:
@@ -240,7 +240,9 @@ class Checker:
         """A stance's short label: a few words (at most LABEL_MAX characters)."""
         if len(value.strip()) > LABEL_MAX:
             self.errors.append(
-                f"label: a few words, at most {LABEL_MAX} characters (got {len(value.strip())})."
+                _("label: a few words, at most {most} characters (got {n}).").format(
+                    most=LABEL_MAX, n=len(value.strip())
+                )
             )
             return None
         return value.strip()
@@ -253,8 +255,10 @@ class Checker:
         bad = [p for p in refs if not re.fullmatch(r"[Pp]\d{1,9}", p)]
         if bad or not refs:
             self.errors.append(
-                f"supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
-                f"(got “{value[:40]}”)."
+                _(
+                    "supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
+                    "(got “{given}”)."
+                ).format(given=value[:40])
             )
             return None
         return [p.upper() for p in refs]

@@ -645,6 +645,15 @@ async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
         stages.plain
     )
     assert "• stages: «много» — не целое число людей." in stages.plain
+    stance = await editor.ask(
+        "/position\nparty: Rusia\nissue: nato\nstance: Нет\ndate: 1 June 2025\n"
+        "label: " + "x" * 200 + "\nsupersedes: вчера\nsource: Test"
+    )
+    assert "• party: стороны «Rusia» нет. Возможно, «Russia»?" in stance.plain, stance.plain
+    assert "• label: несколько слов, не больше" in stance.plain
+    assert "• supersedes: укажите id позиции, которую заменяет новая, напр. P7, или «none» " in (
+        stance.plain
+    )
     # The guided form's translation lines, in Russian.
     start = await editor.ask("/add")
     assert "🌐 К любому ответу можно добавить переводы: «headline uk: …»." in start.plain
