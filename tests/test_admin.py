@@ -702,7 +702,7 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ),
         (
             "/add " + "x" * 301 + "\ndate: yesterday\nsource: AP",
-            ["headline: String should have at most 300"],
+            ["headline: at most 300 characters (got 301)."],
         ),
         (
             "/add Talks resume\ndate: yesterday\nsummary: " + "y" * 5000,
