@@ -353,6 +353,22 @@ async def test_an_exchange_in_full_says_who_got_people_back_in_the_readers_langu
     assert returned in shown.splitlines(), shown
 
 
+@pytest.mark.parametrize(
+    ("language", "lead", "status"),
+    [
+        ("en", "Lead story of the day: yes", "Status: 📨 Handed over"),
+        ("uk", "Головна новина дня: так", "Статус: 📨 Передано"),
+        ("ru", "Главная новость дня: да", "Статус: 📨 Передан"),
+    ],
+)
+async def test_a_fact_in_full_labels_the_lead_and_a_documents_status_in_the_readers_language(
+    bot: Harness, language: str, lead: str, status: str
+) -> None:
+    chat = speaker(bot, language)
+    assert lead in (await chat.ask("/show U4")).plain.splitlines()  # was "Lead: так"
+    assert status in (await chat.ask("/show D1")).plain.splitlines()  # was "📨 Handed over"
+
+
 async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> None:
     reply = await speaker(bot, "uk").ask("/latest 10")
     labels = [label for row in reply.buttons for label, _ in row]
