@@ -46,6 +46,8 @@ USAGE = N_(
     "Examples: <code>/positions russia</code>, <code>/positions nato</code>, "
     "<code>/positions ukraine nato</code>, <code>/positions history territory</code>"
 )
+# `/positions history ISSUE`, also as Ukrainian and Russian readers say it.
+HISTORY_WORDS = ("history", "changes", "timeline", "історія", "зміни", "история", "изменения")
 ALL_WORDS = ("all", "everything")  # `/positions all`: every current stance, paged
 OVERVIEW_BUTTON_TEXT = 22  # characters of an issue's name on its button
 OVERVIEW_BUTTONS_PER_ROW = 3
@@ -96,7 +98,7 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
         await reply(update, _(TOO_LONG_REPLY))
         return
     words = args.split(maxsplit=1)
-    history = bool(words) and words[0].lower() in ("history", "changes", "timeline")
+    history = bool(words) and words[0].lower() in HISTORY_WORDS
     name = (words[1] if len(words) > 1 else "") if history else args
     if history and not name:
         await reply(update, _("Which issue?") + " " + _(USAGE))

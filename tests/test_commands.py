@@ -621,6 +621,24 @@ async def test_positions_by_issue_alias(seeded_bot: Harness) -> None:
     assert reply.plain.count("as of Mon 2 Jun 2025 · Source: Reuters") == 2
 
 
+@pytest.mark.parametrize(
+    ("command", "header"),
+    [
+        ("/positions росія нато", "🧭 Where Russia stands on NATO and neutrality"),
+        ("/positions россия нато", "🧭 Where Russia stands on NATO and neutrality"),
+        ("/positions україна", "🧭 Where Ukraine stands"),
+        ("/positions дети", "🧭 Current positions on Deported children"),
+        ("/positions історія територія", "🕰 How positions on Territory changed"),
+        ("/positions история территория", "🕰 How positions on Territory changed"),
+    ],
+)
+async def test_positions_take_parties_issues_and_history_in_ukrainian_and_russian(
+    seeded_bot: Harness, command: str, header: str
+) -> None:
+    # They answered "I don't know “росія” as a party or an issue."
+    assert (await seeded_bot.chat().ask(command)).plain.startswith(header)
+
+
 async def test_positions_history_of_a_seed_issue(seeded_bot: Harness) -> None:
     reply = await seeded_bot.chat().ask("/positions history territory")
     assert reply.plain.startswith("🕰 How positions on Territory changed (by party, oldest first)")
