@@ -12,6 +12,7 @@ from typing import Any
 from core.dates import format_date
 from core.i18n import N_, _
 from core.text import number
+from kinds.day_order import DAY_LABELS
 from kinds.registry import AnySpec
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -29,6 +30,7 @@ LABELS = {
     "duration_minutes": N_("Duration (minutes)"),
     "returned": N_("People returned"),
     "type": N_("Type of document"),
+    **DAY_LABELS,  # "Lead story of the day", not "Lead"
 }
 # Stored codes shown as words ("handed_over" → "handed over").
 CODED = frozenset({"status", "type"})
