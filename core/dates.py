@@ -17,6 +17,26 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # Prepositions people type before a date ("since Monday", "в понеділок", "з 1 червня").
 _SKIP_TOKENS = ["since", "from", "on", "в", "у", "з", "із", "с", "со", "від", "от"]
 
+# dateparser knows weekdays in the nominative only; "з понеділка", "с пятницы" name them in
+# the genitive ("четверга" is both languages', hence its two readings below).
+_GENITIVE_WEEKDAYS = {
+    "понеділка": "понеділок",
+    "вівторка": "вівторок",
+    "середи": "середа",
+    "пʼятниці": "пʼятниця",
+    "п'ятниці": "п'ятниця",
+    "п’ятниці": "п’ятниця",
+    "суботи": "субота",
+    "неділі": "неділя",
+    "понедельника": "понедельник",
+    "вторника": "вторник",
+    "среды": "среда",
+    "пятницы": "пятница",
+    "субботы": "суббота",
+    "воскресенья": "воскресенье",
+}
+_WORD = re.compile(r"[\w'ʼ’]+")
+
 DATE_EXAMPLES = N_(
     "yesterday, Monday, 2 June, 2 June 2025, 2025-06-02, 3 days ago, last week, вчора"
 )
@@ -119,6 +139,7 @@ def parse_date(
         return None
     if (absolute := _absolute_date(text)) is not None:
         return absolute
+    text = _nominative_weekdays(text, languages)
     base = (now or dt.datetime.now(tz)).astimezone(tz).replace(tzinfo=None)
     import dateparser  # ~0.1 s to import: not on the start-up path (warm_up loads it)
 
@@ -134,6 +155,17 @@ def parse_date(
         },
     )
     return None if parsed is None else parsed.date()
+
+
+def _nominative_weekdays(text: str, languages: Sequence[str]) -> str:
+    """'з понеділка' → 'з понеділок': a weekday in the genitive as dateparser reads it."""
+    thursday = "четвер" if "uk" in languages else "четверг"
+
+    def nominative(match: re.Match[str]) -> str:
+        word = match.group(0).casefold()
+        return thursday if word == "четверга" else _GENITIVE_WEEKDAYS.get(word, match.group(0))
+
+    return _WORD.sub(nominative, text)
 
 
 def warm_up(languages: Sequence[str] = ("en", "uk", "ru")) -> None:
@@ -333,9 +365,9 @@ def format_span(start: dt.date, end: dt.date) -> str:
     return f"{start.day} {first_month} {start.year} – {end.day} {last_month} {end.year}"
 
 
-WINDOW_EXAMPLES = (
+WINDOW_EXAMPLES = N_(
     "since 1 May 2025, since mid-March, until 15 June 2025, in May 2025, "
-    "between 1 and 15 June 2025, since yesterday, з 1 червня"
+    "between 1 and 15 June 2025, since yesterday, since Monday"
 )
 _SINCE = r"since|from|after|з|із|від|с|со|от|начиная с|починаючи з"
 _UNTIL = r"until|till|til|to|up to|by|до|по"

@@ -13,6 +13,7 @@ from core.i18n import DEFAULT_LANGUAGE, N_, current_language
 _EXTRA = {
     "kiev": "Europe/Kyiv",
     "kyiv": "Europe/Kyiv",
+    "europe/kiev": "Europe/Kyiv",  # the old IANA name: the bot says "Kyiv time" throughout
     "washington": "America/New_York",
     "dc": "America/New_York",
     "nyc": "America/New_York",

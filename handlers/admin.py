@@ -12,8 +12,8 @@ from telegram.error import TelegramError
 
 from core.context import BotContext
 from core.i18n import N_, _
+from handlers.command_menu import MenuCommand, meant_command, menu_commands
 from handlers.common import reply, sender_is_editor
-from handlers.start import MenuCommand, menu_commands
 from kinds.registry import reader_specs
 from store.audit import Actor
 
@@ -68,10 +68,21 @@ def editors_only(
         if update.callback_query is not None:
             await update.callback_query.answer(_(NOT_AN_EDITOR), show_alert=True)
         else:
-            await reply(update, _(NOT_AN_EDITOR))
+            await reply(update, _refusal(update))
         return None
 
     return guarded
+
+
+def _refusal(update: Update) -> str:
+    """Not for you; and the readers' command of the same name, for /exchange or /round."""
+    message = update.effective_message
+    words = ((message.text or message.caption or "") if message else "").split(maxsplit=1)
+    command = words[0][1:].partition("@")[0] if words and words[0].startswith("/") else ""
+    meant = meant_command(command) if command else None
+    if meant is None:
+        return _(NOT_AN_EDITOR)
+    return _("This command is for editors. Did you mean /{meant}?").format(meant=meant)
 
 
 def editor_menu() -> list[BotCommand]:

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
 from core.dates import format_date
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.text import number
 from handlers.admin import editors_only
 from handlers.common import command_args, reply, small_int
@@ -63,9 +63,11 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     )
     await reply(
         update,
-        _("📣 <b>Preview of a broadcast</b> to {n} subscriber(s):").format(
-            n=number(stats.news_recipients)
-        )
+        ngettext(
+            "📣 <b>Preview of a broadcast</b> to {n} subscriber:",
+            "📣 <b>Preview of a broadcast</b> to {n} subscribers:",
+            stats.news_recipients,
+        ).format(n=number(stats.news_recipients))
         + f"\n\n{esc(text)}",
         buttons,
     )

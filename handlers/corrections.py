@@ -187,9 +187,10 @@ async def retract_cmd(update: Update, context: BotContext) -> None:
     if len(reason) < 3:
         await reply(
             update,
-            _("Please give a reason, so readers of the history know why.")
-            + "\n"
-            + _(RETRACT_USAGE),
+            _(
+                "Please give a reason, so readers of the history know why, e.g. "
+                "<code>/retract {ref} wrong date</code>."
+            ).format(ref=fact_ref(kind, fact_id)),
         )
         return
     if len(reason) > 500:

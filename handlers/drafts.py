@@ -211,7 +211,9 @@ async def _save(
         await store_drafts.set_draft_result(session, draft_id=draft_id, result_id=fact_id)
         await session.commit()
     ref = fact_ref(kind, fact_id)
-    done = _("Retracted {ref}.") if action == "retract" else _("Saved as {ref}.")
+    done = {"retract": _("Retracted {ref}."), "edit": _("Corrected {ref}.")}.get(
+        action, _("Saved as {ref}.")
+    )
     await query.answer(done.format(ref=ref))
     if action == "retract":
         await _finish(

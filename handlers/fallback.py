@@ -19,6 +19,7 @@ from telegram.ext import (
 
 from core.context import BotContext
 from core.i18n import _
+from handlers.command_menu import meant_command
 from handlers.common import reply, stale_button
 from render.blocks import esc
 
@@ -41,12 +42,17 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     command, _at, target = word[1:].partition("@")
     if target and target.lower() != (context.bot.username or "").lower():
         return
-    await reply(
-        update,
-        _("I don't know /{command}. Send /help to see what I can do.").format(
-            command=esc(command[:32])
-        ),
-    )
+    if command.lower() in ("cancel", "skip"):  # the forms' commands, with no form open
+        await reply(
+            update, _("Nothing to {command}: no form is open.").format(command=command.lower())
+        )
+        return
+    meant = meant_command(command)
+    if meant is not None:
+        text = _("I don't know /{command}. Did you mean /{meant}? /help lists everything.")
+    else:
+        text = _("I don't know /{command}. Send /help to see what I can do.")
+    await reply(update, text.format(command=esc(command[:32]), meant=meant))
 
 
 async def free_text(update: Update, context: BotContext) -> None:

@@ -179,7 +179,7 @@ def build_draft(kind: FactKind, values: Mapping[str, str], ctx: FormContext) -> 
     try:
         item = spec.input.model_validate(data)
     except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return [_validation_problem(e) for e in exc.errors()]
     return Draft(
         kind=kind,
         item=item,
@@ -195,6 +195,16 @@ def language_problem(typed: str) -> str | None:
     if canon(typed) in LANGUAGES:
         return None
     return _("language: use {options}.").format(options=", ".join(LANGUAGES))
+
+
+def _validation_problem(error: Any) -> str:
+    """A problem the input model found, in the reader's words where it is a common one."""
+    field = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "string_too_long" and isinstance(error.get("input"), str):
+        return _("{field}: at most {most} characters (got {n}).").format(
+            field=field, most=error["ctx"]["max_length"], n=len(error["input"])
+        )
+    return f"{field}: {error['msg']}"
 
 
 def check_field(kind: FactKind, name: str, value: str, ctx: FormContext) -> list[str]:

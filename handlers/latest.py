@@ -71,7 +71,7 @@ def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, DateWindo
                 text=esc(phrase[1][:60])
             )
             + "\n"
-            + _("Try for example: {examples}.").format(examples=WINDOW_EXAMPLES)
+            + _("Try for example: {examples}.").format(examples=_(WINDOW_EXAMPLES))
         )
     return count, window
 

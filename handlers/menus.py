@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, using_language
 from handlers.admin import set_editor_menus
-from handlers.start import menu_commands
+from handlers.command_menu import menu_commands
 
 log = logging.getLogger(__name__)
 

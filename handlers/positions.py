@@ -46,6 +46,8 @@ USAGE = N_(
     "Examples: <code>/positions russia</code>, <code>/positions nato</code>, "
     "<code>/positions ukraine nato</code>, <code>/positions history territory</code>"
 )
+# `/positions history ISSUE`, also as Ukrainian and Russian readers say it.
+HISTORY_WORDS = ("history", "changes", "timeline", "історія", "зміни", "история", "изменения")
 ALL_WORDS = ("all", "everything")  # `/positions all`: every current stance, paged
 OVERVIEW_BUTTON_TEXT = 22  # characters of an issue's name on its button
 OVERVIEW_BUTTONS_PER_ROW = 3
@@ -96,7 +98,7 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
         await reply(update, _(TOO_LONG_REPLY))
         return
     words = args.split(maxsplit=1)
-    history = bool(words) and words[0].lower() in ("history", "changes", "timeline")
+    history = bool(words) and words[0].lower() in HISTORY_WORDS
     name = (words[1] if len(words) > 1 else "") if history else args
     if history and not name:
         await reply(update, _("Which issue?") + " " + _(USAGE))
@@ -127,12 +129,35 @@ async def positions_cmd(update: Update, context: BotContext) -> None:
             page = await _history_page(session, key=key, offset=0)
         elif targets:
             page = await _current_page(session, key=key, offset=0)
+    if page is not None and not page.items:
+        page, answer = None, _none_on_file(targets, history=history)
     if page is None:
         await reply(update, answer)
     elif history:
         await send_history(update, context, page, key=key, offset=0)
     else:
         await send_current(update, context, page, key=key, offset=0)
+
+
+def _none_on_file(targets: Sequence[NamedThing], *, history: bool) -> str:
+    """Why a party, an issue or both show nothing, naming them, and where to look instead."""
+    party = next((t for t in targets if t.kind == "party"), None)
+    issue = next((t for t in targets if t.kind == "issue"), None)
+    if party is not None and issue is not None:
+        wider = f"/positions history {issue.key}" if history else f"/positions {issue.key}"
+        return _(
+            "No stance of <b>{party}</b> on <b>{issue}</b> is on file yet. "
+            "<code>{wider}</code> shows every party's."
+        ).format(party=esc(party.name), issue=esc(issue.name), wider=esc(wider))
+    if party is not None:
+        return _(
+            "No stance of <b>{party}</b> is on file yet. /positions shows where the parties stand."
+        ).format(party=esc(party.name))
+    name = esc(issue.name) if issue is not None else ""
+    return _(
+        "No party's stance on <b>{issue}</b> is on file yet. "
+        "/positions shows the issues that have some."
+    ).format(issue=name)
 
 
 def overview_text(overview: Sequence[IssueStances]) -> str:

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core.context import BotContext
 from core.i18n import _, ngettext
+from core.text import number
 from handlers.forms import Draft, FormContext
 from kinds import editing as fact_editing
 from kinds.audit import fact_ref
@@ -127,7 +128,7 @@ def _notify_line(payload: dict[str, Any]) -> str:
     text = ngettext(
         "📨 Will notify {n} chat that received it.", "📨 Will notify {n} chats that received it.", n
     )
-    return "\n" + text.format(n=f"{n:,}")
+    return "\n" + text.format(n=number(n))
 
 
 def draft_buttons(draft_id: int, action: str, options: Sequence[str] = ()) -> InlineKeyboardMarkup:

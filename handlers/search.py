@@ -15,6 +15,8 @@ from handlers.common import (
     send_page,
     too_long,
 )
+from handlers.show import send_fact
+from kinds.audit import parse_fact_ref
 from kinds.queries import search_with_fallback
 from render.blocks import esc, search_block
 from store import queries
@@ -44,6 +46,10 @@ async def search_cmd(update: Update, context: BotContext) -> None:
     args = command_args(update)
     if too_long(args):
         await reply(update, _(TOO_LONG_REPLY))
+        return
+    ref = parse_fact_ref(args)
+    if ref is not None:  # an id quoted from a list ("/search X1") means that fact
+        await send_fact(update, context, *ref)
         return
     key = search_key(args)
     if not key:

@@ -2,68 +2,32 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from core.context import BotContext
-from core.i18n import N_, _
-from handlers.common import command_args, reply
+from core.i18n import _
+from handlers.admin import ADMIN_COMMANDS
+from handlers.command_menu import PUBLIC_COMMANDS, MenuCommand
+from handlers.common import command_args, reply, sender_is_editor
 from handlers.show import send_fact
 from kinds.audit import parse_fact_ref
-from kinds.registry import SPECS
 from store import queries
 
 
-class MenuCommand(NamedTuple):
-    """A command as /help and the command menus show it."""
-
-    name: str
-    description: str
-    example: str
-
-
-PUBLIC_COMMANDS = (
-    MenuCommand("latest", N_("newest updates, optionally since a date"), "/latest 10 since Monday"),
-    MenuCommand(
-        "positions",
-        N_("where each side stands: an overview, or by party, issue or both"),
-        "/positions ukraine nato",
-    ),
-    MenuCommand("exchanges", N_("prisoner exchanges, yearly totals, a chart"), "/exchanges chart"),
-    MenuCommand("rounds", N_("timeline of the rounds of talks, also as a chart"), "/rounds chart"),
-    *(
-        MenuCommand(spec.list_command, spec.list_help, f"/{spec.list_command}")
-        for spec in SPECS
-        if spec.list_command
-    ),
-    MenuCommand("search", N_("search every fact"), "/search memorandum"),
-    MenuCommand("show", N_("one fact in full: every source, its corrections"), "/show U1"),
-    MenuCommand("subscribe", N_("a briefing every morning at your time"), "/subscribe 7:30 London"),
-    MenuCommand(
-        "settings",
-        N_("briefing time, zone, quiet mode, correction notices"),
-        "/settings quiet on",
-    ),
-    MenuCommand("brief", N_("what your next briefing would say now"), "/brief"),
-    MenuCommand("unsubscribe", N_("stop the morning briefing"), "/unsubscribe"),
-    MenuCommand("language", N_("English, Ukrainian or Russian for this chat"), "/language uk"),
-    MenuCommand("help", N_("this list"), "/help"),
-)
-
-
-def menu_commands() -> list[BotCommand]:
-    """The public command menu (setMyCommands) in the current language."""
-    return [BotCommand(c.name, _(c.description)) for c in PUBLIC_COMMANDS]
-
-
-def help_text() -> str:
-    """Every public command with a one-line description and an example."""
-    lines = [_("<b>What you can ask</b>")]
+def _command_lines(commands: Sequence[MenuCommand]) -> list[str]:
     example = _("e.g.")
-    for c in PUBLIC_COMMANDS:
-        lines.append(f"/{c.name} — {_(c.description)}\n   {example} <code>{c.example}</code>")
+    return [
+        f"/{c.name} — {_(c.description)}\n   {example} <code>{_(c.example)}</code>"
+        for c in commands
+    ]
+
+
+def help_text(*, editor: bool = False) -> str:
+    """Every public command with a one-line description and an example; editors' too for one."""
+    lines = [_("<b>What you can ask</b>"), *_command_lines(PUBLIC_COMMANDS)]
     lines.append(
         "\n"
         + _(
@@ -71,6 +35,8 @@ def help_text() -> str:
             "<code>/latest since 1 June 2025</code> takes dates in plain words."
         )
     )
+    if editor:
+        lines += ["", _("<b>For editors</b>"), *_command_lines(ADMIN_COMMANDS)]
     return "\n".join(lines)
 
 
@@ -100,13 +66,13 @@ async def start_cmd(update: Update, context: BotContext) -> None:
             "shown."
         )
         + "\n\n"
-        + help_text(),
+        + help_text(editor=sender_is_editor(update, context)),
     )
 
 
 async def help_cmd(update: Update, context: BotContext) -> None:
     """List the public commands."""
-    await reply(update, help_text())
+    await reply(update, help_text(editor=sender_is_editor(update, context)))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

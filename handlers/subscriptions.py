@@ -43,6 +43,16 @@ SETTINGS_USAGE = N_(
     "<code>/settings quiet on</code> (or off), <code>/settings notices off</code> (or on), "
     "<code>/settings topics exchanges, ceasefire</code> (or all)."
 )
+# What `/settings NAME` needs after it, for one typed without (or with a bad on/off).
+_SETTING_EXAMPLES = {
+    "time": "/settings time 7:30",
+    "zone": "/settings zone London",
+    "quiet": "/settings quiet on",
+    "notices": "/settings notices off",
+    "topics": "/settings topics exchanges, ceasefire",
+    "topic": "/settings topics exchanges, ceasefire",
+}
+ALL_TOPICS = ("all", "everything")  # `topics: all` follows everything again
 TOPICS_HELP = N_(
     "Topics are kinds of fact (updates, positions, exchanges, rounds, documents) or issues "
     "(e.g. ceasefire, nato, territory, prisoners): "
@@ -97,6 +107,8 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
     assert chat is not None
     thread = thread_of(update)
     args, topics_text = split_topics(args)
+    if topics_text is not None and topics_text.strip().lower() in ALL_TOPICS:
+        topics_text = ""  # no topics named: everything, as /settings topics all
     interests: Interests | None = None
     if topics_text is not None:
         async with context.session() as session:
@@ -249,7 +261,19 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
     words = args.split(maxsplit=1)
     if words:
         what, value = words[0].lower(), (words[1] if len(words) > 1 else "")
-        if what in subscriptions.FLAGS and value.lower() in ("on", "off", "yes", "no"):
+        if what in _SETTING_EXAMPLES and (
+            not value.strip()
+            or (what in subscriptions.FLAGS and value.lower() not in ("on", "off", "yes", "no"))
+        ):
+            # "/settings topics" alone must not reset the topics to everything.
+            await reply(
+                update,
+                _("Say what to set it to, e.g. <code>{example}</code>.").format(
+                    example=_SETTING_EXAMPLES[what]
+                ),
+            )
+            return
+        if what in subscriptions.FLAGS:
             async with context.session() as session:
                 found = await subscriptions.set_flag(
                     session,
@@ -271,7 +295,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
                 return
             stored: str | None = None
-            if value.strip().lower() not in ("all", "everything", ""):
+            if value.strip().lower() not in ALL_TOPICS:
                 async with context.session() as session:
                     parsed = await parse_interests(session, value)
                 if isinstance(parsed, Unknown):

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.i18n import _
 from core.text import esc
 from kinds.common import full_value, key_label
-from kinds.day_order import DAY_FIELDS
+from kinds.day_order import DAY_FIELDS, DAY_LABELS
 from kinds.extras import SNAPSHOT_KEYS, snapshot_alternatives, snapshot_when
 from kinds.forms import Checker, FieldSpec
 from store.facts import split_list
@@ -296,8 +296,9 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
         """Every field of a fact's snapshot in full, one "Label: value" line each (for /show)."""
         shared = {"retracted_at", "retraction_reason", "sources", "updated_at", "created_at"}
         skip = shared | self.full_hidden | SNAPSHOT_KEYS
-        keys = [k for k in self.full_labels if k in snap]
-        keys += [k for k in snap if k not in self.full_labels and k not in skip]
+        labels = {**self.full_labels, **DAY_LABELS}
+        keys = [k for k in labels if k in snap]
+        keys += [k for k in snap if k not in labels and k not in skip]
         as_read = snapshot_when(snap, self.date_attr)
         lines = []
         for key in keys:
@@ -305,7 +306,7 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
                 as_read if key == self.date_attr and as_read else self.full_value(key, snap[key])
             )
             if shown:
-                label = _(self.full_labels[key]) if key in self.full_labels else key_label(key)
+                label = _(labels[key]) if key in labels else key_label(key)
                 lines.append(f"<b>{esc(label)}:</b> {shown}")
         others = snapshot_alternatives(snap)
         if others:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import col
 
-from core.i18n import _
+from core.i18n import N_, _
 from kinds.forms import Checker, FieldSpec, canon
 
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
@@ -47,6 +47,9 @@ def read_lead(check: Checker, value: str | None) -> bool | None:
     check.errors.append(_("lead: answer yes or no."))
     return None
 
+
+# Their labels in /show, as readers read them ("Lead: yes" said nothing to a reader).
+DAY_LABELS = {"time": N_("Time of day"), "lead": N_("Lead story of the day")}
 
 DAY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(

@@ -439,7 +439,8 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
 
     def full_value(self, key: str, value: Any) -> str:
         if key == "status":
-            return STATUS_LABELS.get(str(value), esc(value))
+            label = STATUS_LABELS.get(str(value))
+            return _(label) if label else esc(value)
         if key == "round":
             return full_round(value)
         return super().full_value(key, value)

@@ -336,7 +336,10 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
 
     def full_value(self, key: str, value: Any) -> str:
         if key == "returned" and isinstance(value, dict):
-            return " · ".join(f"to {esc(party)}: {people(n)}" for party, n in value.items())
+            return " · ".join(
+                _("to {party}: {people}").format(party=esc(party), people=people(n))
+                for party, n in value.items()
+            )
         if key == "status":
             return _("agreed, not yet carried out") if value == "agreed" else _("completed")
         if key == "round":
@@ -379,8 +382,10 @@ def _stages(value: str | None, parties: list[str], check: Checker) -> list[dict[
         day, *numbers = (x.strip() for x in part.split("|"))
         if len(numbers) != len(parties) or not parties:
             check.errors.append(
-                f"stages: give each day as “23 May 2025 | 390 | 390”, one number per side of "
-                f"“returned” ({len(parties)}), got “{part[:60]}”."
+                _(
+                    "stages: give each day as “23 May 2025 | 390 | 390”, one number per side of "
+                    "“returned” ({sides}), got “{given}”."
+                ).format(sides=len(parties), given=part[:60])
             )
             continue
         counts: dict[str, int | None] = {}
@@ -391,7 +396,9 @@ def _stages(value: str | None, parties: list[str], check: Checker) -> list[dict[
             elif plain.isascii() and plain.isdigit() and len(plain) <= 9:
                 counts[key] = int(plain)
             else:
-                check.errors.append(f"stages: “{raw}” is not a whole number of people.")
+                check.errors.append(
+                    _("stages: “{given}” is not a whole number of people.").format(given=raw[:40])
+                )
         date = check.date("stages", day)
         if date is not None and len(counts) == len(parties):
             stages.append({"date": date, "returned": counts})

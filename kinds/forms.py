@@ -213,7 +213,7 @@ class Checker:
         if match.found is not None:
             return match.found.key
         if match.suggestions:
-            options = _(" or ").join(f"“{t.name}”" for t in match.suggestions)
+            options = _(" or ").join(_("“{name}”").format(name=t.name) for t in match.suggestions)
             if kind == "party":
                 problem = _("party: no party “{given}”. Did you mean {options}?")
             else:
@@ -247,7 +247,9 @@ class Checker:
         """A stance's short label: a few words (at most LABEL_MAX characters)."""
         if len(value.strip()) > LABEL_MAX:
             self.errors.append(
-                f"label: a few words, at most {LABEL_MAX} characters (got {len(value.strip())})."
+                _("label: a few words, at most {most} characters (got {n}).").format(
+                    most=LABEL_MAX, n=len(value.strip())
+                )
             )
             return None
         return value.strip()
@@ -260,8 +262,10 @@ class Checker:
         bad = [p for p in refs if not re.fullmatch(r"[Pp]\d{1,9}", p)]
         if bad or not refs:
             self.errors.append(
-                f"supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
-                f"(got “{value[:40]}”)."
+                _(
+                    "supersedes: write the id of the stance it replaces, e.g. P7, or “none” "
+                    "(got “{given}”)."
+                ).format(given=value[:40])
             )
             return None
         return [p.upper() for p in refs]
@@ -345,6 +349,13 @@ class Checker:
             number: int | None = None
             if raw.isascii() and raw.isdigit() and len(raw) <= 9:  # "²" is no digit
                 number = int(raw)
+            elif raw.isascii() and raw.isdigit():
+                self.errors.append(
+                    _("returned: “{given}” is far more people than any exchange: check it.").format(
+                        given=raw[:40]
+                    )
+                )
+                continue
             elif raw.lower() not in ("?", "unknown", "na", "n/a"):
                 self.errors.append(
                     _("returned: “{given}” is not a whole number of people (0 or more).").format(

@@ -253,7 +253,7 @@ class PositionSpec(KindSpec[Position, PositionIn, PositionView]):
             "party": check.named("party", values["party"]) if values.get("party") else None,
             "issue": check.named("issue", values["issue"]) if values.get("issue") else None,
             "stance": values.get("stance", ""),
-            "label": values.get("label") or None,
+            "label": check.label(values["label"]) if values.get("label") else None,
             "as_of": check.date("date", values.get("date")),
             "supersedes": check.supersedes(values["supersedes"])
             if values.get("supersedes")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.i18n import _
+from core.i18n import _, ngettext
 from kinds.audit import snapshots
 from kinds.base import FactKind, Refs, suggest
 from kinds.dataset import DatasetBase, item_label, section_of
@@ -46,9 +46,11 @@ class ImportReport:
     def summary(self) -> str:
         """One line for people: what was added and what was already there."""
         if self.errors:
-            return _("Import refused: {n} problem(s); nothing was written.").format(
-                n=len(self.errors)
-            )
+            return ngettext(
+                "Import refused: {n} problem; nothing was written.",
+                "Import refused: {n} problems; nothing was written.",
+                len(self.errors),
+            ).format(n=len(self.errors))
         made = ", ".join(f"{n} {k}" for k, n in self.created.items() if n) or _("nothing new")
         kept = sum(self.skipped.values())
         if kept:

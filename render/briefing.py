@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from core.dates import format_date
 from core.i18n import _, ngettext
 from core.text import clip, esc
+from core.zones import zone_city
 from kinds.audit import fact_ref
 from kinds.base import FactKind
 from kinds.common import source_line
@@ -20,8 +21,8 @@ Ref = tuple[str, int]  # (fact kind, fact id) of a fact a briefing shows
 
 def _since_label(since: dt.datetime, tz: ZoneInfo) -> str:
     local = since.astimezone(tz)
-    return _("{date} {time} ({zone} time)").format(
-        date=format_date(local.date()), time=f"{local:%H:%M}", zone=tz.key
+    return _("{date} {time} ({city} time)").format(
+        date=format_date(local.date()), time=f"{local:%H:%M}", city=zone_city(tz.key)
     )
 
 
@@ -105,7 +106,9 @@ def briefing_parts(
     while items:
         # join_blocks always takes at least one block; clipped fields keep any block short.
         # Room is kept for the "rest follows" line, so that no part is ever a silent half.
-        text, used = join_blocks(header, [b for b, _ref in items], _rest_follows(99, 99))
+        room = _rest_follows(99, 99)
+        text, used = join_blocks(header, [b for b, _ref in items], room)
+        text = text.removesuffix(room)  # room only: the real "rest follows" line is added below
         messages.append((text, tuple(ref for _b, ref in items[:used] if ref is not None)))
         items = items[used:]
         header = title + " " + _("(continued)")

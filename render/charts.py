@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.dates import format_date
 from core.i18n import N_, _, ngettext
-from core.text import clip, esc
+from core.text import clip, esc, number
 from kinds.charts import MONTHS, ExchangeChart, RoundsChart
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def draw_rounds(data: RoundsChart) -> bytes:
 
 
 def _people(n: int) -> str:
-    return ngettext("{n} person", "{n} people", n).format(n=f"{n:,}")
+    return ngettext("{n} person", "{n} people", n).format(n=number(n))
 
 
 def exchanges_caption(data: ExchangeChart) -> str:
@@ -200,11 +200,13 @@ def exchanges_caption(data: ExchangeChart) -> str:
         )
     else:
         lines.append(_("No completed exchanges on file for this year."))
-    if data.bodies_recorded and not any(s.bodies_total for s in data.sides):
+    if not data.completed:
+        pass  # no exchanges to say bodies of
+    elif data.bodies_recorded and not any(s.bodies_total for s in data.sides):
         lines.append(_("No bodies returned in these exchanges."))
     elif data.bodies_recorded:
         bodies = "; ".join(
-            _("{n} to {party}").format(n=f"{s.bodies_total:,}", party=esc(clip(s.party, 40)))
+            _("{n} to {party}").format(n=number(s.bodies_total), party=esc(clip(s.party, 40)))
             for s in data.sides
         )
         lines.append(_("Bodies returned: {bodies}.").format(bodies=bodies))
@@ -212,9 +214,9 @@ def exchanges_caption(data: ExchangeChart) -> str:
         lines.append(_("Bodies: not on file."))
     if data.agreed:
         shown = [
-            format_date(m.date)
-            + ": "
-            + (_("not announced") if m.people is None else _people(m.people))
+            f"{format_date(m.date)} ("
+            + (_("numbers not announced") if m.people is None else _people(m.people))
+            + ")"
             for m in data.agreed[:5]
         ]
         more = len(data.agreed) - len(shown)
@@ -235,11 +237,15 @@ def rounds_caption(data: RoundsChart) -> str:
     if not rounds:
         return esc(_("No rounds of talks on file yet."))
     first, last = rounds[0], rounds[-1]
-    count = ngettext(
-        "{n} round of talks, on {first}.",
-        "{n} rounds of talks, from {first} to {last}.",
-        len(rounds),
-    ).format(n=len(rounds), first=format_date(first.date), last=format_date(last.date))
+    if len(rounds) == 1:
+        count = _("One round of talks, on {date}.").format(date=format_date(first.date))
+    else:
+        # Only the count takes a plural form: "21 раунд" must still read "from … to …".
+        count = ngettext(
+            "{n} round of talks, from {first} to {last}.",
+            "{n} rounds of talks, from {first} to {last}.",
+            len(rounds),
+        ).format(n=len(rounds), first=format_date(first.date), last=format_date(last.date))
     latest = _("Latest: {title} — {place}, {date}.").format(
         title=esc(clip(last.title or _("Round of talks"), 80)),
         place=esc(clip(last.place, 60)),

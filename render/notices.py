@@ -11,7 +11,7 @@ from core.dates import format_date
 from core.i18n import _, ngettext
 from core.links import fact_url
 from core.settings import Settings
-from core.text import clip, esc
+from core.text import clip, esc, number
 from kinds.audit import fact_ref
 from kinds.common import key_label
 from kinds.registry import spec_for
@@ -32,7 +32,7 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int):
-        return f"{value:,}"
+        return number(value)
     if isinstance(value, str):
         if _ISO_DAY.fullmatch(value):
             return format_date(dt.date.fromisoformat(value))

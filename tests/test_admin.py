@@ -295,6 +295,19 @@ async def test_admin_commands_are_in_the_menu_of_editors_only(bot: Harness) -> N
         assert not ADMIN_NAMES & names, scope
 
 
+async def test_an_editors_help_lists_the_editors_commands_and_a_readers_does_not(
+    bot: Harness,
+) -> None:
+    editor = (await bot.chat(EDITOR, user_id=EDITOR).ask("/help")).plain
+    assert "\n\nFor editors\n/add — add a news update (preview, then Save)\n" in editor
+    assert "/edit — correct a fact\n   e.g. /edit U12 + field: value lines" in editor
+    assert "/retract — retract a fact, with a reason\n   e.g. /retract U12 wrong date" in editor
+    assert all(f"\n/{name} — " in editor for name in ADMIN_NAMES)
+    reader = (await bot.chat(OUTSIDER, user_id=OUTSIDER).ask("/help")).plain
+    assert "For editors" not in reader and "/edit" not in reader
+    assert reader == editor.split("\n\nFor editors")[0]
+
+
 async def test_non_editors_are_refused_in_one_line_and_nothing_changes(
     bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -316,7 +329,12 @@ async def test_non_editors_are_refused_in_one_line_and_nothing_changes(
     chat = outsider(bot)
     for text in attempts:
         replies = await chat.send(text)
-        assert [r.plain for r in replies] == [NOT_AN_EDITOR], text
+        # A reader who typed /exchange (or /position, /round) is pointed at the readers' list.
+        plural = text.split(maxsplit=1)[0] + "s"
+        hint = (
+            f" Did you mean {plural}?" if plural[1:] in ("positions", "exchanges", "rounds") else ""
+        )
+        assert [r.plain for r in replies] == [NOT_AN_EDITOR + hint], text
         assert replies[0].buttons == []
     # A JSON file with the caption /import is refused the same way, and never downloaded.
     replies = await upload(bot, EXAMPLE_FILE.read_bytes(), "facts.json", user_id=OUTSIDER)
@@ -655,6 +673,10 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ),
         ("/exchange\ndate: yesterday\nreturned:", ["Missing: returned, source."]),
         (
+            "/exchange\ndate: yesterday\nreturned: Ukraine 1000000000000, Russia 390",
+            ["returned: “1000000000000” is far more people than any exchange: check it."],
+        ),
+        (
             "/exchange\ndate: yesterday\nreturned: Ukraine 3\nstatus: maybe",
             ["status: use completed or agreed."],
         ),
@@ -680,7 +702,7 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ),
         (
             "/add " + "x" * 301 + "\ndate: yesterday\nsource: AP",
-            ["headline: String should have at most 300"],
+            ["headline: at most 300 characters (got 301)."],
         ),
         (
             "/add Talks resume\ndate: yesterday\nsummary: " + "y" * 5000,
@@ -695,7 +717,13 @@ async def test_bad_input_gets_a_clear_answer_and_writes_nothing(bot: Harness) ->
         ("/edit U1\ndate: blurgh", ["date: I couldn't read “blurgh” as a date."]),
         ("/edit U1\ncolour: red", ["Unknown field “colour”."]),
         ("/retract", ["Usage: /retract U12 reason"]),
-        ("/retract U1", ["Please give a reason"]),
+        (
+            "/retract u1",
+            [
+                "Please give a reason, so readers of the history know why, e.g. "
+                "/retract U1 wrong date."
+            ],
+        ),
         ("/retract X99999 duplicate", ["There is no X99999."]),
         ("/retract U1 " + "r" * 600, ["Keep the reason under 500 characters."]),
         ("/history", ["Usage: /history U12"]),
@@ -1100,7 +1128,7 @@ async def test_edit_previews_the_changes_then_saves_with_an_audit_entry(bot: Har
     assert (await one(bot, NewsUpdate, fact_id)).date == dt.date(2025, 6, 2)
 
     answer, done = await save(chat, shown)
-    assert answer == f"Saved as {ref}."
+    assert answer == f"Corrected {ref}."  # not "Saved as": the fact was there already
     assert done.plain.startswith(f"✅ Corrected {ref} — it now shows in /latest and /search.")
     row = await one(bot, NewsUpdate, fact_id)
     assert (row.date, row.summary, row.headline) == (
@@ -1352,7 +1380,7 @@ async def test_import_of_a_file_that_is_not_json_writes_nothing(bot: Harness) ->
     ):
         (reply,) = await upload(bot, content, name)
         lines = reply.plain.splitlines()
-        assert lines[0].startswith("📥 Import refused: 1 problem(s); nothing was written."), name
+        assert lines[0].startswith("📥 Import refused: 1 problem; nothing was written."), name
         assert lines[1].startswith(problem), (name, reply.plain)
     assert await counts(bot) == before
 
@@ -1365,7 +1393,7 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     one_bad["positions"][0]["issue"] = "natto"
     (reply,) = await upload(bot, json.dumps(one_bad).encode(), "bad.json")
     assert reply.plain.splitlines() == [
-        "📥 Import refused: 1 problem(s); nothing was written.",
+        "📥 Import refused: 1 problem; nothing was written.",
         "• positions[0] (alpha-river-access-2021-03-05): issue: unknown issue 'natto' "
         "— did you mean nato?",
     ]
@@ -1379,7 +1407,7 @@ async def test_import_with_bad_items_is_all_or_nothing_and_names_each(bot: Harne
     two_bad["updates"][0]["colour"] = "red"
     (reply,) = await upload(bot, json.dumps(two_bad).encode(), "bad.json")
     lines = reply.plain.splitlines()
-    assert lines[0] == "📥 Import refused: 3 problem(s); nothing was written."
+    assert lines[0] == "📥 Import refused: 3 problems; nothing was written."
     assert any(
         line.startswith("• updates[0] (example-round-1-closes): colour: Extra inputs")
         for line in lines
@@ -1484,7 +1512,7 @@ async def test_cli_export_then_import_into_an_empty_database(
         run_cli, "import", str(bad), cwd=work, DATABASE_URL=copy_url, LOG_LEVEL="WARNING"
     )
     assert done.returncode == 1, (done.stdout, done.stderr)
-    assert "Import refused: 1 problem(s); nothing was written." in done.stdout
+    assert "Import refused: 1 problem; nothing was written." in done.stdout
     assert "updates[13] (x): headline: String should have at least 1 character" in done.stdout
 
 
@@ -1507,7 +1535,7 @@ async def test_create_save_edit_retract_on_each_database(any_bot: Harness) -> No
         chat, f"/edit {ref}\ndate: 24 May 2025\nreturned: Ukraine 390, Russia 391"
     )
     assert "✅ Completed · Sat 24 May 2025" in edited.plain
-    assert (await save(chat, edited))[0] == f"Saved as {ref}."
+    assert (await save(chat, edited))[0] == f"Corrected {ref}."
     row = await one(any_bot, Exchange, fact_id)
     assert row.date == dt.date(2025, 5, 24)
     assert "Russia: 391 people" in (await any_bot.chat(5001).ask("/exchanges")).plain

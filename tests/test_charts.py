@@ -163,8 +163,8 @@ async def test_exchanges_chart_is_a_png_with_its_totals_in_words(
         "📊 Prisoner exchanges in 2025",
         "3 completed exchanges returned 697 people to Russia; 697 people to Ukraine.",
         "No bodies returned in these exchanges.",
-        "⏳ 2 agreed, not yet carried out: Mon 2 Jun 2025: not announced; "
-        "Tue 1 Jul 2025: 2,400 people.",
+        "⏳ 2 agreed, not yet carried out: Mon 2 Jun 2025 (numbers not announced); "
+        "Tue 1 Jul 2025 (2,400 people).",
     ]
     older = await chat.ask("/exchanges chart 2024")
     assert draws[-1].year == 2024 and png_size(older) == (1200, 675)
@@ -298,3 +298,40 @@ async def test_help_names_the_charts_and_the_notices_setting(bot: Harness) -> No
         "/rounds — timeline of the rounds of talks, also as a chart\n   e.g. /rounds chart" in text
     )
     assert "/settings — briefing time, zone, quiet mode, correction notices" in text
+
+
+def test_the_rounds_caption_says_one_round_on_its_day_and_several_from_first_to_last() -> None:
+    def mark(day: int) -> RoundMark:
+        return RoundMark(dt.date(2025, 6, day), None, "Round", "Istanbul")
+
+    one, two = RoundsChart((mark(2),)), RoundsChart((mark(2), mark(23)))
+    expected = {
+        "en": ("One round of talks, on Mon 2 Jun 2025.", "2 rounds of talks, from Mon 2 Jun"),
+        "uk": ("Один раунд переговорів: пн, 2 черв. 2025.", "2 раунди переговорів, з пн, 2 черв."),
+        "ru": ("Один раунд переговоров: пн, 2 июн. 2025.", "2 раунда переговоров, с пн, 2 июн."),
+    }
+    for language, (single, several) in expected.items():
+        with using_language(language):
+            assert single in drawing.rounds_caption(one)
+            assert several in drawing.rounds_caption(two)
+    with using_language("ru"):  # 21 takes the "one" form but is still a span
+        many = RoundsChart(tuple(mark(1 + i % 28) for i in range(21)))
+        assert "21 раунд переговоров, с " in drawing.rounds_caption(many)
+
+
+def test_the_exchanges_caption_of_a_year_with_only_an_agreed_exchange_in_ukrainian() -> None:
+    data = ExchangeChart(
+        year=2025,
+        sides=(SideSeries("Russia"), SideSeries("Ukraine")),
+        completed=0,
+        agreed=(AgreedMark(dt.date(2025, 6, 2), None), AgreedMark(dt.date(2025, 7, 1), 1200)),
+        bodies_recorded=True,
+    )
+    with using_language("uk"):
+        caption = drawing.exchanges_caption(data).splitlines()
+    # No "no bodies returned in these exchanges" when there were none; numbers as uk writes them.
+    assert caption[1:] == [
+        "Завершених обмінів за цей рік немає.",
+        "⏳ 2 домовленості про обмін, ще не виконані: пн, 2 черв. 2025 (кількість не оголошено); "
+        "вт, 1 лип. 2025 (1\xa0200 осіб).",
+    ]

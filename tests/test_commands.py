@@ -20,8 +20,8 @@ from sqlmodel import func, select
 from telegram import Update
 
 from fake_telegram import SentMessage, utf16_len
+from handlers.command_menu import PUBLIC_COMMANDS
 from handlers.positions import PAGE_SIZE as POSITIONS_PAGE_SIZE
-from handlers.start import PUBLIC_COMMANDS
 from kinds.base import FactKind
 from kinds.exchange_tables import Exchange, ExchangeCount
 from kinds.position_chain import Position, relink_positions
@@ -459,6 +459,13 @@ BAD_INPUT = [
     ("/search " + "x" * 5000, ["That is longer than any command needs", "/help"]),
     ("/latest " + "9" * 500, ["That is longer than any command needs"]),
     ("/foo", ["I don't know /foo. Send /help to see what I can do."]),
+    ("/cancel", ["Nothing to cancel: no form is open."]),
+    ("/Skip", ["Nothing to skip: no form is open."]),
+    ("/news", ["I don't know /news. Did you mean /latest? /help lists everything."]),
+    ("/timeline", ["I don't know /timeline. Did you mean /rounds? /help lists everything."]),
+    ("/lates 3", ["I don't know /lates. Did you mean /latest? /help lists everything."]),
+    ("/exchange", ["This command is for editors. Did you mean /exchanges?"]),
+    ("/round", ["This command is for editors. Did you mean /rounds?"]),
     ("what is going on?", ["I answer commands rather than chat", "/help"]),
 ]
 
@@ -614,12 +621,66 @@ async def test_positions_by_issue_alias(seeded_bot: Harness) -> None:
     assert reply.plain.count("as of Mon 2 Jun 2025 · Source: Reuters") == 2
 
 
+@pytest.mark.parametrize(
+    ("command", "header"),
+    [
+        ("/positions росія нато", "🧭 Where Russia stands on NATO and neutrality"),
+        ("/positions россия нато", "🧭 Where Russia stands on NATO and neutrality"),
+        ("/positions україна", "🧭 Where Ukraine stands"),
+        ("/positions дети", "🧭 Current positions on Deported children"),
+        ("/positions історія територія", "🕰 How positions on Territory changed"),
+        ("/positions история территория", "🕰 How positions on Territory changed"),
+    ],
+)
+async def test_positions_take_parties_issues_and_history_in_ukrainian_and_russian(
+    seeded_bot: Harness, command: str, header: str
+) -> None:
+    # They answered "I don't know “росія” as a party or an issue."
+    assert (await seeded_bot.chat().ask(command)).plain.startswith(header)
+
+
 async def test_positions_history_of_a_seed_issue(seeded_bot: Harness) -> None:
     reply = await seeded_bot.chat().ask("/positions history territory")
     assert reply.plain.startswith("🕰 How positions on Territory changed (by party, oldest first)")
     assert "— RUSSIA —" in reply.plain
     assert "Territory: Putin's opening terms: Ukraine must withdraw its forces" in reply.plain
     assert "as of Fri 14 Jun 2024 (current) · Source: Reuters, Mon 2 Jun 2025" in reply.plain
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "/positions ukraine nato",
+            "No stance of Ukraine on NATO and neutrality is on file yet. "
+            "/positions nato shows every party's.",
+        ),
+        (
+            "/positions history nato ukraine",
+            "No stance of Ukraine on NATO and neutrality is on file yet. "
+            "/positions history nato shows every party's.",
+        ),
+        (
+            "/positions turkey",
+            "No stance of Turkey is on file yet. /positions shows where the parties stand.",
+        ),
+        (
+            "/positions ceasefire",
+            "No party's stance on Ceasefire is on file yet. "
+            "/positions shows the issues that have some.",
+        ),
+        (
+            "/positions history ceasefire",
+            "No party's stance on Ceasefire is on file yet. "
+            "/positions shows the issues that have some.",
+        ),
+    ],
+)
+async def test_positions_with_nothing_on_file_name_what_was_asked(
+    seeded_bot: Harness, command: str, expected: str
+) -> None:
+    # Russia's NATO stance is on file, so "no positions on that issue" would be untrue.
+    assert (await seeded_bot.chat().ask(command)).plain == expected
 
 
 async def _two_stances(bot: Harness) -> tuple[int, int]:

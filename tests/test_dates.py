@@ -60,6 +60,16 @@ WINDOWS = [
     ("с 1 по 15 июня 2025", D(2025, 6, 1), D(2025, 6, 15), "1–15 Jun 2025"),
     ("в конце мая 2025", D(2025, 5, 21), D(2025, 5, 31), "21–31 May 2025"),
     ("since вчора", D(2026, 12, 6), None, "since Sun 6 Dec 2026"),
+    # Weekdays after з / с / до are in the genitive ("з понеділка" is "since Monday").
+    ("since Friday", D(2026, 12, 4), None, "since Fri 4 Dec 2026"),
+    ("з пʼятниці", D(2026, 12, 4), None, "since Fri 4 Dec 2026"),
+    ("з п'ятниці", D(2026, 12, 4), None, "since Fri 4 Dec 2026"),
+    ("с пятницы", D(2026, 12, 4), None, "since Fri 4 Dec 2026"),
+    ("з четверга", D(2026, 12, 3), None, "since Thu 3 Dec 2026"),
+    ("с четверга", D(2026, 12, 3), None, "since Thu 3 Dec 2026"),
+    ("до середи", None, D(2026, 12, 2), "until Wed 2 Dec 2026"),
+    ("с воскресенья", D(2026, 12, 6), None, "since Sun 6 Dec 2026"),
+    ("з неділі", D(2026, 12, 6), None, "since Sun 6 Dec 2026"),
 ]
 
 

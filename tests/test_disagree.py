@@ -353,7 +353,7 @@ async def test_an_editor_adds_another_sources_value_with_edit(bot: Harness) -> N
     assert "Duration: under an hour (Reuters) · just over an hour (Anadolu)" in preview.plain, (
         preview.plain
     )
-    assert await save(chat, preview) == "Saved as R1."
+    assert await save(chat, preview) == "Corrected R1."
     assert await alternatives_of(bot, "round", 1) == [("duration", "just over an hour", "Anadolu")]
     async with bot.sessions() as session:
         source = (await session.exec(select(Source).where(Source.name == "Anadolu"))).one()
@@ -386,7 +386,7 @@ async def test_an_editor_adds_another_sources_value_with_edit(bot: Harness) -> N
     reads = (await chat.ask("/edit R1")).plain
     assert f"duration also: just over an hour | {ANADOLU}" in reads
     preview = await chat.ask("/edit R1\nduration also: about an hour | source: TASS")
-    assert await save(chat, preview) == "Saved as R1."
+    assert await save(chat, preview) == "Corrected R1."
     assert [v for _, v, _ in await alternatives_of(bot, "round", 1)] == [
         "just over an hour",
         "about an hour",
@@ -394,7 +394,7 @@ async def test_an_editor_adds_another_sources_value_with_edit(bot: Harness) -> N
     # "none" drops every other version of the field.
     preview = await chat.ask("/edit R1\nduration also: none")
     assert "⚖️" not in preview.plain.split("\n\n", 1)[1]
-    assert await save(chat, preview) == "Saved as R1."
+    assert await save(chat, preview) == "Corrected R1."
     assert await alternatives_of(bot, "round", 1) == []
 
 
@@ -442,10 +442,10 @@ async def test_an_editor_adds_a_fact_with_alternatives_and_an_imprecise_date(bot
 
     # A month stays a month through a correction that does not touch the date.
     preview = await chat.ask(f"/edit U{row.id}\ndate: May 2025")
-    assert await save(chat, preview) == f"Saved as U{row.id}."
+    assert await save(chat, preview) == f"Corrected U{row.id}."
     preview = await chat.ask(f"/edit U{row.id}\nheadline: Lists of prisoners traded")
     assert "📅 May 2025 — Lists of prisoners traded" in preview.plain
-    assert await save(chat, preview) == f"Saved as U{row.id}."
+    assert await save(chat, preview) == f"Corrected U{row.id}."
     async with bot.sessions() as session:
         again = await session.get(NewsUpdate, row.id)
     assert again is not None and (again.date, again.date_precision) == (

@@ -151,7 +151,7 @@ async def test_edit_retract_and_history_of_a_document(bot: Harness) -> None:
     assert f"Preview: correction of {ref}" in preview.plain
     assert "status: handed over → rejected" in preview.plain
     assert "🆕 New party “Belarus”" in preview.plain
-    assert await save(chat, preview) == f"Saved as {ref}."
+    assert await save(chat, preview) == f"Corrected {ref}."
     edited = (await documents(bot))[0]
     assert edited.status == "rejected" and edited.title == MEMORANDUM
     assert (await names_of(bot, memo.id or 0))[0] == ["russia", "belarus"]

@@ -309,7 +309,7 @@ async def test_save_refuses_a_fact_another_editor_corrected_after_the_preview(
         hers = await h.chat(OLENA).ask("/edit U1\nsummary: Olena's reading of it")
         assert labels(mine) == labels(hers) == BUTTONS
         answer = await press_as(h, hers, "Save", user_id=OLENA, first_name="Olena")
-        assert answer == "Saved as U1."
+        assert answer == "Corrected U1."
         (entry,) = await edits_of_u1(h.sessions)
         at = entry.at.astimezone(KYIV)
         refused = await press_as(h, mine, "Save", user_id=EDITOR, first_name="Taras")
@@ -331,7 +331,7 @@ async def test_save_refuses_a_fact_another_editor_corrected_after_the_preview(
         fresh = await h.chat(EDITOR).ask("/edit U1\nsummary: My reading of it")
         assert "• summary: Olena's reading of it → My reading of it" in fresh.plain
         answer = await press_as(h, fresh, "Save", user_id=EDITOR, first_name="Taras")
-        assert answer == "Saved as U1."
+        assert answer == "Corrected U1."
         (fact,) = await rows(h.sessions, NewsUpdate, NewsUpdate.id == 1)
         assert fact.summary == "My reading of it"
         names = [e.actor_name for e in await edits_of_u1(h.sessions)]

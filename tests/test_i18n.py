@@ -338,6 +338,37 @@ async def test_the_seed_updates_show_their_headlines_and_a_localized_date(bot: H
         assert all(h.endswith(marker) and h.removesuffix(marker) in headlines for _, h in dated)
 
 
+@pytest.mark.parametrize(
+    ("language", "returned"),
+    [
+        ("en", "Returned: to Ukraine: not announced · to Russia: not announced"),
+        ("uk", "Повернуто: до Ukraine: не оголошено · до Russia: не оголошено"),
+        ("ru", "Возвращено: Ukraine: не объявлено · Russia: не объявлено"),
+    ],
+)
+async def test_an_exchange_in_full_says_who_got_people_back_in_the_readers_language(
+    bot: Harness, language: str, returned: str
+) -> None:
+    shown = (await speaker(bot, language).ask("/show X1")).plain
+    assert returned in shown.splitlines(), shown
+
+
+@pytest.mark.parametrize(
+    ("language", "lead", "status"),
+    [
+        ("en", "Lead story of the day: yes", "Status: 📨 Handed over"),
+        ("uk", "Головна новина дня: так", "Статус: 📨 Передано"),
+        ("ru", "Главная новость дня: да", "Статус: 📨 Передан"),
+    ],
+)
+async def test_a_fact_in_full_labels_the_lead_and_a_documents_status_in_the_readers_language(
+    bot: Harness, language: str, lead: str, status: str
+) -> None:
+    chat = speaker(bot, language)
+    assert lead in (await chat.ask("/show U4")).plain.splitlines()  # was "Lead: так"
+    assert status in (await chat.ask("/show D1")).plain.splitlines()  # was "📨 Handed over"
+
+
 async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> None:
     reply = await speaker(bot, "uk").ask("/latest 10")
     labels = [label for row in reply.buttons for label, _ in row]
@@ -347,6 +378,35 @@ async def test_buttons_are_labelled_in_the_readers_language(bot: Harness) -> Non
         "🔕 Тихий режим",
         "📨 Выключить уведомления об исправлениях",
     ]
+
+
+HINT = {
+    "en": "Try for example: since 1 May 2025, since mid-March,",
+    "uk": "Спробуйте, наприклад: з 1 травня 2025, з середини березня,",
+    "ru": "Попробуйте, например: с 1 мая 2025, с середины марта,",
+}
+HELP_EXAMPLES = {
+    "en": ("e.g. /latest 10 since Monday", "e.g. /subscribe 7:30 London"),
+    "uk": ("напр. /latest 10 з понеділка", "напр. /subscribe 7:30 Київ"),
+    "ru": ("напр. /latest 10 с понедельника", "напр. /subscribe 7:30 Киев"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_date_examples_are_in_the_readers_words_and_each_one_works(
+    bot: Harness, language: str
+) -> None:
+    chat = speaker(bot, language)
+    help_text = (await chat.ask("/help")).plain
+    assert all(example in help_text for example in HELP_EXAMPLES[language]), help_text
+    refused = (await chat.ask("/latest since blurgh")).plain
+    hint = refused.splitlines()[-1]
+    assert hint.startswith(HINT[language]), refused
+    examples = hint.split(": ", 1)[1].removesuffix(".").split(", ")
+    assert len(examples) == 7
+    for example in [*examples, HELP_EXAMPLES[language][0].split(" ", 3)[3]]:
+        answer = (await chat.ask(f"/latest {example}")).plain  # what the bot suggests, it reads
+        assert answer.startswith(("📰", "No updates", "Новин", "Новостей")), (example, answer)
 
 
 # ---------------------------------------------------------------------------- /language
@@ -462,12 +522,19 @@ async def test_an_english_and_a_ukrainian_subscriber_get_the_same_briefing(
     with using_language("uk"):
         assert format_date(now.astimezone(ZoneInfo(KYIV)).date()) in ukrainian.splitlines()[0]
     for heading_en, heading_uk in [
-        ("📰 New updates", "📰 Нові новини"),
+        ("📰 New updates", "📰 Свіжі новини"),
         ("🔁 Prisoner exchanges", "🔁 Обміни полоненими"),
         ("🤝 Rounds of talks", "🤝 Раунди переговорів"),
     ]:
         assert heading_en in english and heading_en not in ukrainian
         assert heading_uk in ukrainian
+    assert "Нові новини" not in ukrainian  # "new news"
+    with using_language("ru"):
+        assert _("📰 <b>New updates</b>") == "📰 <b>Свежие новости</b>"
+    with using_language("uk"):
+        assert _("Part {part} of {parts} — the rest follows.").format(part=1, parts=3) == (
+            "Частина 1 з 3 — продовження в наступному повідомленні."
+        )
     # The same facts, in the same order: the stored headlines are not translated.
     headlines = [u["headline"] for u in SEED["updates"]]
     order_en = [h for h in headlines if h in english]
@@ -586,6 +653,23 @@ async def test_an_editors_form_problems_in_russian(bot: Harness) -> None:
     assert answer.plain.startswith("Ничего не сохранено. Исправьте, пожалуйста:")
     assert "• date: не удалось распознать дату «blurgh». Попробуйте: вчера," in answer.plain
     assert "Напишите так:" in answer.plain
+    stages = await editor.ask(
+        "/exchange\ndate: 1 Dec 2025\nreturned: Ukraine 30, Russia 25\n"
+        "stages: 1 Dec 2025 | 20; 2 Dec 2025 | 10 | много\nsource: Test"
+    )
+    assert "• stages: пишите каждый день как «23 мая 2025 | 390 | 390», по одному числу" in (
+        stages.plain
+    )
+    assert "• stages: «много» — не целое число людей." in stages.plain
+    stance = await editor.ask(
+        "/position\nparty: Rusia\nissue: nato\nstance: Нет\ndate: 1 June 2025\n"
+        "label: " + "x" * 200 + "\nsupersedes: вчера\nsource: Test"
+    )
+    assert "• party: стороны «Rusia» нет. Возможно, «Russia»?" in stance.plain, stance.plain
+    assert "• label: несколько слов, не больше" in stance.plain
+    assert "• supersedes: укажите id позиции, которую заменяет новая, напр. P7, или «none» " in (
+        stance.plain
+    )
     # The guided form's translation lines, in Russian.
     start = await editor.ask("/add")
     assert "🌐 К любому ответу можно добавить переводы: «headline uk: …»." in start.plain

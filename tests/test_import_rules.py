@@ -123,7 +123,7 @@ async def test_every_refusal_comes_in_one_pass_with_its_path_and_a_suggestion(
     }
     assert set(report.errors) == expected, report.errors
     assert len(report.errors) == len(expected)
-    assert report.summary() == f"Import refused: {len(expected)} problem(s); nothing was written."
+    assert report.summary() == f"Import refused: {len(expected)} problems; nothing was written."
     for model in (Party, NewsUpdate, Position, TalkRound):
         assert await _count(sessions, model) == 0
 

@@ -55,6 +55,31 @@ async def test_subscribe_with_topics_and_change_them_in_settings(bot: Harness) -
     reply = await chat.ask("/settings topics all")
     assert "Topics: everything" in reply.plain
     assert await interests_of(bot) == (True, None)
+    # /subscribe takes "all" and "everything" as /settings does (it said "I don't know the topic").
+    for everything in ("all", "everything"):
+        await chat.ask("/subscribe topics: nato")
+        reply = await chat.ask(f"/subscribe 7:30 topics: {everything}")
+        assert "Topics: everything" in reply.plain, reply.plain
+        assert await interests_of(bot) == (True, None)
+
+
+async def test_a_setting_named_without_a_value_asks_for_one_and_changes_nothing(
+    bot: Harness,
+) -> None:
+    chat = bot.chat(5001)
+    await chat.ask("/subscribe 7:30 Kyiv topics: nato")
+    for typed, example in [
+        ("/settings topics", "/settings topics exchanges, ceasefire"),  # used to reset to all
+        ("/settings time", "/settings time 7:30"),  # used to say "couldn't read “”"
+        ("/settings zone", "/settings zone London"),
+        ("/settings quiet maybe", "/settings quiet on"),  # used to say "I can change … quiet"
+        ("/settings notices", "/settings notices off"),
+    ]:
+        reply = await chat.ask(typed)
+        assert reply.plain == f"Say what to set it to, e.g. {example}.", typed
+    assert await interests_of(bot) == (True, "issue:nato")
+    settings = (await chat.ask("/settings")).plain
+    assert "Time: 07:30 Kyiv time" in settings and "Quiet (no notification sound): off" in settings
 
 
 async def test_unknown_topics_are_refused_with_a_suggestion(bot: Harness) -> None:

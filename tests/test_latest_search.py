@@ -340,6 +340,16 @@ async def test_search_reads_dates(talks: Harness, query: str) -> None:
         assert words[:40] in texts, words
 
 
+async def test_search_for_an_id_quoted_from_a_list_opens_that_fact(bot: Harness) -> None:
+    chat = bot.chat(5001)
+    shown = await chat.ask("/search x1")  # was "Nothing on file matches “X1”."
+    assert shown.plain.startswith("🔁 Prisoner exchange · X1\n\nStatus: agreed, not yet carried")
+    assert shown.plain == (await chat.ask("/show X1")).plain
+    assert (await chat.ask("/search U999")).plain.startswith("There is no U999.")
+    words = await chat.ask("/search x1 istanbul")  # an id among words is searched as a word
+    assert words.plain.startswith("🔎 Results for “x1 istanbul”")
+
+
 async def test_search_with_few_all_word_matches_adds_some_word_matches_once(
     talks: Harness,
 ) -> None:

@@ -663,3 +663,25 @@ async def test_migration_0017_keys_notices_by_topic_and_its_downgrade_drops_topi
             await conn.run_sync(migrate, "head")
     finally:
         await engine.dispose()
+
+
+def test_a_notices_numbers_use_the_readers_separators() -> None:
+    from core.i18n import using_language
+    from render.notices import notice_line
+    from store.notices import NoticeItem
+
+    item = NoticeItem(
+        kind="exchange",
+        fact_id=7,
+        action="edit",
+        before={"date": "2025-05-25", "returned": {"Ukraine": 1000, "Russia": 1000}},
+        after={"date": "2025-05-25", "returned": {"Ukraine": 1200, "Russia": 1200}},
+        reason=None,
+        sent_in="briefing:2025-06-02",
+        message_id=None,
+    )
+    with using_language("uk"):
+        line = " ".join(notice_line(item).split())  # clip() makes the no-break space a space
+    assert "Ukraine 1 200, Russia 1 200 (замість Ukraine 1 000, Russia 1 000)" in line, line
+    with using_language("en"):
+        assert "Ukraine 1,200, Russia 1,200 (not Ukraine 1,000, Russia 1,000)" in notice_line(item)

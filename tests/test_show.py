@@ -151,7 +151,7 @@ async def test_a_correction_and_a_retraction_are_told_and_the_source_is_previewe
     assert shown.link_preview == {"url": URL}
 
     preview = await chat.ask(f"/edit {ref}\nsummary: The talks resumed after a day's pause.")
-    assert await save(chat, preview) == f"Saved as {ref}."
+    assert await save(chat, preview) == f"Corrected {ref}."
     shown = await reader.ask(f"/show {ref}")
     assert "Summary: The talks resumed after a day's pause.\n" in shown.plain
     added = await added_on(bot, "update", fact_id)

@@ -49,11 +49,11 @@ def reader(h: Harness, language: str, chat_id: int) -> Chat:
 
 
 async def save(chat: Chat, preview: SentMessage) -> str:
-    """Press Save; return the saved fact's public id."""
+    """Press Save; return the saved (or corrected) fact's public id."""
     await chat.press(preview, "Save")
     answer = chat.bot.api.callback_answers[-1].text or ""
-    assert answer.startswith("Saved as "), answer
-    return answer.removeprefix("Saved as ").rstrip(".")
+    assert answer.startswith(("Saved as ", "Corrected ")), answer
+    return answer.removeprefix("Saved as ").removeprefix("Corrected ").rstrip(".")
 
 
 async def stored(h: Harness, fact_id: int) -> dict[tuple[str, str], str]:

@@ -131,6 +131,8 @@ async def test_fact_page_has_every_field_source_and_correction_history(site: Web
     assert "Summary\nOn 1 June Ukraine staged one of its boldest operations" in page.text
     assert "Reuters: “" in page.text and ", Mon 2 Jun 2025" in page.text
     assert "History\n" in page.text and ": published" in page.text
+    lead = read((await site.get("/fact/U4"))[1])  # the seed's lead story of 2 June
+    assert "Lead story of the day\nyes" in lead.text and "Lead\n" not in lead.text
 
     await edit_and_save(site.editor(), "/edit U1\ndate: 3 June 2025")
     page = read((await site.get("/fact/U1"))[1])

@@ -103,7 +103,7 @@ async def test_exchanges_page_shows_the_chart_with_its_totals_in_words(
         "Prisoner exchanges in 2025. "
         "1 completed exchange returned 307 people to Russia; 307 people to Ukraine. "
         "No bodies returned in these exchanges. "
-        f"1 agreed, not yet carried out: {agreed}: not announced."
+        f"1 agreed, not yet carried out: {agreed} (numbers not announced)."
     )
     # The data the chart was drawn from: May's bars, June's agreed mark.
     (data,) = drawn
@@ -139,7 +139,7 @@ async def test_a_changed_exchange_changes_the_charts_etag(site: WebSite) -> None
         assert image.size == (1200, 675)
     _, html, _ = await site.get("/exchanges")
     (img,) = images(html)
-    assert f"{format_date(dt.date(2025, 6, 3))}: not announced." in (img["alt"] or "")
+    assert f"{format_date(dt.date(2025, 6, 3))} (numbers not announced)." in (img["alt"] or "")
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ async def test_rounds_page_shows_the_timeline(site: WebSite) -> None:
     (round_,) = data.rounds
     day = format_date(round_.date)
     assert img["alt"] == (
-        f"Rounds of talks. 1 round of talks, on {day}. "
+        f"Rounds of talks. One round of talks, on {day}. "
         f"Latest: {round_.title} — {round_.place}, {day}."
     )
     status, png, headers = await fetch(site, "/charts/rounds.png")

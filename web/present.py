@@ -15,6 +15,7 @@ from core.text import number
 from core.when import When, format_when
 from kinds.audit import parse_fact_ref
 from kinds.common import people_range
+from kinds.day_order import DAY_LABELS
 from kinds.exchange_tables import is_bodies
 from kinds.exchange_views import bodies
 from kinds.extras import alternative_text
@@ -30,8 +31,6 @@ HIDDEN = frozenset(
     | {"translations", "language"}
     # The date's precision is shown in the date itself ("May 2025", "~Tue 20 May 2025").
     | {"date_precision", "date_until", "date_approx"}
-    # The editors' "lead story of the day" orders lists; it says nothing about the fact.
-    | {"lead"}
     # Other sources' values have their own list on the page (`other_values`).
     | {"alternatives"}
 )
@@ -41,6 +40,7 @@ LABELS = {
     "duration_minutes": N_("Duration (minutes)"),
     "returned": N_("People returned"),
     "type": N_("Type of document"),
+    **DAY_LABELS,  # "Lead story of the day", not "Lead"
     "event_time": N_("Local time"),  # of the event, where it happened (docs/data-format.md)
     "stages": N_("Days carried out"),
 }
