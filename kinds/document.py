@@ -28,6 +28,7 @@ from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, input_extras, row_
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import TalkRound, round_snapshot
 from kinds.translations import localized, original_marker
+from kinds.vocabulary import label_text
 from store.alternatives import alternatives_column
 from store.models import FactBase, Issue, Party
 from store.queries import page_of, parse_sources, sources_column
@@ -204,7 +205,7 @@ def document_block(d: DocumentView) -> str:
     status = STATUS_LABELS.get(d.status)
     meta = [f"📅 {when_text(d.date, d.extras)}", _(status) if status else esc(d.status)]
     if d.doc_type:
-        meta.append(esc(clip(d.doc_type, 60)))
+        meta.append(esc(clip(label_text(d.doc_type), 60)))
     lines = [head, " · ".join(meta)]
     if d.authors:
         lines.append(_("By:") + " " + esc(clip("; ".join(d.authors), 150)))
@@ -443,6 +444,8 @@ class DocumentSpec(KindSpec[Document, DocumentIn, DocumentView]):
             return _(label) if label else esc(value)
         if key == "round":
             return full_round(value)
+        if key == "type" and isinstance(value, str):
+            return esc(label_text(value))
         return super().full_value(key, value)
 
     def preview_view(self, item: DocumentIn, names: Mapping[str, str]) -> DocumentView:

@@ -31,6 +31,7 @@ from kinds.exchange_views import (
 from kinds.extras import input_extras
 from kinds.forms import Checker, FieldSpec, date_field, items, source_field
 from kinds.round import round_snapshot
+from kinds.vocabulary import labels_text
 from store.facts import join_list, split_list
 from store.models import Party
 from store.transfer import Count, FactIn, Key, Label, Long, NonNegativeInt, Short, StrictModel
@@ -344,6 +345,8 @@ class ExchangeSpec(KindSpec[Exchange, ExchangeIn, ExchangeView]):
             return _("agreed, not yet carried out") if value == "agreed" else _("completed")
         if key == "round":
             return full_round(value)
+        if key == "categories" and isinstance(value, list):
+            return esc(", ".join(labels_text(str(c) for c in value)))
         return super().full_value(key, value)
 
     def briefing_block(self, change: Change[ExchangeView]) -> str:

@@ -22,6 +22,7 @@ from kinds.exchange_tables import Exchange, ExchangeCount, ExchangeStage, is_bod
 from kinds.extras import NO_EXTRAS, FactExtras, differ_lines, row_extras, when_text
 from kinds.round import TalkRound
 from kinds.translations import localized, original_marker
+from kinds.vocabulary import labels_text
 from store.alternatives import alternatives_column
 from store.facts import split_list
 from store.models import Party
@@ -212,7 +213,7 @@ def exchange_block(x: ExchangeView) -> str:
     if x.stages:
         lines.append(stages_line(x.stages))
     if x.categories:
-        lines.append(_("Who:") + " " + esc(clip(", ".join(x.categories), 200)))
+        lines.append(_("Who:") + " " + esc(clip(", ".join(labels_text(x.categories)), 200)))
     if x.mediator:
         lines.append(_("Mediator:") + " " + esc(clip(x.mediator, 120)))
     if x.round_title or x.round_date:

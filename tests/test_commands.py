@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from telegram import Update
 
 from fake_telegram import SentMessage, utf16_len
@@ -994,6 +994,36 @@ async def test_exchanges_on_the_seed_store(seeded_bot: Harness) -> None:
         plain
     )
     assert "Source: Reuters, Mon 2 Jun 2025" in plain
+
+
+async def test_exchange_categories_read_in_the_readers_language(seeded_bot: Harness) -> None:
+    async with seeded_bot.sessions() as session:
+        parties = (await session.exec(select(Party).order_by(col(Party.id)))).all()
+        await factories.create_exchange(
+            session,
+            date=dt.date(2025, 6, 20),
+            returned=[(p, 10) for p in parties[:2]],
+            status="completed",
+            categories=["Prisoners of War", "medics", "CHILDREN"],
+        )
+        await session.commit()
+    chat = seeded_bot.chat()
+    english = (await chat.ask("/exchanges")).plain
+    assert "Who: severely wounded, young people" in english
+    assert "Who: Prisoners of War, medics, CHILDREN" in english  # as typed
+    await chat.send("/language uk")
+    ukrainian = (await chat.ask("/exchanges")).plain
+    assert "Хто: тяжкопоранені, молодь" in ukrainian
+    # Case does not matter; a word not in the vocabulary reads as typed.
+    assert "Хто: Військовополонені, medics, Діти" in ukrainian
+    assert "severely wounded" not in ukrainian and "young people" not in ukrainian
+    await chat.send("/language ru")
+    russian = (await chat.ask("/exchanges")).plain
+    assert "Кто: тяжелораненые, молодёжь" in russian
+    assert "Кто: Военнопленные, medics, Дети" in russian
+    async with seeded_bot.sessions() as session:  # stored as typed
+        stored = (await session.exec(select(Exchange.categories))).all()
+    assert "severely wounded, young people" in stored
 
 
 # ==================================================================================== /rounds

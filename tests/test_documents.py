@@ -100,6 +100,31 @@ async def test_the_seed_documents_are_listed_with_authors_status_round_and_sourc
     assert "/documents" in (await bot.chat().ask("/help")).plain
 
 
+async def test_document_types_read_in_the_readers_language(bot: Harness) -> None:
+    async with bot.sessions() as session:
+        session.add(Document(title="Old paper", date=dt.date(2025, 1, 1), doc_type="white paper"))
+        session.add(Document(title="Old plan", date=dt.date(2025, 1, 2), doc_type="Peace Plan"))
+        await session.commit()
+    chat = bot.chat()
+    await chat.send("/language uk")
+    listed = (await chat.ask("/documents")).plain
+    assert "✍️ Проєкт · дорожня карта" in listed and "📨 Передано · меморандум" in listed
+    # Case does not matter; a type not in the vocabulary reads as typed.
+    assert "✍️ Проєкт · Мирний план" in listed and "✍️ Проєкт · white paper" in listed
+    assert "Тип: меморандум" in (await chat.ask("/show D1")).plain
+    await chat.send("/language ru")
+    listed = (await chat.ask("/documents")).plain
+    assert "✍️ Проект · дорожная карта" in listed and "📨 Передан · меморандум" in listed
+    assert "✍️ Проект · Мирный план" in listed and "✍️ Проект · white paper" in listed
+    assert "Тип: меморандум" in (await chat.ask("/show D1")).plain
+    await chat.send("/language en")
+    listed = (await chat.ask("/documents")).plain
+    assert "✍️ Drafted · Peace Plan" in listed and "✍️ Drafted · white paper" in listed
+    async with bot.sessions() as session:  # stored and exported as typed
+        stored = set((await session.exec(select(Document.doc_type))).all())
+    assert {"memorandum", "roadmap", "Peace Plan", "white paper"} <= stored
+
+
 async def test_documents_take_a_page_number_or_all(bot: Harness) -> None:
     async with bot.sessions() as session:
         for n in (1, 2, 3):  # older than the two seed documents, so they come last

@@ -23,6 +23,7 @@ from core.text import number
 from core.zones import resolve_zone
 from fake_telegram import LocalBotApi, LocalRequest
 from kinds.common import people
+from kinds.vocabulary import CATEGORY_WORDS, DOCUMENT_TYPES, label_text, labels_text
 from services.delivery import send_due_briefings
 from store.models import Subscriber, utcnow
 from store.transfer import SEED_FILE
@@ -131,6 +132,30 @@ def test_dates_are_written_in_the_readers_language() -> None:
     with using_language("ru"):
         assert format_date_range(dt.date(2025, 5, 16), JUNE_2) == "пт, 16 мая – пн, 2 июн. 2025"
     assert format_date_range(dt.date(2025, 5, 16), JUNE_2) == "Fri 16 May – Mon 2 Jun 2025"
+
+
+def test_common_labels_read_in_the_readers_language_and_others_as_typed() -> None:
+    for word in (*CATEGORY_WORDS, *DOCUMENT_TYPES):
+        for language in ("uk", "ru"):
+            with using_language(language):
+                assert label_text(word) != word, (language, word)
+    with using_language("uk"):
+        assert labels_text(["severely wounded", " Young People ", "medics"]) == [
+            "тяжкопоранені",
+            "Молодь",
+            "medics",
+        ]
+        assert label_text("  ROADMAP\t") == "Дорожня карта"
+        assert label_text("white paper ") == "white paper "
+    with using_language("ru"):
+        assert labels_text(["bodies", "border guards"]) == ["тела погибших", "пограничники"]
+        assert label_text("ceasefire proposal") == "предложение о прекращении огня"
+    with using_language("en"):  # English reads exactly as typed, case and spaces too
+        assert labels_text(["Severely Wounded ", "roadmap", "medics"]) == [
+            "Severely Wounded ",
+            "roadmap",
+            "medics",
+        ]
 
 
 def test_numbers_use_the_readers_separators() -> None:

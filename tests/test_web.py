@@ -107,6 +107,18 @@ async def test_exchanges_page_shows_totals_and_the_agreed_exchange(site: WebSite
     assert page.link("Agreed, not yet carried out") == f"/web/fact/X{exchange.id}"
 
 
+async def test_categories_and_document_types_read_in_the_pages_language(site: WebSite) -> None:
+    for lang, who, memorandum in (
+        ("uk", "Хто: тяжкопоранені, молодь", "Тип документа\nмеморандум"),
+        ("ru", "Кто: тяжелораненые, молодёжь", "Тип документа\nмеморандум"),
+        ("en", "Who: severely wounded, young people", "Type of document\nmemorandum"),
+    ):
+        assert who in read((await site.get(f"/exchanges?lang={lang}"))[1]).text
+        fact = read((await site.get(f"/fact/X1?lang={lang}"))[1]).text
+        assert who.replace(": ", "\n") in fact
+        assert memorandum in read((await site.get(f"/fact/D1?lang={lang}"))[1]).text
+
+
 async def test_rounds_page_is_a_timeline_with_delegations_and_outcome(site: WebSite) -> None:
     async with site.bot.sessions() as session:
         (round_,) = (await list_rounds(session, limit=10)).items

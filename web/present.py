@@ -20,6 +20,7 @@ from kinds.exchange_tables import is_bodies
 from kinds.exchange_views import bodies
 from kinds.extras import alternative_text
 from kinds.registry import AnySpec
+from kinds.vocabulary import label_text, labels_text
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -187,7 +188,13 @@ def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None)
             else value_text(s)
             for s in snap[name]
         )
-    return value_text(snap[name], coded=name in CODED)
+    value = snap[name]
+    # Who an exchange returned and a document's type: the common words in the page's language.
+    if name == "categories" and isinstance(value, list):
+        return ", ".join(labels_text(str(c) for c in value)) or "—"
+    if name == "type" and isinstance(value, str) and label_text(value) != value:
+        return label_text(value)
+    return value_text(value, coded=name in CODED)
 
 
 def fact_fields(spec: AnySpec, snap: Mapping[str, Any]) -> list[Field]:

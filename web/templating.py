@@ -19,6 +19,7 @@ from kinds.exchange_totals import YearTotals
 from kinds.exchange_views import bodies
 from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
+from kinds.vocabulary import labels_text
 from web.feeds import rfc3339
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -83,11 +84,12 @@ def make_environment() -> Environment:
         # Templates are read once at start (see `preload`), never checked again per request.
         auto_reload=False,
     )
-    # A fact's text in the page's language where translated, else with its " 🌐 EN" marker.
+    # A fact's text in the page's language where translated, else with its " 🌐 EN" marker;
+    # exchange categories and document types in it where they are common words (labels_text).
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
     env.globals.update(fact_when=fact_when, when_attr=when_attr, text_lang=text_lang)
     env.globals.update(differ_fields=differ_fields, is_bodies=is_bodies, bodies=bodies)
-    env.globals.update(bodies_total=bodies_total)
+    env.globals.update(bodies_total=bodies_total, labels_text=labels_text)
     env.filters.update(
         day=format_date,
         day_range=format_date_range,
