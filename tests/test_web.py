@@ -634,6 +634,19 @@ async def test_a_facts_round_links_to_the_rounds_page(sqlite_site: WebSite) -> N
     assert "Second round of Russia–Ukraine peace talks in Istanbul · R1" in page.text
 
 
+async def test_a_fact_marks_the_round_it_names_once_that_round_is_retracted(
+    sqlite_site: WebSite,
+) -> None:
+    title = "Second round of Russia–Ukraine peace talks in Istanbul"
+    assert "(retracted)" not in read((await sqlite_site.get("/fact/U4"))[1]).text
+    await edit_and_save(sqlite_site.editor(), "/retract R1 filed twice", "Retract")
+    page = read((await sqlite_site.get("/fact/U4"))[1])
+    assert f"Round\n{title} · R1 (retracted)" in page.text
+    assert page.link(title) == "/web/fact/R1"  # its page still tells what was retracted
+    page = read((await sqlite_site.get("/fact/U4?lang=uk"))[1])
+    assert f"{title} · R1 (відкликано)" in page.text
+
+
 async def test_a_feed_entry_says_when_it_happened_however_precisely_known(
     sqlite_site: WebSite,
 ) -> None:
