@@ -353,6 +353,14 @@ class DateWindow:
         return ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReversedWindow:
+    """Two dates that were both read but given the wrong way round: `end` is before `start`."""
+
+    start: dt.date
+    end: dt.date
+
+
 def format_span(start: dt.date, end: dt.date) -> str:
     """'Mon 2 Jun 2025' for one day, '1–15 Jun 2025', '28 May – 15 Jun 2025' for more."""
     if start == end:
@@ -410,8 +418,10 @@ def parse_window(
     tz: ZoneInfo,
     languages: Sequence[str] = ("en", "uk", "ru"),
     now: dt.datetime | None = None,
-) -> DateWindow | None:
+) -> DateWindow | ReversedWindow | None:
     """Read 'since DATE', 'until DATE', 'in May 2025' or 'between 1 and 15 June' as a window.
+
+    None when a date can't be read; a `ReversedWindow` when both were but the end comes first.
 
     A month alone is its first day for `since`, its last for `until` and every day for `in`;
     "early", "mid" and "late" June are the 1st, the 15th and the 21st for `since` (the 10th,
@@ -431,7 +441,7 @@ def parse_window(
                     continue  # "2025-06-02" is one date with dashes, not a range
                 return None
             start, end = pair[0].first, pair[1].last
-            return DateWindow(start, end) if start <= end else None
+            return DateWindow(start, end) if start <= end else ReversedWindow(start, end)
         span = parse_span(match["a"], tz=tz, languages=languages, now=now)
         if span is None:
             return None

@@ -30,6 +30,23 @@ class RedactToken(logging.Filter):
         return True
 
 
+class MalformedRequestInOneLine(logging.Filter):
+    """aiohttp's server logs a client's malformed HTTP request (a 400 it answers itself) with a
+    traceback at ERROR: anyone on the internet could fill the log so. One INFO line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or type(exc).__module__ != "aiohttp.http_exceptions":
+            return True
+        reason = str(getattr(exc, "message", "") or type(exc).__name__).strip()
+        reason = reason.splitlines()[0].rstrip(":")[:200] if reason else type(exc).__name__
+        remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.msg, record.args = "Refused a malformed HTTP request from %s: %s", (remote, reason)
+        record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the traceback if any."""
 
@@ -72,3 +89,6 @@ def setup_logging(level: str, token: str | None, log_format: str = "text") -> No
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestInOneLine) for f in server.filters):
+        server.addFilter(MalformedRequestInOneLine())

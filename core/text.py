@@ -11,6 +11,8 @@ from core.i18n import DEFAULT_LANGUAGE, current_language
 MESSAGE_LIMIT = 4000
 
 _TAG = re.compile(r"<[^>]+>")
+# Runs of whitespace to fold into one space; no-break spaces stay (they keep "1 200" on one line).
+_SPACES = re.compile(r"[^\S\u00a0\u2007\u202f]+")
 
 
 def esc(value: object) -> str:
@@ -20,7 +22,7 @@ def esc(value: object) -> str:
 
 def clip(value: str, limit: int) -> str:
     """Shorten a stored string to `limit` characters, marking the cut with an ellipsis."""
-    value = " ".join(value.split())
+    value = _SPACES.sub(" ", value).strip()
     if len(value) <= limit:
         return value
     return value[: limit - 1].rstrip() + "…"

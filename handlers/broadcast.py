@@ -26,6 +26,10 @@ MAX_BROADCAST = 3500
 USAGE = N_(
     "Usage: <code>/broadcast TEXT</code> — a preview comes first; nothing is sent until Send."
 )
+NO_RECIPIENTS = N_(
+    "No chat receives news yet (readers join with /subscribe), so a broadcast would reach no "
+    "one: nothing was prepared."
+)
 
 
 @editors_only
@@ -45,6 +49,9 @@ async def broadcast_cmd(update: Update, context: BotContext) -> None:
     assert user is not None and chat is not None
     async with context.session() as session:
         stats = await broadcasts.delivery_stats(session)
+        if stats.news_recipients == 0:
+            await reply(update, _(NO_RECIPIENTS))
+            return
         draft = await drafts.create_draft(
             session,
             actor_id=user.id,

@@ -17,9 +17,11 @@ from services.charts import Send, send_exchanges_chart, send_rounds_chart
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
-def exchanges_chart_button() -> InlineKeyboardButton:
-    """The button under /exchanges that sends the chart."""
-    return InlineKeyboardButton(_("📊 Chart"), callback_data="xchart")
+def exchanges_chart_button(year: int | None = None) -> InlineKeyboardButton:
+    """The button under /exchanges that sends the chart (of `year`, else the latest year)."""
+    return InlineKeyboardButton(
+        _("📊 Chart"), callback_data="xchart" if year is None else f"xchart:{year}"
+    )
 
 
 def rounds_chart_button() -> InlineKeyboardButton:
@@ -90,11 +92,13 @@ async def rounds_chart_cmd(update: Update, context: BotContext) -> None:
 
 
 async def exchanges_chart_btn(update: Update, context: BotContext) -> None:
-    """The 📊 Chart button under /exchanges."""
-    await exchanges_chart(update, context)
+    """The 📊 Chart button under /exchanges ("xchart", or "xchart:YEAR" under one year's)."""
+    data = update.callback_query.data if update.callback_query else None
+    _word, _sep, year = (data if isinstance(data, str) else "").partition(":")
+    await exchanges_chart(update, context, year)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Wire the chart buttons (the commands are words of /exchanges and /rounds)."""
-    app.add_handler(CallbackQueryHandler(exchanges_chart_btn, pattern=r"^xchart$"))
+    app.add_handler(CallbackQueryHandler(exchanges_chart_btn, pattern=r"^xchart(:\d{4})?$"))
     app.add_handler(CallbackQueryHandler(rounds_chart_cmd, pattern=r"^rchart$"))

@@ -34,6 +34,21 @@ def small_int(text: str, *, high: int = MAX_NUMBER) -> int | None:
     return value if value <= high else None
 
 
+# `/documents all`, `/rounds все`: the whole list, paged, as with no argument.
+ALL_WORDS = ("all", "everything", "усі", "всі", "все")
+
+
+NO_SUCH_PAGE = N_("There is no page {page}: the list is shorter. /{command} shows the first.")
+
+
+def page_number(args: str, *, page_size: int) -> int | None:
+    """The page a list command's argument asks for: 1 for none or "all", N for "N", else None."""
+    if not args or args.casefold() in ALL_WORDS:
+        return 1
+    page = small_int(args, high=MAX_NUMBER // page_size)
+    return page if page else None
+
+
 def command_args(update: Update) -> str:
     """The text after the command word (and after @BotName in groups)."""
     message = update.effective_message

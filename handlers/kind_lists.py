@@ -6,30 +6,60 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from core.i18n import _
-from handlers.common import page_offset, reply, send_page
+from core.i18n import N_, _
+from handlers.common import (
+    NO_SUCH_PAGE,
+    command_args,
+    page_number,
+    page_offset,
+    reply,
+    send_page,
+    stale_button,
+)
 from kinds.registry import SPECS, AnySpec
 from render.blocks import fact_block, refs_of
 
 PAGE_SIZE = 4
 
+USAGE = N_(
+    "Usage: <code>/{command}</code> (newest first) or <code>/{command} PAGE</code>, "
+    "e.g. <code>/{command} 2</code>"
+)
 
-async def show_list(update: Update, context: BotContext, spec: AnySpec, *, offset: int) -> None:
-    """One page of a kind's list."""
+
+async def list_cmd(update: Update, context: BotContext, spec: AnySpec) -> None:
+    """`/documents [PAGE|all]`: a page of a kind's list, the first by default."""
+    command = spec.list_command or ""
+    page = page_number(command_args(update), page_size=PAGE_SIZE)
+    if page is None:
+        await reply(update, _(USAGE).format(command=command))
+        return
+    await show_list(update, context, spec, offset=(page - 1) * PAGE_SIZE, page=page)
+
+
+async def show_list(
+    update: Update, context: BotContext, spec: AnySpec, *, offset: int, page: int | None = None
+) -> None:
+    """One page of a kind's list; `page` is the number a reader typed, if any."""
     async with context.session() as session:
-        page = await spec.list_page(session, limit=PAGE_SIZE, offset=offset)
-    if not page.items:
-        await reply(update, _(spec.list_empty))
+        result = await spec.list_page(session, limit=PAGE_SIZE, offset=offset)
+    if not result.items:
+        if offset == 0:
+            await reply(update, _(spec.list_empty))
+        elif page is not None:
+            await reply(update, _(NO_SUCH_PAGE).format(page=page, command=spec.list_command))
+        else:  # a page past the end (an old or forged button)
+            await stale_button(update, context)
         return
     await send_page(
         update,
         header=_(spec.list_title),
-        blocks=[fact_block(spec.kind, view) for view in page.items],
-        refs=refs_of(spec.kind, page.items),
+        blocks=[fact_block(spec.kind, view) for view in result.items],
+        refs=refs_of(spec.kind, result.items),
         settings=context.settings,
         offset=offset,
         page_size=PAGE_SIZE,
-        has_more=page.has_more,
+        has_more=result.has_more,
         callback=spec.list_command or "",
     )
 
@@ -41,7 +71,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             continue
 
         async def command(update: Update, context: BotContext, spec: AnySpec = spec) -> None:
-            await show_list(update, context, spec, offset=0)
+            await list_cmd(update, context, spec)
 
         async def page_button(update: Update, context: BotContext, spec: AnySpec = spec) -> None:
             _fields, offset = page_offset(update)

@@ -8,7 +8,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from core.context import BotContext
-from core.dates import WINDOW_EXAMPLES, WINDOW_WORD, DateWindow, parse_window
+from core.dates import (
+    WINDOW_EXAMPLES,
+    WINDOW_WORD,
+    DateWindow,
+    ReversedWindow,
+    format_date,
+    parse_window,
+)
 from core.i18n import _
 from handlers.common import (
     TOO_LONG_REPLY,
@@ -65,6 +72,9 @@ def parse_latest_args(args: str, *, context: BotContext) -> tuple[int, DateWindo
     if len(phrase) < 2 or not WINDOW_WORD.match(args):
         return usage()
     window = parse_window(args, tz=context.settings.tz, languages=context.settings.date_languages)
+    if isinstance(window, ReversedWindow):
+        text = _("The end, {end}, is before the start, {start}: put the earlier date first.")
+        return text.format(end=format_date(window.end), start=format_date(window.start))
     if window is None:
         return (
             _("I couldn't read “{text}” as a date or a span of dates.").format(

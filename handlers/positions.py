@@ -13,6 +13,7 @@ from core.context import BotContext
 from core.i18n import N_, _
 from core.text import clip
 from handlers.common import (
+    ALL_WORDS,
     TOO_LONG_REPLY,
     command_args,
     page_offset,
@@ -48,7 +49,6 @@ USAGE = N_(
 )
 # `/positions history ISSUE`, also as Ukrainian and Russian readers say it.
 HISTORY_WORDS = ("history", "changes", "timeline", "історія", "зміни", "история", "изменения")
-ALL_WORDS = ("all", "everything")  # `/positions all`: every current stance, paged
 OVERVIEW_BUTTON_TEXT = 22  # characters of an issue's name on its button
 OVERVIEW_BUTTONS_PER_ROW = 3
 

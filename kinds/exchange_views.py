@@ -179,15 +179,15 @@ def exchanges_select() -> Any:
 
 
 async def list_exchanges(
-    session: AsyncSession, *, limit: int, offset: int = 0
+    session: AsyncSession, *, limit: int, offset: int = 0, year: int | None = None
 ) -> Page[ExchangeView]:
-    """Live prisoner exchanges, newest first."""
-    stmt = (
-        exchanges_select()
-        .order_by(*day_order(Exchange, Exchange.date))
-        .offset(offset)
-        .limit(limit + 1)
-    )
+    """Live prisoner exchanges, newest first; with `year`, those that began in it."""
+    stmt = exchanges_select()
+    if year is not None:
+        stmt = stmt.where(
+            col(Exchange.date) >= dt.date(year, 1, 1), col(Exchange.date) < dt.date(year + 1, 1, 1)
+        )
+    stmt = stmt.order_by(*day_order(Exchange, Exchange.date)).offset(offset).limit(limit + 1)
     rows = (await session.exec(stmt)).all()
     return page_of(await exchange_views(session, rows), offset=offset, limit=limit)
 

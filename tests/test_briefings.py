@@ -437,6 +437,19 @@ async def wait_for_reply(harness: Harness, chat_id: int, text: str) -> SentMessa
     return next(m for m in harness.api.sent(chat_id) if text in m.plain)
 
 
+async def test_a_broadcast_with_no_one_to_reach_is_refused_before_a_preview(bot: Harness) -> None:
+    await bot.chat(5101).ask("/subscribe")
+    await bot.chat(5101).ask("/unsubscribe")
+    answer = await bot.chat(ADMIN).ask("/broadcast Talks resume on Monday")
+    assert answer.plain == (
+        "No chat receives news yet (readers join with /subscribe), so a broadcast would reach "
+        "no one: nothing was prepared."
+    )
+    assert answer.buttons == []
+    async with bot.sessions() as session:
+        assert (await session.exec(select(Draft))).all() == []
+
+
 async def test_broadcast_previews_then_sends_once_to_every_reachable_subscriber(
     bot: Harness,
 ) -> None:
@@ -534,6 +547,7 @@ async def test_non_editors_are_refused_broadcast_and_stats(bot: Harness) -> None
     async with bot.sessions() as session:
         assert (await session.exec(select(Draft))).all() == []
     # An editor's preview pressed by someone else in a group: refused, nothing sent.
+    await bot.chat(5002).ask("/subscribe")
     preview = await bot.chat(ADMIN).ask("/broadcast Hello")
     intruder = Chat(bot, ADMIN, user_id=777)
     await intruder.press(preview, "Send")

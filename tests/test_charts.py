@@ -178,6 +178,9 @@ async def test_exchanges_chart_is_a_png_with_its_totals_in_words(
     none = await chat.ask("/exchanges chart 2019")
     assert none.plain == "No prisoner exchanges on file for 2019."
     assert len(draws) == 2
+    # The button under one year's list charts that year, not the latest one.
+    [pressed] = await chat.press(await chat.ask("/exchanges 2024"), "📊 Chart")
+    assert pressed.photo == older.photo and pressed.plain == older.plain
 
 
 async def test_same_data_is_drawn_once_and_sent_again_by_file_id(

@@ -442,6 +442,13 @@ async def test_latest_n_is_the_page_size_and_pages_go_back_to_the_first(
 # ==================================================================================== bad input
 
 
+EXCHANGES_USAGE = (
+    "Usage: /exchanges (newest first), /exchanges YEAR or /exchanges chart [YEAR], "
+    "e.g. /exchanges 2025"
+)
+ROUNDS_USAGE = (
+    "Usage: /rounds (newest first), /rounds PAGE or /rounds chart (a timeline), e.g. /rounds 2"
+)
 BAD_INPUT = [
     ("/latest abc", ["“abc” is not a number of updates", "Usage: /latest [N] [since|until|in"]),
     ("/latest 0", ["I can show 1 to 20 updates at a time", "Usage: /latest"]),
@@ -449,12 +456,34 @@ BAD_INPUT = [
     ("/latest -3", ["“-3” is not a number of updates"]),
     ("/latest 5 since", ["Usage: /latest [N] [since|until|in|between DATE]"]),
     ("/latest since blurgh", ["I couldn't read “blurgh” as a date", "in May 2025"]),
-    ("/latest between 15 and 1 June", ["I couldn't read “15 and 1 June”", "since mid-March"]),
+    (
+        "/latest between 15 and 1 June 2025",
+        [
+            "The end, Sun 1 Jun 2025, is before the start, Sun 15 Jun 2025: "
+            "put the earlier date first."
+        ],
+    ),
+    (
+        "/latest since 1 June 2025 until 1 May 2025",
+        [
+            "The end, Thu 1 May 2025, is before the start, Sun 1 Jun 2025: "
+            "put the earlier date first."
+        ],
+    ),
+    ("/latest between 15 and blurgh", ["I couldn't read “15 and blurgh”", "since mid-March"]),
     ("/latest in early blurgh", ["I couldn't read “early blurgh” as a date"]),
     ("/latest *5*", ["“*5*” is not a number of updates"]),
     ("/positions history", ["Which issue?", "/positions history ISSUE"]),
     ("/positions history russia", ["History is kept per issue; Russia is a party"]),
     ("/search", ["What should I look for?", "Usage: /search WORDS"]),
+    ("/exchanges foo", [EXCHANGES_USAGE]),
+    ("/exchanges 1812", [EXCHANGES_USAGE]),
+    ("/exchanges 2025 chart", [EXCHANGES_USAGE]),
+    ("/rounds foo", [ROUNDS_USAGE]),
+    ("/rounds 0", [ROUNDS_USAGE]),
+    ("/rounds 2", ["There is no page 2: the list is shorter. /rounds shows the first."]),
+    ("/documents foo", ["Usage: /documents (newest first) or /documents PAGE, e.g. /documents 2"]),
+    ("/documents -1", ["Usage: /documents (newest first) or /documents PAGE"]),
     ("/search ?! …", ["What should I look for?"]),
     ("/search " + "x" * 5000, ["That is longer than any command needs", "/help"]),
     ("/latest " + "9" * 500, ["That is longer than any command needs"]),
@@ -874,6 +903,84 @@ async def test_exchanges_page_when_there_are_many(empty_bot: Harness) -> None:
     assert "totals" not in pages[1].plain
     assert "Returned to Ukraine: 10 people" in pages[1].plain  # the oldest, last
     assert "Returned to Ukraine: 70 people" in pages[0].plain  # the newest, first
+
+
+async def test_exchanges_of_one_year_with_that_years_totals(any_empty_bot: Harness) -> None:
+    await _exchanges(any_empty_bot)
+    chat = any_empty_bot.chat()
+    older = await chat.ask("/exchanges 2024")
+    plain = older.plain
+    assert plain.startswith(
+        "🔁 Prisoner exchanges in 2024 (newest first)\n"
+        "2024 totals (1 completed exchange): Russia: 150 people · Ukraine: 189 people"
+    )
+    assert "2025 totals" not in plain
+    heads = [line for line in plain.splitlines() if line.startswith(("⏳", "✅"))]
+    assert heads == ["✅ Completed · Mon 30 Dec 2024"]
+    assert pager_data(older) == ["xchart:2024"]
+    newer = (await chat.ask("/exchanges 2025")).plain
+    assert "2025 totals (3 completed exchanges)" in newer and "2024 totals" not in newer
+    assert "Mon 30 Dec 2024" not in newer
+    assert (await chat.ask("/exchanges all")).plain == (await chat.ask("/exchanges")).plain
+    none = await chat.ask("/exchanges 2019")
+    assert none.plain == "No prisoner exchanges on file for 2019."
+    await chat.send("/language uk")
+    uk = (await chat.ask("/exchanges 2024")).plain
+    assert uk.startswith("🔁 Обміни полоненими у 2024 році (спершу найновіші)\n")
+    assert (await chat.ask("/exchanges foo")).plain == (
+        "Як користуватися: /exchanges (спершу найновіші), /exchanges РІК або "
+        "/exchanges chart [РІК], напр. /exchanges 2025"
+    )
+
+
+async def test_one_years_exchanges_page_within_that_year(empty_bot: Harness) -> None:
+    async with empty_bot.sessions() as session:
+        ukraine = await add_party(session, "ukraine", "Ukraine")
+        for n in range(7):
+            await factories.create_exchange(
+                session,
+                date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
+                returned=[(ukraine, 10 * (n + 1))],
+                status="agreed" if n == 6 else "completed",
+            )
+        await factories.create_exchange(
+            session, date=dt.date(2024, 12, 31), returned=[(ukraine, 5)], status="completed"
+        )
+        await session.commit()
+    chat = empty_bot.chat()
+    pages = await turn_pages(chat, await chat.ask("/exchanges 2025"), "Older")
+    assert len(pages) == 2
+    assert pager_data(pages[0]) == ["exch:2025:5", "xchart:2025"]
+    assert "2025 totals (6 completed exchanges): Ukraine: 210 people" in pages[0].plain
+    assert pages[1].plain.startswith("🔁 Prisoner exchanges in 2025 (newest first)\n\n")
+    assert "Returned to Ukraine: 10 people" in pages[1].plain  # 1 January, the oldest of 2025
+    assert "Returned to Ukraine: 5 people" not in pages[1].plain  # 2024's
+    older = await chat.ask("/exchanges 2024")
+    assert "2024 totals (1 completed exchange): Ukraine: 5 people" in older.plain
+
+
+async def test_rounds_take_a_page_number(empty_bot: Harness) -> None:
+    async with empty_bot.sessions() as session:
+        for n in range(1, 6):
+            await factories.create_round(
+                session, date=dt.date(2025, 5, n), place="Istanbul", title=f"Round {n}"
+            )
+        await session.commit()
+    chat = empty_bot.chat()
+    first, everything = await chat.ask("/rounds"), await chat.ask("/rounds all")
+    assert everything.plain == first.plain
+    assert "Round 5" in first.plain and "Round 1" not in first.plain
+    second = await chat.ask("/rounds 2")
+    assert second.plain.startswith("🗓 Rounds of talks (newest first)")
+    assert "Round 1" in second.plain and "Round 2" not in second.plain
+    assert (await chat.ask("/rounds 3")).plain == (
+        "There is no page 3: the list is shorter. /rounds shows the first."
+    )
+    await chat.send("/language ru")
+    assert (await chat.ask("/rounds foo")).plain == (
+        "Как пользоваться: /rounds (сначала самые новые), /rounds СТРАНИЦА или "
+        "/rounds chart (хронология), напр. /rounds 2"
+    )
 
 
 async def test_exchanges_on_the_seed_store(seeded_bot: Harness) -> None:

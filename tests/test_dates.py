@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.dates import DateWindow, format_span, parse_span, parse_window
+from core.dates import DateWindow, ReversedWindow, format_span, parse_span, parse_window
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = dt.datetime(2026, 12, 7, 12, 0, tzinfo=KYIV)
@@ -88,7 +88,6 @@ def test_windows_read_as_a_person_means_them(
         "since blurgh",
         "since",
         "in early blurgh",
-        "between 15 and 1 June 2025",  # ends before it starts
         "between 31 and 15 February 2025",  # no 31 February
         "since mid-2025",
         "May 2025",  # no since/until/in/between
@@ -97,6 +96,21 @@ def test_windows_read_as_a_person_means_them(
 )
 def test_unreadable_windows_are_refused(text: str) -> None:
     assert parse_window(text, tz=KYIV, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("between 15 and 1 June 2025", D(2025, 6, 15), D(2025, 6, 1)),
+        ("since 1 June 2025 until 1 May 2025", D(2025, 6, 1), D(2025, 5, 1)),
+        ("між 20 і 10 травня 2025", D(2025, 5, 20), D(2025, 5, 10)),
+        ("between late May and early May 2025", D(2025, 5, 21), D(2025, 5, 10)),
+    ],
+)
+def test_windows_ending_before_they_start_say_both_dates(
+    text: str, start: dt.date, end: dt.date
+) -> None:
+    assert parse_window(text, tz=KYIV, now=NOW) == ReversedWindow(start, end)
 
 
 def test_spans_keep_which_part_of_the_month() -> None:

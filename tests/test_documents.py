@@ -100,6 +100,34 @@ async def test_the_seed_documents_are_listed_with_authors_status_round_and_sourc
     assert "/documents" in (await bot.chat().ask("/help")).plain
 
 
+async def test_documents_take_a_page_number_or_all(bot: Harness) -> None:
+    async with bot.sessions() as session:
+        for n in (1, 2, 3):  # older than the two seed documents, so they come last
+            session.add(Document(title=f"Old draft {n}", date=dt.date(2025, 1, n)))
+        await session.commit()
+    chat = bot.chat()
+    first, everything = await chat.ask("/documents"), await chat.ask("/documents all")
+    assert everything.plain == first.plain
+    assert "Old draft 3" in first.plain and "Old draft 1" not in first.plain
+    second = await chat.ask("/documents 2")
+    assert second.plain.startswith("📄 Documents on the table (newest first)")
+    assert "Old draft 1" in second.plain and MEMORANDUM not in second.plain
+    assert (await chat.ask("/documents 3")).plain == (
+        "There is no page 3: the list is shorter. /documents shows the first."
+    )
+    assert (await chat.ask("/documents latest")).plain == (
+        "Usage: /documents (newest first) or /documents PAGE, e.g. /documents 2"
+    )
+    await chat.send("/language uk")
+    assert (await chat.ask("/documents latest")).plain == (
+        "Як користуватися: /documents (спершу найновіші) або /documents СТОРІНКА, "
+        "напр. /documents 2"
+    )
+    assert (await chat.ask("/documents 3")).plain == (
+        "Сторінки 3 немає: список коротший. /documents показує першу."
+    )
+
+
 async def test_an_editor_adds_a_document_and_it_reaches_every_reader_command(bot: Harness) -> None:
     chat = editor(bot)
     preview = await chat.ask(PROPOSAL)

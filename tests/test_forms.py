@@ -354,6 +354,7 @@ async def test_a_broadcast_draft_is_no_fact_and_its_forged_save_is_refused(
 ) -> None:
     settings = make_settings(sqlite_url, admin_ids=frozenset({EDITOR}))
     async for h in start_harness(settings):
+        await h.chat(EDITOR).ask("/subscribe")
         preview = await h.chat(EDITOR).ask("/broadcast Talks moved to Geneva")
         (draft,) = await rows(h.sessions, Draft)
         assert (draft.action, draft.fact_kind, draft.status) == ("broadcast", None, "pending")

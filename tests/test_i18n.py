@@ -270,6 +270,19 @@ MAIN_REPLIES: dict[str, dict[str, list[str]]] = {
         "uk": ["«many» — це не кількість новин.", "Як користуватися: /latest [N]"],
         "ru": ["«many» — это не количество новостей.", "Как пользоваться: /latest [N]"],
     },
+    "/latest between 15 and 1 June 2025": {
+        "en": [
+            "The end, Sun 1 Jun 2025, is before the start, Sun 15 Jun 2025: "
+            "put the earlier date first."
+        ],
+        "uk": ["Кінець (нд, 1 черв. 2025) раніше за початок (нд, 15 черв. 2025): спершу вкажіть"],
+        "ru": ["Конец (вс, 1 июн. 2025) раньше начала (вс, 15 июн. 2025): сначала укажите"],
+    },
+    "/rounds foo": {
+        "en": ["Usage: /rounds (newest first), /rounds PAGE or /rounds chart (a timeline)"],
+        "uk": ["Як користуватися: /rounds (спершу найновіші), /rounds СТОРІНКА або /rounds chart"],
+        "ru": ["Как пользоваться: /rounds (сначала самые новые), /rounds СТРАНИЦА или"],
+    },
     "/subscribe 7:30": {
         "en": ["✅ Subscribed: a briefing every morning at 07:30 Kyiv time (Europe/Kyiv)."],
         "uk": ["✅ Підписку оформлено: зведення щоранку о 07:30 за місцевим часом (Київ, Europe"],

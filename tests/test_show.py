@@ -99,7 +99,7 @@ async def test_show_gives_every_field_source_and_history_of_each_kind(bot: Harne
             "Place: Istanbul\nVenue: Ciragan Palace\n",
             "Mediator: Turkey (Foreign Minister Hakan Fidan)\n",
             "Delegations: Ukraine — Rustem Umerov, Defence Minister; Russia — not named",
-            "Duration: under an hour\nDuration in minutes: 60\n",
+            "Duration: under an hour\nOutcome: ",
             "Outcome: A new prisoner exchange was agreed",
         ],
         "D1": [

@@ -135,11 +135,40 @@ async def test_webhook_command_registers_serves_and_stops(tmp_path: Path) -> Non
             await post_update(port, update, SECRET)
             await wait_for(lambda: len(fake.api.sent(902)) == 1, "the reply", seconds=20)
             assert "Latest updates" in fake.api.last(902).plain
+            # Anyone may send junk to a public port: answered 400, logged in one line each.
+            for junk in MALFORMED_REQUESTS:
+                assert (await _raw_request(port, junk)).startswith(b"HTTP/1.0 400")
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = await finish(proc, seconds=30)
         assert proc.returncode == 0, err
         assert FAKE_TOKEN not in err
+        assert "Traceback" not in err and "ERROR" not in err, err
+        refused = [line for line in err.splitlines() if "Refused a malformed HTTP request" in line]
+        assert [line.split(": ", 2)[-1] for line in refused] == [
+            "Invalid char in url query",
+            "Invalid char in url path",
+            "Invalid character in Content-Length",
+        ], err
+
+
+MALFORMED_REQUESTS = [
+    b"GET /?page=\xef\xbc\x91 HTTP/1.1\r\nHost: x\r\n\r\n",  # UTF-8 not percent-encoded
+    b"GET /\xd0\xb0 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",  # TLS to a plain HTTP port: not logged
+]
+
+
+async def _raw_request(port: int, data: bytes) -> bytes:
+    """Send raw bytes to 127.0.0.1:`port` and return the start of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(64), timeout=10)
+    finally:
+        writer.close()
 
 
 async def test_second_poller_gets_409_and_exits_with_one_line(tmp_path: Path) -> None:
