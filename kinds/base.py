@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -292,8 +292,9 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
         """One field of the fact in full, as HTML (kinds override it for structured fields)."""
         return full_value(value)
 
-    def full_block(self, snap: Mapping[str, Any]) -> str:
-        """Every field of a fact's snapshot in full, one "Label: value" line each (for /show)."""
+    def full_block(self, snap: Mapping[str, Any], retracted: Collection[str] = ()) -> str:
+        """Every field of a fact's snapshot in full, one "Label: value" line each (for /show);
+        `retracted`: the fields naming a fact since retracted, marked so."""
         shared = {"retracted_at", "retraction_reason", "sources", "updated_at", "created_at"}
         skip = shared | self.full_hidden | SNAPSHOT_KEYS
         labels = {**self.full_labels, **DAY_LABELS}
@@ -305,6 +306,8 @@ class KindSpec(ABC, Generic[RowT, InT, ViewT]):
             shown = (
                 as_read if key == self.date_attr and as_read else self.full_value(key, snap[key])
             )
+            if shown and key in retracted:
+                shown += " (" + esc(_("retracted")) + ")"
             if shown:
                 label = _(labels[key]) if key in labels else key_label(key)
                 lines.append(f"<b>{esc(label)}:</b> {shown}")

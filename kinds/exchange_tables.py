@@ -74,10 +74,14 @@ class ExchangeYearTotal(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     exchanges: int = 0
-    per_party: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, returned]]")
+    per_party: str = Field(
+        default="[]", sa_type=Text, description="JSON [[party_id, best, low, high]]"
+    )
     # Returned bodies, counted apart from living people (migration 0011).
     body_returns: int = 0
-    bodies: str = Field(default="[]", sa_type=Text, description="JSON [[party_id, bodies]]")
+    bodies: str = Field(
+        default="[]", sa_type=Text, description="JSON [[party_id, best, low, high]]"
+    )
 
 
 BODIES = "bodies"  # the category of an exchange of the dead: counted apart from people

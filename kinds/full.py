@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kinds.audit import fact_ref, snapshot
+from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.base import FactKind
-from kinds.registry import spec_for
+from kinds.registry import SPECS, spec_for
 from store.audit import fact_history
 from store.queries import sources_for
 from store.views import SourceRef
@@ -50,6 +51,7 @@ class FullFact:
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
     successor: Successor | None = None
+    retracted_links: frozenset[str] = frozenset()  # fields naming a fact since retracted
 
     @property
     def ref(self) -> str:
@@ -117,4 +119,19 @@ async def full_fact(session: AsyncSession, *, kind: FactKind, fact_id: int) -> F
         retracted_at=retracted_at,
         retraction_reason=snap.get("retraction_reason"),
         successor=await _successor(session, kind, snap.get("superseded_by_id")),
+        retracted_links=await retracted_links(session, snap),
     )
+
+
+async def retracted_links(session: AsyncSession, snap: Mapping[str, Any]) -> frozenset[str]:
+    """The fields of a snapshot that name a fact since retracted (an update's round: "R1 …")."""
+    found = set()
+    for spec in SPECS:
+        value = snap.get(spec.kind.value) if spec.referable else None
+        named = parse_fact_ref(value.partition(" ")[0]) if isinstance(value, str) else None
+        if named is None or named[0] != spec.kind:
+            continue
+        row: Any = await session.get(spec.table, named[1])
+        if row is not None and row.retracted_at is not None:
+            found.add(spec.kind.value)
+    return frozenset(found)

@@ -83,7 +83,7 @@ def full_lines(fact: FullFact, *, tz: ZoneInfo) -> list[str]:
     fields, marker = localized_snapshot(fact.fields)
     lines = [f"{spec.icon} <b>{esc(_(spec.label))}</b> · <code>{fact.ref}</code>{marker}"]
     lines += _status(fact, tz)
-    lines += ["", *spec.full_block(fields).split("\n")]
+    lines += ["", *spec.full_block(fields, fact.retracted_links).split("\n")]
     lines += ["", _("📚 <b>Sources</b>")]
     if fact.sources:
         lines += [source_item(n, src) for n, src in enumerate(fact.sources, 1)]

@@ -89,7 +89,7 @@ async def create_exchange(
     session: AsyncSession,
     *,
     date: dt.date,
-    returned: Sequence[tuple[Party, int | None]],
+    returned: Sequence[tuple[Party, int | dict[str, int] | None]],
     status: str,
     end_date: dt.date | None = None,
     categories: Sequence[str] = (),
@@ -99,7 +99,8 @@ async def create_exchange(
     key: str | None = None,
     created_at: dt.datetime | None = None,
 ) -> Any:
-    """Store a prisoner exchange and how many people each party got back."""
+    """Store a prisoner exchange and how many people each party got back (a number, None, or
+    a range as the import format writes it: {"low": 900, "best": 1000, "high": 1100})."""
     item = ExchangeIn.model_validate(
         {
             "sources": ["test"],  # a placeholder for validation; source_ids are cited

@@ -479,9 +479,17 @@ async def test_an_editor_records_an_exchange_with_a_range(bot: Harness) -> None:
     assert [tuple(c) for c in counts] == [(1000, 900, 1100), (None, 900, 1100)]
     async with bot.sessions() as session:
         (year,) = await exchange_totals(session)
-    # Totals add the best figure; a range without one adds nothing.
+    # Totals keep the range as the exchange gave it: bounds, and a best figure only if given.
     assert year.year == 2025 and year.exchanges == 1
-    assert {c.party: c.returned for c in year.per_party} == {"Russia": 0, "Ukraine": 1000}
+    assert {c.party: (c.returned, c.low, c.high) for c in year.per_party} == {
+        "Russia": (None, 900, 1100),
+        "Ukraine": (1000, 900, 1100),
+    }
+    totals = (await bot.chat().ask("/exchanges")).plain.splitlines()[1]
+    assert totals == (
+        "2025 totals (1 completed exchange): Russia: 900–1,100 people · "
+        "Ukraine: about 1,000 people (900–1,100)"
+    )
     reply = await chat.ask("/exchange\ndate: 21 December 2025\nreturned: Ukraine 1100-900")
     assert "“Ukraine 1100-900” needs low < high, e.g. Ukraine 1000 (900-1100)." in reply.plain
 

@@ -29,19 +29,24 @@ async def test_yearly_totals_count_bodies_apart(talks: Harness) -> None:
         (row,) = (await session.exec(select(ExchangeYearTotal))).all()
         (totals,) = await exchange_totals(session)
     assert (row.year, row.exchanges, row.body_returns) == (2025, 9, 5)
-    assert [(c.party, c.returned) for c in totals.per_party] == [
-        ("Russia", 2076),
-        ("Ukraine", 2114),
+    # Two exchanges of 9 and 10 June gave neither side's number; Russia's bodies were announced
+    # once in five handovers: those totals are lower bounds, stored without a best or a high.
+    assert json.loads(row.per_party) == [[1, None, 2114, None], [2, None, 2076, None]]
+    assert json.loads(row.bodies) == [[1, 5857, 5857, 5857], [2, None, 24, None]]
+    assert [(c.party, c.returned, c.low, c.high) for c in totals.per_party] == [
+        ("Russia", None, 2076, None),
+        ("Ukraine", None, 2114, None),
     ]
-    assert [(c.party, c.returned) for c in totals.bodies] == [("Russia", 24), ("Ukraine", 5857)]
+    assert [(c.party, c.returned) for c in totals.bodies] == [("Russia", None), ("Ukraine", 5857)]
 
     text = (await talks.chat().ask("/exchanges")).plain
     lines = text.splitlines()
     assert lines[1] == (
-        "2025 totals (9 completed exchanges): Russia: 2,076 people · Ukraine: 2,114 people"
+        "2025 totals (9 completed exchanges): Russia: at least 2,076 people · "
+        "Ukraine: at least 2,114 people"
     )
     assert lines[2] == (
-        "   and, counted apart, bodies returned (5 handovers): Russia: 24 bodies · "
+        "   and, counted apart, bodies returned (5 handovers): Russia: at least 24 bodies · "
         "Ukraine: 5,857 bodies"
     )
     assert "7,971" not in text  # people and bodies are never added up
@@ -99,6 +104,54 @@ async def test_migration_0011_recounts_stored_bodies_apart(database_url: str) ->
         assert (totals.exchanges, totals.body_returns) == (2, 1)
         assert [(c.party, c.returned) for c in totals.per_party] == [("Alpha", 395)]
         assert [(c.party, c.returned) for c in totals.bodies] == [("Alpha", 1212)]
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0019_recounts_totals_as_announced(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_schema(engine)
+        async with make_session_factory(engine)() as session:
+            alpha, beta = Party(key="a", name="Alpha"), Party(key="b", name="Beta")
+            session.add_all([alpha, beta])
+            await session.flush()
+            for a, b in ((390, {"low": 900, "best": 1000, "high": 1100}), (None, 5)):
+                await factories.create_exchange(
+                    session,
+                    date=dt.date(2025, 6, 11),
+                    returned=[(alpha, a), (beta, b)],
+                    status="completed",
+                )
+            await factories.create_exchange(
+                session,
+                date=dt.date(2024, 6, 11),
+                returned=[(beta, {"low": 1, "high": 3})],
+                status="completed",
+            )
+            await session.commit()
+        ids = [alpha.id, beta.id]
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0018"))
+        query = text("SELECT year, per_party FROM exchange_year_total ORDER BY year")
+        async with engine.connect() as conn:
+            old = [(y, json.loads(sides)) for y, sides in await conn.execute(query)]
+        # As before: a missing number added as 0, a range without a best figure left out.
+        assert old == [(2024, [[ids[1], 0]]), (2025, [[ids[0], 390], [ids[1], 1005]])]
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        async with engine.connect() as conn:
+            new = [(y, json.loads(sides)) for y, sides in await conn.execute(query)]
+        assert new == [
+            (2024, [[ids[1], None, 1, 3]]),
+            (2025, [[ids[0], None, 390, None], [ids[1], 1005, 905, 1105]]),
+        ]
+        async with make_session_factory(engine)() as session:
+            shown = [[c.text() for c in t.per_party] for t in await exchange_totals(session)]
+        assert shown == [
+            ["at least 390 people", "about 1,005 people (905–1,105)"],
+            ["1–3 people"],
+        ]
     finally:
         await engine.dispose()
 

@@ -184,6 +184,17 @@ async def test_a_correction_and_a_retraction_are_told_and_the_source_is_previewe
     assert "Delegations meet again" not in (await reader.ask("/latest 20")).plain
 
 
+async def test_a_fact_says_when_the_round_it_names_was_retracted(bot: Harness) -> None:
+    reader = bot.chat()
+    round_line = f"Round: {ISTANBUL} · R1"
+    assert f"{round_line}\n" in (await reader.ask("/show U4")).plain
+    preview = await editor(bot).ask("/retract R1 the round was filed twice")
+    await save(editor(bot), preview, "Retract")
+    assert f"{round_line} (retracted)\n" in (await reader.ask("/show U4")).plain
+    await reader.ask("/language uk")
+    assert " · R1 (відкликано)\n" in (await reader.ask("/show U4")).plain
+
+
 async def test_a_superseded_stance_names_the_current_one(bot: Harness) -> None:
     async with bot.sessions() as session:
         older = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -21,11 +22,12 @@ from sqlmodel import col, select
 
 from bot.webhook import make_web_app
 from core.dates import format_date
+from kinds.exchange_tables import ExchangeYearTotal
 from kinds.exchange_views import list_exchanges
 from kinds.position_views import current_positions
 from kinds.round import list_rounds
 from kinds.update import latest_updates
-from store.models import AuditEntry
+from store.models import AuditEntry, Party
 from tests.conftest import checked_harness, make_settings
 from tests.support import child_env as bot_env
 from tests.support import finish, free_port, run_cli, spawn_bot, wait_for
@@ -117,6 +119,53 @@ async def test_categories_and_document_types_read_in_the_pages_language(site: We
         fact = read((await site.get(f"/fact/X1?lang={lang}"))[1]).text
         assert who.replace(": ", "\n") in fact
         assert memorandum in read((await site.get(f"/fact/D1?lang={lang}"))[1]).text
+
+
+async def test_totals_say_what_was_not_announced_in_the_bot_and_on_the_page(
+    site: WebSite,
+) -> None:
+    async def stored() -> list[Any]:
+        async with site.bot.sessions() as session:
+            (row,) = (await session.exec(select(ExchangeYearTotal))).all()
+            names = dict((await session.exec(select(Party.id, Party.name))).all())
+        return [[names[p], *rest] for p, *rest in json.loads(row.per_party)]
+
+    async def shown(path: str = "/exchanges") -> tuple[str, str]:
+        bot = (await site.bot.chat().ask("/exchanges")).plain.splitlines()[1]
+        return bot, read((await site.get(path))[1]).text
+
+    # The seed's exchange agreed in Istanbul, carried out with neither side's number announced.
+    await edit_and_save(site.editor(), "/edit X1\nstatus: completed")
+    assert await stored() == [["Ukraine", None, None, None], ["Russia", None, None, None]]
+    bot, page = await shown()
+    assert (
+        bot == "2025 totals (1 completed exchange): Russia: not announced · Ukraine: not announced"
+    )
+    assert "Russia: not announced; Ukraine: not announced" in page and "0 people" not in page
+
+    await edit_and_save(
+        site.editor(),
+        "/exchange\ndate: 20 June 2025\nreturned: Ukraine 1200, Russia 1000 (900-1100)\n"
+        "source: Reuters https://www.reuters.com/t",
+    )
+    assert await stored() == [["Ukraine", None, 1200, None], ["Russia", None, 900, None]]
+    bot, page = await shown()
+    assert bot == (
+        "2025 totals (2 completed exchanges): Russia: at least 900 people · "
+        "Ukraine: at least 1,200 people"
+    )
+    assert "Russia: at least 900 people; Ukraine: at least 1,200 people" in page
+    await site.bot.chat().ask("/language uk")
+    bot, page = await shown("/exchanges?lang=uk")
+    assert "щонайменше 900 осіб" in bot and "щонайменше 1 200 осіб" in page, (bot, page)
+    await site.bot.chat().ask("/language en")
+
+    # Once X1's numbers are known, the totals are exact where the numbers are.
+    await edit_and_save(site.editor(), "/edit X1\nreturned: Ukraine 390, Russia 390")
+    assert await stored() == [["Ukraine", 1590, 1590, 1590], ["Russia", 1390, 1290, 1490]]
+    bot, page = await shown()
+    assert bot.endswith("Russia: about 1,390 people (1,290–1,490) · Ukraine: 1,590 people")
+    assert "Russia: about 1,390 people (1,290–1,490); Ukraine: 1,590 people" in page
 
 
 async def test_rounds_page_is_a_timeline_with_delegations_and_outcome(site: WebSite) -> None:
@@ -644,6 +693,19 @@ async def test_a_facts_round_links_to_the_rounds_page(sqlite_site: WebSite) -> N
     page = read((await sqlite_site.get("/fact/X1?lang=uk"))[1])
     assert page.link("Second round of Russia–Ukraine peace talks") == "/web/fact/R1?lang=uk"
     assert "Second round of Russia–Ukraine peace talks in Istanbul · R1" in page.text
+
+
+async def test_a_fact_marks_the_round_it_names_once_that_round_is_retracted(
+    sqlite_site: WebSite,
+) -> None:
+    title = "Second round of Russia–Ukraine peace talks in Istanbul"
+    assert "(retracted)" not in read((await sqlite_site.get("/fact/U4"))[1]).text
+    await edit_and_save(sqlite_site.editor(), "/retract R1 filed twice", "Retract")
+    page = read((await sqlite_site.get("/fact/U4"))[1])
+    assert f"Round\n{title} · R1 (retracted)" in page.text
+    assert page.link(title) == "/web/fact/R1"  # its page still tells what was retracted
+    page = read((await sqlite_site.get("/fact/U4?lang=uk"))[1])
+    assert f"{title} · R1 (відкликано)" in page.text
 
 
 async def test_a_feed_entry_says_when_it_happened_however_precisely_known(

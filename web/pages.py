@@ -14,6 +14,7 @@ from core.links import fact_path
 from kinds.audit import fact_ref, parse_fact_ref, snapshot
 from kinds.exchange_totals import exchange_totals
 from kinds.exchange_views import list_exchanges
+from kinds.full import retracted_links
 from kinds.position_views import PositionView, current_positions
 from kinds.registry import AnySpec, spec_for
 from kinds.round import list_rounds
@@ -174,7 +175,7 @@ async def fact_page(
             (text_lang(spec, shown, n) for n in ("headline", "title") if shown.get(n)), ""
         ),
         marker=marker,
-        fields=fact_fields(spec, shown),
+        fields=fact_fields(spec, shown, await retracted_links(session, snap)),
         others=other_values(spec, snap),
         sources=sources,
         history=_history(entries, spec),

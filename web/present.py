@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,7 @@ class Field:
     value: str
     target: tuple[str, int] | None = None  # the fact this field names (a round), kind and id
     lang: str = ""  # the language of a text shown as written, when not the page's
+    retracted: bool = False  # the fact it names was retracted since
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,20 +198,24 @@ def field_text(snap: Mapping[str, Any], name: str, date_attr: str | None = None)
     return value_text(value, coded=name in CODED)
 
 
-def fact_fields(spec: AnySpec, snap: Mapping[str, Any]) -> list[Field]:
-    """Every field a reader may want, the kind's title and date first."""
+def fact_fields(
+    spec: AnySpec, snap: Mapping[str, Any], retracted: Collection[str] = ()
+) -> list[Field]:
+    """Every field a reader may want, the kind's title and date first; `retracted`: the fields
+    naming a fact since retracted (kinds/full.py `retracted_links`)."""
     first = ["headline", "title", spec.title_attr, spec.date_attr]
     names = [n for n in dict.fromkeys([*first, *snap]) if n in snap and n not in HIDDEN]
-    return [_field(spec, snap, n) for n in names]
+    return [_field(spec, snap, n, n in retracted) for n in names]
 
 
-def _field(spec: AnySpec, snap: Mapping[str, Any], name: str) -> Field:
+def _field(spec: AnySpec, snap: Mapping[str, Any], name: str, retracted: bool) -> Field:
     value = snap[name]
     if name == "round" and isinstance(value, str):  # "R1 Second round…": its title, linked
         ref, _sep, title = value.partition(" ")
         if (named := parse_fact_ref(ref)) is not None:
             target = (named[0].value, named[1])
-            return Field(name, label_of(name, spec), title or ref, target=target)
+            label = label_of(name, spec)
+            return Field(name, label, title or ref, target=target, retracted=retracted)
     text = field_text(snap, name, spec.date_attr)
     # "People returned" is not said of the bodies of the dead.
     label = _("Returned") if name == "returned" and _of_bodies(snap) else label_of(name, spec)

@@ -63,7 +63,7 @@ def differ_fields(view: object) -> str:
 
 def bodies_total(year: YearTotals) -> Markup:
     """A year's bodies returned, counted apart from living people, as the bot's /exchanges says."""
-    sides = " · ".join(f"{c.party}: {bodies(c.returned)}" for c in year.bodies)
+    sides = " · ".join(f"{c.party}: {c.bodies_text()}" for c in year.bodies)
     handovers = ngettext("{n} handover", "{n} handovers", year.body_returns).format(
         n=number(year.body_returns)
     )
