@@ -7,7 +7,7 @@ words and what its cache key hashes, so a test checks a chart by checking its da
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -30,6 +30,9 @@ class SideSeries:
     party: str
     living: tuple[int, ...] = (0,) * MONTHS
     bodies: tuple[int, ...] = (0,) * MONTHS
+    # False when some completed exchange announced no number for this side: a total is a floor.
+    living_announced: bool = True
+    bodies_announced: bool = True
 
     @property
     def living_total(self) -> int:
@@ -119,6 +122,9 @@ async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
             counts[exchange_id].append((party, returned))
     living: dict[str, list[int]] = {}
     dead: dict[str, list[int]] = {}
+    # Per series: how many completed exchanges it has, and per side how many gave a number.
+    exchanges = {"living": 0, "dead": 0}
+    announced: dict[str, Counter[str]] = {"living": Counter(), "dead": Counter()}
     agreed: list[AgreedMark] = []
     completed = 0
     for row_id, date, status, categories in rows:
@@ -129,13 +135,23 @@ async def exchange_chart(session: AsyncSession, *, year: int) -> ExchangeChart:
             continue
         completed += 1
         # Returned bodies are counted apart from living people (kinds/exchange_tables.py is_bodies).
-        series = dead if is_bodies(split_list(categories)) else living
+        name = "dead" if is_bodies(split_list(categories)) else "living"
+        series = dead if name == "dead" else living
+        exchanges[name] += 1
         for party, returned in pairs:
             living.setdefault(party, [0] * MONTHS)
             months = series.setdefault(party, [0] * MONTHS)
             months[date.month - 1] += returned or 0
+            announced[name][party] += returned is not None
     sides = tuple(
-        SideSeries(p, tuple(living[p]), tuple(dead.get(p, [0] * MONTHS))) for p in sorted(living)
+        SideSeries(
+            p,
+            tuple(living[p]),
+            tuple(dead.get(p, [0] * MONTHS)),
+            living_announced=announced["living"][p] == exchanges["living"],
+            bodies_announced=announced["dead"][p] == exchanges["dead"],
+        )
+        for p in sorted(living)
     )
     return ExchangeChart(
         year=year, sides=sides, completed=completed, agreed=tuple(agreed), bodies_recorded=True

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.dates import format_date
 from core.i18n import N_, _, ngettext
 from core.text import clip, esc, number
-from kinds.charts import MONTHS, ExchangeChart, RoundsChart
+from kinds.charts import MONTHS, ExchangeChart, RoundsChart, SideSeries
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -180,15 +180,33 @@ def _people(n: int) -> str:
     return ngettext("{n} person", "{n} people", n).format(n=number(n))
 
 
+def _living(side: SideSeries) -> str:
+    """People returned to a side; a floor when some exchange announced no number for it."""
+    n = side.living_total
+    if side.living_announced:
+        return _people(n)
+    if not n:
+        return _("an unannounced number of people")
+    return ngettext("at least {n} person", "at least {n} people", n).format(n=number(n))
+
+
+def _bodies(side: SideSeries) -> str:
+    """Bodies returned to a side, the same way."""
+    n = side.bodies_total
+    if side.bodies_announced:
+        return number(n)
+    if not n:
+        return _("an unannounced number")
+    return ngettext("at least {n} body", "at least {n} bodies", n).format(n=number(n))
+
+
 def exchanges_caption(data: ExchangeChart) -> str:
     """The chart's totals in words (HTML), so the picture is never the only place they are."""
     head = "📊 <b>" + esc(_("Prisoner exchanges in {year}").format(year=data.year)) + "</b>"
     lines = [head]
     if data.completed:
         sides = [
-            _("{people} to {party}").format(
-                people=_people(s.living_total), party=esc(clip(s.party, 40))
-            )
+            _("{people} to {party}").format(people=_living(s), party=esc(clip(s.party, 40)))
             for s in data.sides
         ]
         lines.append(
@@ -202,11 +220,13 @@ def exchanges_caption(data: ExchangeChart) -> str:
         lines.append(_("No completed exchanges on file for this year."))
     if not data.completed:
         pass  # no exchanges to say bodies of
-    elif data.bodies_recorded and not any(s.bodies_total for s in data.sides):
+    elif data.bodies_recorded and not any(
+        s.bodies_total or not s.bodies_announced for s in data.sides
+    ):
         lines.append(_("No bodies returned in these exchanges."))
     elif data.bodies_recorded:
         bodies = "; ".join(
-            _("{n} to {party}").format(n=number(s.bodies_total), party=esc(clip(s.party, 40)))
+            _("{n} to {party}").format(n=_bodies(s), party=esc(clip(s.party, 40)))
             for s in data.sides
         )
         lines.append(_("Bodies returned: {bodies}.").format(bodies=bodies))

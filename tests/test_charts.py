@@ -121,8 +121,9 @@ def png_size(message: SentMessage) -> tuple[int, int]:
 EXPECTED_2025 = ExchangeChart(
     year=2025,
     sides=(
-        SideSeries("Russia", months(may=697, jun=0)),
-        SideSeries("Ukraine", months(may=697, jun=0)),
+        # The 9 June exchange announced no numbers: 697 is a floor for both sides.
+        SideSeries("Russia", months(may=697, jun=0), living_announced=False),
+        SideSeries("Ukraine", months(may=697, jun=0), living_announced=False),
     ),
     completed=3,
     agreed=(AgreedMark(dt.date(2025, 6, 2), None), AgreedMark(dt.date(2025, 7, 1), 2400)),
@@ -161,7 +162,8 @@ async def test_exchanges_chart_is_a_png_with_its_totals_in_words(
     assert png_size(photo) == (1200, 675)
     assert photo.plain.splitlines() == [
         "📊 Prisoner exchanges in 2025",
-        "3 completed exchanges returned 697 people to Russia; 697 people to Ukraine.",
+        "3 completed exchanges returned at least 697 people to Russia; "
+        "at least 697 people to Ukraine.",
         "No bodies returned in these exchanges.",
         "⏳ 2 agreed, not yet carried out: Mon 2 Jun 2025 (numbers not announced); "
         "Tue 1 Jul 2025 (2,400 people).",
@@ -216,9 +218,10 @@ async def test_same_data_is_drawn_once_and_sent_again_by_file_id(
     third = await chat.ask("/exchanges chart")
     assert len(draws) == 2 and draws[-1].sides[1].living[8] == 146
     assert not isinstance(bot.api.calls[-1][1].get("photo"), str)
-    assert "4 completed exchanges returned 697 people to Russia; 843 people to Ukraine." in (
-        third.plain
-    )
+    assert (
+        "4 completed exchanges returned at least 697 people to Russia; "
+        "at least 843 people to Ukraine."
+    ) in third.plain
 
 
 async def test_a_second_replica_sends_the_stored_file_id_without_drawing(
@@ -338,3 +341,28 @@ def test_the_exchanges_caption_of_a_year_with_only_an_agreed_exchange_in_ukraini
         "⏳ 2 домовленості про обмін, ще не виконані: пн, 2 черв. 2025 (кількість не оголошено); "
         "вт, 1 лип. 2025 (1\xa0200 осіб).",
     ]
+
+
+def test_the_exchanges_caption_says_a_total_is_a_floor_when_a_number_was_not_announced() -> None:
+    data = ExchangeChart(
+        year=2025,
+        sides=(
+            SideSeries("Russia", months(jun=1000), months(jun=24), bodies_announced=False),
+            SideSeries("Ukraine", living_announced=False, bodies_announced=False),
+        ),
+        completed=3,
+        bodies_recorded=True,
+    )
+    assert drawing.exchanges_caption(data).splitlines()[1:] == [
+        "3 completed exchanges returned 1,000 people to Russia; "
+        "an unannounced number of people to Ukraine.",
+        "Bodies returned: at least 24 bodies to Russia; an unannounced number to Ukraine.",
+    ]
+    with using_language("uk"):
+        living = drawing.exchanges_caption(
+            ExchangeChart(
+                2025, (SideSeries("Russia", months(jun=1200), living_announced=False),), 2
+            )
+        )
+    assert "щонайменше 1\xa0200 осіб to Russia" not in living  # the uk phrase, not English
+    assert "щонайменше 1\xa0200 осіб" in living, living
