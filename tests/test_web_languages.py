@@ -16,6 +16,7 @@ from tests.conftest import make_settings
 from tests.test_translations import ADD, HEADLINE, HEADLINE_UK, SUMMARY_UK, save
 from tests.web_support import WebSite, edit_and_save, read, serve_site
 from web.language import accepted
+from web.present import value_text
 
 SUMMARY_EN = "The sides agreed safe passage for ships."
 
@@ -257,3 +258,10 @@ async def test_every_page_names_its_other_language_versions_for_search_engines(
         for code in ("en", "uk", "ru"):
             link = f'<link rel="alternate" hreflang="{code}" href="{prefix}lang={code}">'
             assert link in html, (path, code)
+
+
+def test_a_stored_text_that_only_looks_like_a_date_reads_as_typed() -> None:
+    """A history value such as a title '2025-02-30' is shown as typed, not a server error."""
+    assert value_text("2025-06-02") != "2025-06-02"  # a real day reads as a date
+    assert value_text("2025-02-30") == "2025-02-30"
+    assert value_text("2025-01-01T25:61") == "2025-01-01T25:61"

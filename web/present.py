@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,11 +116,13 @@ def value_text(value: Any, *, coded: bool = False) -> str:
     if isinstance(value, int | float):
         return number(int(value)) if float(value).is_integer() else f"{value:,}"
     if isinstance(value, str):
-        if _ISO_DAY.match(value):
-            return format_date(dt.date.fromisoformat(value))
-        if _ISO_STAMP.match(value):
-            at = dt.datetime.fromisoformat(value)
-            return f"{format_date(at.date())} {at:%H:%M} UTC"
+        # Only what reads as a real day or moment: a typed title such as "2025-02-30" stays text.
+        with suppress(ValueError):
+            if _ISO_DAY.match(value):
+                return format_date(dt.date.fromisoformat(value))
+            if _ISO_STAMP.match(value):
+                at = dt.datetime.fromisoformat(value)
+                return f"{format_date(at.date())} {at:%H:%M} UTC"
         if coded:
             return _(CODE_WORDS[value]) if value in CODE_WORDS else value.replace("_", " ")
         return value
