@@ -20,7 +20,14 @@ from core.zones import (
     zone_city,
 )
 from handlers.chats import thread_of
-from handlers.common import TOO_LONG_REPLY, command_args, reply, stale_button, too_long
+from handlers.common import (
+    ALL_WORDS,
+    TOO_LONG_REPLY,
+    command_args,
+    reply,
+    stale_button,
+    too_long,
+)
 from kinds.digest import changes_between
 from kinds.interests import Interests, Unknown, for_interests, load_interests, parse_interests
 from render.blocks import esc
@@ -52,7 +59,6 @@ _SETTING_EXAMPLES = {
     "topics": "/settings topics exchanges, ceasefire",
     "topic": "/settings topics exchanges, ceasefire",
 }
-ALL_TOPICS = ("all", "everything")  # `topics: all` follows everything again
 TOPICS_HELP = N_(
     "Topics are kinds of fact (updates, positions, exchanges, rounds, documents) or issues "
     "(e.g. ceasefire, nato, territory, prisoners): "
@@ -107,7 +113,7 @@ async def subscribe_cmd(update: Update, context: BotContext) -> None:
     assert chat is not None
     thread = thread_of(update)
     args, topics_text = split_topics(args)
-    if topics_text is not None and topics_text.strip().lower() in ALL_TOPICS:
+    if topics_text is not None and topics_text.strip().casefold() in ALL_WORDS:
         topics_text = ""  # no topics named: everything, as /settings topics all
     interests: Interests | None = None
     if topics_text is not None:
@@ -295,7 +301,7 @@ async def settings_cmd(update: Update, context: BotContext) -> None:
                 )
                 return
             stored: str | None = None
-            if value.strip().lower() not in ALL_TOPICS:
+            if value.strip().casefold() not in ALL_WORDS:  # `topics all` follows everything again
                 async with context.session() as session:
                     parsed = await parse_interests(session, value)
                 if isinstance(parsed, Unknown):

@@ -55,8 +55,13 @@ async def test_subscribe_with_topics_and_change_them_in_settings(bot: Harness) -
     reply = await chat.ask("/settings topics all")
     assert "Topics: everything" in reply.plain
     assert await interests_of(bot) == (True, None)
+    # As the lists take it: "усі", "все" (a topic named so was unknown).
+    await chat.ask("/settings topics nato")
+    reply = await chat.ask("/settings topics Усі")
+    assert "Topics: everything" in reply.plain, reply.plain
+    assert await interests_of(bot) == (True, None)
     # /subscribe takes "all" and "everything" as /settings does (it said "I don't know the topic").
-    for everything in ("all", "everything"):
+    for everything in ("all", "everything", "усі", "все"):
         await chat.ask("/subscribe topics: nato")
         reply = await chat.ask(f"/subscribe 7:30 topics: {everything}")
         assert "Topics: everything" in reply.plain, reply.plain
