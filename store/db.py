@@ -7,6 +7,7 @@ import fcntl
 import functools
 import os
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -113,18 +114,21 @@ def _connect_sqlite(*args: Any, **kwargs: Any) -> Any:
     import aiosqlite
 
     connection = aiosqlite.connect(*args, **kwargs)
-    connection._thread.daemon = True  # as SQLAlchemy's own connect does: never hold up exit
-    return _connected_or_stopped(connection)
+    thread = getattr(connection, "_thread", None)  # aiosqlite >= 0.22 (private, as SQLAlchemy uses)
+    if thread is None:
+        return connection
+    thread.daemon = True  # as SQLAlchemy's own connect does: never hold up exit
+    return _connected_or_stopped(connection, thread)
 
 
-async def _connected_or_stopped(connection: Any) -> Any:
+async def _connected_or_stopped(connection: Any, thread: threading.Thread) -> Any:
     try:
         return await connection
     except BaseException:
         # A failed connect queues the thread's stop without waiting for it (aiosqlite 0.22); if
         # the loop closed first, the thread would print a traceback answering it on stderr.
         for _ in range(2000):  # the stop is next in its queue: a few ms at most, 2 s at worst
-            if not connection._thread.is_alive():
+            if not thread.is_alive():
                 break
             await asyncio.sleep(0.001)
         raise

@@ -146,13 +146,13 @@ def when_text(snap: Mapping[str, Any], date_attr: str) -> str | None:
     if not isinstance(raw, str) or not _ISO_DAY.match(raw[:10]):
         return None
     until = snap.get("date_until")
+    try:
+        start = dt.date.fromisoformat(raw[:10])
+        end = dt.date.fromisoformat(until[:10]) if isinstance(until, str) else None
+    except ValueError:  # an old snapshot's malformed date: shown as typed elsewhere
+        return None
     return format_when(
-        When(
-            dt.date.fromisoformat(raw[:10]),
-            snap.get("date_precision") or "day",
-            dt.date.fromisoformat(until[:10]) if isinstance(until, str) else None,
-            bool(snap.get("date_approx")),
-        )
+        When(start, snap.get("date_precision") or "day", end, bool(snap.get("date_approx")))
     )
 
 
