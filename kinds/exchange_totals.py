@@ -17,7 +17,7 @@ from core.i18n import _, ngettext
 from core.text import esc, number
 from kinds.common import people, people_range
 from kinds.exchange_tables import BODIES, Exchange, ExchangeCount, ExchangeStatus, ExchangeYearTotal
-from kinds.exchange_views import bodies
+from kinds.exchange_views import bodies_range
 from store.models import Party
 
 
@@ -51,14 +51,7 @@ class SideTotal:
             return ngettext("at least {n} body", "at least {n} bodies", self.low).format(
                 n=number(self.low)
             )
-        if self.low == self.high:
-            return bodies(self.low)
-        span = f"{number(self.low)}–{number(self.high)}"
-        if self.returned is None:
-            return _("{span} bodies").format(span=span)
-        return ngettext(
-            "about {count} body ({span})", "about {count} bodies ({span})", self.returned
-        ).format(count=number(self.returned), span=span)
+        return bodies_range(self.returned, self.low, self.high)
 
 
 @dataclass(frozen=True, slots=True)

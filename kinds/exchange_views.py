@@ -44,6 +44,10 @@ class ReturnedCount:
         """'390 people', 'about 1,000 people (900–1,100)' or 'not announced'."""
         return people_range(self.returned, self.low, self.high)
 
+    def bodies_text(self) -> str:
+        """The same of bodies returned: '24 bodies', 'about 24 bodies (20–30)', …"""
+        return bodies_range(self.returned, self.low, self.high)
+
 
 def split_count(value: int | CountRange | None) -> tuple[int | None, int | None, int | None]:
     """(best, low, high) of an input count."""
@@ -205,7 +209,7 @@ def exchange_block(x: ExchangeView) -> str:
         dead = is_bodies(x.categories)
         returned = " · ".join(
             _("to {party}: {people}").format(
-                party=esc(clip(c.party, 40)), people=bodies(c.returned) if dead else c.text()
+                party=esc(clip(c.party, 40)), people=c.bodies_text() if dead else c.text()
             )
             for c in x.counts
         )
@@ -240,3 +244,15 @@ def bodies(n: int | None) -> str:
     if n is None:
         return _("not announced")
     return ngettext("{n} body", "{n} bodies", n).format(n=number(n))
+
+
+def bodies_range(n: int | None, low: int | None = None, high: int | None = None) -> str:
+    """A number of bodies known within bounds: 'about 1,000 bodies (900–1,100)'."""
+    if low is None or high is None or low == high:
+        return bodies(n if low is None or high is None else low)
+    span = f"{number(low)}–{number(high)}"
+    if n is None:
+        return _("{span} bodies").format(span=span)
+    return ngettext("about {count} body ({span})", "about {count} bodies ({span})", n).format(
+        count=number(n), span=span
+    )

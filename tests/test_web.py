@@ -771,3 +771,23 @@ async def test_bodies_returned_are_never_called_people_and_are_counted_apart(
     )
     fact = read((await sqlite_site.get("/fact/X2"))[1])
     assert "Returned\nUkraine: 1,212 bodies; Russia: 27 bodies" in fact.text
+
+
+async def test_bodies_known_within_bounds_read_as_bounds_in_the_bot_and_on_the_page(
+    site: WebSite,
+) -> None:
+    await edit_and_save(
+        site.editor(),
+        "/exchange\ndate: 20 June 2025\nreturned: Ukraine 1000 (900-1100), Russia 20-30\n"
+        "categories: bodies\nstatus: completed\nsource: Reuters https://www.reuters.com/b",
+    )
+    shown = "Ukraine: about 1,000 bodies (900–1,100)"
+    bot = (await site.bot.chat().ask("/exchanges")).plain
+    assert "Returned to Ukraine: about 1,000 bodies (900–1,100) · to Russia: 20–30 bodies" in bot
+    page = read((await site.get("/exchanges"))[1]).text
+    assert "Returned to Ukraine: about 1,000 bodies (900–1,100)" in page, page
+    assert "Returned to Russia: 20–30 bodies" in page, page
+    async with site.bot.sessions() as session:
+        (bodies,) = [x for x in (await list_exchanges(session, limit=10)).items if x.id != 1]
+    fact = read((await site.get(f"/fact/X{bodies.id}"))[1]).text
+    assert shown in fact and "Russia: 20–30 bodies" in fact, fact

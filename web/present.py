@@ -18,7 +18,7 @@ from kinds.audit import parse_fact_ref
 from kinds.common import people_range
 from kinds.day_order import DAY_LABELS
 from kinds.exchange_tables import is_bodies
-from kinds.exchange_views import bodies
+from kinds.exchange_views import bodies_range
 from kinds.extras import alternative_text
 from kinds.registry import AnySpec
 from kinds.vocabulary import label_text, labels_text
@@ -163,12 +163,11 @@ def returned_text(value: Any, joiner: str = "; ", *, dead: bool = False) -> str:
         return value_text(value)
     parts = []
     for party, count in value.items():
-        if dead:
-            shown = bodies(count if isinstance(count, int) else None)
-        elif isinstance(count, Mapping):  # known within bounds
-            shown = people_range(count.get("best"), count.get("low"), count.get("high"))
+        within = people_range if not dead else bodies_range
+        if isinstance(count, Mapping):  # known within bounds
+            shown = within(count.get("best"), count.get("low"), count.get("high"))
         else:
-            shown = people_range(count if isinstance(count, int) else None)
+            shown = within(count if isinstance(count, int) else None)
         parts.append(f"{party}: {shown}")
     return joiner.join(parts) or "—"
 

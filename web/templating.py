@@ -16,7 +16,6 @@ from core.text import number
 from kinds.common import key_label
 from kinds.exchange_tables import is_bodies
 from kinds.exchange_totals import YearTotals
-from kinds.exchange_views import bodies
 from kinds.extras import NO_EXTRAS, FactExtras, when_text
 from kinds.translations import localized, original_marker
 from kinds.vocabulary import labels_text
@@ -88,7 +87,7 @@ def make_environment() -> Environment:
     # exchange categories and document types in it where they are common words (labels_text).
     env.globals.update(_=_, ngettext=ngettext, localized=localized, marker=original_marker)
     env.globals.update(fact_when=fact_when, when_attr=when_attr, text_lang=text_lang)
-    env.globals.update(differ_fields=differ_fields, is_bodies=is_bodies, bodies=bodies)
+    env.globals.update(differ_fields=differ_fields, is_bodies=is_bodies)
     env.globals.update(bodies_total=bodies_total, labels_text=labels_text)
     env.filters.update(
         day=format_date,
