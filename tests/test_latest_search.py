@@ -154,7 +154,9 @@ async def test_latest_bad_dates_get_examples_and_forged_pages_are_answered(empty
     assert "since mid-March, until 15 June 2025, in May 2025" in bad.plain
     assert bad.buttons == []
     backwards = await chat.ask("/latest between 15 and 1 June 2025")
-    assert backwards.plain.startswith("I couldn't read “15 and 1 June 2025”")
+    assert backwards.plain == (
+        "The end, Sun 1 Jun 2025, is before the start, Sun 15 Jun 2025: put the earlier date first."
+    )
 
     huge = "9" * 40
     for data in (
