@@ -173,3 +173,16 @@ async def stale_button(update: Update, context: BotContext) -> None:
     """Answer a button whose data no longer makes sense."""
     if update.callback_query is not None:
         await update.callback_query.answer(_("This button has expired — send the command again."))
+
+
+async def answer_empty_page(
+    update: Update, context: BotContext, *, offset: int, page: int | None, empty: str, command: str
+) -> None:
+    """A list page with nothing on it: the list is empty, the typed page is past the end, or
+    (no `page`) an old or forged button points past the end."""
+    if offset == 0:
+        await reply(update, empty)
+    elif page is not None:
+        await reply(update, _(NO_SUCH_PAGE).format(page=page, command=command))
+    else:
+        await stale_button(update, context)

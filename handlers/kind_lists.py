@@ -8,13 +8,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from core.context import BotContext
 from core.i18n import N_, _
 from handlers.common import (
-    NO_SUCH_PAGE,
+    answer_empty_page,
     command_args,
     page_number,
     page_offset,
     reply,
     send_page,
-    stale_button,
 )
 from kinds.registry import SPECS, AnySpec
 from render.blocks import fact_block, refs_of
@@ -44,12 +43,10 @@ async def show_list(
     async with context.session() as session:
         result = await spec.list_page(session, limit=PAGE_SIZE, offset=offset)
     if not result.items:
-        if offset == 0:
-            await reply(update, _(spec.list_empty))
-        elif page is not None:
-            await reply(update, _(NO_SUCH_PAGE).format(page=page, command=spec.list_command))
-        else:  # a page past the end (an old or forged button)
-            await stale_button(update, context)
+        empty, command = _(spec.list_empty), spec.list_command or ""
+        await answer_empty_page(
+            update, context, offset=offset, page=page, empty=empty, command=command
+        )
         return
     await send_page(
         update,

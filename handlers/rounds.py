@@ -9,13 +9,12 @@ from core.context import BotContext
 from core.i18n import N_, _
 from handlers.charts import rounds_chart_button, rounds_chart_cmd
 from handlers.common import (
-    NO_SUCH_PAGE,
+    answer_empty_page,
     command_args,
     page_number,
     page_offset,
     reply,
     send_page,
-    stale_button,
 )
 from kinds.base import FactKind
 from kinds.round import list_rounds, round_block
@@ -55,12 +54,10 @@ async def show_rounds(
     async with context.session() as session:
         result = await list_rounds(session, limit=PAGE_SIZE, offset=offset)
     if not result.items:
-        if offset == 0:
-            await reply(update, _("No rounds of talks on file yet."))
-        elif page is not None:
-            await reply(update, _(NO_SUCH_PAGE).format(page=page, command="rounds"))
-        else:  # a page past the end (an old or forged button)
-            await stale_button(update, context)
+        empty = _("No rounds of talks on file yet.")
+        await answer_empty_page(
+            update, context, offset=offset, page=page, empty=empty, command="rounds"
+        )
         return
     await send_page(
         update,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.dates import format_date
@@ -182,22 +183,34 @@ def _people(n: int) -> str:
 
 def _living(side: SideSeries) -> str:
     """People returned to a side; a floor when some exchange announced no number for it."""
-    n = side.living_total
-    if side.living_announced:
-        return _people(n)
-    if not n:
-        return _("an unannounced number of people")
-    return ngettext("at least {n} person", "at least {n} people", n).format(n=number(n))
+    return _floor(
+        side.living_total,
+        side.living_announced,
+        exact=_people,
+        none=N_("an unannounced number of people"),
+        at_least=("at least {n} person", "at least {n} people"),
+    )
 
 
 def _bodies(side: SideSeries) -> str:
     """Bodies returned to a side, the same way."""
-    n = side.bodies_total
-    if side.bodies_announced:
-        return number(n)
+    return _floor(
+        side.bodies_total,
+        side.bodies_announced,
+        exact=number,
+        none=N_("an unannounced number"),
+        at_least=("at least {n} body", "at least {n} bodies"),
+    )
+
+
+def _floor(
+    n: int, announced: bool, *, exact: Callable[[int], str], none: str, at_least: tuple[str, str]
+) -> str:
+    if announced:
+        return exact(n)
     if not n:
-        return _("an unannounced number")
-    return ngettext("at least {n} body", "at least {n} bodies", n).format(n=number(n))
+        return _(none)
+    return ngettext(*at_least, n).format(n=number(n))
 
 
 def exchanges_caption(data: ExchangeChart) -> str:
