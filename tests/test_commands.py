@@ -885,17 +885,23 @@ async def test_exchanges_newest_first_with_yearly_totals(any_empty_bot: Harness)
     assert re.search(r"⚠️ No source on file\. · X\d+$", agreed_block), agreed_block
 
 
-async def test_exchanges_page_when_there_are_many(empty_bot: Harness) -> None:
-    async with empty_bot.sessions() as session:
+async def _a_week_of_exchanges(bot: Harness, *, last: str = "completed") -> Party:
+    """Exchanges on 1–7 January 2025 returning 10, 20, … 70 people to Ukraine (the last `last`)."""
+    async with bot.sessions() as session:
         ukraine = await add_party(session, "ukraine", "Ukraine")
         for n in range(7):
             await factories.create_exchange(
                 session,
                 date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
                 returned=[(ukraine, 10 * (n + 1))],
-                status="completed",
+                status=last if n == 6 else "completed",
             )
         await session.commit()
+    return ukraine
+
+
+async def test_exchanges_page_when_there_are_many(empty_bot: Harness) -> None:
+    await _a_week_of_exchanges(empty_bot)
     chat = empty_bot.chat()
     pages = await turn_pages(chat, await chat.ask("/exchanges"), "Older")
     assert len(pages) == 2
@@ -934,15 +940,8 @@ async def test_exchanges_of_one_year_with_that_years_totals(any_empty_bot: Harne
 
 
 async def test_one_years_exchanges_page_within_that_year(empty_bot: Harness) -> None:
+    ukraine = await _a_week_of_exchanges(empty_bot, last="agreed")
     async with empty_bot.sessions() as session:
-        ukraine = await add_party(session, "ukraine", "Ukraine")
-        for n in range(7):
-            await factories.create_exchange(
-                session,
-                date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
-                returned=[(ukraine, 10 * (n + 1))],
-                status="agreed" if n == 6 else "completed",
-            )
         await factories.create_exchange(
             session, date=dt.date(2024, 12, 31), returned=[(ukraine, 5)], status="completed"
         )
