@@ -177,13 +177,19 @@ async def empty_bot(sqlite_url: str) -> AsyncIterator[Harness]:
         yield harness
 
 
-@pytest.fixture
-async def migrated_store(database_url: str) -> AsyncIterator[SessionFactory]:
-    """A migrated, empty store on each backend."""
-    engine = create_engine(database_url)
+async def migrated(url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on a migrated, empty store at `url`, its engine disposed after."""
+    engine = create_engine(url)
     await upgrade_schema(engine)
     yield make_session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture
+async def migrated_store(database_url: str) -> AsyncIterator[SessionFactory]:
+    """A migrated, empty store on each backend."""
+    async for sessions in migrated(database_url):
+        yield sessions
 
 
 async def count_rows(sessions: SessionFactory, model: type) -> int:

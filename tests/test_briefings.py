@@ -65,7 +65,7 @@ from store.models import (
     utcnow,
 )
 from tests import factories
-from tests.conftest import Chat, Harness, make_settings, start_harness
+from tests.conftest import Chat, Harness, make_settings, migrated, start_harness
 from tests.support import PostingBot, fake_env, finish, spawn_bot, wait_for
 
 UTC = dt.UTC
@@ -177,21 +177,16 @@ async def party_and_issue(session: Any) -> tuple[Party, Party, Issue]:
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SessionFactory]:
-    """A migrated, empty store on SQLite and (with TEST_POSTGRES_URL) PostgreSQL."""
-    engine = create_engine(database_url)
-    await upgrade_schema(engine)
-    yield make_session_factory(engine)
-    await engine.dispose()
+def store(migrated_store: SessionFactory) -> SessionFactory:
+    """conftest's migrated, empty store (SQLite and, with TEST_POSTGRES_URL, PostgreSQL)."""
+    return migrated_store
 
 
 @pytest.fixture
 async def sqlite_store(sqlite_url: str) -> AsyncIterator[SessionFactory]:
     """A migrated, empty SQLite store."""
-    engine = create_engine(sqlite_url)
-    await upgrade_schema(engine)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async for sessions in migrated(sqlite_url):
+        yield sessions
 
 
 # ==================================================================================== commands
